@@ -1,0 +1,3 @@
+from siyu.cli.main import app
+
+app(prog_name="siyu")

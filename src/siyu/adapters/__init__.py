@@ -1,0 +1,1 @@
+"""Adapters: the database, channels, queue, warehouse and storage behind ports."""

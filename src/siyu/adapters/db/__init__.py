@@ -1,0 +1,1 @@
+"""The operational store: SQLAlchemy Core tables, repositories and the unit of work."""

@@ -1,0 +1,60 @@
+"""The SQL unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from siyu.adapters.db.repositories.regions import RegionRepository
+from siyu.adapters.db.repositories.sessions import SessionRepository
+from siyu.adapters.db.repositories.staff import StaffRepository
+from siyu.adapters.db.repositories.stores import StoreRepository
+from siyu.adapters.db.repositories.tenants import TenantRepository
+from siyu.adapters.db.repositories.tokens import ApiTokenRepository
+from siyu.adapters.db.repositories.users import UserRepository
+from siyu.domain.errors import Conflict
+
+
+class SqlUnitOfWork:
+    tenants: TenantRepository
+    regions: RegionRepository
+    stores: StoreRepository
+    staff: StaffRepository
+    users: UserRepository
+    sessions: SessionRepository
+    tokens: ApiTokenRepository
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        if self._session is not None:
+            raise RuntimeError("a unit of work is not re-entrant; start a new one")
+        session = self._session = self._session_factory()
+        self.tenants = TenantRepository(session)
+        self.regions = RegionRepository(session)
+        self.stores = StoreRepository(session)
+        self.staff = StaffRepository(session)
+        self.users = UserRepository(session)
+        self.sessions = SessionRepository(session)
+        self.tokens = ApiTokenRepository(session)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        assert self._session is not None
+        try:
+            self._session.rollback()
+        finally:
+            self._session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        assert self._session is not None, "commit() outside `with uow:`"
+        try:
+            self._session.commit()
+        except IntegrityError as exc:
+            # The services check uniqueness first; this catches the race between two writers.
+            raise Conflict("this clashes with a record saved at the same moment; reload and retry") from exc

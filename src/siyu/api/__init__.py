@@ -1,0 +1,1 @@
+"""The JSON API (FastAPI): thin routes over the services, bearer-token auth."""

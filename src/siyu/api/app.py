@@ -1,0 +1,13 @@
+"""The API's routers, each under /api/v1, included straight into the app by :mod:`siyu.app`.
+
+(Straight, not nested: FastAPI resolves nested routers lazily, and the request's route would
+then carry only the inner path template, which metrics and logs need whole.)
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from siyu.api.routes import accounts, organisation
+
+ROUTERS: tuple[APIRouter, ...] = (organisation.router, accounts.router)

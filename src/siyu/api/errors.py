@@ -1,0 +1,30 @@
+"""Domain errors -> HTTP, in one place for the whole API."""
+
+from __future__ import annotations
+
+from fastapi.responses import JSONResponse
+
+from siyu.domain import errors
+
+STATUS: dict[type[errors.DomainError], int] = {
+    errors.NotFound: 404,
+    errors.PermissionDenied: 403,
+    errors.InvalidInput: 422,
+    errors.Conflict: 409,
+    errors.AccountLocked: 423,
+    errors.AuthenticationFailed: 401,
+}
+
+
+def status_for(exc: errors.DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def render(exc: errors.DomainError) -> JSONResponse:
+    status = status_for(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    body = {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
+    return JSONResponse(body, status_code=status, headers=headers)

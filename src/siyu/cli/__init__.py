@@ -1,0 +1,1 @@
+"""The ``siyu`` command line (Typer). Commands call services, never tables."""

@@ -1,0 +1,168 @@
+"""``siyu``: set up, run and operate Siyu from a terminal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+
+from siyu.domain.access import Role
+from siyu.domain.errors import DomainError
+
+app = typer.Typer(help="Siyu (私域): private-domain operations for WeCom brands.", no_args_is_help=True)
+db_app = typer.Typer(help="The operational database: migrations.", no_args_is_help=True)
+user_app = typer.Typer(help="Console users.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Tenants (brands).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(tenant_app, name="tenant")
+
+
+def _context():  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from siyu import bootstrap
+
+    try:
+        return bootstrap.build()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            typer.secho(f"bad setting ({where}): {error['msg'].removeprefix('Value error, ')}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    where = f" ({exc.field})" if exc.field else ""
+    typer.secho(f"error{where}: {exc.message}", fg="red", err=True)
+    return typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from siyu.adapters.db import migrate
+    from siyu.config import get_settings
+
+    settings = get_settings()
+    migrate.upgrade(settings.resolved_database_url, revision=revision)
+    typer.echo(f"database at {revision}: {_safe_url(settings.resolved_database_url)}")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the models and the migrations disagree (run in CI)."""
+    from siyu.adapters.db import migrate
+    from siyu.config import get_settings
+
+    migrate.check(get_settings().resolved_database_url)
+    typer.echo("models and migrations agree")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    slug: Annotated[str, typer.Option(help="Short id: lowercase letters, digits, dashes")],
+    name: Annotated[str, typer.Option(help="The brand's display name")],
+) -> None:
+    """Create a tenant (a brand)."""
+    from siyu.services import tenants
+
+    context = _context()
+    try:
+        tenant = tenants.create_tenant(context.uow(), slug=slug, name=name)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"tenant {tenant.slug} created (id {tenant.id})")
+
+
+@user_app.command("create")
+def user_create(
+    tenant: Annotated[str, typer.Option(help="The tenant's slug")],
+    login: Annotated[str, typer.Option(help="Sign-in name, usually an email")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    role: Annotated[Role, typer.Option(help="admin, operator, store_manager or guide")] = Role.ADMIN,
+    staff_id: Annotated[int | None, typer.Option(help="The staff member this user is (required for store roles)")] = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="SIYU_NEW_PASSWORD")] = "",
+) -> None:
+    """Create a console user. The password is prompted for (or read from SIYU_NEW_PASSWORD)."""
+    from siyu.services import tenants, users
+    from siyu.services.auth import system_actor
+
+    context = _context()
+    found = tenants.find_tenant(context.uow(), tenant)
+    if found is None:
+        typer.secho(f"error: no tenant “{tenant}”; create it with `siyu tenant create`", fg="red", err=True)
+        raise typer.Exit(1)
+    try:
+        user = users.create_user(
+            context.uow(), system_actor(found.id), login=login, name=name, password=password, role=role, staff_id=staff_id
+        )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"user {user.login} ({user.role.value}) created in {found.slug}")
+
+
+@app.command("demo")
+def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same brand")] = 7) -> None:
+    """Migrate the database and load the demo brand (safe to run again), then print the logins."""
+    from siyu.adapters.db import migrate
+    from siyu.config import get_settings
+    from siyu.services.demo import load_demo_brand
+
+    migrate.upgrade(get_settings().resolved_database_url)
+    context = _context()
+    summary = load_demo_brand(context.uow, seed=seed)
+    if summary.created:
+        typer.echo(f"demo brand loaded: {summary.regions} regions, {summary.stores} stores, {summary.staff} staff")
+    else:
+        typer.echo("demo brand already loaded")
+    typer.echo(f"\nConsole: {context.settings.base_url}   API docs: {context.settings.base_url}/docs")
+    for entry in summary.logins:
+        typer.echo(f"  {entry.description:<36} login: {entry.login:<22} password: {entry.password}")
+
+
+@app.command("serve")
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    worker: Annotated[bool, typer.Option(help="Also start a background worker, stopped with the server")] = False,
+) -> None:
+    """Serve the console and the API (and, with --worker, run the worker beside it)."""
+    import uvicorn
+
+    from siyu.app import create_app
+
+    context = _context()
+    child = None
+    if worker:
+        child = subprocess.Popen([sys.executable, "-m", "siyu", "worker"], env=os.environ.copy())
+    try:
+        uvicorn.run(create_app(context), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+@app.command("worker")
+def worker(workers: Annotated[int, typer.Option(min=1, max=64, help="Worker threads")] = 2) -> None:
+    """Run the background worker (mass sends, journeys, syncs, housekeeping)."""
+    from siyu.observability import configure_logging
+    from siyu.worker import run_worker
+
+    context = _context()
+    configure_logging(context.settings)
+    run_worker(context, workers=workers)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,65 @@
+"""Settings, read from the environment (prefix ``SIYU_``) and an optional ``.env`` file.
+
+Nothing is built at import time: call :func:`get_settings` (cached) where settings are needed,
+and let :mod:`siyu.bootstrap` turn them into engines, queues and channels.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIYU_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "prod"
+    secret_key: str = DEV_SECRET_KEY
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    queue_url: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    session_max_age_seconds: int = Field(default=12 * 3600, ge=60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=15 * 60, ge=1)
+    cookie_secure: bool | None = None
+    log_json: bool = True
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_insecure_defaults(self) -> Settings:
+        if self.env != "dev" and self.secret_key == DEV_SECRET_KEY:
+            raise ValueError(
+                "SIYU_SECRET_KEY is the built-in development key; set a long random value "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
+                "or run with SIYU_ENV=dev on a laptop"
+            )
+        if self.env != "dev" and len(self.secret_key) < 32:
+            raise ValueError("SIYU_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'siyu.db'}"
+
+    @property
+    def resolved_queue_url(self) -> str:
+        return self.queue_url or f"sqlite:///{self.data_dir / 'queue.db'}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.env == "prod"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Plain-Python rules of the business. Imports nothing from frameworks or adapters."""

@@ -1,0 +1,40 @@
+"""The console: mounted on the main app next to the API by :func:`siyu.app.create_app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from siyu.bootstrap import Context
+from siyu.domain.errors import NotFound
+from siyu.web import errors
+from siyu.web.console import Console
+from siyu.web.csrf import verify_csrf
+from siyu.web.routes import auth, home, locale, regions, staff, stores, tokens
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def mount_console(app: FastAPI, context: Context) -> None:
+    app.state.console = Console.build(context)
+    # CSRF is checked for the whole console router, so no POST route can leave it out.
+    console = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+    for module in (auth, locale, home, stores, regions, staff, tokens):
+        console.include_router(module.router)
+    app.include_router(console)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(StarletteHTTPException, _unknown_page)
+
+
+async def _unknown_page(request: Request, exc: Exception) -> Response:
+    """A styled 404 for a person's browser; the API and machines keep FastAPI's JSON."""
+    assert isinstance(exc, StarletteHTTPException)
+    wants_page = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/api/")
+    if exc.status_code == 404 and wants_page:
+        return errors.render(request, NotFound("no such page"))
+    return await http_exception_handler(request, exc)
