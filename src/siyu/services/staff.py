@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
@@ -43,6 +45,10 @@ def _check(uow: SqlUnitOfWork, actor: Actor, draft: StaffDraft, staff_id: int | 
         raise Conflict(f"WeCom userid “{draft.wecom_userid}” already belongs to {clash.name}", field="wecom_userid")
 
 
+def _columns(draft: StaffDraft) -> dict[str, object]:
+    return {**asdict(draft), "role": draft.role.value}
+
+
 def _editable(uow: SqlUnitOfWork, actor: Actor, staff_id: int) -> Staff:
     actor.require(Permission.STAFF_MANAGE)
     member = uow.staff.get(actor.scope, staff_id)
@@ -56,15 +62,7 @@ def create_staff(uow: SqlUnitOfWork, actor: Actor, draft: StaffDraft) -> Staff:
     actor.require(Permission.STAFF_MANAGE)
     with uow:
         _check(uow, actor, draft, None)
-        member = uow.staff.add(
-            actor.tenant_id,
-            now=utcnow(),
-            wecom_userid=draft.wecom_userid,
-            name=draft.name,
-            mobile=draft.mobile,
-            store_id=draft.store_id,
-            role=draft.role.value,
-        )
+        member = uow.staff.add(actor.tenant_id, now=utcnow(), **_columns(draft))
         uow.commit()
         return member
 
@@ -73,15 +71,7 @@ def update_staff(uow: SqlUnitOfWork, actor: Actor, staff_id: int, draft: StaffDr
     with uow:
         _editable(uow, actor, staff_id)
         _check(uow, actor, draft, staff_id)
-        uow.staff.update(
-            actor.tenant_id,
-            staff_id,
-            wecom_userid=draft.wecom_userid,
-            name=draft.name,
-            mobile=draft.mobile,
-            store_id=draft.store_id,
-            role=draft.role.value,
-        )
+        uow.staff.update(actor.tenant_id, staff_id, **_columns(draft))
         member = uow.staff.get(actor.scope, staff_id)
         uow.commit()
     assert member is not None

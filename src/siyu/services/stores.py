@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
@@ -45,16 +47,7 @@ def create_store(uow: SqlUnitOfWork, actor: Actor, draft: StoreDraft) -> Store:
     actor.require(Permission.ORG_MANAGE)
     with uow:
         _check(uow, actor, draft, None)
-        store = uow.stores.add(
-            actor.tenant_id,
-            now=utcnow(),
-            name=draft.name,
-            code=draft.code,
-            region_id=draft.region_id,
-            city=draft.city,
-            address=draft.address,
-            is_open=draft.is_open,
-        )
+        store = uow.stores.add(actor.tenant_id, now=utcnow(), **asdict(draft))
         uow.commit()
         return store
 
@@ -65,16 +58,7 @@ def update_store(uow: SqlUnitOfWork, actor: Actor, store_id: int, draft: StoreDr
         if uow.stores.get(actor.scope, store_id) is None:
             raise NotFound("no such store")
         _check(uow, actor, draft, store_id)
-        uow.stores.update(
-            actor.tenant_id,
-            store_id,
-            name=draft.name,
-            code=draft.code,
-            region_id=draft.region_id,
-            city=draft.city,
-            address=draft.address,
-            is_open=draft.is_open,
-        )
+        uow.stores.update(actor.tenant_id, store_id, **asdict(draft))
         store = uow.stores.get(actor.scope, store_id)
         uow.commit()
     assert store is not None
