@@ -1,0 +1,67 @@
+"""Walk every console route as another tenant's admin: nothing of tenant A shows or changes.
+
+A console route with a path parameter this test does not know fails it until registered.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.routing import APIRoute
+
+from siyu.services import auth as auth_service
+from siyu.services import regions, staff, stores, tenants, tokens
+from siyu.web.routes import auth, home, locale
+from siyu.web.routes import regions as region_pages
+from siyu.web.routes import staff as staff_pages
+from siyu.web.routes import stores as store_pages
+from siyu.web.routes import tokens as token_pages
+from tests.web.conftest import Org, unique
+
+MODULES = (auth, home, locale, region_pages, staff_pages, store_pages, token_pages)
+# A form that would pass validation, so that only tenancy can stop it.
+FORM = {"name": "越权修改", "wecom_userid": "intruder", "role": "guide", "code": "", "city": "", "address": "", "is_open": "on"}
+
+
+def _console_routes():
+    for module in MODULES:
+        for route in module.router.routes:
+            assert isinstance(route, APIRoute)
+            for method in sorted(route.methods):
+                yield method, route.path
+
+
+def test_every_console_route_hides_another_tenants_objects(context, org, signed_in):
+    # `org` is tenant B, whose admin is signed in; tenant A is made here.
+    tenant_a = tenants.create_tenant(context.uow(), slug=unique("a-"), name="甲品牌")
+    a = Org(context=context, tenant=tenant_a, system=auth_service.system_actor(tenant_a.id))
+    region = a.region()
+    store = a.store(region=region, code=unique("C"))
+    member = a.member(store=store)
+    token = tokens.create_api_token(context.uow(), a.system, name=unique("tok")).token
+    ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id}
+    markers = [region.name, store.name, member.wecom_userid, token.name]
+    org.store()  # B has data of its own
+
+    checked = 0
+    for method, template in _console_routes():
+        params = re.findall(r"{(\w+)(?::\w+)?}", template)
+        missing = [p for p in params if p not in ids]
+        assert not missing, f"{method} {template}: teach this test the path parameter(s) {missing}"
+        if not params:
+            if method == "GET":
+                response = signed_in.get(template)
+                for marker in markers:
+                    assert marker not in response.text, f"GET {template} leaked {marker!r}"
+            continue
+        path = re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(ids[m.group(1)]), template)
+        response = signed_in.get(path) if method == "GET" else signed_in.post(path, FORM)
+        assert response.status_code in (403, 404), f"{method} {path} as tenant B -> {response.status_code}"
+        checked += 1
+    assert checked >= 7
+
+    # Tenant A's objects are exactly as they were.
+    assert regions.get_region(context.uow(), a.system, region.id) == region
+    assert stores.get_store(context.uow(), a.system, store.id) == store
+    assert staff.get_staff(context.uow(), a.system, member.id) == member
+    assert tokens.list_api_tokens(context.uow(), a.system).items[0].revoked_at is None
