@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 
 from siyu.domain.access import Role
-from siyu.services import tokens
+from siyu.services import fields as fields_service
+from siyu.services import merging, tokens
+from siyu.services import stages as stages_service
+from siyu.services import tags as tags_service
 from tests import factories as f
 from tests.api.conftest import api_tenant
 
@@ -22,7 +25,27 @@ BODIES = {
     "StaffUpdate": {"wecom_userid": "intruder", "name": "越权", "role": "admin"},
     "TokenCreate": {"name": "intruder"},
     "UserCreate": {"login": "intruder@x.cn", "name": "越权", "password": "intruder-pass-1", "role": "operator"},
+    "CustomerCreate": {"identities": [{"kind": "phone", "value": "13999999999"}], "name": "越权"},
+    "CustomerUpdate": {"name": "越权"},
+    "FieldsUpdate": {"values": {}},
+    "IdentityIn": {"kind": "email", "value": "intruder@x.cn"},
+    "StageMove": {"stage_id": None},
+    "OwnerUpdate": {"staff_id": None},
+    "TagCreate": {"group": "越权", "name": "越权"},
+    "TagUpdate": {"name": "越权"},
+    "StageCreate": {"name": "越权"},
+    "FieldCreate": {"key": "intruder", "label": "越权", "kind": "text"},
+    "FieldUpdate": {"label": "越权"},
 }
+
+
+def _tenant_a_bodies(ids):
+    """Bodies that name tenant A's objects, for routes without path parameters."""
+    return {
+        "TagBulk": {"customer_ids": [ids["customer_id"]], "tag_ids": [ids["tag_id"]]},
+        "StageOrder": {"stage_ids": [ids["stage_id"]]},
+        "MergeCreate": {"customer_ids": [ids["first_id"], ids["second_id"]]},
+    }
 
 
 def _api_routes(app):
@@ -41,8 +64,18 @@ def _tenant_a(context):
     store = f.store(context, a.actor, region_id=region.id)
     member = f.member(context, a.actor, store_id=store.id)
     token = tokens.create_api_token(context.uow(), a.actor, name=f"secret-{f.uid()}").token
-    ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id}
-    markers = [region.name, store.name, member.wecom_userid, token.name]
+    made = f.customers_of(context, a.actor, 3)
+    merge = merging.merge_customers(context.uow(), a.actor, made[1].id, made[2].id)
+    tag = tags_service.create_tag(context.uow(), a.actor, group=f"组{f.uid()}", name=f"标签{f.uid()}")
+    stage = stages_service.create_stage(context.uow(), a.actor, f"阶段{f.uid(4)}")
+    field = fields_service.define_field(context.uow(), a.actor, key=f"k{f.uid()}", label=f"字段{f.uid(4)}", kind="text")
+    other = f.customers_of(context, a.actor, 1)[0]
+    ids = {
+        "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
+        "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
+        "first_id": made[0].id, "second_id": other.id,
+    }
+    markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label]
     return a, ids, markers
 
 
@@ -50,7 +83,9 @@ def test_every_route_hides_another_tenants_objects(context, client):
     a, ids, markers = _tenant_a(context)
     b = api_tenant(context)
     f.store(context, b.actor)
-    before = {path: client.get(path, headers=a.headers).json() for path in ("/api/v1/regions", "/api/v1/stores", "/api/v1/staff", "/api/v1/tokens")}
+    watched = ("/api/v1/regions", "/api/v1/stores", "/api/v1/staff", "/api/v1/tokens", "/api/v1/customers",
+               f"/api/v1/customers/{ids['customer_id']}", "/api/v1/tags", "/api/v1/stages", "/api/v1/fields", "/api/v1/merges")
+    before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0
     for method, template, body_name in _api_routes(client.app):
@@ -60,11 +95,12 @@ def test_every_route_hides_another_tenants_objects(context, client):
         path = template.format(**{p: ids[p] for p in params})
         body = None
         if body_name is not None:
-            assert body_name in BODIES, f"{method} {template}: teach this test a valid {body_name} body"
-            body = BODIES[body_name]
+            bodies = {**BODIES, **_tenant_a_bodies(ids)}
+            assert body_name in bodies, f"{method} {template}: teach this test a valid {body_name} body"
+            body = bodies[body_name]
         response = client.request(method, path, json=body, headers=b.headers)
-        if params:
-            assert response.status_code in (403, 404), f"{method} {path} as tenant B -> {response.status_code}"
+        if params or body_name in _tenant_a_bodies(ids):
+            assert response.status_code in (403, 404, 422), f"{method} {path} as tenant B -> {response.status_code}"
         else:
             for marker in markers:
                 assert marker not in response.text, f"{method} {template} leaked {marker!r} to tenant B"
@@ -79,7 +115,7 @@ def test_every_api_route_refuses_anonymous_callers(context, client):
     _, ids, _ = _tenant_a(context)
     for method, template, body_name in _api_routes(client.app):
         path = template.format(**ids) if "{" in template else template
-        response = client.request(method, path, json=BODIES.get(body_name or ""))
+        response = client.request(method, path, json={**BODIES, **_tenant_a_bodies(ids)}.get(body_name or ""))
         assert response.status_code == 401, f"{method} {path} -> {response.status_code}"
 
 
@@ -90,4 +126,5 @@ def test_a_revoked_token_of_the_right_tenant_is_refused_everywhere(context, clie
     headers = {"Authorization": f"Bearer {issued.secret}"}
     for method, template, body_name in _api_routes(client.app):
         path = template.format(**ids) if "{" in template else template
-        assert client.request(method, path, json=BODIES.get(body_name or ""), headers=headers).status_code == 401
+        body = {**BODIES, **_tenant_a_bodies(ids)}.get(body_name or "")
+        assert client.request(method, path, json=body, headers=headers).status_code == 401

@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from siyu.api.routes import accounts, organisation
+from siyu.api.routes import accounts, customer_settings, customers, organisation
 
-ROUTERS: tuple[APIRouter, ...] = (organisation.router, accounts.router)
+ROUTERS: tuple[APIRouter, ...] = (organisation.router, accounts.router, customers.router, customer_settings.router)

@@ -35,7 +35,9 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     TOKENS_MANAGE = "tokens.manage"
     CUSTOMERS_VIEW = "customers.view"
-    CUSTOMERS_EDIT = "customers.edit"
+    CUSTOMERS_EDIT = "customers.edit"  # profile, tags, stage and fields of customers in scope
+    CUSTOMERS_MANAGE = "customers.manage"  # create, import, export, merge; tag/stage/field definitions
+    PHONES_VIEW = "phones.view"  # see phone numbers unmasked
 
 
 MATRIX: dict[Role, frozenset[Permission]] = {
@@ -46,6 +48,8 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             Permission.STAFF_MANAGE,
             Permission.CUSTOMERS_VIEW,
             Permission.CUSTOMERS_EDIT,
+            Permission.CUSTOMERS_MANAGE,
+            Permission.PHONES_VIEW,
         }
     ),
     Role.STORE_MANAGER: frozenset(

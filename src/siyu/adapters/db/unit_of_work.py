@@ -7,7 +7,16 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu.adapters.db.repositories.customers import CustomerRepository
+from siyu.adapters.db.repositories.duplicates import DuplicateRepository
+from siyu.adapters.db.repositories.fields import FieldRepository
+from siyu.adapters.db.repositories.identities import IdentityRepository
+from siyu.adapters.db.repositories.merges import MergeRepository
 from siyu.adapters.db.repositories.regions import RegionRepository
+from siyu.adapters.db.repositories.relations import RelationRepository
+from siyu.adapters.db.repositories.stages import StageRepository
+from siyu.adapters.db.repositories.tags import TagRepository
+from siyu.adapters.db.repositories.timeline import TimelineRepository
 from siyu.adapters.db.repositories.sessions import SessionRepository
 from siyu.adapters.db.repositories.staff import StaffRepository
 from siyu.adapters.db.repositories.stores import StoreRepository
@@ -25,6 +34,15 @@ class SqlUnitOfWork:
     users: UserRepository
     sessions: SessionRepository
     tokens: ApiTokenRepository
+    customers: CustomerRepository
+    identities: IdentityRepository
+    relations: RelationRepository
+    tags: TagRepository
+    stages: StageRepository
+    fields: FieldRepository
+    timeline: TimelineRepository
+    merges: MergeRepository
+    duplicates: DuplicateRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -41,6 +59,15 @@ class SqlUnitOfWork:
         self.users = UserRepository(session)
         self.sessions = SessionRepository(session)
         self.tokens = ApiTokenRepository(session)
+        self.customers = CustomerRepository(session)
+        self.identities = IdentityRepository(session)
+        self.relations = RelationRepository(session)
+        self.tags = TagRepository(session)
+        self.stages = StageRepository(session)
+        self.fields = FieldRepository(session)
+        self.timeline = TimelineRepository(session)
+        self.merges = MergeRepository(session)
+        self.duplicates = DuplicateRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -50,6 +77,11 @@ class SqlUnitOfWork:
         finally:
             self._session.close()
             self._session = None
+
+    @property
+    def session(self) -> Session:
+        assert self._session is not None, "outside `with uow:`"
+        return self._session
 
     def commit(self) -> None:
         assert self._session is not None, "commit() outside `with uow:`"

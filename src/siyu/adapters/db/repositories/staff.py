@@ -55,6 +55,12 @@ class StaffRepository:
         row = self.session.execute(self._visible(scope).where(staff.c.id == staff_id)).one_or_none()
         return _staff(row) if row else None
 
+    def many(self, tenant_id: int, ids: list[int]) -> list[Staff]:
+        if not ids:
+            return []
+        rows = self.session.execute(select(staff).where(staff.c.tenant_id == tenant_id, staff.c.id.in_(ids))).all()
+        return [_staff(r) for r in rows]
+
     def find_by_userid(self, tenant_id: int, wecom_userid: str) -> Staff | None:
         row = self.session.execute(
             select(staff).where(

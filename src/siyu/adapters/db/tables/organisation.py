@@ -1,86 +1,27 @@
-"""The operational schema, as SQLAlchemy Core tables.
-
-Every tenant-owned table carries ``tenant_id`` and a ``UNIQUE (tenant_id, id)`` key, and
-references other tenant-owned rows through composite foreign keys on ``(tenant_id, x_id)``:
-the database itself refuses a store that points at another tenant's region. The same shape
-lets Citus distribute every table by ``tenant_id`` later.
-"""
+"""Tenants, organisation (regions, stores, staff) and accounts (users, sessions, API tokens)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from sqlalchemy import Boolean, Column, ForeignKeyConstraint, Index, Integer, String, Table, UniqueConstraint
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    ForeignKeyConstraint,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    UniqueConstraint,
-)
-from sqlalchemy.types import TypeDecorator
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC on every engine, handed out timezone-aware."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-def _id() -> Column[int]:
-    return Column("id", Integer, primary_key=True, autoincrement=True)
-
-
-def _tenant() -> Column[int]:
-    return Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
-
-
-def _created() -> Column[datetime]:
-    return Column("created_at", UTCDateTime(), nullable=False)
-
+from siyu.adapters.db.tables.base import UTCDateTime, created_column, id_column, metadata, tenant_column
 
 tenants = Table(
     "tenants",
     metadata,
-    _id(),
+    id_column(),
     Column("slug", String(40), nullable=False, unique=True),
     Column("name", String(64), nullable=False),
-    _created(),
+    created_column(),
 )
 
 regions = Table(
     "regions",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("name", String(64), nullable=False),
-    _created(),
+    created_column(),
     UniqueConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "name"),
 )
@@ -88,15 +29,15 @@ regions = Table(
 stores = Table(
     "stores",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("name", String(64), nullable=False),
     Column("code", String(32)),
     Column("region_id", Integer),
     Column("city", String(64)),
     Column("address", String(200)),
     Column("is_open", Boolean, nullable=False, default=True),
-    _created(),
+    created_column(),
     UniqueConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "name"),
     UniqueConstraint("tenant_id", "code"),
@@ -107,8 +48,8 @@ stores = Table(
 staff = Table(
     "staff",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("wecom_userid", String(64), nullable=False),
     Column("name", String(64), nullable=False),
     Column("mobile", String(20)),
@@ -116,7 +57,7 @@ staff = Table(
     Column("role", String(20), nullable=False),
     Column("status", String(20), nullable=False),
     Column("resigned_at", UTCDateTime()),
-    _created(),
+    created_column(),
     UniqueConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "wecom_userid"),
     ForeignKeyConstraint(["tenant_id", "store_id"], ["stores.tenant_id", "stores.id"]),
@@ -126,8 +67,8 @@ staff = Table(
 users = Table(
     "users",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("login", String(120), nullable=False, unique=True),
     Column("name", String(64), nullable=False),
     Column("password_hash", String(255), nullable=False),
@@ -137,7 +78,7 @@ users = Table(
     Column("is_active", Boolean, nullable=False, default=True),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", UTCDateTime()),
-    _created(),
+    created_column(),
     UniqueConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "staff_id"], ["staff.tenant_id", "staff.id"]),
 )
@@ -145,11 +86,11 @@ users = Table(
 sessions = Table(
     "sessions",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("user_id", Integer, nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
-    _created(),
+    created_column(),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("user_agent", String(200)),
     ForeignKeyConstraint(
@@ -161,14 +102,14 @@ sessions = Table(
 api_tokens = Table(
     "api_tokens",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("name", String(64), nullable=False),
     Column("prefix", String(16), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("role", String(20), nullable=False),
     Column("created_by", Integer),
-    _created(),
+    created_column(),
     Column("last_used_at", UTCDateTime()),
     Column("revoked_at", UTCDateTime()),
     UniqueConstraint("tenant_id", "id"),

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from siyu.adapters.db.tables import customer_identities
+from siyu.domain.customers import Identity
+from siyu.domain.identities import IdentityKey, IdentityKind
+
+
+def _identity(row: Any) -> Identity:
+    return Identity(
+        id=row.id,
+        customer_id=row.customer_id,
+        kind=IdentityKind(row.kind),
+        value=row.value,
+        source=row.source,
+        created_at=row.created_at,
+    )
+
+
+class IdentityRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def owners(self, tenant_id: int, keys: list[IdentityKey]) -> dict[IdentityKey, int]:
+        """Which customer holds each key that is already known."""
+        if not keys:
+            return {}
+        i = customer_identities.c
+        found: dict[IdentityKey, int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = self.session.execute(
+                select(i.kind, i.value, i.customer_id).where(
+                    i.tenant_id == tenant_id, tuple_(i.kind, i.value).in_([(k.kind.value, k.value) for k in chunk])
+                )
+            ).all()
+            found.update({IdentityKey(IdentityKind(r.kind), r.value): r.customer_id for r in rows})
+        return found
+
+    def add(self, tenant_id: int, customer_id: int, keys: list[IdentityKey], *, source: str, now: datetime) -> None:
+        if keys:
+            self.session.execute(
+                insert(customer_identities),
+                [
+                    {"tenant_id": tenant_id, "customer_id": customer_id, "kind": k.kind.value, "value": k.value,
+                     "source": source, "created_at": now}
+                    for k in keys
+                ],
+            )
+
+    def for_customer(self, tenant_id: int, customer_id: int) -> list[Identity]:
+        i = customer_identities.c
+        rows = self.session.execute(
+            select(customer_identities).where(i.tenant_id == tenant_id, i.customer_id == customer_id).order_by(i.kind, i.id)
+        ).all()
+        return [_identity(r) for r in rows]
+
+    def for_customers(self, tenant_id: int, customer_ids: list[int]) -> dict[int, list[Identity]]:
+        i = customer_identities.c
+        out: dict[int, list[Identity]] = {cid: [] for cid in customer_ids}
+        if customer_ids:
+            rows = self.session.execute(
+                select(customer_identities).where(i.tenant_id == tenant_id, i.customer_id.in_(customer_ids)).order_by(i.kind, i.id)
+            ).all()
+            for r in rows:
+                out[r.customer_id].append(_identity(r))
+        return out
+
+    def move(self, tenant_id: int, ids: list[int], to_customer: int) -> None:
+        if ids:
+            i = customer_identities.c
+            self.session.execute(
+                update(customer_identities).where(i.tenant_id == tenant_id, i.id.in_(ids)).values(customer_id=to_customer)
+            )

@@ -1,0 +1,46 @@
+"""The operational schema, as SQLAlchemy Core tables, one module per area."""
+
+from siyu.adapters.db.tables.base import UTCDateTime, metadata
+from siyu.adapters.db.tables.customers import (
+    custom_fields,
+    customer_identities,
+    customer_merges,
+    customer_tags,
+    customers,
+    duplicate_dismissals,
+    import_errors,
+    imports,
+    stage_changes,
+    stages,
+    staff_relations,
+    tag_groups,
+    tags,
+    timeline_events,
+)
+from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
+
+__all__ = [
+    "UTCDateTime",
+    "api_tokens",
+    "custom_fields",
+    "customer_identities",
+    "customer_merges",
+    "customer_tags",
+    "customers",
+    "duplicate_dismissals",
+    "import_errors",
+    "imports",
+    "metadata",
+    "regions",
+    "sessions",
+    "stage_changes",
+    "stages",
+    "staff",
+    "staff_relations",
+    "stores",
+    "tag_groups",
+    "tags",
+    "tenants",
+    "timeline_events",
+    "users",
+]

@@ -1,0 +1,58 @@
+"""Tags (corp tags) in groups, and lifecycle stages: names and their rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from siyu.domain.errors import InvalidInput
+
+NAME_MAX = 30  # WeCom's limit for corp tag and group names
+MAX_TAGS = 3000  # WeCom's limit of corp tags per corp
+
+
+def clean_label(value: str, *, field: str = "name") -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise InvalidInput("a name is required", field=field)
+    if len(name) > NAME_MAX:
+        raise InvalidInput(f"at most {NAME_MAX} characters", field=field)
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class TagGroup:
+    id: int
+    name: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    id: int
+    group_id: int
+    group_name: str
+    name: str
+    position: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.group_name}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedTag:
+    tag: Tag
+    source: str
+    applied_by: str | None
+    applied_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    id: int
+    name: str
+    position: int
+
+
+DEFAULT_STAGES = ("新客", "意向", "首购", "复购", "忠诚", "沉睡")

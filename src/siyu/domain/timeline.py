@@ -1,0 +1,32 @@
+"""The customer's timeline: one chronological feed of everything that happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    IDENTITY_ADDED = "identity_added"
+    RELATION_ADDED = "relation_added"
+    RELATION_CHANGED = "relation_changed"  # deleted by either side, transferred
+    TAGGED = "tagged"
+    UNTAGGED = "untagged"
+    STAGE_CHANGED = "stage_changed"
+    PROFILE_CHANGED = "profile_changed"
+    FIELDS_CHANGED = "fields_changed"
+    MERGED = "merged"  # another customer was merged into this one
+    UNMERGED = "unmerged"
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    id: int
+    customer_id: int
+    kind: EventKind
+    occurred_at: datetime
+    actor: str
+    data: dict[str, Any]

@@ -1,0 +1,55 @@
+from tests.api.conftest import api_tenant
+
+
+def _create(client, h, *identities, **profile):
+    body = {"identities": [{"kind": k, "value": v} for k, v in identities], **profile}
+    response = client.post("/api/v1/customers", json=body, headers=h)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_create_attach_and_merge_through_the_api(context, client):
+    h = api_tenant(context).headers
+    a = _create(client, h, ("phone", "13800000001"), name="张三")
+    b = _create(client, h, ("unionid", "oUNION1"), name="张三")
+    assert a["created"] and b["created"]
+    bridge = _create(client, h, ("phone", "+86 138 0000 0001"), ("unionid", "oUNION1"))
+    assert (bridge["customer_id"], bridge["created"], bridge["merged_ids"]) == (a["customer_id"], False, [b["customer_id"]])
+    assert client.get(f"/api/v1/customers/{b['customer_id']}", headers=h).status_code == 404
+    listed = client.get("/api/v1/customers", headers=h).json()
+    assert listed["total"] == 1
+    assert {(i["kind"], i["value"]) for i in listed["items"][0]["identities"]} == {("phone", "13800000001"), ("unionid", "oUNION1")}
+
+    merge_id = client.get("/api/v1/merges", headers=h).json()["items"][0]["id"]
+    undone = client.post(f"/api/v1/merges/{merge_id}/undo", headers=h)
+    assert undone.status_code == 200 and undone.json()["id"] == b["customer_id"]
+    assert client.get("/api/v1/customers", headers=h).json()["total"] == 2
+
+
+def test_bad_identities_are_refused_with_the_field_named(context, client):
+    h = api_tenant(context).headers
+    bad = client.post("/api/v1/customers", json={"identities": [{"kind": "phone", "value": "12345"}]}, headers=h)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "phone"
+    assert client.post("/api/v1/customers", json={"identities": []}, headers=h).status_code == 422
+    assert client.get("/api/v1/customers", headers=h).json()["total"] == 0
+
+
+def test_tags_stages_fields_and_the_timeline(context, client):
+    h = api_tenant(context).headers
+    c = _create(client, h, ("phone", "13800000002"), name="李四")["customer_id"]
+    tag = client.post("/api/v1/tags", json={"group": "兴趣", "name": "拿铁"}, headers=h).json()
+    applied = client.post("/api/v1/tags/apply", json={"customer_ids": [c], "tag_ids": [tag["id"]]}, headers=h).json()
+    assert applied == {"customers": 1, "changed": 1}
+    stage = client.post("/api/v1/stages", json={"name": "意向"}, headers=h).json()
+    assert client.put(f"/api/v1/customers/{c}/stage", json={"stage_id": stage["id"]}, headers=h).json()["stage_id"] == stage["id"]
+    client.post("/api/v1/fields", json={"key": "taste", "label": "口味", "kind": "single", "options": ["美式", "拿铁"]}, headers=h)
+    bad = client.put(f"/api/v1/customers/{c}/fields", json={"values": {"taste": "抹茶"}}, headers=h)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "taste"
+    assert client.put(f"/api/v1/customers/{c}/fields", json={"values": {"taste": "拿铁"}}, headers=h).json()["fields"] == {"taste": "拿铁"}
+
+    detail = client.get(f"/api/v1/customers/{c}", headers=h).json()
+    assert detail["stage"] == "意向" and detail["tags"][0]["label"] == "兴趣/拿铁"
+    kinds = [e["kind"] for e in client.get(f"/api/v1/customers/{c}/timeline", headers=h).json()["items"]]
+    assert kinds == ["fields_changed", "stage_changed", "tagged", "created"]
+    filtered = client.get("/api/v1/customers", params={"tag_id": tag["id"], "stage_id": stage["id"]}, headers=h).json()
+    assert [row["customer"]["id"] for row in filtered["items"]] == [c]
