@@ -152,7 +152,7 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == "" or (hasattr(value, "value") and value.value == 0)  # Gender.UNKNOWN
+    return value is None or value == "" or value == 0  # 0 is Gender.UNKNOWN; no id is 0
 
 
 def undo_merge(uow: SqlUnitOfWork, tenant_id: int, merge_id: int, *, actor: str, now: datetime) -> Customer:
