@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,8 +19,12 @@ from siyu.bootstrap import Context
 from siyu.config import Settings
 from siyu.domain.access import Actor, Role
 from siyu.domain.accounts import User
+from siyu.domain.customers import CustomerRecord, Profile
+from siyu.domain.identities import IdentityKey
 from siyu.domain.organisation import Region, Staff, StaffDraft, Store, StoreDraft, Tenant
-from siyu.services import auth, regions, staff, stores, tenants, users
+from siyu.domain.tags import Stage, Tag
+from siyu.services import auth, customers, oneid, regions, relations, stages, staff, stores, tags, tenants, users
+from siyu.services.clock import utcnow
 
 PASSWORD = "correct-horse-9"
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -87,6 +92,37 @@ class Org:
             self.context.uow(), self.system, login=unique("user"), name=member.name if member else unique("用户"),
             password=PASSWORD, role=role, staff_id=member.id if member else None, locale=locale,
         )
+
+    def customer(self, name: str = "张三", phone: str | None = None, *, followed_by: Staff | None = None,
+                 at: datetime | None = None, added_at: datetime | None = None, **keys: str) -> int:
+        """A customer with a phone (a random one unless given) and any other identities by kind;
+        ``added_at`` backdates when the brand got them (through OneID, as an import does)."""
+        found = [IdentityKey.parse("phone", phone or f"139{uuid.uuid4().int % 10**8:08d}")]
+        found += [IdentityKey.parse(kind, value) for kind, value in keys.items()]
+        record = CustomerRecord(keys=tuple(found), profile=Profile.parse(name=name))
+        if added_at is None:
+            customer_id = customers.create_customer(self.context.uow(), self.system, record).customer_id
+        else:
+            with self.context.uow() as uow:
+                customer_id = oneid.resolve(uow, self.tenant.id, record, source="import", actor="system",
+                                            now=utcnow(), added_at=added_at).customer_id
+                uow.commit()
+        if followed_by is not None:
+            self.follow(customer_id, followed_by, at=at)
+        return customer_id
+
+    def follow(self, customer_id: int, member: Staff, *, at: datetime | None = None, remark: str | None = None,
+               channel_state: str | None = None) -> None:
+        with self.context.uow() as uow:
+            relations.follow_in(uow, self.tenant.id, customer_id, member.id, at=at or utcnow(), actor="system",
+                                remark=remark, channel_state=channel_state)
+            uow.commit()
+
+    def tag(self, name: str | None = None, group: str = "兴趣") -> Tag:
+        return tags.create_tag(self.context.uow(), self.system, group=group, name=name or unique("标签"))
+
+    def stage(self, name: str | None = None) -> Stage:
+        return stages.create_stage(self.context.uow(), self.system, name or unique("阶段")[:30])
 
 
 @pytest.fixture

@@ -10,17 +10,23 @@ import re
 from fastapi.routing import APIRoute
 
 from siyu.services import auth as auth_service
-from siyu.services import regions, staff, stores, tenants, tokens
-from siyu.web.routes import auth, home, locale
+from siyu.services import customers, fields, merging, regions, staff, stages, stores, tags, tenants, tokens
+from siyu.web.routes import auth, customer, customer_tags, duplicates, home, locale
+from siyu.web.routes import customers as customer_pages
+from siyu.web.routes import fields as field_pages
 from siyu.web.routes import regions as region_pages
+from siyu.web.routes import stages as stage_pages
 from siyu.web.routes import staff as staff_pages
 from siyu.web.routes import stores as store_pages
 from siyu.web.routes import tokens as token_pages
 from tests.web.conftest import Org, unique
 
-MODULES = (auth, home, locale, region_pages, staff_pages, store_pages, token_pages)
+MODULES = (auth, home, locale, region_pages, staff_pages, store_pages, token_pages, customer_pages, customer,
+           customer_tags, stage_pages, field_pages, duplicates)
 # A form that would pass validation, so that only tenancy can stop it.
-FORM = {"name": "越权修改", "wecom_userid": "intruder", "role": "guide", "code": "", "city": "", "address": "", "is_open": "on"}
+FORM = {"name": "越权修改", "wecom_userid": "intruder", "role": "guide", "code": "", "city": "", "address": "", "is_open": "on",
+        "label": "越权字段", "group": "越权", "direction": "up", "kind": "email", "value": "intruder@example.cn",
+        "stage_id": "", "owner_staff_id": "", "tag_ids": "1"}
 
 
 def _console_routes():
@@ -39,9 +45,22 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     store = a.store(region=region, code=unique("C"))
     member = a.member(store=store)
     token = tokens.create_api_token(context.uow(), a.system, name=unique("tok")).token
-    ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id}
-    markers = [region.name, store.name, member.wecom_userid, token.name]
+    customer_id = a.customer("甲客户", "13800138000", followed_by=member)
+    first, second = a.customer("甲重复", followed_by=member), a.customer("甲重复", followed_by=member)
+    merged_away = a.customer("甲被合并")
+    merge = merging.merge_customers(context.uow(), a.system, customer_id, merged_away)
+    tag = a.tag("甲标签")
+    tags.apply_tags(context.uow(), a.system, [customer_id], [tag.id])
+    stage = a.stage("甲阶段")
+    stages.move_stage(context.uow(), a.system, customer_id, stage.id)
+    field = fields.define_field(context.uow(), a.system, key="a_secret", label="甲字段", kind="text")
+    ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
+           "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
+           "first_id": first, "second_id": second, "merge_id": merge.id}
+    markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
+               stage.name, field.label]
     org.store()  # B has data of its own
+    org.customer("乙客户")
 
     checked = 0
     for method, template in _console_routes():
@@ -58,10 +77,17 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
         response = signed_in.get(path) if method == "GET" else signed_in.post(path, FORM)
         assert response.status_code in (403, 404), f"{method} {path} as tenant B -> {response.status_code}"
         checked += 1
-    assert checked >= 7
+    assert checked >= 25
 
     # Tenant A's objects are exactly as they were.
     assert regions.get_region(context.uow(), a.system, region.id) == region
     assert stores.get_store(context.uow(), a.system, store.id) == store
     assert staff.get_staff(context.uow(), a.system, member.id) == member
     assert tokens.list_api_tokens(context.uow(), a.system).items[0].revoked_at is None
+    detail = customers.get_customer(context.uow(), a.system, customer_id)
+    assert (detail.customer.name, detail.stage, [t.tag for t in detail.tags]) == ("甲客户", stage, [tag])
+    assert [i.value for i in detail.identities if i.kind == "email"] == []
+    assert merging.list_merges(context.uow(), a.system).items[0].undone_at is None
+    assert {p.first_id for p in merging.possible_duplicates(context.uow(), a.system)} == {first}
+    assert fields.list_fields(context.uow(), a.system) == [field]
+    assert stages.list_stages(context.uow(), a.system) == [stage]

@@ -15,7 +15,21 @@ from siyu.domain.errors import NotFound
 from siyu.web import errors
 from siyu.web.console import Console
 from siyu.web.csrf import verify_csrf
-from siyu.web.routes import auth, home, locale, regions, staff, stores, tokens
+from siyu.web.routes import (
+    auth,
+    customer,
+    customer_tags,
+    customers,
+    duplicates,
+    fields,
+    home,
+    locale,
+    regions,
+    staff,
+    stages,
+    stores,
+    tokens,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -24,7 +38,9 @@ def mount_console(app: FastAPI, context: Context) -> None:
     app.state.console = Console.build(context)
     # CSRF is checked for the whole console router, so no POST route can leave it out.
     console = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-    for module in (auth, locale, home, stores, regions, staff, tokens):
+    modules = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates,
+               stores, regions, staff, tokens)
+    for module in modules:
         console.include_router(module.router)
     app.include_router(console)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

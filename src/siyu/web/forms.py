@@ -7,7 +7,8 @@ from enum import Enum
 from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
 
 from siyu.domain.errors import Conflict, DomainError, InvalidInput
 from siyu.domain.paging import PageRequest
@@ -50,9 +51,23 @@ def filter_choice(kind: type[E], raw: str | None) -> E | None:
         return None
 
 
+def filter_ids(raw: list[str] | None) -> tuple[int, ...]:
+    """Ids from a repeated parameter (checkboxes); anything that is not one is dropped."""
+    return tuple(sorted({int(value) for value in raw or () if value.strip().isdigit()}))
+
+
 def query_string(filters: Mapping[str, object]) -> str:
-    """The non-empty filters, for links that keep them (pagination)."""
-    return urlencode({key: value for key, value in filters.items() if value not in (None, "")})
+    """The non-empty filters, for links that keep them (pagination); lists repeat the key."""
+    kept = {key: value for key, value in filters.items() if value not in (None, "", (), [])}
+    return urlencode(kept, doseq=True)
+
+
+async def posted_form(request: Request) -> FormData:
+    """The whole posted form, for forms whose field names are data (a tenant's custom fields)."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 def failure(language: Language, exc: DomainError) -> tuple[dict[str, str], int]:

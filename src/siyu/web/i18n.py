@@ -8,11 +8,13 @@ installed, which keeps concurrent requests in different languages apart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
@@ -22,7 +24,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from siyu import __version__
 from siyu.domain.access import Permission, Role
+from siyu.domain.customers import Gender, RelationState, TagSource
 from siyu.domain.errors import DomainError
+from siyu.domain.fields import FieldKind
+from siyu.domain.identities import IdentityKind, IdentitySource
 from siyu.domain.organisation import Region, StaffStatus, Store
 from siyu.services.users import LOCALES
 
@@ -31,6 +36,8 @@ LOCALE_DIR = WEB_DIR / "locale"
 TEMPLATE_DIR = WEB_DIR / "templates"
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+# The brands are in mainland China: dates people read (a customer's "added on") are local.
+BRAND_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def N_(message: str) -> str:
@@ -45,6 +52,49 @@ ROLE_LABELS = {
     Role.GUIDE: N_("Guide"),
 }
 STATUS_LABELS = {StaffStatus.ACTIVE: N_("Active"), StaffStatus.RESIGNED: N_("Resigned")}
+
+# Customer vocabularies, looked up in templates as ``label("identity", kind)``.
+LABELS: dict[str, dict[str, str]] = {
+    "identity": {
+        IdentityKind.PHONE: N_("Phone"),
+        IdentityKind.UNIONID: N_("UnionID"),
+        IdentityKind.OPENID: N_("OpenID"),
+        IdentityKind.MEMBER_NO: N_("Member number"),
+        IdentityKind.WECOM_EXTERNAL: N_("WeCom external contact"),
+        IdentityKind.EMAIL: N_("Email"),
+        IdentityKind.POS_ID: N_("POS member"),
+    },
+    "identity_source": {
+        IdentitySource.MANUAL: N_("entered by hand"),
+        IdentitySource.IMPORT: N_("import"),
+        IdentitySource.API: N_("API"),
+        IdentitySource.WECOM: N_("WeCom"),
+        IdentitySource.ORDER: N_("order"),
+        IdentitySource.DEMO: N_("demo data"),
+    },
+    "relation": {
+        RelationState.ACTIVE: N_("Connected"),
+        RelationState.DELETED_BY_CUSTOMER: N_("Customer deleted the staff member"),
+        RelationState.DELETED_BY_STAFF: N_("Staff member deleted the customer"),
+        RelationState.TRANSFERRED: N_("Transferred"),
+    },
+    "gender": {str(Gender.UNKNOWN.value): N_("Unknown"), str(Gender.MALE.value): N_("Male"),
+               str(Gender.FEMALE.value): N_("Female")},
+    "tag_source": {
+        TagSource.MANUAL: N_("by hand"),
+        TagSource.IMPORT: N_("import"),
+        TagSource.CHANNEL: N_("contact way"),
+        TagSource.RULE: N_("automatic rule"),
+        TagSource.WECOM_SYNC: N_("WeCom sync"),
+    },
+    "field_kind": {
+        FieldKind.TEXT: N_("Text"),
+        FieldKind.NUMBER: N_("Number"),
+        FieldKind.DATE: N_("Date"),
+        FieldKind.SINGLE: N_("Single choice"),
+        FieldKind.MULTI: N_("Multiple choice"),
+    },
+}
 
 # Error messages with fixed wording (the domain's and the console's): the English text is the msgid.
 FIXED_MESSAGES = frozenset(
@@ -62,7 +112,39 @@ FIXED_MESSAGES = frozenset(
         N_("no such API token"),
         N_("another store already uses this name"),
         N_("another store already uses this code"),
+        N_("at most 30 characters"),
+        N_("no such tag"),
+        N_("no such stage"),
+        N_("the owner must be a staff member who follows the customer"),
+        N_("choose at least one customer and one tag"),
+        N_("at most 10,000 customers at a time"),
+        N_("a tenant has at most 3000 tags (WeCom's limit)"),
+        N_("list every stage exactly once"),
+        N_("a field key is 1-40 lowercase letters, digits or _, starting with a letter"),
+        N_("a choice field needs at least one option"),
+        N_("options are at most 40 characters"),
+        N_("choose two different customers"),
+        N_("only two different customers that are not merged already can be merged"),
+        N_("this merge was undone already"),
     }
+)
+# Domain messages that quote values: the pattern's named groups fill the translation.
+PATTERN_MESSAGES = (
+    (re.compile(r"(?P<count>\d+) customers are in this stage; move them first"),
+     N_("%(count)s customers are in this stage. Move them to another stage first.")),
+    (re.compile(r"options cannot be removed: (?P<options>.+)"),
+     N_("options in use cannot be removed: %(options)s")),
+    (re.compile(r"(?P<label>.+): at most (?P<max>\d+) characters"), N_("%(label)s: at most %(max)s characters")),
+    (re.compile(r"(?P<label>.+): “(?P<value>.*)” is not a number"), N_("%(label)s: “%(value)s” is not a number")),
+    (re.compile(r"(?P<label>.+): “(?P<value>.*)” is not one of (?P<options>.+)"),
+     N_("%(label)s: “%(value)s” is not one of %(options)s")),
+    (re.compile(r"(?P<label>.+): choose exactly one"), N_("%(label)s: choose exactly one")),
+    (re.compile(r"“(?P<value>.*)” is not a date \(YYYY-MM-DD\)"), N_("“%(value)s” is not a date (YYYY-MM-DD)")),
+    (re.compile(r"\w+ (?P<value>\S+) belongs to customer (?P<owner>\d+); merge them instead"),
+     N_("%(value)s already belongs to customer #%(owner)s; merge the two customers instead")),
+    (re.compile(r"customer (?P<id>\d+) was merged again since; undo that merge first"),
+     N_("customer #%(id)s was merged again since; undo that later merge first")),
+    (re.compile(r"(?P<label>.+) is required"), N_("%(label)s is required")),
 )
 # Domain messages that quote the input: one fixed wording per (error code, field) instead.
 FIELD_MESSAGES = {
@@ -70,6 +152,17 @@ FIELD_MESSAGES = {
     ("invalid", "role"): N_("unknown role"),
     ("conflict", "name"): N_("this name is already taken"),
     ("conflict", "wecom_userid"): N_("this WeCom userid already belongs to another staff member"),
+    ("invalid", "gender"): N_("choose one of the options"),
+    ("invalid", "kind"): N_("choose one of the options"),
+    ("invalid", "phone"): N_("not a mainland mobile number (11 digits, starting 13-19)"),
+    ("invalid", "email"): N_("not an email address"),
+    ("invalid", "member_no"): N_("1-64 letters, digits, _ or -"),
+    ("invalid", "pos_id"): N_("1-64 letters, digits, _ or -"),
+    ("invalid", "unionid"): N_("4-128 letters, digits or _ - . @ : = + /"),
+    ("invalid", "openid"): N_("4-128 letters, digits or _ - . @ : = + /"),
+    ("invalid", "wecom_external"): N_("4-128 letters, digits or _ - . @ : = + /"),
+    ("conflict", "key"): N_("a field with this key exists already"),
+    ("conflict", "label"): N_("a field with this label exists already"),
 }
 
 
@@ -106,10 +199,21 @@ class Language:
     def role_choices(self, roles: Iterable[Role]) -> list[tuple[str, str]]:
         return [(role.value, self.role(role)) for role in roles]
 
+    def label(self, vocabulary: str, value: object) -> str:
+        """A customer vocabulary word (identity kind, relation state ...); unknown values as they are."""
+        key = str(value.value if isinstance(value, Gender) else value)
+        message = LABELS[vocabulary].get(key)
+        return self.gettext(message) if message else key
+
     def error(self, exc: DomainError) -> str:
         """The error in this language: its own words if they are fixed, else a fixed wording."""
         if exc.message in FIXED_MESSAGES:
             return self.gettext(exc.message)
+        if self.code != "en":
+            for pattern, message in PATTERN_MESSAGES:
+                found = pattern.fullmatch(exc.message)
+                if found:
+                    return self.gettext(message, **found.groupdict())
         generic = FIELD_MESSAGES.get((exc.code, exc.field or ""))
         if generic is None or self.code == "en":
             return exc.message
@@ -119,6 +223,27 @@ class Language:
         if moment is None:
             return "—"
         return format_datetime(moment, "yyyy-MM-dd HH:mm", tzinfo=UTC, locale=self.code) + " UTC"
+
+    def local_day(self, moment: datetime | None) -> str:
+        """The calendar day in the brand's time zone."""
+        return format_datetime(moment, "yyyy-MM-dd", tzinfo=BRAND_TZ, locale=self.code) if moment else "—"
+
+    def local_when(self, moment: datetime | None) -> str:
+        """Day and time in the brand's time zone (Beijing time), without a zone suffix."""
+        return format_datetime(moment, "yyyy-MM-dd HH:mm", tzinfo=BRAND_TZ, locale=self.code) if moment else "—"
+
+    def who(self, actor: str | None, my_user_id: int | None = None) -> str:
+        """Who did something, from the services' actor label (``user:3``, ``token:2``, ``system``)."""
+        kind, _, number = (actor or "").partition(":")
+        if kind == "user" and number.isdigit():
+            if my_user_id is not None and int(number) == my_user_id:
+                return self.gettext(N_("you"))
+            return self.gettext(N_("console user #%(id)s"), id=number)
+        if kind == "token" and number.isdigit():
+            return self.gettext(N_("API token #%(id)s"), id=number)
+        if not actor or actor == "system":
+            return self.gettext(N_("Siyu (automatic)"))
+        return actor
 
     def duration(self, span: timedelta) -> str:
         return format_timedelta(max(span, timedelta(minutes=1)), threshold=1.5, locale=self.code)
@@ -149,10 +274,15 @@ def build_language(code: str) -> Language:
         language_names=LANGUAGE_NAMES,
         roles=list(Role),
         statuses=list(StaffStatus),
+        label=language.label,
+        who=language.who,
+        identity_kinds=list(IdentityKind),
+        field_kinds=list(FieldKind),
         Permission=Permission,
         version=__version__,
     )
-    env.filters.update(when=language.when, duration=language.duration)
+    env.filters.update(when=language.when, duration=language.duration, day=language.local_day,
+                       local=language.local_when)
     return language
 
 

@@ -34,5 +34,54 @@
   document.addEventListener("click", function (event) {
     var close = event.target.closest("[data-dismiss]");
     if (close) close.parentElement.remove();
+    // A click outside an open tag picker closes it.
+    document.querySelectorAll("details.picker[open]").forEach(function (picker) {
+      if (!picker.contains(event.target)) picker.open = false;
+    });
   });
+
+  // The customer list: "select all on this page", and how many are selected.
+  function countSelected() {
+    var label = document.querySelector("[data-selected-count]");
+    if (!label) return;
+    var n = document.querySelectorAll('input[name="customer_ids"]:checked').length;
+    label.textContent = n ? label.dataset.some.replace("#", n) : label.dataset.none;
+    label.classList.toggle("some", n > 0);
+    var all = document.querySelector("[data-check-all]");
+    var boxes = document.querySelectorAll('input[name="customer_ids"]');
+    if (all) {
+      all.checked = boxes.length > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    }
+  }
+
+  // A picker's button shows how many of its tags are chosen.
+  function countPicked(picker) {
+    var summary = picker.querySelector("summary");
+    var n = picker.querySelectorAll("input:checked").length;
+    var badge = summary.querySelector(".count");
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "count";
+      summary.appendChild(badge);
+    }
+    badge.textContent = n;
+    badge.hidden = n === 0;
+    summary.classList.toggle("picked", n > 0);
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("[data-check-all]")) {
+      document.querySelectorAll('input[name="' + target.dataset.checkAll + '"]').forEach(function (box) {
+        box.checked = target.checked;
+      });
+    }
+    if (target.matches('[data-check-all], input[name="customer_ids"]')) countSelected();
+    var picker = target.closest("details.picker");
+    if (picker) countPicked(picker);
+  });
+
+  document.addEventListener("htmx:afterSwap", countSelected);
+  document.addEventListener("DOMContentLoaded", countSelected);
 })();
