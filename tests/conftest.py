@@ -29,7 +29,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
 def settings_for(tmp_path: Path) -> Settings:
-    return Settings(env="test", secret_key="t" * 40, data_dir=tmp_path, queue_url="memory://", log_json=True)
+    return Settings(
+        env="test", secret_key="t" * 40, data_dir=tmp_path, queue_url="memory://", log_json=True, password_hashing="fast"
+    )
 
 
 @pytest.fixture(scope="session")

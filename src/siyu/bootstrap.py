@@ -13,6 +13,7 @@ from siyu.adapters.db.engine import make_engine
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.queue import make_huey
 from siyu.config import Settings, get_settings
+from siyu.services import passwords
 from siyu.tasks import register_tasks
 
 
@@ -41,6 +42,7 @@ def build(
     huey: Huey | None = None,
 ) -> Context:
     settings = settings or get_settings()
+    passwords.configure(settings.password_hashing)
     engine = engine or make_engine(settings.resolved_database_url)
     session_factory = session_factory or sessionmaker(bind=engine, expire_on_commit=False)
     huey = huey or make_huey(settings.resolved_queue_url)

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
     log_json: bool = True
     log_level: str = "INFO"
+    password_hashing: Literal["standard", "fast"] = "standard"  # "fast" is for test suites only
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
@@ -41,6 +42,8 @@ class Settings(BaseSettings):
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
                 "or run with SIYU_ENV=dev on a laptop"
             )
+        if self.env == "prod" and self.password_hashing != "standard":
+            raise ValueError("SIYU_PASSWORD_HASHING=fast is for test suites; production uses standard")
         if self.env != "dev" and len(self.secret_key) < 32:
             raise ValueError("SIYU_SECRET_KEY must be at least 32 characters")
         return self

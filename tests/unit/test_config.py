@@ -30,3 +30,8 @@ def test_settings_come_from_siyu_environment_variables(monkeypatch, tmp_path):
     assert settings.secure_cookies is True
     assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'siyu.db'}"
     assert settings.resolved_queue_url == f"sqlite:///{tmp_path / 'queue.db'}"
+
+
+def test_fast_password_hashing_is_refused_in_production():
+    with pytest.raises(ValidationError, match="test suites"):
+        Settings(env="prod", secret_key="k" * 40, password_hashing="fast", _env_file=None)

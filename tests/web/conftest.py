@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -125,10 +126,19 @@ class Org:
         return stages.create_stage(self.context.uow(), self.system, name or unique("阶段")[:30])
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("template") / "siyu.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def context(tmp_path) -> Iterator[Context]:  # type: ignore[no-untyped-def]
-    settings = Settings(env="dev", data_dir=tmp_path, log_json=False, queue_url="memory://", log_level="WARNING")
-    migrate.upgrade(settings.resolved_database_url)
+def context(tmp_path, migrated_template) -> Iterator[Context]:  # type: ignore[no-untyped-def]
+    settings = Settings(
+        env="dev", data_dir=tmp_path, log_json=False, queue_url="memory://", log_level="WARNING", password_hashing="fast"
+    )
+    shutil.copyfile(migrated_template, tmp_path / "siyu.db")  # the migrated schema, without re-running Alembic
     ctx = bootstrap.build(settings)
     yield ctx
     ctx.close()

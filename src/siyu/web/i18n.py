@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -166,8 +167,10 @@ FIELD_MESSAGES = {
 }
 
 
+@lru_cache(maxsize=None)
 def load_translations(locale: str) -> Translations:
-    """Compile ``locale/<locale>/LC_MESSAGES/messages.po`` in memory."""
+    """Compile ``locale/<locale>/LC_MESSAGES/messages.po`` in memory, once per process
+    (the catalogs ship with the package and do not change while it runs)."""
     with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
         catalog = read_po(po, locale=locale)
     compiled = BytesIO()
