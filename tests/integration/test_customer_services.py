@@ -148,3 +148,10 @@ def test_the_owner_must_follow_the_customer(context):
         customers.set_owner(context.uow(), admin, c.id, member.id)
     _follow(context, admin.tenant_id, c.id, member.id)
     assert customers.set_owner(context.uow(), admin, c.id, member.id).owner_staff_id == member.id
+
+
+def test_creating_an_existing_tag_is_a_conflict(context):
+    _, admin = f.tenant(context)
+    tags.create_tag(context.uow(), admin, group="兴趣", name="手冲")
+    with pytest.raises(Conflict):
+        tags.create_tag(context.uow(), admin, group="兴趣", name="手冲")

@@ -21,8 +21,8 @@ def test_tags_are_created_in_groups_renamed_and_deleted(signed_in: Browser, org:
     assert page.index("</svg> 兴趣</h2>") < page.index("</svg> 会员等级</h2>") and "2 个标签" in page
     assert '<option value="兴趣">' in page  # existing groups are offered for the next tag
 
-    again = signed_in.post("/customers/tags", {"group": "兴趣", "name": "茶"})  # the service keeps the one it has
-    assert again.status_code == 303 and len(tags.list_tags(org.context.uow(), org.system)) == 3
+    again = signed_in.post("/customers/tags", {"group": "兴趣", "name": "茶"})  # an existing tag is a conflict
+    assert again.status_code == 409 and len(tags.list_tags(org.context.uow(), org.system)) == 3
     too_long = signed_in.post("/customers/tags", {"group": "兴趣", "name": "长" * 31})
     assert too_long.status_code == 422 and "不能超过 30 个字符" in too_long.text and 'value="兴趣"' in too_long.text
 

@@ -25,6 +25,8 @@ def create_tag(uow: SqlUnitOfWork, actor: Actor, *, group: str, name: str) -> Ta
     actor.require(Permission.CUSTOMERS_MANAGE)
     group, name = clean_label(group, field="group"), clean_label(name)
     with uow:
+        if uow.tags.find(actor.tenant_id, group, name) is not None:
+            raise Conflict(f"the tag “{group}/{name}” exists already", field="name")
         tag = ensure_tag(uow, actor.tenant_id, group, name)
         uow.commit()
     return tag
@@ -93,12 +95,12 @@ def _change(uow: SqlUnitOfWork, actor: Actor, customer_ids: list[int], tag_ids: 
     if len(customer_ids) > 10_000:
         raise InvalidInput("at most 10,000 customers at a time", field="customer_ids")
     with uow:
+        for customer_id in customer_ids:  # scope first: another store's customer is simply not there
+            if uow.customers.get(actor.scope, customer_id) is None:
+                raise NotFound(f"no such customer: {customer_id}")
         tags = uow.tags.by_ids(actor.tenant_id, tag_ids)
         if len(tags) != len(tag_ids):
             raise InvalidInput("no such tag", field="tag_ids")
-        for customer_id in customer_ids:
-            if uow.customers.get(actor.scope, customer_id) is None:
-                raise NotFound(f"no such customer: {customer_id}")
         changed = apply_in(uow, actor.tenant_id, {c: tag_ids for c in customer_ids}, add=add, source=source, actor=actor_label(actor))
         uow.commit()
     return TagChange(customers=len(customer_ids), changed=changed)
