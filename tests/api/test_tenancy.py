@@ -7,10 +7,12 @@ the test until it is registered here, so no route can forget tenancy unnoticed.
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
 from siyu.domain.access import Role
 from siyu.services import fields as fields_service
-from siyu.services import merging, tokens
+from siyu.services import imports, merging, tokens
 from siyu.services import stages as stages_service
 from siyu.services import tags as tags_service
 from tests import factories as f
@@ -39,6 +41,18 @@ BODIES = {
 }
 
 
+# Multipart routes: the files tenant B uploads (a valid file, so the request reaches the service).
+UPLOADS = {"Body_import_customers_api_v1_imports_customers_post": {"file": ("越权.csv", "phone\n13999999998\n".encode())}}
+
+
+def _import_of(context, actor):
+    """An import made by the tenant, with its bad row, so it has errors to page."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"导入{f.uid()}.csv"
+        path.write_text("phone\n13999999997\n12345\n", encoding="utf-8")
+        return imports.import_customers(context.uow(), actor, path)
+
+
 def _tenant_a_bodies(ids):
     """Bodies that name tenant A's objects, for routes without path parameters."""
     return {
@@ -53,7 +67,8 @@ def _api_routes(app):
     for template, operations in app.openapi()["paths"].items():
         assert template.startswith("/api/"), template
         for method, operation in operations.items():
-            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", content.get("multipart/form-data", {})).get("schema", {})
             body = schema["$ref"].rsplit("/", 1)[-1] if "$ref" in schema else None
             yield method.upper(), template, body
 
@@ -70,12 +85,13 @@ def _tenant_a(context):
     stage = stages_service.create_stage(context.uow(), a.actor, f"阶段{f.uid(4)}")
     field = fields_service.define_field(context.uow(), a.actor, key=f"k{f.uid()}", label=f"字段{f.uid(4)}", kind="text")
     other = f.customers_of(context, a.actor, 1)[0]
+    run = _import_of(context, a.actor)
     ids = {
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
-        "first_id": made[0].id, "second_id": other.id,
+        "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
     }
-    markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label]
+    markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename]
     return a, ids, markers
 
 
@@ -84,7 +100,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
     b = api_tenant(context)
     f.store(context, b.actor)
     watched = ("/api/v1/regions", "/api/v1/stores", "/api/v1/staff", "/api/v1/tokens", "/api/v1/customers",
-               f"/api/v1/customers/{ids['customer_id']}", "/api/v1/tags", "/api/v1/stages", "/api/v1/fields", "/api/v1/merges")
+               f"/api/v1/customers/{ids['customer_id']}", "/api/v1/tags", "/api/v1/stages", "/api/v1/fields", "/api/v1/merges",
+               "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0
@@ -93,12 +110,14 @@ def test_every_route_hides_another_tenants_objects(context, client):
         missing = [p for p in params if p not in ids]
         assert not missing, f"{method} {template}: teach this test the path parameter(s) {missing}"
         path = template.format(**{p: ids[p] for p in params})
-        body = None
-        if body_name is not None:
+        body = files = None
+        if body_name in UPLOADS:
+            files = UPLOADS[body_name]
+        elif body_name is not None:
             bodies = {**BODIES, **_tenant_a_bodies(ids)}
             assert body_name in bodies, f"{method} {template}: teach this test a valid {body_name} body"
             body = bodies[body_name]
-        response = client.request(method, path, json=body, headers=b.headers)
+        response = client.request(method, path, json=body, files=files, headers=b.headers)
         if params or body_name in _tenant_a_bodies(ids):
             assert response.status_code in (403, 404, 422), f"{method} {path} as tenant B -> {response.status_code}"
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from siyu.api.routes import accounts, customer_settings, customers, organisation
+from siyu.api.routes import accounts, customer_settings, customers, imports, organisation
 
-ROUTERS: tuple[APIRouter, ...] = (organisation.router, accounts.router, customers.router, customer_settings.router)
+# imports before customers: its /customers/export must match before /customers/{customer_id}
+ROUTERS: tuple[APIRouter, ...] = (organisation.router, accounts.router, imports.router, customers.router, customer_settings.router)

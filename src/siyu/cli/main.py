@@ -20,6 +20,10 @@ tenant_app = typer.Typer(help="Tenants (brands).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(tenant_app, name="tenant")
+from siyu.cli.customers import export_app, import_app  # noqa: E402 (the commands live in their own module)
+
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 
 
 def _context():  # type: ignore[no-untyped-def]
@@ -107,17 +111,37 @@ def user_create(
 
 
 @app.command("demo")
-def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same brand")] = 7) -> None:
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same brand")] = 7,
+    customers: Annotated[int, typer.Option(min=1, help="How many people the brand has met (2,000 loads in seconds; 1,000,000 in minutes)")] = 2_000,
+) -> None:
     """Migrate the database and load the demo brand (safe to run again), then print the logins."""
+    from contextlib import nullcontext
+
     from siyu.adapters.db import migrate
     from siyu.config import get_settings
     from siyu.services.demo import load_demo_brand
 
     migrate.upgrade(get_settings().resolved_database_url)
     context = _context()
-    summary = load_demo_brand(context.uow, seed=seed)
+    bar = typer.progressbar(length=customers, label="customers") if customers >= 20_000 else nullcontext()
+    try:
+        with bar as progress:
+            summary = load_demo_brand(context.uow, seed=seed, customers=customers, progress=progress.update if progress else None)
+    except DomainError as exc:
+        raise _fail(exc) from exc
     if summary.created:
         typer.echo(f"demo brand loaded: {summary.regions} regions, {summary.stores} stores, {summary.staff} staff")
+        if summary.customers is not None:
+            c = summary.customers
+            typer.echo(
+                f"  {c.people:,} people -> {c.records:,} source records -> {c.customers:,} customers "
+                f"({c.merged:,} merged by OneID), {c.identities:,} identities"
+            )
+            typer.echo(
+                f"  {c.relations:,} relations to guides ({c.relations_ended:,} since deleted), {c.tags_applied:,} tags, "
+                f"{c.stage_changes:,} stage changes, {c.timeline_events:,} timeline events"
+            )
     else:
         typer.echo("demo brand already loaded")
     typer.echo(f"\nConsole: {context.settings.base_url}   API docs: {context.settings.base_url}/docs")

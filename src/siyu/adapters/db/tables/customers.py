@@ -17,9 +17,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from siyu.adapters.db.tables.base import UTCDateTime, created_column, id_column, metadata, tenant_column
+
+LIVE = text("merged_into_id IS NULL")
+HAS_REMARK = text("remark IS NOT NULL")
 
 stages = Table(
     "stages",
@@ -58,6 +62,10 @@ customers = Table(
     Index("ix_customers_tenant_name", "tenant_id", "name"),
     Index("ix_customers_tenant_stage", "tenant_id", "stage_id"),
     Index("ix_customers_tenant_owner", "tenant_id", "owner_staff_id"),
+    # Lists show live customers newest first: these two answer the page and its count from the
+    # index alone (partial: merged-away customers are not in them).
+    Index("ix_customers_live_added", "tenant_id", "added_at", sqlite_where=LIVE, postgresql_where=LIVE),
+    Index("ix_customers_live_stage", "tenant_id", "stage_id", "added_at", sqlite_where=LIVE, postgresql_where=LIVE),
 )
 
 customer_identities = Table(
@@ -95,7 +103,8 @@ staff_relations = Table(
     UniqueConstraint("tenant_id", "customer_id", "staff_id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     ForeignKeyConstraint(["tenant_id", "staff_id"], ["staff.tenant_id", "staff.id"]),
-    Index("ix_relations_tenant_staff", "tenant_id", "staff_id", "state"),
+    Index("ix_relations_staff_customer", "tenant_id", "staff_id", "state", "customer_id"),  # covers "followed by"
+    Index("ix_relations_remark", "tenant_id", "remark", "customer_id", sqlite_where=HAS_REMARK, postgresql_where=HAS_REMARK),
 )
 
 tag_groups = Table(
@@ -138,7 +147,7 @@ customer_tags = Table(
     PrimaryKeyConstraint("tenant_id", "customer_id", "tag_id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     ForeignKeyConstraint(["tenant_id", "tag_id"], ["tags.tenant_id", "tags.id"], ondelete="CASCADE"),
-    Index("ix_customer_tags_tag", "tenant_id", "tag_id"),
+    Index("ix_customer_tags_tag_customer", "tenant_id", "tag_id", "customer_id"),  # covers "has tag"
 )
 
 stage_changes = Table(

@@ -1,8 +1,5 @@
-"""The demo brand: a small, deterministic coffee chain to explore the product with.
-
-Same seed, same brand. Loading it twice changes nothing (the tenant is looked up by slug).
-The customer issue grows this into customers, channels and history at any size.
-"""
+"""The demo brand's organisation: 3 regions, 8 stores, their managers and guides, HQ staff,
+and the three console logins. Built through the ordinary services, one call at a time."""
 
 from __future__ import annotations
 
@@ -11,13 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
-from siyu.domain.access import Role
+from siyu.domain.access import Role, Scope
 from siyu.domain.organisation import StaffDraft, StoreDraft
-from siyu.services import regions, staff, stores, tenants, users
+from siyu.domain.paging import MAX_PAGE_SIZE, PageRequest
+from siyu.services import regions, staff, stores, users
 from siyu.services.auth import system_actor
 
-DEMO_SLUG = "demo"
-DEMO_NAME = "山茶咖啡"
 DEMO_PASSWORD = "siyu-demo-2026"
 
 REGIONS: dict[str, list[tuple[str, str]]] = {
@@ -38,37 +34,45 @@ class DemoLogin:
 
 
 @dataclass(frozen=True, slots=True)
-class DemoSummary:
+class DemoGuide:
+    staff_id: int
+    wecom_userid: str
+    store_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStore:
+    id: int
+    code: str
+    city: str
+    guides: tuple[DemoGuide, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOrganisation:
     tenant_id: int
-    created: bool
     regions: int
-    stores: int
+    stores: tuple[DemoStore, ...]  # by code
     staff: int
-    logins: list[DemoLogin]
+
+
+def logins(slug: str) -> list[DemoLogin]:
+    return [
+        DemoLogin(f"admin@{slug}.siyu", DEMO_PASSWORD, Role.ADMIN, "品牌管理员 / brand admin"),
+        DemoLogin(f"manager@{slug}.siyu", DEMO_PASSWORD, Role.STORE_MANAGER, "南京西路店店长 / store manager"),
+        DemoLogin(f"guide@{slug}.siyu", DEMO_PASSWORD, Role.GUIDE, "南京西路店导购 / guide"),
+    ]
 
 
 def _name(rng: random.Random) -> str:
     return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
 
 
-def _logins() -> list[DemoLogin]:
-    return [
-        DemoLogin("admin@demo.siyu", DEMO_PASSWORD, Role.ADMIN, "品牌管理员 / brand admin"),
-        DemoLogin("manager@demo.siyu", DEMO_PASSWORD, Role.STORE_MANAGER, "南京西路店店长 / store manager"),
-        DemoLogin("guide@demo.siyu", DEMO_PASSWORD, Role.GUIDE, "南京西路店导购 / guide"),
-    ]
-
-
-def load_demo_brand(new_uow: Callable[[], SqlUnitOfWork], *, seed: int = 7) -> DemoSummary:
-    """Create the demo brand unless it exists. ``new_uow`` returns a fresh unit of work."""
-    existing = tenants.find_tenant(new_uow(), DEMO_SLUG)
-    if existing is not None:
-        return DemoSummary(existing.id, created=False, regions=0, stores=0, staff=0, logins=_logins())
-
+def create_organisation(new_uow: Callable[[], SqlUnitOfWork], tenant_id: int, slug: str, *, seed: int) -> None:
+    """Regions, stores, staff, then the logins (last: their presence marks a finished organisation)."""
     rng = random.Random(seed)
-    tenant = tenants.create_tenant(new_uow(), slug=DEMO_SLUG, name=DEMO_NAME)
-    actor = system_actor(tenant.id)
-    n_stores = n_staff = 0
+    actor = system_actor(tenant_id)
+    n_stores = 0
     first_store_staff: dict[Role, int] = {}
     for region_name, cities in REGIONS.items():
         region = regions.create_region(new_uow(), actor, region_name)
@@ -82,7 +86,6 @@ def load_demo_brand(new_uow: Callable[[], SqlUnitOfWork], *, seed: int = 7) -> D
             )
             team = [Role.STORE_MANAGER] + [Role.GUIDE] * rng.randint(3, 5)
             for position, role in enumerate(team):
-                n_staff += 1
                 member = staff.create_staff(
                     new_uow(),
                     actor,
@@ -97,14 +100,12 @@ def load_demo_brand(new_uow: Callable[[], SqlUnitOfWork], *, seed: int = 7) -> D
                 if n_stores == 1:
                     first_store_staff.setdefault(role, member.id)
     for extra, role in (("hq-ops-01", Role.OPERATOR), ("hq-admin-01", Role.ADMIN)):
-        n_staff += 1
         staff.create_staff(
             new_uow(),
             actor,
             StaffDraft.parse(wecom_userid=extra, name=_name(rng), mobile=None, store_id=None, role=role),
         )
-
-    for demo_login in _logins():
+    for demo_login in logins(slug):
         users.create_user(
             new_uow(),
             actor,
@@ -114,4 +115,37 @@ def load_demo_brand(new_uow: Callable[[], SqlUnitOfWork], *, seed: int = 7) -> D
             role=demo_login.role,
             staff_id=first_store_staff.get(demo_login.role),
         )
-    return DemoSummary(tenant.id, created=True, regions=len(REGIONS), stores=n_stores, staff=n_staff, logins=_logins())
+
+
+def organisation_complete(uow: SqlUnitOfWork, slug: str) -> bool:
+    with uow:
+        return uow.users.find_by_login(logins(slug)[-1].login) is not None
+
+
+def read_organisation(uow: SqlUnitOfWork, tenant_id: int) -> DemoOrganisation:
+    """The stores and guides as they are in the database, in a fixed order."""
+    scope = Scope(tenant_id)
+    with uow:
+        found_stores = sorted(uow.stores.all(scope), key=lambda s: (s.code or "", s.id))
+        members = []
+        page = 1
+        while True:
+            batch = uow.staff.list(scope, PageRequest(page=page, page_size=MAX_PAGE_SIZE))
+            members += batch.items
+            if not batch.has_next:
+                break
+            page += 1
+        region_count = len({s.region_id for s in found_stores if s.region_id is not None})
+    guides = sorted((m for m in members if m.role is Role.GUIDE and m.store_id is not None), key=lambda m: m.wecom_userid)
+    return DemoOrganisation(
+        tenant_id=tenant_id,
+        regions=region_count,
+        stores=tuple(
+            DemoStore(
+                s.id, s.code or str(s.id), s.city or "",
+                tuple(DemoGuide(g.id, g.wecom_userid, s.id) for g in guides if g.store_id == s.id),
+            )
+            for s in found_stores
+        ),
+        staff=len(members),
+    )

@@ -1,0 +1,254 @@
+"""Bulk writes for loaders that produce rows by the hundred thousand (the demo brand, imports).
+
+Rows go in as ``executemany`` in batches, through the unit of work's session and inside its
+transaction. The statement is SQLAlchemy Core's ``insert(table)`` compiled for the dialect;
+the rows' values are converted here, column by column, to exactly what the column types would
+bind (naive UTC timestamps, ISO dates and JSON text on SQLite), because SQLAlchemy's per-row
+parameter processing costs more than SQLite's own insert: ~25,000 against ~70,000 timeline
+rows a second (bench/demo_generation.py measures both).
+
+Loaders that must know row ids before writing (a merge record names the identity rows it
+moved) take them from :meth:`BulkRepository.new_id`:
+
+- PostgreSQL: ids come from the table's own sequence, a block at a time
+  (``nextval`` over ``generate_series``), so they never clash with anyone else's inserts.
+- SQLite: one writer holds the database at a time, so ids continue from ``max(id)`` read
+  inside the writing transaction. Call :meth:`release_ids` before rows are inserted without
+  explicit ids, so the unused rest of a block is never handed out after them.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, Dialect, Table, and_, bindparam, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from siyu.adapters.db.tables import UTCDateTime, customer_identities, customer_tags, metadata
+from siyu.domain.identities import IdentityKey, IdentityKind
+
+BATCH_ROWS = 5_000
+LOOKUP_CHUNK = 900  # bound parameters per IN list (SQLite's limit is 32,766 since 3.32)
+ID_BLOCK = 10_000
+ID_BLOCK_FIRST = 64
+SQLITE_BULK_CACHE_KIB = 256 * 1024  # a page cache big enough that index inserts stay in memory
+
+
+class JSONText(str):
+    """A value for a JSON column that is serialised already (loaders cache repeated payloads)."""
+
+    __slots__ = ()
+
+
+class BulkRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._dialect = session.get_bind().dialect.name
+        self._blocks: dict[str, Iterator[int]] = {}
+        self._next: dict[str, int] = {}  # SQLite: the next free id per table
+        self._block_size: dict[str, int] = {}  # PostgreSQL: ids reserved at a time, per table
+        self._saved_cache_size: int | None = None
+        self._plans: dict[tuple[str, tuple[str, ...]], _InsertPlan] = {}
+
+    # ids
+    def new_id(self, table: str) -> int:
+        if self._dialect == "sqlite":
+            if table not in self._next:
+                self._next[table] = self._max_id(table) + 1
+            value = self._next[table]
+            self._next[table] = value + 1
+            return value
+        block = self._blocks.get(table)
+        value = next(block, None) if block is not None else None
+        if value is None:
+            if block is not None:  # a block ran out before release_ids(): reserve more at a time
+                self._block_size[table] = min(ID_BLOCK, 2 * self._block_size.get(table, ID_BLOCK_FIRST))
+            size = self._block_size.get(table, ID_BLOCK_FIRST)  # small batches reserve (and waste) few ids
+            self._blocks[table] = block = iter(self._reserve_postgresql(table, size))
+            value = next(block)
+        return value
+
+    def release_ids(self) -> None:
+        """Forget reserved ids: SQLite re-reads ``max(id)`` next time; PostgreSQL leaves a gap."""
+        self._blocks.clear()
+        self._next.clear()
+
+    def _max_id(self, table: str) -> int:
+        target = metadata.tables[table]
+        return int(self.session.execute(select(func.coalesce(func.max(target.c.id), 0))).scalar_one())
+
+    def _reserve_postgresql(self, table: str, n: int) -> list[int]:
+        rows = self.session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table, "n": n},
+        )
+        return sorted(r[0] for r in rows)
+
+    # reads
+    def owners(self, tenant_id: int, keys: list[IdentityKey]) -> dict[IdentityKey, int]:
+        """Which customer holds each known key, for a whole batch of keys: one ``kind = ? AND
+        value IN (...)`` per kind and chunk, which the unique (tenant, kind, value) index answers.
+        (A row-value ``(kind, value) IN (VALUES ...)`` makes SQLite scan the whole table.)"""
+        i = customer_identities.c
+        by_kind: dict[IdentityKind, list[str]] = {}
+        for key in keys:
+            by_kind.setdefault(key.kind, []).append(key.value)
+        found: dict[IdentityKey, int] = {}
+        for kind, values in by_kind.items():
+            for start in range(0, len(values), LOOKUP_CHUNK):
+                rows = self.session.execute(
+                    select(i.value, i.customer_id).where(
+                        i.tenant_id == tenant_id, i.kind == kind.value, i.value.in_(values[start : start + LOOKUP_CHUNK])
+                    )
+                )
+                found.update({IdentityKey(kind, value): customer_id for value, customer_id in rows})
+        return found
+
+    # writes
+    def insert(self, table: str | Table, rows: list[dict[str, Any]]) -> int:
+        """Insert rows that all give the same columns (every column with a default included)."""
+        if not rows:
+            return 0
+        target = metadata.tables[table] if isinstance(table, str) else table
+        columns = tuple(rows[0])
+        plan = self._plans.get((target.name, columns))
+        if plan is None:
+            plan = self._plans[(target.name, columns)] = _InsertPlan(target, columns, self.session.get_bind().dialect)
+        connection = self.session.connection()
+        for chunk in _chunks(rows, BATCH_ROWS):
+            connection.exec_driver_sql(plan.sql, plan.parameters(chunk))
+        return len(rows)
+
+    def update_by_id(self, table: str, tenant_id: int, rows: list[dict[str, Any]]) -> None:
+        """Each row: ``id`` plus the columns to set. Rows setting the same columns share one
+        statement, run as ``executemany``."""
+        target = metadata.tables[table]
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            columns = tuple(sorted(k for k in row if k != "id"))
+            groups.setdefault(columns, []).append({"_id": row["id"], **{f"_{k}": row[k] for k in columns}})
+        for columns, params in groups.items():
+            statement = (
+                update(target)
+                .where(target.c.tenant_id == tenant_id, target.c.id == bindparam("_id"))
+                .values({c: bindparam(f"_{c}", type_=target.c[c].type) for c in columns})
+            )
+            for chunk in _chunks(params, BATCH_ROWS):
+                self.session.execute(statement, chunk)
+
+    def move_customer_tags(self, tenant_id: int, moves: list[tuple[int, int, int]]) -> None:
+        """(from customer, to customer, tag) triples: the tag rows change hands."""
+        if not moves:
+            return
+        t = customer_tags.c
+        statement = (
+            update(customer_tags)
+            .where(and_(t.tenant_id == tenant_id, t.customer_id == bindparam("_from"), t.tag_id == bindparam("_tag")))
+            .values(customer_id=bindparam("_to"))
+        )
+        for chunk in _chunks([{"_from": a, "_to": b, "_tag": tag} for a, b, tag in moves], BATCH_ROWS):
+            self.session.execute(statement, chunk)
+
+    def count(self, table: str, tenant_id: int, **equal: Any) -> int:
+        """Rows of a tenant in ``table`` (optionally where columns equal values; None = IS NULL)."""
+        target = metadata.tables[table]
+        clauses = [target.c.tenant_id == tenant_id]
+        clauses += [target.c[k].is_(None) if v is None else target.c[k] == v for k, v in equal.items()]
+        return int(self.session.execute(select(func.count()).select_from(target).where(*clauses)).scalar_one())
+
+    # the load as a whole
+    def begin_load(self) -> None:
+        """SQLite: a large page cache for the duration of the load (index pages stay hot)."""
+        if self._dialect == "sqlite" and self._saved_cache_size is None:
+            self._saved_cache_size = int(self.session.execute(text("PRAGMA cache_size")).scalar_one())
+            self.session.execute(text(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}"))
+
+    def grown(self, tables: Iterable[str]) -> None:
+        """Tables grew inside this transaction. PostgreSQL plans by statistics that do not know
+        (a table that was empty looks empty, so a lookup by key becomes a full scan): refresh
+        them. ANALYZE counts the transaction's own new rows. SQLite plans by index regardless."""
+        if self._dialect != "sqlite":
+            self.analyze(tables)
+
+    def analyze(self, tables: Iterable[str]) -> None:
+        for name in sorted(set(tables)):
+            self.session.execute(text(f'ANALYZE "{metadata.tables[name].name}"'))
+
+    def end_load(self, tables: Iterable[str]) -> None:
+        """Refresh the planner's statistics for the tables loaded, and restore the cache size."""
+        self.analyze(tables)
+        if self._dialect == "sqlite" and self._saved_cache_size is not None:
+            self.session.execute(text(f"PRAGMA cache_size = {self._saved_cache_size}"))
+            self._saved_cache_size = None
+
+
+class _InsertPlan:
+    """``insert(table)`` compiled for one dialect and one set of columns, with a converter per
+    column that turns a Python value into what the column type binds."""
+
+    def __init__(self, table: Table, columns: tuple[str, ...], dialect: Dialect) -> None:
+        compiled = insert(table).inline().compile(dialect=dialect, column_keys=list(columns))
+        missing = {b.key for b in compiled.binds.values()} - set(columns)
+        if missing:
+            raise ValueError(f"rows for {table.name} must give {', '.join(sorted(missing))}")
+        self.sql = compiled.string
+        self.columns = columns
+        self.named = not dialect.positional
+        order = compiled.positiontup if dialect.positional else list(columns)
+        assert order is not None and sorted(order) == sorted(columns)
+        self.order = list(order)
+        self.converters = [
+            (index, converter) for index, name in enumerate(self.order)
+            if (converter := _converter(table.c[name].type, dialect)) is not None
+        ]
+
+    def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
+        order = self.order
+        values = [[row[name] for name in order] for row in rows]
+        for index, convert in self.converters:
+            for row_values in values:
+                value = row_values[index]
+                if value is not None:
+                    row_values[index] = convert(value)
+        if self.named:
+            return [dict(zip(order, row_values, strict=True)) for row_values in values]
+        return [tuple(row_values) for row_values in values]
+
+
+def _converter(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    sqlite = dialect.name == "sqlite"
+    if isinstance(column_type, UTCDateTime):
+        return _utc_text if sqlite else _utc_naive
+    if isinstance(column_type, Date) and sqlite:
+        return date.isoformat  # SQLAlchemy's SQLite DATE storage format
+    if isinstance(column_type, JSON):
+        return _json_text
+    processor: Callable[[Any], Any] | None = column_type._cached_bind_processor(dialect)
+    return processor
+
+
+def _json_text(value: Any) -> str:
+    return value if type(value) is JSONText else json.dumps(value)  # SQLAlchemy's default JSON serializer
+
+
+def _utc_naive(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.replace(tzinfo=None) if value.tzinfo is UTC else value.astimezone(UTC).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=1 << 16)  # a moment is written 2-4 times (a row and its timeline event, created/added_at)
+def _utc_text(value: datetime) -> str:
+    """SQLAlchemy's SQLite DATETIME storage format: ``YYYY-MM-DD HH:MM:SS.ffffff`` (in UTC)."""
+    if value.tzinfo is not UTC:
+        value = _utc_naive(value).replace(tzinfo=UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]

@@ -1,0 +1,45 @@
+"""Response schemas of customer imports (the XOut / XPage families of :mod:`siyu.api.schemas`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from siyu.api.schemas import Out, PageOut
+from siyu.domain.imports import ImportStatus
+
+
+class ImportErrorOut(Out):
+    row: int
+    column: str | None
+    value: str | None
+    reason: str
+
+
+class ImportErrorPage(PageOut[ImportErrorOut]):
+    pass
+
+
+class ImportOut(Out):
+    id: int
+    filename: str
+    dry_run: bool
+    status: ImportStatus
+    rows_total: int
+    rows_good: int
+    rows_bad: int
+    customers_created: int
+    customers_updated: int
+    customers_merged: int
+    errors: int
+    message: str | None
+    actor: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ImportSummaryOut(ImportOut):
+    first_errors: list[ImportErrorOut]
+
+
+class ImportPage(PageOut[ImportOut]):
+    pass

@@ -1,0 +1,61 @@
+"""Customer imports: a run over one file, its counts, and every bad cell it found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+VALUE_MAX = 200  # what import_errors keeps of a bad cell
+REASON_MAX = 300
+
+
+class ImportStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"  # the file was read to the end (bad rows, if any, are in the errors)
+    FAILED = "failed"  # the file could not be read, or writing stopped; ``message`` says why
+
+
+@dataclass(frozen=True, slots=True)
+class CellError:
+    """One problem, where the user can find it: ``row`` counts as Excel does (header = 1);
+    ``column`` is the header as written in the file (None for a problem of the whole row)."""
+
+    row: int
+    column: str | None
+    value: str | None
+    reason: str
+
+    def stored(self) -> CellError:
+        value = None if self.value is None else self.value[:VALUE_MAX]
+        column = None if self.column is None else self.column[:64]
+        return CellError(self.row, column, value, self.reason[:REASON_MAX])
+
+
+@dataclass(slots=True)
+class ImportCounts:
+    rows_total: int = 0
+    rows_good: int = 0
+    rows_bad: int = 0
+    customers_created: int = 0
+    customers_updated: int = 0
+    customers_merged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRun:
+    id: int
+    filename: str
+    dry_run: bool
+    status: ImportStatus
+    rows_total: int
+    rows_good: int
+    rows_bad: int
+    customers_created: int
+    customers_updated: int
+    customers_merged: int
+    errors: int  # bad cells and columns recorded (a bad row may have several)
+    message: str | None
+    actor: str
+    created_at: datetime
+    finished_at: datetime | None

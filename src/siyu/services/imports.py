@@ -1,0 +1,196 @@
+"""Importing customers from a CSV or XLSX file (Permission ``customers.manage``).
+
+- Every row goes through the OneID rule (:mod:`siyu.services.import_batch`, which batches
+  :func:`siyu.services.oneid.resolve`): a known identity attaches, identities of several
+  customers merge them, unknown ones create a customer. Importing a file twice changes nothing.
+- Good rows go in; each bad cell is stored in ``import_errors`` with its row number (as Excel
+  shows it: the header is row 1), column, value and reason. Nothing is dropped silently: an
+  unknown column is reported once, on row 1.
+- The file is read as a stream and written ``batch_size`` rows per transaction, each batch
+  with its errors and the run's running counts, so memory stays flat and a run that stops
+  half way leaves a consistent, resumable state (run it again: done rows change nothing).
+- A dry run does the same work and rolls every batch back; its errors and counts are kept.
+  Each batch is rolled back before the next one starts, so a customer touched by rows in two
+  different batches is counted in both.
+- ``progress(rows_done, rows_total)`` is called after each batch; the total is an estimate
+  from the file (lines of a CSV, the sheet's dimension) or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from itertools import islice
+from pathlib import Path
+
+from siyu.adapters.db.repositories.customer_batches import CustomerBatchRepository
+from siyu.adapters.db.repositories.imports import ImportRepository
+from siyu.adapters.db.unit_of_work import SqlUnitOfWork
+from siyu.adapters.files.sheets import Sheet, open_sheet
+from siyu.domain.access import Actor, Permission
+from siyu.domain.errors import DomainError, InvalidInput, NotFound
+from siyu.domain.import_columns import IDENTITIES, ColumnMap, ImportRow, Lookups, RowParser
+from siyu.domain.imports import CellError, ImportCounts, ImportRun, ImportStatus
+from siyu.domain.paging import Page, PageRequest
+from siyu.services.clock import utcnow
+from siyu.services.customers import actor_label
+from siyu.services.import_batch import BatchContext, write_batch
+
+BATCH_SIZE = 5000
+_ANALYZE_AFTER = {0, 9, 99}  # batches after which the tables have grown enough to mislead the planner
+Progress = Callable[[int, int | None], None]
+NO_IDENTITY_COLUMN = f"the file has no identity column: add one of {', '.join(IDENTITIES)}"
+INTERNAL_ERROR = "the import stopped on an internal error; the batches before it are saved, and running it again is safe"
+
+
+def import_customers(
+    uow: SqlUnitOfWork, actor: Actor, path: Path, *, filename: str | None = None, dry_run: bool = False,
+    encoding: str | None = None, progress: Progress | None = None, batch_size: int = BATCH_SIZE, fast: bool = True,
+) -> ImportRun:
+    """Import ``path``; returns the finished run (``status`` failed, with a message, when the
+    file could not be read). ``fast=False`` resolves row by row: the reference, for tests."""
+    actor.require(Permission.CUSTOMERS_MANAGE)
+    if batch_size < 1:
+        raise InvalidInput("batch_size is at least 1", field="batch_size")
+    with uow:
+        import_id = ImportRepository(uow.session).add(
+            actor.tenant_id, filename=filename or path.name, dry_run=dry_run, actor=actor_label(actor), now=utcnow()
+        )
+        uow.commit()
+    run = _Importer(uow, actor, import_id, dry_run=dry_run, batch_size=batch_size, fast=fast, progress=progress)
+    try:
+        with open_sheet(path, encoding=encoding) as sheet:
+            run.read(sheet)
+    except DomainError as exc:
+        run.finish(ImportStatus.FAILED, exc.message)
+    except Exception:
+        run.finish(ImportStatus.FAILED, INTERNAL_ERROR)
+        raise
+    else:
+        run.finish(ImportStatus.DONE, None)
+    return get_import(uow, actor, import_id)
+
+
+class _Importer:
+    def __init__(self, uow: SqlUnitOfWork, actor: Actor, import_id: int, *, dry_run: bool, batch_size: int, fast: bool,
+                 progress: Progress | None) -> None:
+        self.uow = uow
+        self.tenant_id = actor.tenant_id
+        self.actor = actor_label(actor)
+        self.import_id = import_id
+        self.dry_run = dry_run
+        self.batch_size = batch_size
+        self.fast = fast
+        self.progress = progress
+        self.counts = ImportCounts()
+
+    def read(self, sheet: Sheet) -> None:
+        with self.uow as uow:
+            definitions = uow.fields.all(self.tenant_id)
+            all_tags = uow.tags.all(self.tenant_id)
+            stages = {s.id: s for s in uow.stages.all(self.tenant_id)}
+        columns, header_errors = ColumnMap.read(sheet.header, definitions)
+        self._store(header_errors, self.counts)
+        if not columns.has_identity:
+            raise InvalidInput(NO_IDENTITY_COLUMN, field="file")
+        tags = {(t.group_name, t.name): t.id for t in all_tags}
+        tag_labels = {t.id: t.label for t in all_tags}
+        lookups = Lookups(definitions=definitions, tags=tags, stages={s.name: s.id for s in stages.values()}, staff={})
+        parser = RowParser(columns, lookups)
+        owner = columns.column_for("owner")
+        self._refresh_statistics()
+        for number, chunk in enumerate(_chunks(sheet.rows, self.batch_size)):
+            with self.uow as uow:
+                if owner is not None:
+                    self._find_staff(uow, lookups, {c[owner.index].strip().lower() for _, c in chunk if owner.index < len(c)})
+                good, errors, counts = self._parse(parser, chunk)
+                ctx = BatchContext(self.tenant_id, self.actor, utcnow(), stages, tag_labels)
+                outcome = write_batch(uow, ctx, good, fast=self.fast)
+                counts.customers_created += outcome.created
+                counts.customers_updated += outcome.updated
+                counts.customers_merged += outcome.merged
+                if not self.dry_run:
+                    self._write_progress(uow, errors, counts)
+                    uow.commit()
+            if self.dry_run:
+                self._store(errors, counts)
+            elif number in _ANALYZE_AFTER:
+                self._refresh_statistics()
+            self.counts = counts
+            if self.progress is not None:
+                self.progress(chunk[-1][0] - 1, sheet.total)
+
+    def _refresh_statistics(self) -> None:
+        with self.uow as uow:
+            CustomerBatchRepository(uow.session).refresh_statistics()
+            uow.commit()
+
+    def _parse(self, parser: RowParser, chunk: list[tuple[int, list[str]]]) -> tuple[list[ImportRow], list[CellError], ImportCounts]:
+        counts = replace(self.counts)
+        good: list[ImportRow] = []
+        errors: list[CellError] = []
+        for number, cells in chunk:
+            parsed = parser.parse(number, cells)
+            if parsed is None:
+                continue
+            counts.rows_total += 1
+            if isinstance(parsed, list):
+                counts.rows_bad += 1
+                errors.extend(parsed)
+            else:
+                counts.rows_good += 1
+                good.append(parsed)
+        errors[:0] = parser.column_errors
+        parser.column_errors.clear()
+        return good, errors, counts
+
+    def _find_staff(self, uow: SqlUnitOfWork, lookups: Lookups, userids: set[str]) -> None:
+        for userid in sorted(userids - lookups.staff.keys() - {""}):
+            lookups.staff[userid] = uow.staff.find_by_userid(self.tenant_id, userid)
+
+    def _write_progress(self, uow: SqlUnitOfWork, errors: list[CellError], counts: ImportCounts) -> None:
+        imports = ImportRepository(uow.session)
+        imports.add_errors(self.tenant_id, self.import_id, errors)
+        imports.record(self.tenant_id, self.import_id, counts)
+
+    def _store(self, errors: list[CellError], counts: ImportCounts) -> None:
+        with self.uow as uow:
+            self._write_progress(uow, errors, counts)
+            uow.commit()
+
+    def finish(self, status: ImportStatus, message: str | None) -> None:
+        with self.uow as uow:
+            ImportRepository(uow.session).record(
+                self.tenant_id, self.import_id, self.counts, status=status, message=message, finished_at=utcnow()
+            )
+            uow.commit()
+
+
+def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def get_import(uow: SqlUnitOfWork, actor: Actor, import_id: int) -> ImportRun:
+    actor.require(Permission.CUSTOMERS_MANAGE)
+    with uow:
+        found = ImportRepository(uow.session).get(actor.tenant_id, import_id)
+    if found is None:
+        raise NotFound("no such import")
+    return found
+
+
+def list_imports(uow: SqlUnitOfWork, actor: Actor, request: PageRequest = PageRequest()) -> Page[ImportRun]:
+    actor.require(Permission.CUSTOMERS_MANAGE)
+    with uow:
+        return ImportRepository(uow.session).list(actor.tenant_id, request)
+
+
+def list_import_errors(uow: SqlUnitOfWork, actor: Actor, import_id: int, request: PageRequest = PageRequest()) -> Page[CellError]:
+    """The run's bad cells and columns, by row number."""
+    actor.require(Permission.CUSTOMERS_MANAGE)
+    with uow:
+        imports = ImportRepository(uow.session)
+        if imports.get(actor.tenant_id, import_id) is None:
+            raise NotFound("no such import")
+        return imports.errors(actor.tenant_id, import_id, request)
