@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from huey import crontab
 from huey.constants import EmptyData
 
-from siyu.services import housekeeping
+from siyu.domain.access import Actor, Role
+from siyu.services import housekeeping, imports
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -34,7 +36,31 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         huey.storage.put_data(HEARTBEAT_KEY, stamp.encode())
         return stamp
 
-    return {"purge_expired_sessions": purge_expired_sessions, "heartbeat": heartbeat}
+    @huey.task(name="run_customer_import")
+    def run_customer_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
+        """Run an uploaded import for the person who started it; the upload is removed after."""
+        upload = Path(path)
+        try:
+            run = imports.run_import(context.uow(), actor_from(actor), import_id, upload, encoding=encoding)
+        finally:
+            upload.unlink(missing_ok=True)
+        return run.status.value
+
+    return {
+        "purge_expired_sessions": purge_expired_sessions,
+        "heartbeat": heartbeat,
+        "run_customer_import": run_customer_import,
+    }
+
+
+def actor_fields(actor: Actor) -> dict[str, object]:
+    """An actor as plain data, to travel through the queue."""
+    return {"tenant_id": actor.tenant_id, "role": actor.role.value, "user_id": actor.user_id, "token_id": actor.token_id,
+            "staff_id": actor.staff_id, "store_id": actor.store_id, "name": actor.name}
+
+
+def actor_from(fields: dict[str, object]) -> Actor:
+    return Actor(**{**fields, "role": Role(str(fields["role"]))})  # type: ignore[arg-type]
 
 
 def last_heartbeat(context: Context) -> datetime | None:

@@ -11,18 +11,9 @@ from fastapi.routing import APIRoute
 
 from siyu.services import auth as auth_service
 from siyu.services import customers, fields, merging, regions, staff, stages, stores, tags, tenants, tokens
-from siyu.web.routes import auth, customer, customer_tags, duplicates, home, locale
-from siyu.web.routes import customers as customer_pages
-from siyu.web.routes import fields as field_pages
-from siyu.web.routes import regions as region_pages
-from siyu.web.routes import stages as stage_pages
-from siyu.web.routes import staff as staff_pages
-from siyu.web.routes import stores as store_pages
-from siyu.web.routes import tokens as token_pages
+from siyu.services import imports
+from siyu.web.app import ROUTE_MODULES as MODULES
 from tests.web.conftest import Org, unique
-
-MODULES = (auth, home, locale, region_pages, staff_pages, store_pages, token_pages, customer_pages, customer,
-           customer_tags, stage_pages, field_pages, duplicates)
 # A form that would pass validation, so that only tenancy can stop it.
 FORM = {"name": "越权修改", "wecom_userid": "intruder", "role": "guide", "code": "", "city": "", "address": "", "is_open": "on",
         "label": "越权字段", "group": "越权", "direction": "up", "kind": "email", "value": "intruder@example.cn",
@@ -54,11 +45,14 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     stage = a.stage("甲阶段")
     stages.move_stage(context.uow(), a.system, customer_id, stage.id)
     field = fields.define_field(context.uow(), a.system, key="a_secret", label="甲字段", kind="text")
+    upload = context.settings.data_dir / "a.csv"
+    upload.write_text("姓名,手机\n甲导入,13911112222\n", encoding="utf-8")
+    run = imports.import_customers(context.uow(), a.system, upload, filename="甲导入文件.csv")
     ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
-           "first_id": first, "second_id": second, "merge_id": merge.id}
+           "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
-               stage.name, field.label]
+               stage.name, field.label, "甲导入文件"]
     org.store()  # B has data of its own
     org.customer("乙客户")
 

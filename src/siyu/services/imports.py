@@ -49,15 +49,31 @@ def import_customers(
 ) -> ImportRun:
     """Import ``path``; returns the finished run (``status`` failed, with a message, when the
     file could not be read). ``fast=False`` resolves row by row: the reference, for tests."""
+    import_id = start_import(uow, actor, filename=filename or path.name, dry_run=dry_run)
+    return run_import(uow, actor, import_id, path, encoding=encoding, progress=progress, batch_size=batch_size, fast=fast)
+
+
+def start_import(uow: SqlUnitOfWork, actor: Actor, *, filename: str, dry_run: bool) -> int:
+    """Record a run before its file is read, so a person can watch it (the console polls it
+    while the worker runs :func:`run_import`)."""
+    actor.require(Permission.CUSTOMERS_MANAGE)
+    with uow:
+        import_id = ImportRepository(uow.session).add(
+            actor.tenant_id, filename=filename, dry_run=dry_run, actor=actor_label(actor), now=utcnow()
+        )
+        uow.commit()
+    return import_id
+
+
+def run_import(
+    uow: SqlUnitOfWork, actor: Actor, import_id: int, path: Path, *, encoding: str | None = None,
+    progress: Progress | None = None, batch_size: int = BATCH_SIZE, fast: bool = True,
+) -> ImportRun:
     actor.require(Permission.CUSTOMERS_MANAGE)
     if batch_size < 1:
         raise InvalidInput("batch_size is at least 1", field="batch_size")
-    with uow:
-        import_id = ImportRepository(uow.session).add(
-            actor.tenant_id, filename=filename or path.name, dry_run=dry_run, actor=actor_label(actor), now=utcnow()
-        )
-        uow.commit()
-    run = _Importer(uow, actor, import_id, dry_run=dry_run, batch_size=batch_size, fast=fast, progress=progress)
+    started = get_import(uow, actor, import_id)
+    run = _Importer(uow, actor, import_id, dry_run=started.dry_run, batch_size=batch_size, fast=fast, progress=progress)
     try:
         with open_sheet(path, encoding=encoding) as sheet:
             run.read(sheet)

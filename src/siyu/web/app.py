@@ -23,6 +23,7 @@ from siyu.web.routes import (
     duplicates,
     fields,
     home,
+    imports,
     locale,
     regions,
     staff,
@@ -32,15 +33,16 @@ from siyu.web.routes import (
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Every console route lives in one of these; the console tenancy test walks them all.
+ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
+                 stores, regions, staff, tokens)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:
     app.state.console = Console.build(context)
     # CSRF is checked for the whole console router, so no POST route can leave it out.
     console = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-    modules = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates,
-               stores, regions, staff, tokens)
-    for module in modules:
+    for module in ROUTE_MODULES:
         console.include_router(module.router)
     app.include_router(console)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -100,6 +100,8 @@ LABELS: dict[str, dict[str, str]] = {
 # Error messages with fixed wording (the domain's and the console's): the English text is the msgid.
 FIXED_MESSAGES = frozenset(
     {
+        N_("choose a .csv or .xlsx file"),
+        N_("choose an encoding from the list"),
         N_("choose one of the options"),
         N_("a name is required"),
         N_("at most 64 characters"),

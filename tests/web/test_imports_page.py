@@ -1,0 +1,56 @@
+"""Importing customers from the console: upload, the worker runs it, the report shows every bad row."""
+
+from __future__ import annotations
+
+import re
+
+from siyu.services import customers
+from tests.web.conftest import Browser, Org
+
+GOOD_AND_BAD = "姓名,手机,生日\n张三,13800000001,1990-01-02\n李四,12345,1991-02-03\n王五,13800000003,1992-13-01\n"
+
+
+def _upload(browser: Browser, content: bytes, name: str = "customers.csv", **form: str):
+    if not browser.csrf:
+        browser.get("/customers/imports")
+    return browser.client.post(
+        "/customers/imports", data={"csrf_token": browser.csrf, **form}, files={"file": (name, content, "text/csv")},
+        follow_redirects=False,
+    )
+
+
+def test_an_upload_is_imported_and_every_bad_row_reported(signed_in: Browser, org: Org) -> None:
+    response = _upload(signed_in, GOOD_AND_BAD.encode())
+    assert response.status_code == 303
+    run_page = signed_in.get(response.headers["location"])
+    text = run_page.text
+    assert "customers.csv" in text and "完成" in text
+    assert re.search(r"<td>3</td><td>手机</td><td><code>12345</code></td>", text)
+    assert re.search(r"<td>4</td><td>生日</td><td><code>1992-13-01</code></td>", text)
+    assert 'hx-trigger="every 2s"' not in text  # finished: no more polling
+    assert [r.customer.name for r in customers.list_customers(org.context.uow(), org.system).items] == ["张三"]
+    listing = signed_in.get("/customers/imports").text
+    assert "customers.csv" in listing
+
+
+def test_a_preview_changes_nothing(signed_in: Browser, org: Org) -> None:
+    response = _upload(signed_in, GOOD_AND_BAD.encode(), dry_run="true")
+    assert "预览" in signed_in.get(response.headers["location"]).text
+    assert customers.list_customers(org.context.uow(), org.system).total == 0
+
+
+def test_a_gbk_file_is_imported_when_the_encoding_says_so(signed_in: Browser, org: Org) -> None:
+    response = _upload(signed_in, "姓名,手机\n赵六,13800000006\n".encode("gbk"), encoding="gbk")
+    assert response.status_code == 303
+    assert [r.customer.name for r in customers.list_customers(org.context.uow(), org.system).items] == ["赵六"]
+
+
+def test_only_csv_and_xlsx_files_are_taken(signed_in: Browser, org: Org) -> None:
+    refused = _upload(signed_in, b"hello", name="notes.txt")
+    assert refused.status_code == 422 and ".csv" in refused.text
+
+
+def test_an_upload_without_the_csrf_token_is_refused(signed_in: Browser, org: Org) -> None:
+    refused = signed_in.client.post("/customers/imports", files={"file": ("c.csv", GOOD_AND_BAD.encode(), "text/csv")})
+    assert refused.status_code == 403
+    assert customers.list_customers(org.context.uow(), org.system).total == 0
