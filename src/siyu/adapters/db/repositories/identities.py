@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.tables import customer_identities
@@ -27,19 +27,24 @@ class IdentityRepository:
         self.session = session
 
     def owners(self, tenant_id: int, keys: list[IdentityKey]) -> dict[IdentityKey, int]:
-        """Which customer holds each key that is already known."""
-        if not keys:
-            return {}
+        """Which customer holds each key that is already known.
+
+        One ``kind = ? AND value IN (...)`` query per kind: SQLite answers a row-value
+        ``(kind, value) IN (...)`` with a full scan, this with the unique index.
+        """
         i = customer_identities.c
+        by_kind: dict[IdentityKind, list[str]] = {}
+        for key in keys:
+            by_kind.setdefault(key.kind, []).append(key.value)
         found: dict[IdentityKey, int] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            rows = self.session.execute(
-                select(i.kind, i.value, i.customer_id).where(
-                    i.tenant_id == tenant_id, tuple_(i.kind, i.value).in_([(k.kind.value, k.value) for k in chunk])
-                )
-            ).all()
-            found.update({IdentityKey(IdentityKind(r.kind), r.value): r.customer_id for r in rows})
+        for kind, values in by_kind.items():
+            for start in range(0, len(values), 500):
+                rows = self.session.execute(
+                    select(i.value, i.customer_id).where(
+                        i.tenant_id == tenant_id, i.kind == kind.value, i.value.in_(values[start : start + 500])
+                    )
+                ).all()
+                found.update({IdentityKey(kind, r.value): r.customer_id for r in rows})
         return found
 
     def add(self, tenant_id: int, customer_id: int, keys: list[IdentityKey], *, source: str, now: datetime) -> None:
