@@ -74,7 +74,7 @@ class SequentialResolver:
         self.uow.customers.update(self.tenant_id, customer_id, now=at, **values)
 
     def flush(self) -> None:
-        self.uow.session.flush()
+        """Nothing is pending: ``resolve`` wrote each record as it went."""
 
 
 @dataclass(slots=True, eq=False)
