@@ -36,9 +36,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench"))
     parser.add_argument("--schema", default=BENCH_SCHEMA)
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one backend")
     args = parser.parse_args()
     for backend in backends(args.data_dir, args.schema):
-        run(backend, args)
+        if args.only in (None, backend.name):
+            run(backend, args)
 
 
 def run(backend: Backend, args: argparse.Namespace) -> None:

@@ -66,6 +66,8 @@ customers = Table(
     # index alone (partial: merged-away customers are not in them).
     Index("ix_customers_live_added", "tenant_id", "added_at", sqlite_where=LIVE, postgresql_where=LIVE),
     Index("ix_customers_live_stage", "tenant_id", "stage_id", "added_at", sqlite_where=LIVE, postgresql_where=LIVE),
+    # "is this customer live?" from the index alone, for counts that start from relations or tags
+    Index("ix_customers_live_id", "tenant_id", "id", sqlite_where=LIVE, postgresql_where=LIVE),
 )
 
 customer_identities = Table(
