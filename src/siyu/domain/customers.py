@@ -25,7 +25,7 @@ class Gender(IntEnum):
         for gender, words in _GENDER_WORDS.items():
             if text in words:
                 return gender
-        raise InvalidInput(f"“{raw}” is not a gender (男/女/未知, male/female, 1/2/0)", field="gender")
+        raise InvalidInput("gender.invalid", "“%(value)s” is not a gender (男/女/未知, male/female, 1/2/0)", field="gender", value=raw)
 
 
 _GENDER_WORDS = {
@@ -142,7 +142,7 @@ def parse_date(raw: str | date, *, field: str) -> date:
             raise ValueError
         return date(parts[0], parts[1], parts[2])
     except ValueError:
-        raise InvalidInput(f"“{raw}” is not a date (YYYY-MM-DD)", field=field) from None
+        raise InvalidInput("date.invalid", "“%(value)s” is not a date (YYYY-MM-DD)", field=field, value=raw) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,4 +169,5 @@ class CustomerRecord:
 
     def __post_init__(self) -> None:
         if not self.keys:
-            raise InvalidInput("a customer needs at least one identity (phone, unionid, member number ...)", field="identities")
+            raise InvalidInput("customer.no_identity", "a customer needs at least one identity (phone, unionid, member number ...)",
+                               field="identities")

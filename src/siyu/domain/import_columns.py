@@ -260,20 +260,26 @@ class RowParser:
             else:
                 found.append(tag_id)
         if unknown:
-            it = "them" if len(unknown) > 1 else "it"
-            raise InvalidInput(f"unknown tag {', '.join(unknown)}: create {it} first; an import does not create tags", field="tags")
+            if len(unknown) == 1:
+                raise InvalidInput("import.unknown_tag", "unknown tag %(tags)s: create it first; an import does not create tags",
+                                   field="tags", tags=unknown[0])
+            raise InvalidInput("import.unknown_tags", "unknown tag %(tags)s: create them first; an import does not create tags",
+                               field="tags", tags=", ".join(unknown))
         return found
 
     def _stage_id(self, raw: str) -> int:
         stage_id = self.lookups.stages.get(" ".join(raw.split()))
         if stage_id is None:
-            raise InvalidInput(f"unknown stage “{raw}” (the stages are {', '.join(self.lookups.stages)})", field="stage")
+            raise InvalidInput("import.unknown_stage", "unknown stage “%(stage)s” (the stages are %(stages)s)", field="stage",
+                               stage=raw, stages=", ".join(self.lookups.stages))
         return stage_id
 
     def _owner_id(self, raw: str) -> int:
         member = self.lookups.staff.get(raw.lower())
         if member is None:
-            raise InvalidInput(f"unknown staff member “{raw}”: owner is a staff member's WeCom userid", field="owner")
+            raise InvalidInput("import.unknown_owner", "unknown staff member “%(userid)s”: owner is a staff member's WeCom userid",
+                               field="owner", userid=raw)
         if member.status is StaffStatus.RESIGNED:
-            raise InvalidInput(f"staff member “{raw}” has resigned: choose an active owner", field="owner")
+            raise InvalidInput("import.resigned_owner", "staff member “%(userid)s” has resigned: choose an active owner", field="owner",
+                               userid=raw)
         return member.id

@@ -14,7 +14,7 @@ from siyu.web.console import get_console
 from siyu.web.forms import failure, filter_ids
 from siyu.web.i18n import N_
 from siyu.web.lookups import grouped_tags
-from siyu.web.render import flash, fragment, is_htmx, language_for, page, redirect
+from siyu.web.render import flash, flash_error, fragment, is_htmx, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
 
 router = APIRouter()
@@ -100,7 +100,7 @@ def _tagged(request: Request, viewer: Viewer, customer_id: int, tag_ids: list[in
         if is_htmx(request):
             raise  # shown as the console's error toast
         response = redirect(f"/customers/{customer_id}#tags-card")
-        flash(request, response, exc.message, kind="error")
+        flash_error(request, response, exc)
         return response
     if is_htmx(request):
         return _card(request, viewer, customer_id, message)

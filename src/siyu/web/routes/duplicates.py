@@ -19,7 +19,7 @@ from siyu.web.console import get_console
 from siyu.web.forms import Paging
 from siyu.web.i18n import N_, Language
 from siyu.web.lookups import all_stores
-from siyu.web.render import flash, language_for, page, redirect
+from siyu.web.render import flash, flash_error, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer, safe_next
 from siyu.web.timeline import merge_reason
 
@@ -140,7 +140,7 @@ def undo_merge(request: Request, viewer: CurrentViewer, merge_id: int, next: Ann
     try:
         restored = merging.undo_merge(get_console(request).context.uow(), viewer.actor, merge_id)
     except Conflict as exc:
-        flash(request, response, language_for(request).error(exc), kind="error")
+        flash_error(request, response, exc)
         return response
     flash(request, response, N_("Merge undone: %(name)s (#%(id)s) is a separate customer again."),
           name=restored.name, id=str(restored.id))
