@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
 from siyu.api.schemas import Out, PageOut
 from siyu.domain.imports import ImportStatus
 
@@ -24,7 +26,9 @@ class ImportOut(Out):
     filename: str
     dry_run: bool
     status: ImportStatus
-    rows_total: int
+    rows_expected: int | None = Field(description="Data rows in the file, estimated at upload (null when unknown)")
+    rows_total: int = Field(description="Rows read so far (all of them once the run is done)")
+    progress: float | None = Field(description="Share of the file read, 0 to 1 (null when the size is unknown or the run failed)")
     rows_good: int
     rows_bad: int
     customers_created: int
@@ -35,10 +39,6 @@ class ImportOut(Out):
     actor: str
     created_at: datetime
     finished_at: datetime | None
-
-
-class ImportSummaryOut(ImportOut):
-    first_errors: list[ImportErrorOut]
 
 
 class ImportPage(PageOut[ImportOut]):

@@ -59,3 +59,13 @@ class ImportRun:
     actor: str
     created_at: datetime
     finished_at: datetime | None
+    rows_expected: int | None = None  # data rows the file holds, estimated when it was uploaded
+
+    @property
+    def progress(self) -> float | None:
+        """Share of the file read so far (0 to 1); 1 once done; None when the size is unknown."""
+        if self.status is not ImportStatus.RUNNING:
+            return 1.0 if self.status is ImportStatus.DONE else None
+        if not self.rows_expected:
+            return None
+        return min(self.rows_total / self.rows_expected, 1.0)

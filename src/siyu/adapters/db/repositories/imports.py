@@ -18,6 +18,7 @@ def _run(row: Any, errors: int) -> ImportRun:
         rows_good=row.rows_good, rows_bad=row.rows_bad, customers_created=row.customers_created,
         customers_updated=row.customers_updated, customers_merged=row.customers_merged, errors=errors, message=row.message,
         actor=row.actor, created_at=row.created_at, finished_at=row.finished_at,
+        rows_expected=row.rows_expected,
     )
 
 
@@ -29,11 +30,12 @@ class ImportRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, tenant_id: int, *, filename: str, dry_run: bool, actor: str, now: datetime) -> int:
+    def add(self, tenant_id: int, *, filename: str, dry_run: bool, actor: str, now: datetime,
+            rows_expected: int | None = None) -> int:
         return self.session.execute(  # type: ignore[no-any-return]
             insert(imports).values(
                 tenant_id=tenant_id, filename=filename[:200], dry_run=dry_run, status=ImportStatus.RUNNING.value, actor=actor,
-                created_at=now,
+                created_at=now, rows_expected=rows_expected,
             )
         ).inserted_primary_key[0]
 

@@ -233,6 +233,7 @@ imports = Table(
     Column("filename", String(200), nullable=False),
     Column("dry_run", Boolean, nullable=False),
     Column("status", String(12), nullable=False),  # running, done, failed
+    Column("rows_expected", Integer),  # estimated from the file at upload (None when unknown)
     Column("rows_total", Integer, nullable=False, default=0),
     Column("rows_good", Integer, nullable=False, default=0),
     Column("rows_bad", Integer, nullable=False, default=0),
