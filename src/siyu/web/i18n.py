@@ -8,7 +8,7 @@ installed, which keeps concurrent requests in different languages apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -157,14 +157,18 @@ class Language:
         """Day and time in the brand's time zone (Beijing time), without a zone suffix."""
         return format_datetime(moment, "yyyy-MM-dd HH:mm", tzinfo=BRAND_TZ, locale=self.code) if moment else "—"
 
-    def who(self, actor: str | None, my_user_id: int | None = None) -> str:
-        """Who did something, from the services' actor label (``user:3``, ``token:2``, ``system``)."""
+    def who(self, actor: str | None, my_user_id: int | None = None, names: Mapping[str, str] | None = None) -> str:
+        """Who did something, from the services' actor label (``user:3``, ``token:2``, ``system``);
+        ``names`` are the display names of the page's labels (``services.actors.actor_names``)."""
         kind, _, number = (actor or "").partition(":")
+        name = names.get(actor or "") if names else None
         if kind == "user" and number.isdigit():
             if my_user_id is not None and int(number) == my_user_id:
                 return self.gettext(N_("you"))
-            return self.gettext(N_("console user #%(id)s"), id=number)
+            return name or self.gettext(N_("console user #%(id)s"), id=number)
         if kind == "token" and number.isdigit():
+            if name:
+                return self.gettext(N_("API token “%(name)s”"), name=name)
             return self.gettext(N_("API token #%(id)s"), id=number)
         if not actor or actor == "system":
             return self.gettext(N_("Siyu (automatic)"))

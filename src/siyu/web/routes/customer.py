@@ -16,7 +16,7 @@ from siyu.domain.customers import Profile
 from siyu.domain.errors import Conflict, InvalidInput
 from siyu.domain.fields import CustomField, FieldKind
 from siyu.domain.identities import IdentityKey, IdentityKind
-from siyu.services import customers, fields, merging, tags
+from siyu.services import actors, customers, fields, merging, tags
 from siyu.services.customers import CustomerDetail
 from siyu.web.console import get_console
 from siyu.domain.paging import PageRequest
@@ -74,12 +74,15 @@ def _page(request: Request, viewer: Viewer, customer_id: int, timeline_page: Pag
     staff_names.update({shown.relation.staff_id: shown.staff_name for shown in detail.relations})
     names = Names(staff=staff_names, fields={definition.key: definition.label for definition, _ in detail.fields})
     language = language_for(request)
+    merges = merging.merges_of(context.uow(), actor, customer_id)
+    labels = [e.actor for e in events.items] + [a.applied_by for a in detail.tags] + [m.actor for m in merges]
     view = {
         "detail": detail,
         "customer": detail.customer,
         "timeline": events,
         "lines": [describe(language, event, names) for event in events.items],
-        "merges": merging.merges_of(context.uow(), actor, customer_id),
+        "merges": merges,
+        "actors": actors.actor_names(context.uow(), actor, labels),
         "tag_groups": grouped_tags(tags.list_tags(context.uow(), actor)),
         "applied_ids": [applied.tag.id for applied in detail.tags],
         "store_names": {store.id: store.name for store in all_stores(context, actor)},

@@ -13,7 +13,7 @@ from siyu.domain.access import Actor
 from siyu.domain.customers import MergeCandidate, choose_survivor
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
 from siyu.domain.paging import Page, PageRequest
-from siyu.services import customers, merging
+from siyu.services import actors, customers, merging
 from siyu.services.customers import CustomerDetail
 from siyu.web.console import get_console
 from siyu.web.forms import Paging
@@ -124,6 +124,7 @@ def _history(request: Request, viewer: Viewer, paging: PageRequest) -> Response:
     ids = {m.survivor_id for m in found.items} | {m.merged_id for m in found.items}
     language = language_for(request)
     view = {"merges": found, "names": _names(context, viewer.actor, ids),
+            "actors": actors.actor_names(context.uow(), viewer.actor, (m.actor for m in found.items)),
             "reasons": {m.id: merge_reason(language, m.reason) for m in found.items}, "query": ""}
     return page(request, "customers/merges.html", view)
 

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportStatus
 from siyu.domain.paging import PageRequest
-from siyu.services import imports
+from siyu.services import actors, imports
 from siyu.tasks import queue_customer_import
 from siyu.web.console import get_console
 from siyu.web.forms import Paging, failure
@@ -29,7 +29,8 @@ ENCODINGS = ("utf-8", "gbk")
 def _list(request: Request, viewer: Viewer, paging: PageRequest, *, errors: dict[str, str] | None = None,
           status_code: int = 200) -> Response:
     runs = imports.list_imports(get_console(request).context.uow(), viewer.actor, paging)
-    view = {"runs": runs, "errors": errors or {}, "encodings": ENCODINGS, "query": ""}
+    view = {"runs": runs, "errors": errors or {}, "encodings": ENCODINGS, "query": "",
+            "actors": actors.actor_names(get_console(request).context.uow(), viewer.actor, (r.actor for r in runs.items))}
     return page(request, "customers/imports.html", view, status_code=status_code)
 
 
@@ -59,7 +60,8 @@ def show_import(request: Request, viewer: CurrentViewer, paging: Paging, import_
     uow = get_console(request).context.uow
     run = imports.get_import(uow(), viewer.actor, import_id)
     bad = imports.list_import_errors(uow(), viewer.actor, import_id, paging)
-    view = {"run": run, "bad": bad, "running": run.status is ImportStatus.RUNNING, "query": ""}
+    view = {"run": run, "bad": bad, "running": run.status is ImportStatus.RUNNING, "query": "",
+            "actors": actors.actor_names(uow(), viewer.actor, [run.actor])}
     if is_htmx(request):
         return fragment(request, "customers/_import_status.html", view)
     return page(request, "customers/import.html", view)
