@@ -38,15 +38,18 @@ class ProfileFields(BaseModel):
     gender: str = ""
     birthday: str = ""
     region: str = ""
+    avatar: str = ""
 
     @classmethod
     def of(cls, detail: CustomerDetail) -> ProfileFields:
         c = detail.customer
         return cls(name=c.name, gender=str(c.gender.value), birthday=c.birthday.isoformat() if c.birthday else "",
-                   region=c.region or "")
+                   region=c.region or "", avatar=c.avatar or "")
 
     def profile(self) -> Profile:
-        return Profile.parse(name=self.name, gender=self.gender, birthday=self.birthday, region=self.region)
+        """An emptied box clears its value (the name excepted: an empty name keeps the current one)."""
+        return Profile.parse(name=self.name, gender=self.gender, birthday=self.birthday, region=self.region,
+                             avatar=self.avatar, clear_empty=True)
 
 
 Profiled = Annotated[ProfileFields, Form()]
