@@ -34,7 +34,8 @@ def test_an_upload_is_answered_202_with_the_run_to_poll_and_the_worker_imports_i
     errors = client.get(f"/api/v1/imports/{run['id']}/errors", params={"page_size": 1}, headers=h).json()
     assert (errors["total"], errors["pages"]) == (1, 1)
     assert errors["items"] == [{"row": 3, "column": "手机", "value": "12345",
-                                "reason": "“12345” is not a mainland mobile number (11 digits, starting 13-19)"}]
+                                "reason": "“12345” is not a mainland mobile number (11 digits, starting 13-19)",
+                                "code": "phone.invalid", "params": {"value": "12345"}}]
     assert client.get("/api/v1/customers", headers=h).json()["total"] == 2
     assert [r["id"] for r in client.get("/api/v1/imports", headers=h).json()["items"]] == [run["id"]]
 
@@ -105,6 +106,16 @@ def test_a_file_that_cannot_be_imported_is_refused_at_once_and_leaves_nothing(co
 
     answer = _upload(client, h, gbk, encoding="gbk")  # the same file with its encoding goes in
     assert client.get(answer.headers["location"], headers=h).json()["customers_created"] == 1
+
+
+def test_a_file_that_breaks_half_way_fails_the_run_with_a_coded_message(context, client):
+    h = api_tenant(context).headers
+    broken = ("姓名,手机\n张三,13800138000\n李四," + "1" * 200_000 + "\n").encode()  # over the csv field limit
+    answer = _upload(client, h, broken)
+    assert answer.status_code == 202  # the header is fine: the worker finds the bad line
+    run = client.get(answer.headers["location"], headers=h).json()
+    assert (run["status"], run["message_code"], run["message_params"]["row"], run["progress"]) == ("failed", "file.bad_csv", 3, None)
+    assert run["message"].startswith("row 3 is not valid CSV: field larger than field limit")
 
 
 def test_a_file_over_the_size_limit_is_refused_with_413(context, client):

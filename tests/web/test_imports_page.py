@@ -33,6 +33,19 @@ def test_an_upload_is_imported_and_every_bad_row_reported(signed_in: Browser, or
     assert "customers.csv" in listing
 
 
+def test_the_report_and_a_failed_run_are_in_the_console_language(signed_in: Browser, org: Org) -> None:
+    rows = "姓名,手机,爱好\n张三,13800000001,跑步\n张三,13800000001,\n李四,,\n"
+    text = signed_in.get(_upload(signed_in, rows.encode()).headers["location"]).text
+    assert "未知列“爱好”：请使用客户列" in text
+    assert "与第 2 行重复（相同的 phone）" in text and "缺少身份标识：请至少填写以下一项" in text
+    broken = "姓名,手机\n张三,13800000001\n李四," + "1" * 200_000 + "\n"  # over the csv module's field limit
+    failed = signed_in.get(_upload(signed_in, broken.encode(), name="broken.csv").headers["location"]).text
+    assert "第 3 行不是有效的 CSV：field larger than field limit" in failed
+    signed_in.post("/locale", {"locale": "en", "next": "/"})
+    english = signed_in.get(_upload(signed_in, rows.encode()).headers["location"]).text
+    assert "duplicate of row 2 (same phone)" in english
+
+
 def test_a_preview_changes_nothing(signed_in: Browser, org: Org) -> None:
     response = _upload(signed_in, GOOD_AND_BAD.encode(), dry_run="true")
     assert "预览" in signed_in.get(response.headers["location"]).text

@@ -11,10 +11,12 @@ from siyu.domain.imports import ImportStatus
 
 
 class ImportErrorOut(Out):
-    row: int
+    row: int = Field(description="The row as Excel numbers it (the header is row 1)")
     column: str | None
     value: str | None
-    reason: str
+    reason: str = Field(description="What is wrong, in English")
+    code: str | None = Field(description="The reason's stable error code, e.g. `phone.invalid`")
+    params: dict[str, str | int | float] | None = Field(description="The values quoted in the reason")
 
 
 class ImportErrorPage(PageOut[ImportErrorOut]):
@@ -35,7 +37,9 @@ class ImportOut(Out):
     customers_updated: int
     customers_merged: int
     errors: int
-    message: str | None
+    message: str | None = Field(description="Why the run failed, in English")
+    message_code: str | None = Field(description="The failure's error code, e.g. `file.bad_csv`")
+    message_params: dict[str, str | int | float] | None
     actor: str
     created_at: datetime
     finished_at: datetime | None

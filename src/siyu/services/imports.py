@@ -39,7 +39,6 @@ from siyu.services.import_batch import BatchContext, write_batch
 BATCH_SIZE = 5000
 _ANALYZE_AFTER = {0, 9, 99}  # batches after which the tables have grown enough to mislead the planner
 Progress = Callable[[int, int | None], None]
-INTERNAL_ERROR = "the import stopped on an internal error; the batches before it are saved, and running it again is safe"
 
 
 def import_customers(
@@ -98,9 +97,11 @@ def run_import(
         with open_sheet(path, encoding=encoding) as sheet:
             run.read(sheet)
     except DomainError as exc:
-        run.finish(ImportStatus.FAILED, exc.message)
+        run.finish(ImportStatus.FAILED, exc)
     except Exception:
-        run.finish(ImportStatus.FAILED, INTERNAL_ERROR)
+        run.finish(ImportStatus.FAILED, DomainError(
+            "import.internal_error",
+            "the import stopped on an internal error; the batches before it are saved, and running it again is safe"))
         raise
     else:
         run.finish(ImportStatus.DONE, None)
@@ -194,10 +195,12 @@ class _Importer:
             self._write_progress(uow, errors, counts)
             uow.commit()
 
-    def finish(self, status: ImportStatus, message: str | None) -> None:
+    def finish(self, status: ImportStatus, failure: DomainError | None) -> None:
         with self.uow as uow:
             ImportRepository(uow.session).record(
-                self.tenant_id, self.import_id, self.counts, status=status, message=message, finished_at=utcnow()
+                self.tenant_id, self.import_id, self.counts, status=status, finished_at=utcnow(),
+                message=failure.message if failure else None, message_code=failure.code if failure else None,
+                message_params=dict(failure.params) if failure else None,
             )
             uow.commit()
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -97,11 +98,24 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 @lru_cache(maxsize=None)
+def _read_catalog(locale: str) -> Catalog:
+    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale=locale)
+
+
+@lru_cache(maxsize=None)
+def load_error_texts(locale: str) -> dict[str, str]:
+    """The domain errors' texts by code: the entries whose ``msgctxt`` is an error code (it has
+    a dot, ``stage.in_use``; the console's own contexts are plain words). English keeps the
+    ``msgid``, which is the error's template."""
+    return {m.context: m.string or m.id for m in _read_catalog(locale) if m.context and "." in m.context and m.id}
+
+
+@lru_cache(maxsize=None)
 def load_translations(locale: str) -> Translations:
     """Compile ``locale/<locale>/LC_MESSAGES/messages.po`` in memory, once per process
     (the catalogs ship with the package and do not change while it runs)."""
-    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
-        catalog = read_po(po, locale=locale)
+    catalog = _read_catalog(locale)
     compiled = BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
@@ -113,6 +127,7 @@ class Language:
     code: str
     translations: Translations
     env: Environment
+    error_texts: Mapping[str, str]
 
     @property
     def html_lang(self) -> str:
@@ -138,11 +153,20 @@ class Language:
         return self.gettext(message) if message else key
 
     def error(self, exc: DomainError) -> str:
-        """The error in this language, by its code: the catalog entry with ``msgctxt`` = the code
-        and ``msgid`` = its English template, filled with the error's params. An error the
-        catalogs do not know yet is shown in English."""
-        text = self.translations.pgettext(exc.code, exc.template)
-        return text % exc.params if exc.params else text
+        """The error in this language, by its code (the catalog entry with ``msgctxt`` = the
+        code), filled with the error's params. An error the catalogs do not know is shown in English."""
+        return self.coded(exc.code, exc.params, exc.message)
+
+    def coded(self, code: str | None, params: Mapping[str, object] | None, english: str) -> str:
+        """A stored error (an import's bad row, a failed run) by its code and values; ``english``
+        when it has no code the catalogs know."""
+        text = self.error_texts.get(code or "")
+        if text is None:
+            return english
+        try:
+            return text % params if params else text
+        except (KeyError, TypeError, ValueError):  # values stored before the wording changed
+            return english
 
     def when(self, moment: datetime | None) -> str:
         if moment is None:
@@ -193,7 +217,7 @@ def build_language(code: str) -> Language:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    language = Language(code=code, translations=translations, env=env)
+    language = Language(code=code, translations=translations, env=env, error_texts=load_error_texts(code))
     env.globals.update(
         role_label=language.role,
         role_choices=language.role_choices,

@@ -126,7 +126,8 @@ def redirect(url: str) -> RedirectResponse:
 
 def flash(request: Request, response: Response, message: str, *, kind: str = "success", context: str | None = None,
           **values: object) -> None:
-    """Leave a message (an untranslated msgid, its msgctxt if any, and its values) for the next page shown."""
+    """Leave a message for the next page shown: an untranslated msgid and its values, or (``context``
+    = an error code) a domain error's English message and params, translated by its code."""
     console = get_console(request)
     response.set_cookie(
         FLASH_COOKIE,
@@ -140,7 +141,7 @@ def flash(request: Request, response: Response, message: str, *, kind: str = "su
 
 def flash_error(request: Request, response: Response, exc: DomainError) -> None:
     """Leave a domain error for the next page shown, to be translated there by its code."""
-    flash(request, response, exc.template, kind="error", context=exc.code, **exc.params)
+    flash(request, response, exc.message, kind="error", context=exc.code, **exc.params)
 
 
 def _take_flash(request: Request, language: Language) -> list[dict[str, str]]:
@@ -150,9 +151,8 @@ def _take_flash(request: Request, language: Language) -> list[dict[str, str]]:
     try:
         data = get_console(request).flash_signer.loads(raw)
         context, message, values = data.get("context"), str(data["message"]), data["values"]
-        if context:  # a domain error, translated by its code
-            text = language.translations.pgettext(str(context), message)
-            return [{"kind": str(data["kind"]), "text": text % values if values else text}]
+        if context:  # a domain error, translated by its code (``message`` is its English)
+            return [{"kind": str(data["kind"]), "text": language.coded(str(context), values, message)}]
         return [{"kind": str(data["kind"]), "text": language.gettext(message, **values)}]
     except (BadData, KeyError, TypeError, ValueError):
         return []
