@@ -131,6 +131,7 @@ def test_the_openapi_document_describes_the_queued_import(client):
     operation = client.get("/openapi.json").json()["paths"]["/api/v1/imports/customers"]["post"]
     assert set(operation["responses"]) >= {"202", "413", "422"}
     assert operation["responses"]["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ImportOut"}
+    assert "Location" in operation["responses"]["202"]["headers"]
     assert operation["responses"]["413"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
     run = client.get("/openapi.json").json()["components"]["schemas"]["ImportOut"]["properties"]
     assert {"status", "rows_expected", "rows_total", "progress", "customers_created"} <= set(run)

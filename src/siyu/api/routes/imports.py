@@ -22,14 +22,16 @@ from siyu.tasks import queue_customer_import
 router = APIRouter(prefix="/api/v1")
 CHUNK = 1 << 20
 SPOOL_LIMIT = 16 << 20  # exports larger than this go to a temporary file, not memory
-UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
+UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
+    202: {"description": "The run, queued for the worker",
+          "headers": {"Location": {"description": "The run to poll: `/api/v1/imports/{id}`", "schema": {"type": "string"}}}},
     413: {"model": ErrorOut, "description": "The file is larger than the limit (`SIYU_IMPORT_MAX_MB`, 256 MiB by default)"},
     422: {"model": ErrorOut, "description": "The file cannot be imported at all: not .csv/.xlsx, not in its encoding, "
           "empty, or without an identity column (`error.code` says which; nothing was recorded)"},
 }
 
 
-@router.post("/imports/customers", response_model=ImportOut, status_code=202, tags=["imports"], responses=UPLOAD_ERRORS)
+@router.post("/imports/customers", response_model=ImportOut, status_code=202, tags=["imports"], responses=UPLOAD_RESPONSES)
 def import_customers(
     context: Annotated[Context, Depends(get_context)],
     actor: CurrentActor,
