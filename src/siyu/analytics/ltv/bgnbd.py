@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
-from siyu.analytics.ltv.mle import compress, maximise
+from siyu.analytics.ltv.mle import Distinct, compress, maximise, weighted_sum
 from siyu.analytics.ltv.summary import check_summary, check_weights
 from siyu.domain.errors import InvalidInput
 
@@ -89,8 +89,10 @@ def fit_bgnbd(
     scaled_t_x, scaled_t = t_x * scale, big_t * scale
     total = float(np.sum(w))
 
+    frequencies = Distinct(x)
+
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, gradient = _log_likelihood_and_gradient(np.exp(log_params), x, scaled_t_x, scaled_t, w)
+        ll, gradient = _log_likelihood_and_gradient(np.exp(log_params), x, frequencies, scaled_t_x, scaled_t, w)
         return -ll / total, -gradient / total
 
     optimum = maximise(objective, np.zeros(4), penalizer=penalizer, n_customers=total, model="BG/NBD")
@@ -126,27 +128,30 @@ def log_likelihood(params: BgNbdParams, frequency: object, recency: object, T: o
     return head + np.logaddexp(alive, gone)
 
 
-def _log_likelihood_and_gradient(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
-    """The weighted total log-likelihood and its gradient in log-parameters."""
+def _log_likelihood_and_gradient(
+    params: np.ndarray, x: np.ndarray, frequencies: Distinct, t_x: np.ndarray, big_t: np.ndarray, w: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The weighted total log-likelihood and its gradient in log-parameters. The gamma-function
+    terms depend on the frequency alone, so they are computed once per distinct frequency."""
     r, alpha, a, b = params
+    fx, at = frequencies.values, frequencies.index
+    psi_abx = digamma(a + b + fx)
+    head = (gammaln(r + fx) - gammaln(r) + r * np.log(alpha) + gammaln(a + b) + gammaln(b + fx) - gammaln(b) - gammaln(a + b + fx))[at]
+    log_b_x1 = np.log(b + np.maximum(fx, 1) - 1)
     repeat = x > 0
     log_alpha_t, log_alpha_tx = np.log(alpha + big_t), np.log(alpha + t_x)
-    b_x1 = b + np.maximum(x, 1) - 1
     alive = -(r + x) * log_alpha_t
-    gone = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * log_alpha_tx, -np.inf)
+    gone = np.where(repeat, np.log(a) - log_b_x1[at] - (r + x) * log_alpha_tx, -np.inf)
     both = np.logaddexp(alive, gone)
     share_gone = np.exp(gone - both)  # the weight of the "left after the last purchase" term
     share_alive = 1.0 - share_gone
-    lgam_ab = gammaln(a + b)
-    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + lgam_ab + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    ll = float(np.dot(w, head + both))
+    ll = weighted_sum(w, head + both)
 
-    psi_abx = digamma(a + b + x)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - share_alive * log_alpha_t - share_gone * log_alpha_tx
+    d_r = (digamma(r + fx) - digamma(r) + np.log(alpha))[at] - share_alive * log_alpha_t - share_gone * log_alpha_tx
     d_alpha = r / alpha - (r + x) * (share_alive / (alpha + big_t) + share_gone / (alpha + t_x))
-    d_a = digamma(a + b) - psi_abx + share_gone / a
-    d_b = digamma(a + b) + digamma(b + x) - digamma(b) - psi_abx - share_gone / b_x1
-    gradient = np.array([np.dot(w, d) for d in (d_r, d_alpha, d_a, d_b)]) * params
+    d_a = (digamma(a + b) - psi_abx)[at] + share_gone / a
+    d_b = (digamma(a + b) + digamma(b + fx) - digamma(b) - psi_abx)[at] - share_gone * np.exp(-log_b_x1)[at]
+    gradient = np.array([weighted_sum(w, d) for d in (d_r, d_alpha, d_a, d_b)]) * params
     return ll, gradient
 
 

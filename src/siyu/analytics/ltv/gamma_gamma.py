@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from siyu.analytics.ltv.mle import compress, maximise
+from siyu.analytics.ltv.mle import Distinct, compress, maximise, weighted_sum
 from siyu.analytics.ltv.summary import check_weights
 from siyu.domain.errors import InvalidInput
 
@@ -93,8 +93,10 @@ def fit_gamma_gamma(
         (x, m), w = compress(x, m, weights=w)
     total = float(np.sum(w))
 
+    frequencies, log_m = Distinct(x), np.log(m)
+
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, gradient = _log_likelihood_and_gradient(np.exp(log_params), x, m, w)
+        ll, gradient = _log_likelihood_and_gradient(np.exp(log_params), x, frequencies, m, log_m, w)
         return -ll / total, -gradient / total
 
     # start from gamma near the mean spend (p = q = 1 gives E[m] = gamma), so large currencies converge alike
@@ -105,7 +107,7 @@ def fit_gamma_gamma(
     return GammaGammaFit(
         params=params,
         standard_errors=GammaGammaParams(*(float(e) for e in errors)),
-        log_likelihood=float(np.dot(w, log_likelihood(params, x, m))),
+        log_likelihood=weighted_sum(w, log_likelihood(params, x, m)),
         n_customers=int(round(total)),
         penalizer=float(penalizer),
         iterations=optimum.iterations,
@@ -121,18 +123,25 @@ def log_likelihood(params: GammaGammaParams, frequency: np.ndarray, monetary_val
     return gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + g)
 
 
-def _log_likelihood_and_gradient(params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+def _log_likelihood_and_gradient(
+    params: np.ndarray, x: np.ndarray, frequencies: Distinct, m: np.ndarray, log_m: np.ndarray, w: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The weighted total log-likelihood and its gradient in log-parameters; the gamma-function
+    terms depend on the frequency alone and are computed once per distinct frequency."""
     p, q, g = params
+    fx, at = frequencies.values, frequencies.index
+    pfx = p * fx
+    psi_pxq = digamma(pfx + q)
     px = p * x
     log_xm_g = np.log(x * m + g)
-    log_m, log_x = np.log(m), np.log(x)
-    psi_pxq = digamma(px + q)
-    ll = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1) * log_m + px * log_x - (px + q) * log_xm_g
-    d_p = x * (psi_pxq - digamma(px) + log_m + log_x - log_xm_g)
-    d_q = psi_pxq - digamma(q) + np.log(g) - log_xm_g
+    log_x = np.log(fx)[at]
+    head = (gammaln(pfx + q) - gammaln(pfx) - gammaln(q))[at]
+    ll = head + q * np.log(g) + (px - 1) * log_m + px * log_x - (px + q) * log_xm_g
+    d_p = x * ((psi_pxq - digamma(pfx))[at] + log_m + log_x - log_xm_g)
+    d_q = (psi_pxq - digamma(q))[at] + np.log(g) - log_xm_g
     d_g = q / g - (px + q) / (x * m + g)
-    gradient = np.array([np.dot(w, d) for d in (d_p, d_q, d_g)]) * params
-    return float(np.dot(w, ll)), gradient
+    gradient = np.array([weighted_sum(w, d) for d in (d_p, d_q, d_g)]) * params
+    return weighted_sum(w, ll), gradient
 
 
 def population_mean_spend(params: GammaGammaParams) -> float:

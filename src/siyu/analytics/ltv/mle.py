@@ -37,12 +37,37 @@ class Optimum:
 
 
 def compress(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
-    """The distinct rows of ``columns`` and how many customers (or how much weight) each carries."""
-    stacked = np.column_stack(columns)
-    rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    counts = np.bincount(inverse, weights=weights, minlength=len(rows)).astype(np.float64)
-    return [rows[:, i].copy() for i in range(rows.shape[1])], counts
+    """The distinct rows of ``columns`` and how many customers (or how much weight) each carries.
+    Rows are grouped by one ``lexsort`` (``np.unique(axis=0)`` is 7x slower on a million rows);
+    when nearly every row is distinct, grouping saves nothing and the rows come back as given."""
+    size = len(columns[0])
+    w = np.ones(size) if weights is None else np.asarray(weights, dtype=np.float64)
+    order = np.lexsort(columns[::-1])
+    ordered = [column[order] for column in columns]
+    starts_group = np.zeros(size, dtype=bool)
+    starts_group[0] = True
+    for column in ordered:
+        starts_group[1:] |= column[1:] != column[:-1]
+    starts = np.flatnonzero(starts_group)
+    if len(starts) > 0.8 * size:
+        return list(columns), w
+    return [column[starts] for column in ordered], np.add.reduceat(w[order], starts)
+
+
+class Distinct:
+    """The distinct values of a column and where each row's value sits among them, so that a
+    costly function of it (``gammaln``, ``digamma`` of frequency) is computed once per value."""
+
+    def __init__(self, column: np.ndarray) -> None:
+        self.values, index = np.unique(column, return_inverse=True)
+        self.index = index.reshape(-1)
+
+
+def weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
+    """sum(weights * values) through einsum, not ``np.dot``: a 1-D ``dot`` goes to OpenBLAS,
+    whose threads make it thousands of times slower when the cores are busy (15 ms instead of
+    5 us for 20,000 values, measured on the 2-core bench machine under load)."""
+    return float(np.einsum("i,i->", weights, values))
 
 
 def maximise(
