@@ -82,39 +82,53 @@ def test_without_an_observation_end_the_last_purchase_ends_it(cdnow_files):
     assert json.loads(result.stdout)["input"]["observation_end"] == "1998-06-30"  # the sample runs to June 1998
 
 
-def test_bad_rows_are_reported_together_with_their_line_numbers(tmp_path):
+@pytest.mark.parametrize(
+    ("option", "content", "messages"),
+    [
+        pytest.param(
+            "--transactions",
+            "customer,date,amount\nA,2024-01-01,10\nA,2024-13-01,5\nB,2024-01-02,abc\nC,2024-01-03,-4\n",
+            [
+                "bad.csv: 3 bad values",
+                "row 3, date: “2024-13-01” is not a date",
+                "row 4, amount: “abc” is not a number",
+                "row 5, amount: -4 is negative",
+            ],
+            id="bad rows are reported together with their line numbers",
+        ),
+        pytest.param(
+            "--summary",
+            "customer,frequency,recency,T,monetary_value\nA,1,3,10,5\n\nB,2,12,10,6\n",
+            ["error (recency): row 4: recency is after T"],
+            id="a summary breaking a rule names its line (blank lines counted)",
+        ),
+        pytest.param(
+            "--summary",
+            "customer,frequency,recency,T,monetary\nA,1,3,10,5\n,0,0,10,0\nA,2,4,10,6\n",
+            ["bad.csv: 2 bad values", "row 3, customer: empty", "row 4, customer: “A” is on row 2 already"],
+            id="each customer once, with an id",
+        ),
+        pytest.param(
+            "--summary",
+            "customer,frequency,recency,monetary_value\nA,1,3,5\n",
+            ["bad.csv has no “T” column"],
+            id="a missing column is named",
+        ),
+        pytest.param(
+            "--transactions",
+            "customer,date,amount\nA,2024-01-01,10\nB,2024-01-05,20\n",
+            ["no customer bought more than once"],
+            id="no repeat buyers is an error, not a fit",
+        ),
+    ],
+)
+def test_bad_files_fail_with_the_reason(tmp_path, option, content, messages):
     path = tmp_path / "bad.csv"
-    path.write_text("customer,date,amount\nA,2024-01-01,10\nA,2024-13-01,5\nB,2024-01-02,abc\nC,2024-01-03,-4\n", encoding="utf-8")
-    result = _run("--transactions", str(path))
+    path.write_text(content, encoding="utf-8")
+    result = _run(option, str(path))
     assert result.exit_code == 1
-    assert "bad.csv: 3 bad values" in result.output
-    assert "row 3, date: “2024-13-01” is not a date" in result.output
-    assert "row 4, amount: “abc” is not a number" in result.output
-    assert "row 5, amount: -4 is negative" in result.output
-
-
-def test_a_summary_breaking_a_rule_names_its_line(tmp_path):
-    path = tmp_path / "summary.csv"
-    path.write_text("customer,frequency,recency,T,monetary_value\nA,1,3,10,5\n\nB,2,12,10,6\n", encoding="utf-8")
-    result = _run("--summary", str(path))
-    assert result.exit_code == 1
-    assert "error (recency): row 4: recency is after T" in result.output
-
-
-def test_a_missing_column_is_named(tmp_path):
-    path = tmp_path / "summary.csv"
-    path.write_text("customer,frequency,recency,monetary_value\nA,1,3,5\n", encoding="utf-8")
-    result = _run("--summary", str(path))
-    assert result.exit_code == 1
-    assert "summary.csv has no “T” column" in result.output
-
-
-def test_no_repeat_buyers_is_an_error_not_a_fit(tmp_path):
-    path = tmp_path / "once.csv"
-    path.write_text("customer,date,amount\nA,2024-01-01,10\nB,2024-01-05,20\n", encoding="utf-8")
-    result = _run("--transactions", str(path))
-    assert result.exit_code == 1
-    assert "no customer bought more than once" in result.output
+    for message in messages:
+        assert message in result.output
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,7 @@ def test_the_cdnow_sample_rebuilds_the_published_summary():
         (["A"], ["2024-01-01"], [float("nan")], "row 1: the amount is not a number"),
         (["A", "B"], ["2024-01-01"], [1, 2], "2 customers, 1 dates and 2 amounts"),
         ([], [], [], "there are no transactions"),
+        (np.array(["A", 7], dtype=object), ["2024-01-01", "2024-01-02"], [1, 2], "customer ids must all be of one kind"),
     ],
 )
 def test_bad_transactions_are_refused_with_the_reason(customers, dates, amounts, message):

@@ -76,3 +76,19 @@ def test_the_cdnow_model_predicts_every_customer():
     purchases = model.purchases.expected_purchases(365, summary.frequency[:1], summary.recency[:1], summary.T[:1])[0]
     spend = model.spend.expected_spend(summary.frequency[:1], summary.monetary_value[:1])[0]
     assert value.value[365][0] == pytest.approx(purchases * spend, rel=1e-12)
+
+
+def test_customers_with_the_same_history_get_the_same_prediction_in_their_own_row():
+    rng = np.random.default_rng(3)
+    histories = np.array([[3, 40, 60], [0, 0, 60], [1, 5, 30], [3, 40, 61]], dtype=float)
+    rows = histories[rng.integers(0, 4, 50)]
+    money = rng.uniform(1, 50, 50) * (rows[:, 0] > 0)
+    summary = summary_from_columns(rows[:, 0], rows[:, 1], rows[:, 2], monetary_value=money)
+    value = predict_customer_value(summary, PURCHASES, SPEND, monthly_discount_rate=0.02)
+    one_by_one = [
+        predict_customer_value(summary_from_columns([f], [r], [t], monetary_value=[m]), PURCHASES, SPEND, monthly_discount_rate=0.02)
+        for f, r, t, m in zip(rows[:, 0], rows[:, 1], rows[:, 2], money, strict=True)
+    ]
+    for horizon in (90, 365):
+        assert list(value.value[horizon]) == pytest.approx([v.value[horizon][0] for v in one_by_one], rel=1e-12)
+    assert list(value.probability_alive) == pytest.approx([v.probability_alive[0] for v in one_by_one], rel=1e-12)

@@ -71,10 +71,17 @@ def read_summary(path: Path) -> CustomerSummary:
     columns: dict[str, list[float]] = {name: [] for name in ("frequency", "recency", "T", "monetary_value")}
     customers: list[str] = []
     row_numbers: list[int] = []
+    first_seen: dict[str, int] = {}
     problems: list[str] = []
     for row_number, row in _rows(path, ("customer", "frequency", "recency", "T", "monetary_value")):
         values = {name: _number(row[name], name, row_number, problems) for name in columns}
-        if any(v is None for v in values.values()):
+        if not row["customer"]:
+            problems.append(f"row {row_number}, customer: empty")
+        elif row["customer"] in first_seen:
+            problems.append(f"row {row_number}, customer: “{row['customer']}” is on row {first_seen[row['customer']]} already")
+        else:
+            first_seen[row["customer"]] = row_number
+        if any(v is None for v in values.values()) or problems:
             continue
         customers.append(row["customer"])
         row_numbers.append(row_number)

@@ -99,7 +99,10 @@ def summarise_transactions(
         raise InvalidInput("every transaction is after the observation end", field="observation_end")
     ids, days, money = ids[kept], days[kept], money[kept]
 
-    names, customer = np.unique(ids, return_inverse=True)
+    try:
+        names, customer = np.unique(ids, return_inverse=True)
+    except TypeError:
+        raise InvalidInput("customer ids must all be of one kind (all text or all numbers)", field="customer") from None
     customer = customer.reshape(-1)
     first_day = int(days.min())
     span = int(days.max()) - first_day + 1

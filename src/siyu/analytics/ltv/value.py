@@ -22,6 +22,7 @@ import numpy as np
 
 from siyu.analytics.ltv.bgnbd import BgNbdFit
 from siyu.analytics.ltv.gamma_gamma import GammaGammaFit
+from siyu.analytics.ltv.mle import distinct_rows
 from siyu.analytics.ltv.summary import CustomerSummary
 from siyu.domain.errors import InvalidInput
 
@@ -59,23 +60,26 @@ def predict_customer_value(
         raise InvalidInput("a period is a positive number of days", field="days_per_period")
     if not horizons or any(h <= 0 for h in horizons):
         raise InvalidInput("each horizon is a positive number of days", field="horizons")
-    x, t_x, big_t = summary.frequency, summary.recency, summary.T
-    expected_spend = spend.expected_spend(x, summary.monetary_value)
+    expected_spend = spend.expected_spend(summary.frequency, summary.monetary_value)
+    # the expectations depend on (x, t_x, T) only: compute them once per distinct history
+    (x, t_x, big_t), row = distinct_rows(summary.frequency, summary.recency, summary.T)
     purchases_by_horizon: dict[int, np.ndarray] = {}
     values: dict[int, np.ndarray] = {}
     for horizon in horizons:
         bounds = [min(DAYS_PER_MONTH * i, horizon) for i in range(1, -(-horizon // DAYS_PER_MONTH) + 1)]
+        if monthly_discount_rate == 0:
+            bounds = [horizon]  # nothing to discount: one evaluation at the horizon
         previous = np.zeros(len(x))
         discounted = np.zeros(len(x))
         for month, end in enumerate(bounds, start=1):
             cumulative = purchases.expected_purchases(end / days_per_period, x, t_x, big_t)
             discounted += (cumulative - previous) / (1 + monthly_discount_rate) ** month
             previous = cumulative
-        purchases_by_horizon[horizon] = previous
-        values[horizon] = discounted * expected_spend
+        purchases_by_horizon[horizon] = previous[row]
+        values[horizon] = discounted[row] * expected_spend
     return CustomerValue(
         customers=summary.customers,
-        probability_alive=purchases.probability_alive(x, t_x, big_t),
+        probability_alive=purchases.probability_alive(x, t_x, big_t)[row],
         expected_spend=expected_spend,
         expected_purchases=purchases_by_horizon,
         value=values,
