@@ -6,8 +6,11 @@ Pareto/NBD Model", Marketing Science 24(2), 275-284, with the log-likelihood of 
 after each repeat purchase they leave for good with probability p ~ Beta(a, b).
 
 The model is the one in ``lifetimes`` (``BetaGeoFitter``), written again on numpy and scipy
-because lifetimes is unmaintained (last release 2020) and its import fails on pandas 3 under
-warnings-as-errors; its autograd gradient is also what makes it slow. Here the log-likelihood
+because lifetimes is unmaintained (last release 2020), needs pandas and autograd, and its import
+warns on pandas 3 (and silences FutureWarning for the whole process), which warnings-as-errors refuses;
+its autograd gradient is also what makes it slow (bench/ltv_fit.py). Its fork ``btyd`` stopped
+at a 2022 beta; ``pymc-marketing`` fits the same models by MCMC on PyMC, a far heavier
+dependency for a maximum-likelihood fit. Here the log-likelihood
 is in closed form (``gammaln``, a stable ``logaddexp`` of its two terms), the gradient is
 analytic, and identical rows are fitted once with a weight (see ``mle``). Times are rescaled
 so the largest T is 1 before fitting, as lifetimes does, so that its ``penalizer`` means the

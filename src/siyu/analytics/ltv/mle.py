@@ -1,7 +1,7 @@
 """Maximum likelihood in log-parameter space, shared by the BG/NBD and Gamma-Gamma fits.
 
 Each model hands over its mean negative log-likelihood with an analytic gradient (in
-log-parameters); this module runs scipy's L-BFGS-B on it, adds lifetimes' L2 penalty
+log-parameters); this module runs scipy's BFGS on it (``scipy.optimize.minimize``), adds lifetimes' L2 penalty
 (``penalizer * sum(params ** 2)`` on the natural parameters), and turns the curvature at the
 optimum into standard errors (the observed information, by central differences of the analytic
 gradient, mapped to natural parameters by the delta method: ``se(theta) = theta * se(log theta)``).
