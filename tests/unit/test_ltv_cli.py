@@ -49,7 +49,10 @@ def test_a_summary_csv_prints_the_published_cdnow_estimates(cdnow_files):
     assert (report["n_customers"], report["n_repeat_customers"], bgnbd["n_customers"], spend["n_customers"]) == (2357, 946, 2357, 946)
     assert bgnbd["converged"] is True and spend["converged"] is True and bgnbd["iterations"] > 0
     assert set(bgnbd["standard_errors"]) == {"r", "alpha", "a", "b"} and set(spend["standard_errors"]) == {"p", "q", "gamma"}
-    assert report["input"] == {"file": str(summary), "kind": "summary", "observation_end": None, "period": "day"}
+    assert report["input"] == {
+        "file": str(summary), "kind": "summary", "observation_end": None, "period": "day",
+        "transactions": None, "transactions_after_observation_end": 0,
+    }  # fmt: skip
 
 
 def test_a_transactions_csv_is_summarised_in_days_then_fitted(cdnow_files, tmp_path):
@@ -59,6 +62,8 @@ def test_a_transactions_csv_is_summarised_in_days_then_fitted(cdnow_files, tmp_p
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["input"]["observation_end"] == "1997-09-30"
+    # the sample's 6,919 purchases: 4,960 by the end of September 1997, 1,959 after it
+    assert (report["input"]["transactions"], report["input"]["transactions_after_observation_end"]) == (4960, 1959)
     assert report["n_customers"] == 2357 and report["n_repeat_customers"] == 946
     assert report["bgnbd"]["penalizer"] == 0.001
     model = fit_ltv(read_transactions(transactions, observation_end=date(1997, 9, 30)), penalizer=0.001)

@@ -37,6 +37,7 @@ def test_a_small_history_summarised_by_hand():
     # B: one day -> 0, 0, Jan 31 - Jan 20 = 11, 0;   C: Jan 15 only (Feb 3 is after the end) -> 0, 0, 16, 0
     assert _rows(summary) == {"A": (2, 9, 30, 45), "B": (0, 0, 11, 0), "C": (0, 0, 16, 0)}
     assert summary.observation_end == date(2024, 1, 31)
+    assert (summary.transactions, summary.after_observation_end) == (6, 2)
     assert list(summary.repeat_buyers) == [True, False, False]
 
 

@@ -65,6 +65,8 @@ def fit_ltv(
             "kind": "transactions" if transactions is not None else "summary",
             "observation_end": data.observation_end.isoformat() if data.observation_end else None,
             "period": "day",
+            "transactions": data.transactions,
+            "transactions_after_observation_end": data.after_observation_end,
         },
         "n_customers": len(data),
         "n_repeat_customers": int(data.repeat_buyers.sum()),

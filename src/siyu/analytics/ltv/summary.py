@@ -42,6 +42,8 @@ class CustomerSummary:
     T: np.ndarray
     monetary_value: np.ndarray
     observation_end: date | None = None
+    transactions: int | None = None  # summarised, when built from transactions
+    after_observation_end: int = 0  # transactions left out because they came after the end
 
     def __len__(self) -> int:
         return len(self.customers)
@@ -124,6 +126,8 @@ def summarise_transactions(
         T=(end - day[starts]).astype(np.float64),
         monetary_value=monetary,
         observation_end=EPOCH.fromordinal(EPOCH.toordinal() + end),
+        transactions=int(kept.sum()),
+        after_observation_end=int((~kept).sum()),
     )
     return _freeze(summary)
 
