@@ -145,3 +145,10 @@ def test_exactly_one_input_is_needed(cdnow_files, args):
     result = _run(*(a.format(t=transactions, s=summary) for a in args))
     assert result.exit_code == 2
     assert "--transactions" in result.output
+
+
+def test_a_bad_observation_end_is_named(cdnow_files):
+    transactions, _ = cdnow_files
+    result = _run("--transactions", str(transactions), "--observation-end", "1997-09-31")
+    assert result.exit_code == 1
+    assert "error (observation-end): “1997-09-31” is not a date" in result.output

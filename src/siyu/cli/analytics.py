@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from siyu.domain.errors import DomainError
+from siyu.domain.errors import DomainError, InvalidInput
 
 analytics_app = typer.Typer(help="Analytics: the models and questions that run the business.", no_args_is_help=True)
 
@@ -47,7 +47,10 @@ def fit_ltv(
         raise typer.BadParameter("--observation-end applies to --transactions: a summary's T already says when observation ended")
     try:
         if transactions is not None:
-            end = business_day(observation_end) if observation_end is not None else None
+            try:
+                end = business_day(observation_end) if observation_end is not None else None
+            except InvalidInput as exc:
+                raise InvalidInput(exc.message, field="observation-end") from None
             data = files.read_transactions(transactions, observation_end=end)
         else:
             assert summary is not None
