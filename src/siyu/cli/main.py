@@ -24,6 +24,9 @@ from siyu.cli.customers import export_app, import_app  # noqa: E402 (the command
 
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+from siyu.cli.analytics import analytics_app  # noqa: E402
+
+app.add_typer(analytics_app, name="analytics")
 
 
 def _context():  # type: ignore[no-untyped-def]
