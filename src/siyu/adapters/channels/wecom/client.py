@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import structlog
-from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
 from siyu.adapters.channels.wecom.errors import (
     TOKEN_ERRCODES,
@@ -152,7 +152,7 @@ class WeComClient:
         retrying = Retrying(
             retry=retry_if_exception(_retryable),
             stop=stop_after_attempt(policy.attempts),
-            wait=wait_exponential_jitter(initial=policy.initial_wait, max=policy.max_wait, jitter=policy.jitter),
+            wait=wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait) + wait_random(0, policy.jitter),
             reraise=True,
             before_sleep=lambda state: log.info(
                 "wecom call retried", attempt=state.attempt_number,
