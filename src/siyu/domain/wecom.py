@@ -129,6 +129,23 @@ class WeComSecrets:
     encoding_aes_key: str | None = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackReceipt:
+    """One event WeCom delivered (once, however many times it was delivered)."""
+
+    id: int
+    event: str
+    change_type: str
+    wecom_userid: str | None
+    external_userid: str | None
+    chat_id: str | None
+    occurred_at: datetime
+    received_at: datetime
+    outcome: str
+    deliveries: int
+    payload: dict[str, str]
+
+
 class CallbackEvent(StrEnum):
     EXTERNAL_CONTACT = "change_external_contact"
     EXTERNAL_CHAT = "change_external_chat"
