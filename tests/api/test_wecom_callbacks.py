@@ -160,7 +160,8 @@ def test_every_event_kind_is_recorded_once(context, client, fake, event, change_
 def test_an_add_from_an_unknown_staff_member_still_records_the_customer(context, client, fake):
     linked = link(context, fake)
     fake.corp.add_contact("wmOrphan", follows={"ghost": {}})
-    linked.contact_event(client, ADD, "wmOrphan", userid="ghost")
+    response = linked.contact_event(client, ADD, "wmOrphan", userid="ghost")
+    assert response.text == "success", response.text
     assert _customer_of(context, linked.tenant.id, "wmOrphan") is not None
     assert "unknown" in _receipts(context, linked)[0].outcome
 

@@ -69,8 +69,8 @@ class WeComRepository:
         row = {"tenant_id": tenant_id, "event_key": event_key, "received_at": received_at, "deliveries": 1, **values}
         dialect = self.session.get_bind().dialect.name
         statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(wecom_callbacks).values(**row)
-        result = self.session.execute(statement.on_conflict_do_nothing(index_elements=["tenant_id", "event_key"]))
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        statement = statement.on_conflict_do_nothing(index_elements=["tenant_id", "event_key"]).returning(wecom_callbacks.c.id)
+        if self.session.execute(statement).scalar_one_or_none() is not None:
             return True
         c = wecom_callbacks.c
         self.session.execute(
