@@ -48,9 +48,14 @@ class Context:
         connection = WeComConnection(secrets.corp_id, secrets.contact_secret or "", base_url=secrets.api_base_url)
         return WeComChannel(WeComClient(connection, tokens=self.wecom_tokens, http=self._http, retry=self.wecom_retry))
 
-    def close(self) -> None:
+    def close_channels(self) -> None:
+        """Close the pooled HTTP connections to channels (a new pool opens on the next call)."""
         if self._http is not None:
             self._http.close()
+            self._http = None
+
+    def close(self) -> None:
+        self.close_channels()
         self.engine.dispose()
 
 

@@ -26,6 +26,7 @@ class WeComSettingsOut(Out):
     callback_token_hint: str | None
     encoding_aes_key_hint: str | None
     callback_url: str = Field(description="Paste this into the WeCom admin console as the callback URL")
+    callback_verified_at: datetime | None = Field(description="When WeCom last checked the callback URL successfully")
     updated_at: datetime
     updated_by: str
 

@@ -109,6 +109,7 @@ class WeComSettings:
     contact_secret_hint: str | None
     callback_token_hint: str | None
     encoding_aes_key_hint: str | None
+    callback_verified_at: datetime | None
     updated_at: datetime
     updated_by: str
 

@@ -62,11 +62,15 @@ def verify_url(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str, *, msg_sign
                echostr: str, client: str | None = None) -> str:
     """WeCom's URL check when an admin saves the callback URL: the decrypted echostr, bare."""
     try:
-        _, crypto = _crypto_for(uow, box, tenant_slug)
+        tenant_id, crypto = _crypto_for(uow, box, tenant_slug)
         # a '+' sent unencoded arrives as a space; base64 has no spaces, so put it back
-        return crypto.verify_url(msg_signature, timestamp, nonce, echostr.replace(" ", "+"))
+        plain = crypto.verify_url(msg_signature, timestamp, nonce, echostr.replace(" ", "+"))
     except CallbackRejected as exc:
         raise _rejected(tenant_slug, exc, check="url", client=client) from None
+    with uow:  # the setup check reports whether WeCom has verified the URL
+        uow.wecom.mark_callback_verified(tenant_id, utcnow())
+        uow.commit()
+    return plain
 
 
 def receive_callback(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str, *, msg_signature: str, timestamp: str,

@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('contact_secret_tail', sa.String(length=4), nullable=True),
     sa.Column('callback_token_tail', sa.String(length=4), nullable=True),
     sa.Column('encoding_aes_key_tail', sa.String(length=4), nullable=True),
+    sa.Column('callback_verified_at', UTCDateTime(), nullable=True),
     sa.Column('updated_at', UTCDateTime(), nullable=False),
     sa.Column('updated_by', sa.String(length=80), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_wecom_settings_tenant_id_tenants'), ondelete='CASCADE'),

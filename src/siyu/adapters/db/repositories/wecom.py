@@ -23,7 +23,8 @@ def _settings(row: Any) -> WeComSettings:
     return WeComSettings(
         tenant_id=row.tenant_id, corp_id=row.corp_id, agent_id=row.agent_id, api_base_url=row.api_base_url,
         contact_secret_hint=shown("contact_secret"), callback_token_hint=shown("callback_token"),
-        encoding_aes_key_hint=shown("encoding_aes_key"), updated_at=row.updated_at, updated_by=row.updated_by,
+        encoding_aes_key_hint=shown("encoding_aes_key"), callback_verified_at=row.callback_verified_at,
+        updated_at=row.updated_at, updated_by=row.updated_by,
     )
 
 
@@ -56,6 +57,9 @@ class WeComRepository:
             self.session.execute(update(wecom_settings).where(wecom_settings.c.tenant_id == tenant_id).values(**values))
         else:
             self.session.execute(insert(wecom_settings).values(tenant_id=tenant_id, **values))
+
+    def mark_callback_verified(self, tenant_id: int, at: datetime) -> None:
+        self.session.execute(update(wecom_settings).where(wecom_settings.c.tenant_id == tenant_id).values(callback_verified_at=at))
 
     # ---- callback receipts ----
 

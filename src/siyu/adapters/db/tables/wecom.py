@@ -21,6 +21,7 @@ wecom_settings = Table(
     Column("contact_secret_tail", String(4)),
     Column("callback_token_tail", String(4)),
     Column("encoding_aes_key_tail", String(4)),
+    Column("callback_verified_at", UTCDateTime()),  # the last URL check WeCom made that passed
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("updated_by", String(80), nullable=False),
 )
