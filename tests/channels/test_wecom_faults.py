@@ -89,8 +89,8 @@ def test_server_errors_are_retried_then_reported(fake, channel):
         channel.follow_users()
 
 
-def test_a_slow_answer_times_out_and_a_safe_call_is_retried(fake, connect):
-    channel = connect(retry=SLOW_FAKE_TIMEOUT)
+def test_a_slow_answer_times_out_and_a_safe_call_is_retried(fake, connect_http):
+    channel = connect_http(retry=SLOW_FAKE_TIMEOUT)
     channel.follow_users()  # token fetched before the fault
     fake.corp.faults.slow(1.0, times=1)
     assert channel.follow_users() == ["zhangsan", "lisi"]
@@ -99,8 +99,8 @@ def test_a_slow_answer_times_out_and_a_safe_call_is_retried(fake, connect):
         channel.follow_users()
 
 
-def test_a_timed_out_create_is_not_repeated(fake, connect):
-    channel = connect(retry=SLOW_FAKE_TIMEOUT)
+def test_a_timed_out_create_is_not_repeated(fake, connect_http):
+    channel = connect_http(retry=SLOW_FAKE_TIMEOUT)
     channel.follow_users()
     fake.corp.faults.slow(1.0, times=1)
     with pytest.raises(ChannelError) as raised:

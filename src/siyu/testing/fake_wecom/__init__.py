@@ -4,9 +4,9 @@ expired and invalid tokens, missing permission, untrusted IP). ``WeComChannel`` 
 over real HTTP against it; benches and the setup checker's tests use it too.
 """
 
-from siyu.testing.fake_wecom.acquisition import complete_transfers
+from siyu.adapters.channels.sandbox.acquisition import complete_transfers
+from siyu.adapters.channels.sandbox.corp import Corp, Faults
 from siyu.testing.fake_wecom.callbacks import event_xml, sealed, url_check
 from siyu.testing.fake_wecom.server import FakeWeCom
-from siyu.testing.fake_wecom.state import Corp, Faults
 
 __all__ = ["Corp", "FakeWeCom", "Faults", "complete_transfers", "event_xml", "sealed", "url_check"]

@@ -1,4 +1,5 @@
-"""The fake WeCom's HTTP server: stdlib ``http.server`` on 127.0.0.1, an ephemeral port.
+"""The fake WeCom's HTTP server: stdlib ``http.server`` on 127.0.0.1, an ephemeral port,
+serving the WeCom simulation of :mod:`siyu.adapters.channels.sandbox`.
 
 A threading server (one thread per connection), so a slow-answer fault stalls only the call
 it hits. Every call is logged in ``corp.calls`` (path and arguments, tokens and secrets left
@@ -9,17 +10,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from siyu.testing.fake_wecom import acquisition  # noqa: F401 - registers its endpoints
-from siyu.testing.fake_wecom.handlers import HANDLERS
-from siyu.testing.fake_wecom.state import Corp, Fail, ServerError
-
-TOKEN_PATH = "/cgi-bin/gettoken"
-_SECRET_PARAMS = {"access_token", "corpsecret"}
+from siyu.adapters.channels.sandbox.api import answer
+from siyu.adapters.channels.sandbox.corp import Corp
 
 
 class FakeWeCom:
@@ -87,32 +83,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, *, body: dict[str, Any]) -> None:
         split = urlsplit(self.path)
-        path, params = split.path, dict(parse_qsl(split.query))
-        corp = self.corp
-        with corp.lock:
-            corp.calls.append((path, {**{k: v for k, v in params.items() if k not in _SECRET_PARAMS}, **body}))
-        try:
-            delay = corp.pre_checks(path)
-            if delay:
-                time.sleep(delay)
-            with corp.lock:
-                if path == TOKEN_PATH:
-                    token = corp.issue_token(params.get("corpid", ""), params.get("corpsecret", ""))
-                    result: dict[str, Any] = {"access_token": token.value, "expires_in": int(token.expires_at - corp.clock())}
-                else:
-                    handler = HANDLERS.get(path)
-                    if handler is None:
-                        self._json({"errcode": 404, "errmsg": f"fake wecom does not speak {path}"}, status=404)
-                        return
-                    corp.check_token(params.get("access_token"))
-                    result = handler(corp, params, body)
-        except Fail as fail:
-            self._json({"errcode": fail.errcode, "errmsg": fail.errmsg})
-            return
-        except ServerError as error:
-            self._json({"error": "bad gateway"}, status=error.status)
-            return
-        self._json({"errcode": 0, "errmsg": "ok", **result})
+        status, payload = answer(self.corp, split.path, dict(parse_qsl(split.query)), body)
+        self._json(payload, status=status)
 
     def _json(self, payload: dict[str, Any], *, status: int = 200) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode()

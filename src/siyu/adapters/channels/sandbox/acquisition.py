@@ -1,11 +1,11 @@
-"""The fake's contact-way, welcome-message and transfer endpoints."""
+"""The simulated WeCom's contact-way, welcome-message and transfer endpoints."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from siyu.testing.fake_wecom.handlers import EC, _user, route
-from siyu.testing.fake_wecom.state import Corp, need
+from siyu.adapters.channels.sandbox.customers import EC, route, user_of
+from siyu.adapters.channels.sandbox.corp import Corp, need
 
 MAX_CONTACT_WAYS = 500_000
 WELCOME_CODE_SECONDS = 20
@@ -21,7 +21,7 @@ def _check_way(corp: Corp, way: dict[str, Any]) -> None:
     if way.get("type") == 1:
         need(len(users) == 1 and not way.get("party"), 40058, "a single contact way has exactly one user")
     for userid in users:
-        _user(corp, userid)
+        user_of(corp, userid)
 
 
 @route(f"{EC}/add_contact_way")
@@ -91,7 +91,7 @@ def send_welcome_msg(corp: Corp, params: dict[str, str], body: dict[str, Any]) -
 
 
 def _transfer(corp: Corp, body: dict[str, Any], *, resigned: bool) -> dict[str, Any]:
-    handover, takeover = _user(corp, body.get("handover_userid")), _user(corp, body.get("takeover_userid"))
+    handover, takeover = user_of(corp, body.get("handover_userid")), user_of(corp, body.get("takeover_userid"))
     externals = body.get("external_userid") or []
     need(1 <= len(externals) <= 100, 40058, "external_userid: 1-100")
     need(handover != takeover, 40130, "handover and takeover are the same")
@@ -129,7 +129,7 @@ def resigned_transfer_customer(corp: Corp, params: dict[str, str], body: dict[st
 
 
 def _result(corp: Corp, body: dict[str, Any]) -> dict[str, Any]:
-    handover, takeover = _user(corp, body.get("handover_userid")), _user(corp, body.get("takeover_userid"))
+    handover, takeover = user_of(corp, body.get("handover_userid")), user_of(corp, body.get("takeover_userid"))
     rows = [{"external_userid": external, "status": r["status"], "takeover_time": r["takeover_time"]}
             for (h, external), r in sorted(corp.transfers.items()) if h == handover and r["takeover"] == takeover]
     return {"customer": rows, "next_cursor": ""}

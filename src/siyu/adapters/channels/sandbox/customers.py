@@ -1,4 +1,5 @@
-"""The endpoints the fake WeCom answers, with WeCom's validation, limits and errcodes.
+"""The simulated WeCom's customer, tag and group endpoints, with WeCom's validation, limits
+and errcodes.
 
 Each handler takes the corp, the query parameters and the JSON body, and returns the body
 of an ``errcode: 0`` answer or raises :class:`Fail`.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from siyu.testing.fake_wecom.state import Corp, Fail, need
+from siyu.adapters.channels.sandbox.corp import Corp, Fail, need
 
 EC = "/cgi-bin/externalcontact"
 Handler = Callable[[Corp, dict[str, str], dict[str, Any]], dict[str, Any]]
@@ -23,7 +24,7 @@ def route(path: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def _user(corp: Corp, userid: Any) -> str:
+def user_of(corp: Corp, userid: Any) -> str:
     need(isinstance(userid, str) and userid in corp.users, 40003, "invalid userid")
     return userid
 
@@ -75,7 +76,7 @@ def follow_user_list(corp: Corp, params: dict[str, str], body: dict[str, Any]) -
 
 @route(f"{EC}/list")
 def contact_list(corp: Corp, params: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-    userid = _user(corp, params.get("userid"))
+    userid = user_of(corp, params.get("userid"))
     return {"external_userid": [e for e, follows in corp.follows.items() if userid in follows]}
 
 
@@ -95,7 +96,7 @@ def batch_get_by_user(corp: Corp, params: dict[str, str], body: dict[str, Any]) 
     limit = int(body.get("limit") or 50)
     need(1 <= limit <= 100, 40058, "limit: at most 100")
     for userid in userids:
-        _user(corp, userid)
+        user_of(corp, userid)
     pairs = [(e, corp.follows[e][u]) for u in userids for e in sorted(corp.follows) if u in corp.follows[e]]
     page, next_cursor = _page(pairs, str(body.get("cursor") or ""), limit)
     items = [{"external_contact": corp.contacts[e], "follow_info": _follow_out(corp, f, detailed=False)} for e, f in page]
@@ -104,7 +105,7 @@ def batch_get_by_user(corp: Corp, params: dict[str, str], body: dict[str, Any]) 
 
 @route(f"{EC}/remark")
 def remark(corp: Corp, params: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-    follow = _relation(corp, _user(corp, body.get("userid")), _contact(corp, body.get("external_userid")))
+    follow = _relation(corp, user_of(corp, body.get("userid")), _contact(corp, body.get("external_userid")))
     need(len(body.get("remark") or "") <= 20, 40058, "remark: at most 20 characters")
     need(len(body.get("description") or "") <= 150, 40058, "description: at most 150 characters")
     for key in ("remark", "description", "remark_mobiles"):
@@ -186,7 +187,7 @@ def del_corp_tag(corp: Corp, params: dict[str, str], body: dict[str, Any]) -> di
 
 @route(f"{EC}/mark_tag")
 def mark_tag(corp: Corp, params: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-    follow = _relation(corp, _user(corp, body.get("userid")), _contact(corp, body.get("external_userid")))
+    follow = _relation(corp, user_of(corp, body.get("userid")), _contact(corp, body.get("external_userid")))
     known = {t["id"] for t in _all_tags(corp)}
     add, remove = body.get("add_tag") or [], body.get("remove_tag") or []
     need(bool(add or remove), 40058, "add_tag or remove_tag required")
@@ -221,7 +222,7 @@ def groupchat_get(corp: Corp, params: dict[str, str], body: dict[str, Any]) -> d
 def _transfer_chats(corp: Corp, body: dict[str, Any], *, resigned: bool) -> dict[str, Any]:
     chat_ids = body.get("chat_id_list") or []
     need(1 <= len(chat_ids) <= 100, 40058, "chat_id_list: 1-100")
-    new_owner = _user(corp, body.get("new_owner"))
+    new_owner = user_of(corp, body.get("new_owner"))
     failed = []
     for chat_id in chat_ids:
         chat = corp.group_chats.get(chat_id)

@@ -1,4 +1,4 @@
-"""The fake corp's data, its fault switches, and the checks every call goes through."""
+"""The simulated corp's data, its fault switches, and the checks every call goes through."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from typing import Any
 
 
 class Fail(Exception):
-    """Answer with this errcode (the fake's way of saying what WeCom would say)."""
+    """Answer with this errcode (the simulation's way of saying what WeCom would say)."""
 
     def __init__(self, errcode: int, errmsg: str = "") -> None:
         super().__init__(errcode, errmsg)
         self.errcode = errcode
-        self.errmsg = errmsg or f"fake wecom errcode {errcode}"
+        self.errmsg = errmsg or f"sandbox wecom errcode {errcode}"
 
 
 @dataclass
@@ -64,7 +64,7 @@ class Token:
 
 @dataclass
 class Corp:
-    """Everything the fake WeCom knows about one corp and its customer-contact app."""
+    """Everything the simulated WeCom knows about one corp and its customer-contact app."""
 
     corp_id: str
     secret: str
