@@ -21,15 +21,11 @@ def check(
     locale: Annotated[str, typer.Option(help="zh_CN or en")] = "zh_CN",
 ) -> None:
     """Check the WeCom settings against WeCom itself and say exactly what to fix."""
-    from siyu.services import tenants, wecom_check
-    from siyu.services.auth import system_actor
+    from siyu.cli.customers import _tenant_actor
+    from siyu.services import wecom_check
 
     context = _context()
-    found = tenants.find_tenant(context.uow(), tenant)
-    if found is None:
-        typer.secho(f"error: no tenant “{tenant}”; create it with `siyu tenant create`", fg="red", err=True)
-        raise typer.Exit(1)
-    report = wecom_check.check_wecom(context.uow(), context.secret_box, context.wecom_channel, system_actor(found.id))
+    report = wecom_check.check_wecom(context.uow(), context.secret_box, context.wecom_channel, _tenant_actor(context, tenant))
     for item in report.checks:
         typer.secho(f"{'✓' if item.ok else '✗'} {item.name}: {item.message(locale)}", fg="green" if item.ok else "red")
     if not report.ok:
