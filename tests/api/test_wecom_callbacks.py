@@ -203,3 +203,31 @@ def test_a_tenant_without_callback_settings_rejects_callbacks(context, client, f
     bare, _ = f.tenant(context)
     assert client.post(f"/callbacks/wecom/{bare.slug}", params=params, content=body).status_code == 403
     assert client.post(linked.url, params=params, content=body).text == "success"
+
+
+def test_the_refresh_is_queued_once_per_event_and_never_for_a_retry(context, fake):
+    from siyu.services import wecom_callbacks
+
+    linked = link(context, fake)
+    queued: list[tuple[int, str]] = []
+    xml = linked.xml("change_external_contact", ADD, UserID=linked.staff.wecom_userid, ExternalUserID="wmQueued")
+    results = []
+    for _ in range(3):
+        params, body = sealed(linked.crypto, xml)
+        results.append(wecom_callbacks.receive_callback(context.uow(), context.secret_box, linked.tenant.slug, body=body,
+                                                        enqueue=lambda *args: queued.append(args), **params))
+    assert queued == [(linked.tenant.id, "wmQueued")]
+    assert [(r.duplicate, r.refresh_queued) for r in results] == [(False, True), (True, False), (True, False)]
+    deleted = linked.xml("change_external_contact", DEL_BY_CUSTOMER, UserID=linked.staff.wecom_userid, ExternalUserID="wmQueued")
+    params, body = sealed(linked.crypto, deleted)
+    wecom_callbacks.receive_callback(context.uow(), context.secret_box, linked.tenant.slug, body=body,
+                                     enqueue=lambda *args: queued.append(args), **params)
+    assert len(queued) == 1  # a deletion needs no details
+
+
+def test_an_oversized_body_is_refused_unread(context, client, fake):
+    linked = link(context, fake)
+    params, _ = sealed(linked.crypto, linked.xml("change_external_contact", ADD, UserID="u", ExternalUserID="wmBig"))
+    response = client.post(linked.url, params=params, content=b"<xml>" + b"x" * 70_000 + b"</xml>")
+    assert response.status_code == 403
+    assert _receipts(context, linked) == []

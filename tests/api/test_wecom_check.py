@@ -86,3 +86,18 @@ def test_a_tenant_without_settings_is_told_to_set_them_up(context, cli):
     tenant, _ = f.tenant(context)
     result = cli.invoke(app, ["wecom", "check", "--tenant", tenant.slug, "--locale", "en"])
     assert result.exit_code == 1 and "WeCom is not set up" in result.output
+
+
+def test_the_api_gives_the_same_report(context, client, fake):
+    from siyu.domain.access import Role
+    from siyu.services import tokens
+
+    linked = link(context, fake)
+    fake.corp.faults.deny("/cgi-bin/externalcontact/get_follow_user_list")
+    issued = tokens.create_api_token(context.uow(), linked.admin, name="check", role=Role.ADMIN)
+    response = client.post("/api/v1/wecom/check", headers={"Authorization": f"Bearer {issued.secret}"})
+    assert response.status_code == 200
+    report = response.json()
+    assert report["ok"] is False
+    permission = next(c for c in report["checks"] if c["name"] == "permission")
+    assert permission["ok"] is False and "48002" in permission["en"] and "权限" in permission["zh"]

@@ -46,3 +46,15 @@ class CallbackOut(Out):
 
 class CallbackPage(PageOut[CallbackOut]):
     pass
+
+
+class WeComCheckItem(BaseModel):
+    name: str = Field(examples=["credentials"])
+    ok: bool
+    en: str
+    zh: str
+
+
+class WeComCheckOut(BaseModel):
+    ok: bool
+    checks: list[WeComCheckItem]

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends
 
 from siyu.api.deps import CurrentActor, Paging, Uow, get_context
 from siyu.api.schemas import page_out
-from siyu.api.wecom_schemas import CallbackPage, WeComSettingsOut, WeComSettingsUpdate
+from siyu.api.wecom_schemas import CallbackPage, WeComCheckItem, WeComCheckOut, WeComSettingsOut, WeComSettingsUpdate
 from siyu.bootstrap import Context
 from siyu.domain.wecom import WeComSettings, WeComSettingsDraft
-from siyu.services import tenants, wecom_settings
+from siyu.services import tenants, wecom_check, wecom_settings
 
 router = APIRouter(prefix="/api/v1")
 Ctx = Annotated[Context, Depends(get_context)]
@@ -38,3 +38,10 @@ def save_wecom_settings(body: WeComSettingsUpdate, context: Ctx, uow: Uow, actor
 @router.get("/wecom/callbacks", response_model=CallbackPage, tags=["wecom"])
 def list_wecom_callbacks(uow: Uow, actor: CurrentActor, paging: Paging) -> CallbackPage:
     return page_out(CallbackPage, wecom_settings.list_callbacks(uow, actor, paging))
+
+
+@router.post("/wecom/check", response_model=WeComCheckOut, tags=["wecom"])
+def check_wecom(context: Ctx, uow: Uow, actor: CurrentActor) -> WeComCheckOut:
+    """Check the settings against WeCom itself: one line per thing, with what to fix."""
+    report = wecom_check.check_wecom(uow, context.secret_box, context.wecom_channel, actor)
+    return WeComCheckOut(ok=report.ok, checks=[WeComCheckItem(name=c.name, ok=c.ok, en=c.en, zh=c.zh) for c in report.checks])

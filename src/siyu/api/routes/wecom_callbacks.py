@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from siyu.adapters.channels.wecom.crypto import MAX_BODY
 from siyu.api.deps import get_context
 from siyu.bootstrap import Context
 from siyu.domain.wecom import CallbackRejected
@@ -35,6 +36,9 @@ def verify_wecom_url(tenant: str, request: Request, context: Ctx, msg_signature:
 @router.post("/callbacks/wecom/{tenant}")
 async def receive_wecom_callback(tenant: str, request: Request, context: Ctx, msg_signature: Param = "",
                                  timestamp: Param = "", nonce: Param = "") -> PlainTextResponse:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return REJECTED  # no WeCom event comes near this: refuse it unread
     body = await request.body()
     enqueue = context.tasks["refresh_wecom_contact"]
     try:
