@@ -231,3 +231,17 @@ def test_an_oversized_body_is_refused_unread(context, client, fake):
     response = client.post(linked.url, params=params, content=b"<xml>" + b"x" * 70_000 + b"</xml>")
     assert response.status_code == 403
     assert _receipts(context, linked) == []
+
+
+def test_an_edit_refreshes_the_relation_from_wecom(context, client, fake):
+    linked = link(context, fake)
+    fake.corp.add_contact("wmEdit", name="旧名", follows={linked.staff.wecom_userid: {"remark": "旧备注", "add_way": 1}})
+    linked.contact_event(client, ADD, "wmEdit", create_time=1_800_000_000)
+    fake.corp.contacts["wmEdit"]["name"] = "新名"
+    fake.corp.follows["wmEdit"][linked.staff.wecom_userid].update(remark="新备注", description="常买口红", add_way=3)
+    linked.contact_event(client, "edit_external_contact", "wmEdit", create_time=1_800_000_050)
+    customer_id = _customer_of(context, linked.tenant.id, "wmEdit")
+    detail = customers.get_customer(context.uow(), linked.admin, customer_id)
+    [relation] = [r.relation for r in detail.relations]
+    assert (detail.customer.name, relation.remark, relation.description, relation.add_way) == ("新名", "新备注", "常买口红", 3)
+    assert context.tasks["refresh_wecom_contact"].call_local(linked.tenant.id, "wmEdit") == customer_id  # the task itself

@@ -170,3 +170,13 @@ def test_the_secret_never_reaches_a_log_or_a_repr(fake, capsys, connect):
     for secret in ("not-the-secret-at-all", fake.corp.secret):
         assert secret not in captured.out + captured.err
         assert secret not in repr(channel.client.connection)
+
+
+def test_faults_can_hit_the_token_fetch_too_and_it_is_retried(fake, channel):
+    fake.corp.faults.spare_gettoken = False
+    fake.corp.faults.busy(times=1)  # the first call of all is gettoken: it answers -1
+    assert channel.follow_users() == ["zhangsan", "lisi"]
+    assert fake.corp.count(TOKEN) == 2 and fake.corp.count(LIST) == 1
+    fake.corp.faults.server_errors(times=1)
+    fake.corp.expire_tokens()
+    assert channel.follow_users() == ["zhangsan", "lisi"]  # 502 on the call, then 42001, refresh, retry
