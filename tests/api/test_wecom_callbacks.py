@@ -245,3 +245,15 @@ def test_an_edit_refreshes_the_relation_from_wecom(context, client, fake):
     [relation] = [r.relation for r in detail.relations]
     assert (detail.customer.name, relation.remark, relation.description, relation.add_way) == ("新名", "新备注", "常买口红", 3)
     assert context.tasks["refresh_wecom_contact"].call_local(linked.tenant.id, "wmEdit") == customer_id  # the task itself
+
+
+def test_secrets_sealed_under_another_server_key_reject_with_a_reason(context, client, fake, capsys):
+    from siyu.adapters.secret_box import SecretBox
+
+    linked = link(context, fake)
+    context.secret_box = SecretBox("another-server-key-" + "k" * 32)
+    response = linked.contact_event(client, ADD, "wmKeyChanged")
+    assert response.status_code == 403
+    logged = capsys.readouterr()
+    assert "SIYU_SECRET_KEY" in logged.out + logged.err
+    assert _customer_of(context, linked.tenant.id, "wmKeyChanged") is None

@@ -45,7 +45,10 @@ class CallbackResult:
 def _crypto_for(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str) -> tuple[int, CallbackCrypto]:
     with uow:
         tenant = uow.tenants.find_by_slug(tenant_slug)
-        secrets = load_secrets(uow, box, tenant.id) if tenant else None
+        try:
+            secrets = load_secrets(uow, box, tenant.id) if tenant else None
+        except InvalidInput as exc:  # sealed under another SIYU_SECRET_KEY
+            raise CallbackRejected(exc.message) from None
     if tenant is None:
         raise CallbackRejected("no such tenant")
     if secrets is None or not secrets.callback_token or not secrets.encoding_aes_key:
