@@ -18,7 +18,7 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportRun
-from siyu.services import housekeeping, imports
+from siyu.services import housekeeping, imports, wecom_events
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -50,10 +50,17 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
             upload.unlink(missing_ok=True)
         return run.status.value
 
+    @huey.task(name="refresh_wecom_contact", retries=3, retry_delay=30)
+    def refresh_wecom_contact(tenant_id: int, external_userid: str) -> int:
+        """After a contact callback was answered: fetch the customer's details from WeCom."""
+        done = wecom_events.refresh_contact(context.uow(), context.secret_box, context.wecom_channel, tenant_id, external_userid)
+        return done.customer_id
+
     return {
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
         "run_customer_import": run_customer_import,
+        "refresh_wecom_contact": refresh_wecom_contact,
     }
 
 

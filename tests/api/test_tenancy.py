@@ -12,7 +12,8 @@ from pathlib import Path
 
 from siyu.domain.access import Role
 from siyu.services import fields as fields_service
-from siyu.services import imports, merging, tokens
+from siyu.domain.wecom import WeComSettingsDraft
+from siyu.services import imports, merging, tokens, wecom_settings
 from siyu.services import stages as stages_service
 from siyu.services import tags as tags_service
 from tests import factories as f
@@ -38,6 +39,7 @@ BODIES = {
     "StageCreate": {"name": "越权"},
     "FieldCreate": {"key": "intruder", "label": "越权", "kind": "text"},
     "FieldUpdate": {"label": "越权"},
+    "WeComSettingsUpdate": {"corp_id": "wwintruder000001"},
 }
 
 
@@ -86,12 +88,16 @@ def _tenant_a(context):
     field = fields_service.define_field(context.uow(), a.actor, key=f"k{f.uid()}", label=f"字段{f.uid(4)}", kind="text")
     other = f.customers_of(context, a.actor, 1)[0]
     run = _import_of(context, a.actor)
+    corp = f"ww{f.uid(16)}"
+    wecom_settings.save_wecom_settings(context.uow(), context.secret_box, a.actor, WeComSettingsDraft.parse(
+        corp_id=corp, contact_secret=f"secret-{f.uid(16)}"))
     ids = {
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
     }
-    markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename]
+    markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename,
+               corp]
     return a, ids, markers
 
 
@@ -101,7 +107,7 @@ def test_every_route_hides_another_tenants_objects(context, client):
     f.store(context, b.actor)
     watched = ("/api/v1/regions", "/api/v1/stores", "/api/v1/staff", "/api/v1/tokens", "/api/v1/customers",
                f"/api/v1/customers/{ids['customer_id']}", "/api/v1/tags", "/api/v1/stages", "/api/v1/fields", "/api/v1/merges",
-               "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors")
+               "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors", "/api/v1/wecom/settings")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

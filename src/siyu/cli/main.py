@@ -27,6 +27,9 @@ app.add_typer(export_app, name="export")
 from siyu.cli.analytics import analytics_app  # noqa: E402
 
 app.add_typer(analytics_app, name="analytics")
+from siyu.cli.wecom import wecom_app  # noqa: E402
+
+app.add_typer(wecom_app, name="wecom")
 
 
 def _context():  # type: ignore[no-untyped-def]

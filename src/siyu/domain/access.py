@@ -38,6 +38,7 @@ class Permission(StrEnum):
     CUSTOMERS_EDIT = "customers.edit"  # profile, tags, stage and fields of customers in scope
     CUSTOMERS_MANAGE = "customers.manage"  # create, import, export, merge; tag/stage/field definitions
     PHONES_VIEW = "phones.view"  # see phone numbers unmasked
+    WECOM_MANAGE = "wecom.manage"  # the tenant's WeCom settings (corp id, secrets), setup check, callback log
 
 
 MATRIX: dict[Role, frozenset[Permission]] = {

@@ -76,3 +76,15 @@ class AccountLocked(AuthenticationFailed):
     def __init__(self, code: str, template: str, *, until: object) -> None:
         super().__init__(code, template)
         self.until = until
+
+
+class ChannelError(DomainError):
+    """The messaging channel (WeCom) refused or failed a call; the message says what to fix.
+
+    ``retryable`` is true when the same call may succeed later unchanged (busy, rate-limited,
+    timed out); ``errcode`` is the channel's own code, when it gave one.
+    """
+
+    code = "channel_error"
+    retryable = False
+    errcode: int | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
-from siyu.domain.errors import Conflict
+from siyu.domain.errors import Conflict, NotFound
 from siyu.domain.organisation import Tenant, clean_name, clean_slug
 from siyu.services.clock import utcnow
 
@@ -23,3 +23,11 @@ def create_tenant(uow: SqlUnitOfWork, *, slug: str, name: str) -> Tenant:
 def find_tenant(uow: SqlUnitOfWork, slug: str) -> Tenant | None:
     with uow:
         return uow.tenants.find_by_slug(slug)
+
+
+def get_tenant(uow: SqlUnitOfWork, tenant_id: int) -> Tenant:
+    with uow:
+        found = uow.tenants.get(tenant_id)
+    if found is None:
+        raise NotFound("no such tenant")
+    return found

@@ -23,6 +23,7 @@ from siyu.adapters.db.repositories.stores import StoreRepository
 from siyu.adapters.db.repositories.tenants import TenantRepository
 from siyu.adapters.db.repositories.tokens import ApiTokenRepository
 from siyu.adapters.db.repositories.users import UserRepository
+from siyu.adapters.db.repositories.wecom import WeComRepository
 from siyu.domain.errors import Conflict
 
 
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
     timeline: TimelineRepository
     merges: MergeRepository
     duplicates: DuplicateRepository
+    wecom: WeComRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -68,6 +70,7 @@ class SqlUnitOfWork:
         self.timeline = TimelineRepository(session)
         self.merges = MergeRepository(session)
         self.duplicates = DuplicateRepository(session)
+        self.wecom = WeComRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

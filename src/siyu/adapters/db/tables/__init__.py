@@ -18,6 +18,7 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
+from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_settings
 
 __all__ = [
     "UTCDateTime",
@@ -43,4 +44,6 @@ __all__ = [
     "tenants",
     "timeline_events",
     "users",
+    "wecom_callbacks",
+    "wecom_settings",
 ]
