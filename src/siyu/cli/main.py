@@ -24,6 +24,9 @@ from siyu.cli.customers import export_app, import_app  # noqa: E402 (the command
 
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+from siyu.cli.orders import orders_app  # noqa: E402
+
+app.add_typer(orders_app, name="orders")
 
 
 def _context():  # type: ignore[no-untyped-def]
