@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from siyu.cli.customers import _context, _fail, _tenant_actor, import_app
+from siyu.cli import customers as customer_cli
+from siyu.cli.customers import _fail, _tenant_actor, import_app
 from siyu.domain.errors import DomainError
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def import_orders(
     match nobody are kept and listed as unmatched. Every bad row is reported."""
     from siyu.services import order_imports
 
-    context = _context()
+    context = customer_cli._context()
     actor = _tenant_actor(context, tenant)
     try:
         report = order_imports.import_orders(context.uow(), actor, file, dry_run=dry_run, source=source, encoding=encoding)
@@ -62,7 +63,7 @@ def match(tenant: Annotated[str, typer.Option(help="The tenant's slug")]) -> Non
     """Match unmatched orders and events to customers whose identities are known now."""
     from siyu.services import orders
 
-    context = _context()
+    context = customer_cli._context()
     counts = orders.match_unmatched(context.uow(), _tenant_actor(context, tenant))
     typer.echo(f"orders matched: {counts.orders_matched:,}, events matched: {counts.events_matched:,}; "
                f"moved off merged-away customers: {counts.orders_followed:,} orders, {counts.events_followed:,} events")
