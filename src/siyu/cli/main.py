@@ -145,6 +145,10 @@ def demo(
                 f"  {c.relations:,} relations to guides ({c.relations_ended:,} since deleted), {c.tags_applied:,} tags, "
                 f"{c.stage_changes:,} stage changes, {c.timeline_events:,} timeline events"
             )
+        if summary.orders is not None:
+            o = summary.orders
+            typer.echo(f"  {o.orders:,} orders ({o.unmatched:,} match no customer, {o.refunds:,} refunds), {o.events:,} events, "
+                       f"{o.channels} channels with {o.costs:,} monthly costs")
     else:
         typer.echo("demo brand already loaded")
     typer.echo(f"\nConsole: {context.settings.base_url}   API docs: {context.settings.base_url}/docs")

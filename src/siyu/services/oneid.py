@@ -147,9 +147,10 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
 
     moved = {
         "identities": identity_ids, "relations": relation_ids, "tags": tag_ids, "timeline": event_ids,
-        "stage_changes": stage_ids, "orders": order_ids, "events": tracked_ids, "filled": {k: _jsonable(v) for k, v in filled.items()},
+        "stage_changes": stage_ids, "filled": {k: _jsonable(v) for k, v in filled.items()},
         "fields_filled": sorted(fields_filled), "added_at": survivor.added_at.isoformat() if earlier_added else None,
     }
+    moved.update({k: v for k, v in (("orders", order_ids), ("events", tracked_ids)) if v})  # only when there are: as bulk merges
     merge_id = uow.merges.add(tenant_id, survivor_id=survivor_id, merged_id=merged_id, reason=reason, actor=actor, moved=moved, now=now)
     uow.timeline.add(tenant_id, survivor_id, EventKind.MERGED, actor=actor, at=now, merge_id=merge_id, merged_id=merged_id, reason=reason)
     return merge_id

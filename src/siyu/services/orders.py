@@ -210,13 +210,13 @@ def _refunds(tenant_id: int, order_id: int, refunds: list[RefundDraft], now: dat
 def _placed(tenant_id: int, customer_id: int, order_id: int, draft: OrderDraft, actor: str) -> dict[str, Any]:
     return {"tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_PLACED.value,
             "occurred_at": draft.ordered_at, "actor": actor,
-            "data": {"order_id": order_id, "source": draft.source, "source_order_id": draft.source_order_id, "amount": str(draft.amount)}}
+            "data": {"source": draft.source, "source_order_id": draft.source_order_id, "amount": str(draft.amount)}}
 
 
 def _refunded(tenant_id: int, customer_id: int, order_id: int, draft: OrderDraft, refund: RefundDraft, actor: str) -> dict[str, Any]:
     return {"tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_REFUNDED.value,
             "occurred_at": refund.refunded_at, "actor": actor,
-            "data": {"order_id": order_id, "source": draft.source, "source_order_id": draft.source_order_id,
+            "data": {"source": draft.source, "source_order_id": draft.source_order_id,
                      "refund_id": refund.source_refund_id, "amount": str(refund.amount)}}
 
 
@@ -330,13 +330,13 @@ def _assign_orders(
             timeline.append({
                 "tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_PLACED.value,
                 "occurred_at": order.ordered_at, "actor": actor,
-                "data": {"order_id": order.id, "source": order.source, "source_order_id": order.source_order_id,
+                "data": {"source": order.source, "source_order_id": order.source_order_id,
                          "amount": str(order.amount)},
             })
             timeline += [{
                 "tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_REFUNDED.value,
                 "occurred_at": r.refunded_at, "actor": actor,
-                "data": {"order_id": order.id, "source": order.source, "source_order_id": order.source_order_id,
+                "data": {"source": order.source, "source_order_id": order.source_order_id,
                          "refund_id": r.source_refund_id, "amount": str(r.amount)},
             } for r in order.refunds]
     uow.timeline.add_many(timeline)
