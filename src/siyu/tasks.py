@@ -15,7 +15,7 @@ from huey import crontab
 from huey.constants import EmptyData
 
 from siyu.domain.access import Actor, Role
-from siyu.services import housekeeping, imports
+from siyu.services import housekeeping, imports, orders
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -44,12 +44,22 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
             run = imports.run_import(context.uow(), actor_from(actor), import_id, upload, encoding=encoding)
         finally:
             upload.unlink(missing_ok=True)
+        if not run.dry_run and run.rows_good:
+            match_orders(actor)  # new identities may be what unmatched orders and events were waiting for
         return run.status.value
+
+    @huey.task(name="match_orders")
+    def match_orders(actor: dict[str, object]) -> dict[str, int]:
+        """Match unmatched orders and events of the actor's tenant (see services.orders.match_unmatched)."""
+        counts = orders.match_unmatched(context.uow(), actor_from(actor))
+        return {"orders_matched": counts.orders_matched, "events_matched": counts.events_matched,
+                "orders_followed": counts.orders_followed, "events_followed": counts.events_followed}
 
     return {
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
         "run_customer_import": run_customer_import,
+        "match_orders": match_orders,
     }
 
 

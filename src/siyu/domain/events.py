@@ -54,7 +54,8 @@ class EventDraft:
         if not isinstance(identity, Mapping) or not identity.get("kind") or not str(identity.get("value") or "").strip():
             raise InvalidInput("identity is {\"kind\": ..., \"value\": ...} (phone, openid, unionid, member_no ...)", field="identity")
         key = IdentityKey.parse(str(identity["kind"]), str(identity["value"]))
-        properties = raw.get("properties") or {}
+        properties = raw.get("properties")
+        properties = {} if properties is None else properties
         if not isinstance(properties, Mapping):
             raise InvalidInput("properties are a JSON object", field="properties")
         try:
