@@ -111,3 +111,11 @@ def test_the_cli_imports_and_prints_the_report(context, tmp_path, monkeypatch):
     assert done.exit_code == 0 and "orders matching no customer yet: 1" in done.output
     matched = runner.invoke(app, ["orders", "match", "--tenant", made.slug])
     assert matched.exit_code == 0 and "orders matched: 0" in matched.output
+
+
+def test_an_order_with_a_bad_cell_and_a_disagreeing_row_counts_its_rows_once(context, tmp_path):
+    _, admin = f.tenant(context)
+    path = write(tmp_path, "source,order_id,ordered_at,amount,sku\nmall,B1,2026-13-40,10,A\nmall,B1,2026-11-01 10:00,,B\n")
+    report = order_imports.import_orders(context.uow(), admin, path)
+    assert (report.rows_total, report.rows_good, report.rows_bad, report.orders_rejected) == (2, 0, 2, 1)
+    assert [(e.row, e.column) for e in report.errors] == [(2, "ordered_at"), (3, "ordered_at")]

@@ -143,7 +143,8 @@ def _write(uow: SqlUnitOfWork, actor: Actor, columns: OrderColumns, batch: list[
         results = write_orders(uow, actor.tenant_id, parsed, actor=actor_label(actor), now=now)
         if not report.dry_run:
             uow.commit()
-    for index in bad_rows:
+    refused = {r.index for r in rejected}
+    for index in sorted(bad_rows - refused):  # its rows' errors are reported already
         group = batch[index]
         results.append(OrderResult(index, group.key[0], group.key[1], OrderOutcome.REJECTED, field="", reason=""))
     for result in results + rejected:
