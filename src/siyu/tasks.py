@@ -15,7 +15,7 @@ from huey import crontab
 from huey.constants import EmptyData
 
 from siyu.domain.access import Actor, Role
-from siyu.services import housekeeping, imports, orders
+from siyu.services import housekeeping, imports, order_matching
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -50,8 +50,8 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
 
     @huey.task(name="match_orders")
     def match_orders(actor: dict[str, object]) -> dict[str, int]:
-        """Match unmatched orders and events of the actor's tenant (see services.orders.match_unmatched)."""
-        counts = orders.match_unmatched(context.uow(), actor_from(actor))
+        """Match unmatched orders and events of the actor's tenant (see services.order_matching.match_unmatched)."""
+        counts = order_matching.match_unmatched(context.uow(), actor_from(actor))
         return {"orders_matched": counts.orders_matched, "events_matched": counts.events_matched,
                 "orders_followed": counts.orders_followed, "events_followed": counts.events_followed}
 

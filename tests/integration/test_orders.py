@@ -13,7 +13,7 @@ from siyu.domain.identities import IdentityKey
 from siyu.domain.orders import OrderOutcome, OrderStatus
 from siyu.domain.paging import PageRequest
 from siyu.domain.timeline import EventKind
-from siyu.services import channels, customers, events, merging, orders
+from siyu.services import channels, customers, events, merging, order_matching, orders
 from tests import factories as f
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -174,17 +174,17 @@ def test_unmatched_orders_and_events_are_matched_when_the_identity_appears(conte
              "identity": {"kind": "openid", "value": "oOPEN1"}}
     [tracked] = events.track_events(context.uow(), admin, [event], now=NOW)
     assert pending.customer_id is None and tracked.customer_id is None
-    assert orders.match_unmatched(context.uow(), admin).orders_matched == 0
+    assert order_matching.match_unmatched(context.uow(), admin).orders_matched == 0
 
     someone = customer(context, admin, ("openid", "oOPEN1"))
-    counts = orders.match_unmatched(context.uow(), admin)
+    counts = order_matching.match_unmatched(context.uow(), admin)
     assert (counts.orders_matched, counts.events_matched) == (1, 1)
     assert orders.get_order(context.uow(), admin, pending.order_id).customer_id == someone
     assert [e.event_id for e in events.customer_events(context.uow(), admin, someone).items] == ["ev-1"]
     kinds = timeline_kinds(context, admin, someone)
     assert EventKind.ORDER_PLACED in kinds and EventKind.ORDER_REFUNDED in kinds
     assert orders.list_unmatched_orders(context.uow(), admin).total == 0
-    again = orders.match_unmatched(context.uow(), admin)
+    again = order_matching.match_unmatched(context.uow(), admin)
     assert (again.orders_matched, again.events_matched) == (0, 0)
 
 
@@ -240,7 +240,7 @@ def test_orders_left_on_a_merged_away_customer_follow_it(context):
     with context.uow() as uow:  # put the order back on the tombstone, as a merge that forgot it would
         uow.session.execute(orders_table.update().where(orders_table.c.id == placed.order_id).values(customer_id=younger))
         uow.commit()
-    counts = orders.match_unmatched(context.uow(), admin)
+    counts = order_matching.match_unmatched(context.uow(), admin)
     assert counts.orders_followed == 1
     assert orders.get_order(context.uow(), admin, placed.order_id).customer_id == older
     assert merge.survivor_id == older

@@ -61,9 +61,9 @@ def _report(report: OrderImportReport) -> None:
 @orders_app.command("match")
 def match(tenant: Annotated[str, typer.Option(help="The tenant's slug")]) -> None:
     """Match unmatched orders and events to customers whose identities are known now."""
-    from siyu.services import orders
+    from siyu.services import order_matching
 
     context = customer_cli._context()
-    counts = orders.match_unmatched(context.uow(), _tenant_actor(context, tenant))
+    counts = order_matching.match_unmatched(context.uow(), _tenant_actor(context, tenant))
     typer.echo(f"orders matched: {counts.orders_matched:,}, events matched: {counts.events_matched:,}; "
                f"moved off merged-away customers: {counts.orders_followed:,} orders, {counts.events_followed:,} events")

@@ -4,7 +4,7 @@ Each event is checked on its own (:class:`siyu.domain.events.EventDraft`) and ge
 stored, duplicate (its ``event_id`` was stored before, or earlier in the same batch with the
 same content), or rejected with the field and the reason. The customer is looked up through
 OneID from the event's identity and never created; unmatched events are kept and matched by
-:func:`siyu.services.orders.match_unmatched`.
+:func:`siyu.services.order_matching.match_unmatched`.
 """
 
 from __future__ import annotations

@@ -4,13 +4,12 @@ Every way in — the batch API, file imports, the demo — goes through :func:`w
 they follow one rule (:mod:`siyu.domain.orders`): idempotent on ``(source, source_order_id)``,
 changed resends update, refunds idempotent on their id and never above the amount, the
 customer looked up through OneID and never created. Orders that match nobody are kept with no
-customer; :func:`match_unmatched` (run after every order import, and by the worker after
-customer imports) gives them their customer once one of their identities is known.
+customer; :func:`siyu.services.order_matching.match_unmatched` (run by the worker after
+customer imports, and on demand) gives them their customer once one of their identities is known.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,14 +19,12 @@ from typing import Any
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.access import Actor, Permission, Scope
 from siyu.domain.errors import InvalidInput, NotFound
-from siyu.domain.identities import IdentityKey
 from siyu.domain.orders import (
     Order,
     OrderDraft,
     OrderOutcome,
     OrderResult,
     RefundDraft,
-    keys_from_stored,
     order_status,
     pick_customer,
 )
@@ -37,7 +34,6 @@ from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
 
 MAX_BATCH = 500  # orders per API call
-MATCH_BATCH = 1000
 
 
 def record_orders(uow: SqlUnitOfWork, actor: Actor, raw_orders: Sequence[object], *, now: datetime | None = None) -> list[OrderResult]:
@@ -208,16 +204,26 @@ def _refunds(tenant_id: int, order_id: int, refunds: list[RefundDraft], now: dat
 
 
 def _placed(tenant_id: int, customer_id: int, order_id: int, draft: OrderDraft, actor: str) -> dict[str, Any]:
-    return {"tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_PLACED.value,
-            "occurred_at": draft.ordered_at, "actor": actor,
-            "data": {"source": draft.source, "source_order_id": draft.source_order_id, "amount": str(draft.amount)}}
+    return placed_row(tenant_id, customer_id, draft.source, draft.source_order_id, draft.ordered_at, draft.amount, actor)
 
 
 def _refunded(tenant_id: int, customer_id: int, order_id: int, draft: OrderDraft, refund: RefundDraft, actor: str) -> dict[str, Any]:
-    return {"tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_REFUNDED.value,
-            "occurred_at": refund.refunded_at, "actor": actor,
-            "data": {"source": draft.source, "source_order_id": draft.source_order_id,
-                     "refund_id": refund.source_refund_id, "amount": str(refund.amount)}}
+    return refunded_row(tenant_id, customer_id, draft.source, draft.source_order_id, refund.source_refund_id,
+                        refund.refunded_at, refund.amount, actor)
+
+
+def placed_row(tenant_id: int, customer_id: int, source: str, source_order_id: str, at: datetime, amount: Decimal,
+               actor: str) -> dict[str, Any]:
+    """The timeline row of an order matched to its customer (dated when it was placed)."""
+    return {"tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_PLACED.value, "occurred_at": at,
+            "actor": actor, "data": {"source": source, "source_order_id": source_order_id, "amount": str(amount)}}
+
+
+def refunded_row(tenant_id: int, customer_id: int, source: str, source_order_id: str, refund_id: str, at: datetime,
+                 amount: Decimal, actor: str) -> dict[str, Any]:
+    return {"tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_REFUNDED.value, "occurred_at": at,
+            "actor": actor,
+            "data": {"source": source, "source_order_id": source_order_id, "refund_id": refund_id, "amount": str(amount)}}
 
 
 # reading
@@ -263,120 +269,3 @@ def customer_orders(uow: SqlUnitOfWork, actor: Actor, customer_id: int, request:
         page = uow.orders.for_customer(actor.tenant_id, customer_id, request)
         purchases, net = uow.orders.totals_for_customer(actor.tenant_id, customer_id)
     return CustomerOrders(page, purchases, net)
-
-
-# matching
-
-@dataclass(frozen=True, slots=True)
-class MatchCounts:
-    orders_matched: int
-    events_matched: int
-    orders_followed: int  # moved off a merged-away customer onto the live one
-    events_followed: int
-
-
-def match_unmatched(uow: SqlUnitOfWork, actor: Actor, *, batch: int = MATCH_BATCH) -> MatchCounts:
-    """Give unmatched orders and events their customer where an identity is known now; move
-    orders and events still on a merged-away customer (a merge that did not move them) to
-    the live customer. Safe to run any time, as often as wanted."""
-    actor.require(Permission.ORDERS_MANAGE)
-    tenant_id, label = actor.tenant_id, actor_label(actor)
-    orders_matched = events_matched = 0
-    after = 0
-    while True:
-        with uow:
-            rows = uow.orders.unmatched_after(tenant_id, after, batch)
-            if not rows:
-                break
-            keyed = [(order_id, keys_from_stored(identities)) for order_id, identities in rows]
-            owners = uow.identities.owners(tenant_id, sorted({k for _, keys in keyed for k in keys}))
-            orders_matched += _assign_orders(uow, tenant_id, keyed, owners, label)
-            uow.commit()
-        after = rows[-1][0]
-    cursor = ("", "")
-    while True:
-        with uow:
-            pairs = uow.events.unmatched_keys(tenant_id, cursor, batch)
-            if not pairs:
-                break
-            keys = [IdentityKey.parse(kind, value) for kind, value in pairs]
-            owners = uow.identities.owners(tenant_id, keys)
-            by_kind: dict[str, dict[str, int]] = defaultdict(dict)
-            for key, owner in owners.items():
-                by_kind[key.kind.value][key.value] = owner
-            for kind, values in by_kind.items():
-                events_matched += uow.events.assign(tenant_id, kind, values)
-            uow.commit()
-        cursor = pairs[-1]
-    orders_followed, events_followed = _follow_merges(uow, tenant_id, batch)
-    return MatchCounts(orders_matched, events_matched, orders_followed, events_followed)
-
-
-def _assign_orders(
-    uow: SqlUnitOfWork, tenant_id: int, keyed: list[tuple[int, list[IdentityKey]]], owners: dict[IdentityKey, int], actor: str
-) -> int:
-    by_customer: dict[int, list[int]] = defaultdict(list)
-    for order_id, keys in keyed:
-        customer_id = pick_customer(keys, owners)
-        if customer_id is not None:
-            by_customer[customer_id].append(order_id)
-    now = utcnow()
-    timeline = []
-    for customer_id, ids in by_customer.items():
-        uow.orders.move(tenant_id, ids, customer_id, now=now)
-        for order_id in ids:
-            order = uow.orders.get(Scope(tenant_id), order_id)
-            assert order is not None
-            timeline.append({
-                "tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_PLACED.value,
-                "occurred_at": order.ordered_at, "actor": actor,
-                "data": {"source": order.source, "source_order_id": order.source_order_id,
-                         "amount": str(order.amount)},
-            })
-            timeline += [{
-                "tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_REFUNDED.value,
-                "occurred_at": r.refunded_at, "actor": actor,
-                "data": {"source": order.source, "source_order_id": order.source_order_id,
-                         "refund_id": r.source_refund_id, "amount": str(r.amount)},
-            } for r in order.refunds]
-    uow.timeline.add_many(timeline)
-    return sum(len(ids) for ids in by_customer.values())
-
-
-def _live(uow: SqlUnitOfWork, tenant_id: int, customer_id: int) -> int:
-    seen = {customer_id}
-    current = uow.customers.get_any(tenant_id, customer_id)
-    while current is not None and current.merged_into_id is not None and current.merged_into_id not in seen:
-        seen.add(current.merged_into_id)
-        current = uow.customers.get_any(tenant_id, current.merged_into_id)
-    assert current is not None
-    return current.id
-
-
-def _follow_merges(uow: SqlUnitOfWork, tenant_id: int, batch: int) -> tuple[int, int]:
-    moved_orders = moved_events = 0
-    while True:
-        with uow:
-            orders = uow.orders.orders_of_merged_away(tenant_id, batch)
-            events = uow.events.of_merged_away(tenant_id, batch)
-            if not orders and not events:
-                return moved_orders, moved_events
-            now = utcnow()
-            live: dict[int, int] = {}
-            for _, customer_id in orders + events:
-                if customer_id not in live:
-                    live[customer_id] = _live(uow, tenant_id, customer_id)
-            for target, ids in _group(orders, live).items():
-                uow.orders.move(tenant_id, ids, target, now=now)
-            for target, ids in _group(events, live).items():
-                uow.events.move(tenant_id, ids, target)
-            moved_orders += len(orders)
-            moved_events += len(events)
-            uow.commit()
-
-
-def _group(rows: list[tuple[int, int]], live: dict[int, int]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = defaultdict(list)
-    for row_id, customer_id in rows:
-        out[live[customer_id]].append(row_id)
-    return out

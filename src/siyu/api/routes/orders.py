@@ -22,7 +22,7 @@ from siyu.api.deps import CurrentActor, Paging, Uow
 from siyu.api.schemas import page_out
 from siyu.domain.events import EventOutcome
 from siyu.domain.orders import OrderOutcome
-from siyu.services import events, orders
+from siyu.services import events, order_matching, orders
 
 router = APIRouter(prefix="/api/v1")
 
@@ -59,7 +59,7 @@ def list_unmatched_orders(uow: Uow, actor: CurrentActor, paging: Paging) -> Orde
 @router.post("/orders:match", response_model=MatchOut, tags=["orders"])
 def match_unmatched(uow: Uow, actor: CurrentActor) -> MatchOut:
     """Match unmatched orders and events to customers whose identities are known now."""
-    return MatchOut.model_validate(orders.match_unmatched(uow, actor))
+    return MatchOut.model_validate(order_matching.match_unmatched(uow, actor))
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetailOut, tags=["orders"])
