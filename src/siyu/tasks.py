@@ -48,6 +48,11 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
             match_orders(actor)  # new identities may be what unmatched orders and events were waiting for
         return run.status.value
 
+    @huey.periodic_task(crontab(minute="*/10"), name="match_orders_everywhere")
+    def match_orders_everywhere() -> int:
+        """Every ten minutes: unmatched orders and events of every tenant, against the identities known now."""
+        return sum(c.orders_matched + c.events_matched for c in order_matching.match_everywhere(context.uow).values())
+
     @huey.task(name="match_orders")
     def match_orders(actor: dict[str, object]) -> dict[str, int]:
         """Match unmatched orders and events of the actor's tenant (see services.order_matching.match_unmatched)."""
@@ -60,6 +65,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "heartbeat": heartbeat,
         "run_customer_import": run_customer_import,
         "match_orders": match_orders,
+        "match_orders_everywhere": match_orders_everywhere,
     }
 
 

@@ -44,3 +44,25 @@ def test_a_customer_import_run_by_the_worker_matches_the_orders_waiting_for_it(c
     matched = orders.get_order(context.uow(), admin, pending.order_id)
     assert matched.customer_id is not None
     assert orders.list_unmatched_orders(context.uow(), admin).total == 0
+
+
+def test_the_periodic_sweep_matches_orders_and_events_of_every_tenant(context):
+    from siyu.domain.customers import CustomerRecord, Profile
+    from siyu.domain.identities import IdentityKey
+    from siyu.services import customers, events, orders
+
+    found = []
+    for phone in ("13800000011", "13800000012"):
+        _, admin = f.tenant(context)
+        [placed] = orders.record_orders(context.uow(), admin, [
+            {"source": "mall", "order_id": "S-1", "ordered_at": "2026-11-01T10:00:00+08:00", "amount": "10", "identities": {"phone": phone}},
+        ])
+        events.track_events(context.uow(), admin, [{"event_id": "s-1", "name": "visit", "occurred_at": "2026-11-01T10:00:00Z",
+                                                     "identity": {"kind": "phone", "value": phone}}])
+        record = CustomerRecord(keys=(IdentityKey.parse("phone", phone),), profile=Profile(name="后来的人"))
+        customer_id = customers.create_customer(context.uow(), admin, record).customer_id  # through the API, not an import
+        found.append((admin, placed.order_id, customer_id))
+    assert context.tasks["match_orders_everywhere"].call_local() >= 4
+    for admin, order_id, customer_id in found:
+        assert orders.get_order(context.uow(), admin, order_id).customer_id == customer_id
+        assert events.customer_events(context.uow(), admin, customer_id).total == 1

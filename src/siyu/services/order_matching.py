@@ -10,12 +10,14 @@ path that did not move them) to the live customer. Safe to run any time, as ofte
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.access import Actor, Permission, Scope
 from siyu.domain.identities import IdentityKey
 from siyu.domain.orders import keys_from_stored, pick_customer
+from siyu.services.auth import system_actor
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
 from siyu.services.orders import placed_row, refunded_row
@@ -126,3 +128,11 @@ def _group(rows: list[tuple[int, int]], live: dict[int, int]) -> dict[int, list[
     for row_id, customer_id in rows:
         out[live[customer_id]].append(row_id)
     return out
+
+
+def match_everywhere(new_uow: Callable[[], SqlUnitOfWork]) -> dict[int, MatchCounts]:
+    """The worker's sweep: :func:`match_unmatched` for every tenant with something unmatched,
+    as the system actor. Catches identities that arrived any way at all (API, WeCom, console)."""
+    with new_uow() as uow:
+        tenant_ids = uow.orders.tenants_with_unmatched()
+    return {tenant_id: match_unmatched(new_uow(), system_actor(tenant_id)) for tenant_id in tenant_ids}

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
-from siyu.adapters.db.tables import customers, order_lines, orders, refunds, staff, stores
+from siyu.adapters.db.tables import customers, events, order_lines, orders, refunds, staff, stores
 from siyu.domain.access import Scope
 from siyu.domain.orders import Order, OrderLine, OrderStatus, Refund
 from siyu.domain.paging import Page, PageRequest
@@ -225,3 +225,10 @@ class OrderRepository:
         lowered = sorted({u.lower() for u in userids})
         rows = self.session.execute(select(func.lower(m.wecom_userid).label("u"), m.id).where(m.tenant_id == tenant_id, func.lower(m.wecom_userid).in_(lowered))).all()
         return {r.u: r.id for r in rows}
+
+    def tenants_with_unmatched(self) -> list[int]:
+        """Tenants with an order or event that has no customer (for the worker's sweep)."""
+        o, e = orders.c, events.c
+        with_orders = select(o.tenant_id).where(o.customer_id.is_(None)).distinct()
+        with_events = select(e.tenant_id).where(e.customer_id.is_(None)).distinct()
+        return sorted(set(self.session.execute(with_orders).scalars()) | set(self.session.execute(with_events).scalars()))
