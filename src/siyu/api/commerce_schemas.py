@@ -181,6 +181,7 @@ class EventOut(Out):
     properties: dict[str, Any]
     source: str | None
     received_at: datetime
+    updated_at: datetime
 
 
 class EventPage(PageOut[EventOut]):

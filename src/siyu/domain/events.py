@@ -98,3 +98,4 @@ class TrackedEvent:
     properties: dict[str, Any]
     source: str | None
     received_at: datetime
+    updated_at: datetime  # bumped when the event's customer changes

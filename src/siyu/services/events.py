@@ -61,7 +61,7 @@ def track_events(uow: SqlUnitOfWork, actor: Actor, raw_events: Sequence[object],
             rows.append({
                 "tenant_id": actor.tenant_id, "event_id": draft.event_id, "name": draft.name, "occurred_at": draft.occurred_at,
                 "customer_id": customer_id, "identity_kind": draft.identity.kind.value, "identity_value": draft.identity.value,
-                "properties": draft.properties, "source": draft.source, "received_at": now, "created_at": now,
+                "properties": draft.properties, "source": draft.source, "received_at": now, "created_at": now, "updated_at": now,
             })
             results.append(EventResult(index, draft.event_id, EventOutcome.STORED, customer_id))
         uow.events.insert(rows)

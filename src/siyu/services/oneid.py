@@ -135,7 +135,7 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
     uow.timeline.move(tenant_id, event_ids, survivor_id)
     uow.stages.move_history(tenant_id, stage_ids, survivor_id)
     uow.orders.move(tenant_id, order_ids, survivor_id, now=now)
-    uow.events.move(tenant_id, tracked_ids, survivor_id)
+    uow.events.move(tenant_id, tracked_ids, survivor_id, now=now)
     updates: dict[str, Any] = dict(filled)
     if fields_filled:
         updates["fields"] = {**survivor.fields, **fields_filled}
@@ -179,7 +179,7 @@ def undo_merge(uow: SqlUnitOfWork, tenant_id: int, merge_id: int, *, actor: str,
     uow.timeline.move(tenant_id, moved["timeline"], merged.id)
     uow.stages.move_history(tenant_id, moved["stage_changes"], merged.id)
     uow.orders.move(tenant_id, moved.get("orders", []), merged.id, now=now)  # merges older than orders have none
-    uow.events.move(tenant_id, moved.get("events", []), merged.id)
+    uow.events.move(tenant_id, moved.get("events", []), merged.id, now=now)
     restore: dict[str, Any] = {}
     for key, value in moved["filled"].items():
         if _jsonable(getattr(survivor, key)) == value:

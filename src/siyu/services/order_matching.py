@@ -61,7 +61,7 @@ def match_unmatched(uow: SqlUnitOfWork, actor: Actor, *, batch: int = MATCH_BATC
             for key, owner in owners.items():
                 by_kind[key.kind.value][key.value] = owner
             for kind, values in by_kind.items():
-                events_matched += uow.events.assign(tenant_id, kind, values)
+                events_matched += uow.events.assign(tenant_id, kind, values, now=utcnow())
             uow.commit()
         cursor = pairs[-1]
     orders_followed, events_followed = _follow_merges(uow, tenant_id, batch)
@@ -117,7 +117,7 @@ def _follow_merges(uow: SqlUnitOfWork, tenant_id: int, batch: int) -> tuple[int,
             for target, ids in _group(orders, live).items():
                 uow.orders.move(tenant_id, ids, target, now=now)
             for target, ids in _group(events, live).items():
-                uow.events.move(tenant_id, ids, target)
+                uow.events.move(tenant_id, ids, target, now=now)
             moved_orders += len(orders)
             moved_events += len(events)
             uow.commit()

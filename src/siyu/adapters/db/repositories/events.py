@@ -18,7 +18,7 @@ def _event(row: Any) -> TrackedEvent:
     return TrackedEvent(
         id=row.id, event_id=row.event_id, name=row.name, occurred_at=row.occurred_at, customer_id=row.customer_id,
         identity_kind=row.identity_kind, identity_value=row.identity_value, properties=dict(row.properties or {}),
-        source=row.source, received_at=row.received_at,
+        source=row.source, received_at=row.received_at, updated_at=row.updated_at,
     )
 
 
@@ -67,7 +67,7 @@ class EventRepository:
         ).all()
         return [(r.identity_kind, r.identity_value) for r in rows]
 
-    def assign(self, tenant_id: int, kind: str, values: dict[str, int]) -> int:
+    def assign(self, tenant_id: int, kind: str, values: dict[str, int], *, now: datetime) -> int:
         """Unmatched events with identity ``kind``/value -> that value's customer; how many moved."""
         e = events.c
         moved = 0
@@ -75,7 +75,7 @@ class EventRepository:
             moved += self.session.execute(
                 update(events)
                 .where(e.tenant_id == tenant_id, e.customer_id.is_(None), e.identity_kind == kind, e.identity_value == value)
-                .values(customer_id=customer_id)
+                .values(customer_id=customer_id, updated_at=now)
             ).rowcount or 0
         return moved
 
@@ -94,11 +94,13 @@ class EventRepository:
         ).all()
         return [(r.id, r.customer_id) for r in rows]
 
-    def move(self, tenant_id: int, ids: list[int], to_customer: int) -> None:
+    def move(self, tenant_id: int, ids: list[int], to_customer: int, *, now: datetime) -> None:
         e = events.c
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
-            self.session.execute(update(events).where(e.tenant_id == tenant_id, e.id.in_(chunk)).values(customer_id=to_customer))
+            self.session.execute(
+                update(events).where(e.tenant_id == tenant_id, e.id.in_(chunk)).values(customer_id=to_customer, updated_at=now)
+            )
 
     def latest_received(self, tenant_id: int) -> datetime | None:
         e = events.c
