@@ -86,3 +86,15 @@ def test_an_operator_token_may_send_orders(context, client):
     a = api_tenant(context, role=Role.OPERATOR)
     answer = client.post("/api/v1/orders:batch", json={"orders": [an_order("O1")]}, headers=a.headers)
     assert answer.status_code == 200 and answer.json()["created"] == 1
+
+
+def test_refunds_have_their_own_batch(context, client):
+    a = api_tenant(context)
+    client.post("/api/v1/orders:batch", json={"orders": [an_order("RF1")]}, headers=a.headers)
+    refund = {"source": "mall", "order_id": "RF1", "refund_id": "X", "amount": "9.90", "refunded_at": "2026-11-02T10:00:00+08:00"}
+    answer = client.post("/api/v1/refunds:batch", json={"refunds": [refund, {**refund, "order_id": "GONE"}]}, headers=a.headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["added"], body["rejected"]) == (1, 1) and body["results"][1]["field"] == "order_id"
+    listed = client.get("/api/v1/orders", headers=a.headers).json()["items"][0]
+    assert (listed["refunded_amount"], listed["net_amount"], listed["status"]) == ("9.90", "30.00", "partially_refunded")

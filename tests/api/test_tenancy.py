@@ -49,6 +49,8 @@ BODIES = {
     "CostCreate": {"period_start": "2026-01-01", "period_end": "2026-01-31", "amount": "1"},
     "CostUpdate": {"period_start": "2026-01-01", "period_end": "2026-01-31", "amount": "1"},
     "OrderBatch": {"orders": [{"source": "mall", "order_id": "intruder-1", "ordered_at": "2026-01-01T00:00:00Z", "amount": "1"}]},
+    "RefundBatch": {"refunds": [{"source": "mall", "order_id": "intruder-1", "refund_id": "R1", "amount": "1",
+                                 "refunded_at": "2026-01-02T00:00:00Z"}]},
     "EventBatch": {"events": [{"event_id": "intruder-1", "name": "visit", "occurred_at": "2026-01-01T00:00:00Z",
                                "identity": {"kind": "phone", "value": "13999999999"}}]},
 }

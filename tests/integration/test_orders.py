@@ -276,3 +276,31 @@ def test_another_tenants_store_guide_and_channel_codes_are_unknown(context):
     assert [(r.outcome, r.field) for r in results] == [
         (OrderOutcome.REJECTED, "store_code"), (OrderOutcome.REJECTED, "staff_userid"), (OrderOutcome.REJECTED, "channel"),
     ]
+
+
+def test_refunds_sent_on_their_own_follow_the_same_rules(context):
+    _, admin = f.tenant(context)
+    someone = customer(context, admin, ("phone", "13800138000"))
+    [placed] = send(context, admin, order())
+    refund = {"source": "MALL", "order_id": "A1", "refund_id": "R1", "amount": "40", "refunded_at": "2026-11-03T10:00:00+08:00"}
+    results = orders.record_refunds(context.uow(), admin, [
+        refund,
+        refund,  # the same refund twice: recorded once
+        {**refund, "amount": "41"},
+        {**refund, "refund_id": "R2", "amount": "60.01"},
+        {**refund, "refund_id": "R3", "refunded_at": "2026-10-01T00:00:00Z"},
+        {**refund, "order_id": "NOPE", "refund_id": "R4"},
+        {**refund, "refund_id": "R5", "amount": "abc"},
+        {**refund, "refund_id": "R6", "amount": "60"},
+    ], now=NOW)
+    assert [(r.outcome.value, r.field) for r in results] == [
+        ("added", None), ("unchanged", None), ("rejected", "amount"), ("rejected", "amount"), ("rejected", "refunded_at"),
+        ("rejected", "order_id"), ("rejected", "amount"), ("added", None),
+    ]
+    stored = orders.get_order(context.uow(), admin, placed.order_id)
+    assert stored.refunded_amount == Decimal("100.00") and stored.status is OrderStatus.REFUNDED
+    assert [r.source_refund_id for r in stored.refunds] == ["R1", "R6"]
+    assert timeline_kinds(context, admin, someone).count(EventKind.ORDER_REFUNDED) == 2
+    [again] = send(context, admin, order())  # the order resent without its refunds keeps them
+    assert again.outcome is OrderOutcome.UNCHANGED
+    assert orders.get_order(context.uow(), admin, placed.order_id).refunded_amount == Decimal("100.00")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from siyu.api.schemas import Out, PageOut
 from siyu.domain.events import EventOutcome
-from siyu.domain.orders import OrderOutcome, OrderStatus
+from siyu.domain.orders import OrderOutcome, OrderStatus, RefundOutcome
 
 
 class ChannelCreate(BaseModel):
@@ -96,6 +96,30 @@ class OrderBatchOut(BaseModel):
     rejected: int
     unmatched: int = Field(description="Orders written that match no customer yet")
     results: list[OrderResultOut]
+
+
+class RefundBatch(BaseModel):
+    refunds: list[dict[str, Any]] = Field(
+        max_length=500,
+        description="Each refund: `source` and `order_id` (the order, sent before), `refund_id`, `amount` (yuan), "
+                    "`refunded_at` (ISO 8601; no offset = China Standard Time) and optionally `reason`.",
+    )
+
+
+class RefundResultOut(Out):
+    index: int
+    source_refund_id: str | None
+    outcome: RefundOutcome
+    order_id: int | None
+    field: str | None
+    reason: str | None
+
+
+class RefundBatchOut(BaseModel):
+    added: int
+    unchanged: int
+    rejected: int
+    results: list[RefundResultOut]
 
 
 class OrderLineOut(Out):

@@ -280,6 +280,22 @@ class OrderResult:
     reason: str | None = None
 
 
+class RefundOutcome(StrEnum):
+    ADDED = "added"
+    UNCHANGED = "unchanged"  # recorded before, with the same amount
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    index: int
+    source_refund_id: str | None
+    outcome: RefundOutcome
+    order_id: int | None = None
+    field: str | None = None
+    reason: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class OrderLine:
     sku: str

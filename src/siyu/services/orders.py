@@ -25,6 +25,8 @@ from siyu.domain.orders import (
     OrderOutcome,
     OrderResult,
     RefundDraft,
+    RefundOutcome,
+    RefundResult,
     order_status,
     pick_customer,
 )
@@ -224,6 +226,74 @@ def refunded_row(tenant_id: int, customer_id: int, source: str, source_order_id:
     return {"tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.ORDER_REFUNDED.value, "occurred_at": at,
             "actor": actor,
             "data": {"source": source, "source_order_id": source_order_id, "refund_id": refund_id, "amount": str(amount)}}
+
+
+def record_refunds(uow: SqlUnitOfWork, actor: Actor, raw_refunds: Sequence[object], *, now: datetime | None = None) -> list[RefundResult]:
+    """Refunds of orders sent before, each ``{source, order_id, refund_id, amount, refunded_at, reason}``:
+    for sources that report refunds on their own. The same rules as refunds inside an order."""
+    actor.require(Permission.ORDERS_MANAGE)
+    if len(raw_refunds) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} refunds per call", field="refunds")
+    now = now or utcnow()
+    results: list[RefundResult] = []
+    parsed: list[tuple[int, tuple[str, str], RefundDraft]] = []
+    for index, raw in enumerate(raw_refunds):
+        try:
+            if not isinstance(raw, dict):
+                raise InvalidInput("a refund is a JSON object", field="refund")
+            key = (str(raw.get("source") or "").strip().lower(), str(raw.get("order_id") or "").strip())
+            if not all(key):
+                raise InvalidInput("source and order_id name the refunded order", field="order_id")
+            parsed.append((index, key, RefundDraft.parse(raw, 0, now=now)))
+        except InvalidInput as exc:
+            refund_id = raw.get("refund_id") if isinstance(raw, dict) else None
+            results.append(RefundResult(index, None if refund_id is None else str(refund_id)[:64], RefundOutcome.REJECTED,
+                                        field=(exc.field or "").replace("refunds[0].", "") or None, reason=exc.message))
+    label = actor_label(actor)
+    with uow:
+        stored = uow.orders.stored(actor.tenant_id, sorted({key for _, key, _ in parsed}))
+        known = uow.orders.refunds_of(actor.tenant_id, [s.id for s in stored.values()]) if stored else {}
+        refunded = {key: order.refunded_amount for key, order in stored.items()}
+        rows: list[dict[str, Any]] = []
+        timeline: list[dict[str, Any]] = []
+        for index, key, refund in parsed:
+            order = stored.get(key)
+            if order is None:
+                results.append(RefundResult(index, refund.source_refund_id, RefundOutcome.REJECTED, field="order_id",
+                                            reason=f"no order {key[1]} from {key[0]}; send the order first"))
+                continue
+            before = known.get(order.id, {}).get(refund.source_refund_id)
+            if before is not None:
+                same = before[0] == refund.amount
+                results.append(RefundResult(index, refund.source_refund_id, RefundOutcome.UNCHANGED if same else RefundOutcome.REJECTED,
+                                            order.id, field=None if same else "amount",
+                                            reason=None if same else f"refund {refund.source_refund_id} was recorded as {before[0]}; a refund cannot change"))
+                continue
+            if refund.refunded_at < order.ordered_at:
+                results.append(RefundResult(index, refund.source_refund_id, RefundOutcome.REJECTED, order.id, field="refunded_at",
+                                            reason="a refund cannot come before its order"))
+                continue
+            if refunded[key] + refund.amount > order.amount:
+                results.append(RefundResult(index, refund.source_refund_id, RefundOutcome.REJECTED, order.id, field="amount",
+                                            reason=f"refunds would add up to {refunded[key] + refund.amount}, more than the amount paid ({order.amount})"))
+                continue
+            refunded[key] += refund.amount
+            known.setdefault(order.id, {})[refund.source_refund_id] = (refund.amount, refund.refunded_at)
+            rows += _refunds(actor.tenant_id, order.id, [refund], now)
+            if order.customer_id is not None:
+                timeline.append(refunded_row(actor.tenant_id, order.customer_id, key[0], key[1], refund.source_refund_id,
+                                             refund.refunded_at, refund.amount, label))
+            results.append(RefundResult(index, refund.source_refund_id, RefundOutcome.ADDED, order.id))
+        changed = {key for key in refunded if refunded[key] != stored[key].refunded_amount}
+        uow.orders.update_orders(actor.tenant_id, [
+            {"b_id": stored[key].id, "refunded_amount": refunded[key], "status": order_status(stored[key].amount, refunded[key]).value,
+             "updated_at": now}
+            for key in sorted(changed)
+        ])
+        uow.orders.insert_refunds(rows)
+        uow.timeline.add_many(timeline)
+        uow.commit()
+    return sorted(results, key=lambda r: r.index)
 
 
 # reading

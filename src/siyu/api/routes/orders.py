@@ -17,11 +17,14 @@ from siyu.api.commerce_schemas import (
     OrderDetailOut,
     OrderPage,
     OrderResultOut,
+    RefundBatch,
+    RefundBatchOut,
+    RefundResultOut,
 )
 from siyu.api.deps import CurrentActor, Paging, Uow
 from siyu.api.schemas import page_out
 from siyu.domain.events import EventOutcome
-from siyu.domain.orders import OrderOutcome
+from siyu.domain.orders import OrderOutcome, RefundOutcome
 from siyu.services import events, order_matching, orders
 
 router = APIRouter(prefix="/api/v1")
@@ -40,6 +43,16 @@ def record_orders(body: OrderBatch, uow: Uow, actor: CurrentActor) -> OrderBatch
         rejected=count[OrderOutcome.REJECTED], unmatched=sum(1 for r in written if r.customer_id is None),
         results=[OrderResultOut.model_validate(r) for r in results],
     )
+
+
+@router.post("/refunds:batch", response_model=RefundBatchOut, tags=["orders"])
+def record_refunds(body: RefundBatch, uow: Uow, actor: CurrentActor) -> RefundBatchOut:
+    """Add up to 500 refunds to orders sent before, idempotent on (order, refund_id); each refund
+    has its own result. (Refunds may also travel inside a resent order.)"""
+    results = orders.record_refunds(uow, actor, body.refunds)
+    count = {outcome: sum(1 for r in results if r.outcome is outcome) for outcome in RefundOutcome}
+    return RefundBatchOut(added=count[RefundOutcome.ADDED], unchanged=count[RefundOutcome.UNCHANGED],
+                          rejected=count[RefundOutcome.REJECTED], results=[RefundResultOut.model_validate(r) for r in results])
 
 
 @router.get("/orders", response_model=OrderPage, tags=["orders"])
