@@ -31,6 +31,10 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from databases import backends  # noqa: E402
+
 HEADER = ["source", "order_id", "ordered_at", "amount", "phone", "store_code", "staff_userid", "sku", "line_name", "quantity",
           "line_amount", "refund_id", "refund_amount", "refunded_at"]
 STORES = [f"S{i:02d}" for i in range(8)]
@@ -167,41 +171,31 @@ def run_all(args: argparse.Namespace, work: Path) -> None:
     print(f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB), {known:,} customers seeded first; "
           f"seed {args.seed}", flush=True)
     wanted = set(args.backends.split(","))
-    targets = [("sqlite", f"sqlite:///{work / 'bench.db'}")] if "sqlite" in wanted else []
-    pg_url = os.environ.get("SIYU_BENCH_DATABASE_URL")
-    schema = None
-    if pg_url and "postgresql" in wanted:
-        from sqlalchemy import text
-
-        from siyu.adapters.db.engine import make_engine
-
-        schema = f"siyu_bench_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(pg_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        targets.append(("postgresql", f"{pg_url}{'&' if '?' in pg_url else '?'}options=-csearch_path%3D{schema}"))
-    try:
-        for backend, url in targets:
-            done = subprocess.run([sys.executable, __file__, "--child", backend, url, str(csv_path), str(known)],
+    for backend in backends(work / "db", f"siyu_bench_orders_{uuid.uuid4().hex[:8]}"):
+        if backend.name not in wanted:
+            continue
+        backend.data_dir.mkdir(exist_ok=True)
+        backend.fresh_context().close()  # an empty, migrated database (a fresh schema on PostgreSQL)
+        try:
+            done = subprocess.run([sys.executable, __file__, "--child", backend.name, backend.url, str(csv_path), str(known)],
                                   capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                print(done.stderr, file=sys.stderr)
-                raise SystemExit(f"{backend}: the run failed")
-            r = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"\n{backend}: {r['rows']:,} rows in {r['elapsed_s']} s = {r['rows_per_s']:,} rows/s, peak RSS {r['peak_rss_mb']} MB "
-                  f"(importer CPU {r['cpu_s']} s; load average {r['load']})")
-            print(f"  good {r['good']:,}, bad {r['bad']:,}; orders created {r['orders']:,} ({r['unmatched']:,} unmatched), "
-                  f"{r['refunds']:,} refunds, {r['rejected']:,} rejected")
-            print(f"  same file again: {r['again_s']} s = {r['again_rows_per_s']:,} rows/s; created {r['again_created']}, "
-                  f"updated {r['again_updated']}, unchanged {r['again_unchanged']:,}")
-            print(f"  naive executemany baseline: {r['baseline_s']} s = {r['baseline_rows_per_s']:,} rows/s; "
-                  f"import / baseline = {r['ratio']}x", flush=True)
-    finally:
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        finally:
+            backend.drop()
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+            raise SystemExit(f"{backend.name}: the run failed")
+        _print(backend.name, json.loads(done.stdout.strip().splitlines()[-1]))
 
+
+def _print(backend: str, r: dict[str, object]) -> None:
+    print(f"\n{backend}: {r['rows']:,} rows in {r['elapsed_s']} s = {r['rows_per_s']:,} rows/s, peak RSS {r['peak_rss_mb']} MB "
+          f"(importer CPU {r['cpu_s']} s; load average {r['load']})")
+    print(f"  good {r['good']:,}, bad {r['bad']:,}; orders created {r['orders']:,} ({r['unmatched']:,} unmatched), "
+          f"{r['refunds']:,} refunds, {r['rejected']:,} rejected")
+    print(f"  same file again: {r['again_s']} s = {r['again_rows_per_s']:,} rows/s; created {r['again_created']}, "
+          f"updated {r['again_updated']}, unchanged {r['again_unchanged']:,}")
+    print(f"  naive executemany baseline: {r['baseline_s']} s = {r['baseline_rows_per_s']:,} rows/s; "
+          f"import / baseline = {r['ratio']}x", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -308,7 +308,7 @@ def list_orders(
 
 
 def list_unmatched_orders(uow: SqlUnitOfWork, actor: Actor, request: PageRequest = PageRequest()) -> Page[Order]:
-    """Orders whose identities match no customer yet (oldest problems stay visible: newest first)."""
+    """Orders whose identities match no customer yet, newest first."""
     actor.require(Permission.ORDERS_MANAGE)
     with uow:
         return uow.orders.list(Scope(actor.tenant_id), request, unmatched=True)
