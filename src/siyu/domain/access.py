@@ -130,11 +130,13 @@ class Actor:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise PermissionDenied(f"the {self.role.value} role may not do {permission.value}")
+            raise PermissionDenied("permission.denied", "the %(role)s role may not do %(permission)s", role=self.role.value,
+                                   permission=permission.value)
 
     def require_assignable(self, role: Role) -> None:
         if role not in ASSIGNABLE_ROLES[self.role]:
-            raise PermissionDenied(f"the {self.role.value} role may not give the {role.value} role")
+            raise PermissionDenied("permission.role_not_assignable", "the %(role)s role may not give the %(given)s role",
+                                   role=self.role.value, given=role.value)
 
     @property
     def scope(self) -> Scope:

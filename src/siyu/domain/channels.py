@@ -24,7 +24,7 @@ _STATE = re.compile(r"[A-Za-z0-9_\-.:]{1,30}")
 def clean_state(value: str, *, field: str = "state") -> str:
     state = value.strip()
     if not _STATE.fullmatch(state):
-        raise InvalidInput("a channel code is 1-30 letters, digits or _ - . :", field=field)
+        raise InvalidInput("channel.invalid_state", "a channel code is 1-30 letters, digits or _ - . :", field=field)
     return state
 
 
@@ -39,7 +39,7 @@ class ChannelDraft:
     def parse(cls, *, name: str, state: str, group_name: str | None = None, owner_staff_id: int | None = None) -> ChannelDraft:
         group = " ".join((group_name or "").split()) or None
         if group is not None and len(group) > 64:
-            raise InvalidInput("at most 64 characters", field="group_name")
+            raise InvalidInput("name.too_long", "at most %(max)s characters", field="group_name", max=64)
         return cls(name=clean_name(name), state=clean_state(state), group_name=group, owner_staff_id=owner_staff_id)
 
 
@@ -65,13 +65,14 @@ class CostDraft:
     @classmethod
     def parse(cls, *, period_start: date, period_end: date, amount: object, note: str | None = None) -> CostDraft:
         if period_end < period_start:
-            raise InvalidInput("the period ends before it starts", field="period_end")
+            raise InvalidInput("cost.period_reversed", "the period ends before it starts", field="period_end")
         if (period_end - period_start).days > 366:
-            raise InvalidInput("a cost period is at most a year; enter longer spends per month or year", field="period_end")
+            raise InvalidInput("cost.period_too_long", "a cost period is at most a year; enter longer spends per month or year",
+                               field="period_end")
         value = parse_money(amount, field="amount", allow_zero=True)
         text = (note or "").strip() or None
         if text is not None and len(text) > 200:
-            raise InvalidInput("at most 200 characters", field="note")
+            raise InvalidInput("name.too_long", "at most %(max)s characters", field="note", max=200)
         return cls(period_start, period_end, value, text)
 
     def overlaps(self, start: date, end: date) -> bool:

@@ -40,33 +40,35 @@ class EventDraft:
     @classmethod
     def parse(cls, raw: object, *, now: datetime) -> EventDraft:
         if not isinstance(raw, Mapping):
-            raise InvalidInput("an event is a JSON object", field="event")
+            raise InvalidInput("event.not_object", "an event is a JSON object", field="event")
         event_id = str(raw.get("event_id") or "").strip()
         if not _EVENT_ID.fullmatch(event_id):
-            raise InvalidInput("event_id is 1-64 letters, digits or _ . : -", field="event_id")
+            raise InvalidInput("event.invalid_id", "event_id is 1-64 letters, digits or _ . : -", field="event_id")
         name = str(raw.get("name") or "").strip()
         if not _NAME.fullmatch(name):
-            raise InvalidInput("name is 1-64 letters, digits or _ . : -, starting with a letter", field="name")
+            raise InvalidInput("event.invalid_name", "name is 1-64 letters, digits or _ . : -, starting with a letter", field="name")
         occurred_at = parse_time(raw.get("occurred_at"), field="occurred_at", now=now)
         if occurred_at < now - MAX_AGE:
-            raise InvalidInput("occurred_at is more than three years ago", field="occurred_at")
+            raise InvalidInput("event.too_old", "occurred_at is more than three years ago", field="occurred_at")
         identity = raw.get("identity")
         if not isinstance(identity, Mapping) or not identity.get("kind") or not str(identity.get("value") or "").strip():
-            raise InvalidInput("identity is {\"kind\": ..., \"value\": ...} (phone, openid, unionid, member_no ...)", field="identity")
+            raise InvalidInput("event.invalid_identity", "identity is {\"kind\": ..., \"value\": ...} (phone, openid, unionid, member_no ...)",
+                               field="identity")
         key = IdentityKey.parse(str(identity["kind"]), str(identity["value"]))
         properties = raw.get("properties")
         properties = {} if properties is None else properties
         if not isinstance(properties, Mapping):
-            raise InvalidInput("properties are a JSON object", field="properties")
+            raise InvalidInput("event.properties_not_object", "properties are a JSON object", field="properties")
         try:
             size = len(json.dumps(properties, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode())
         except (TypeError, ValueError):
-            raise InvalidInput("properties must be plain JSON", field="properties") from None
+            raise InvalidInput("event.properties_not_json", "properties must be plain JSON", field="properties") from None
         if size > MAX_PROPERTIES_BYTES:
-            raise InvalidInput(f"properties are {size} bytes; at most {MAX_PROPERTIES_BYTES}", field="properties")
+            raise InvalidInput("event.properties_too_large", "properties are %(size)s bytes; at most %(max)s", field="properties",
+                               size=size, max=MAX_PROPERTIES_BYTES)
         source = raw.get("source")
         if source is not None and not _SOURCE.fullmatch(str(source)):
-            raise InvalidInput("source is 1-20 lowercase letters, digits, _ or -", field="source")
+            raise InvalidInput("event.invalid_source", "source is 1-20 lowercase letters, digits, _ or -", field="source")
         return cls(event_id, name, occurred_at, key, dict(properties), None if source is None else str(source))
 
 

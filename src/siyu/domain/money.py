@@ -14,19 +14,21 @@ def parse_money(value: object, *, field: str, allow_zero: bool = False) -> Decim
     """``"12.5"``, ``12.5``, ``"¥1,299.00"`` -> ``Decimal("12.50")``; more than two decimals is refused
     rather than rounded (a sender that sends 0.005 has a bug worth seeing)."""
     if isinstance(value, bool) or value is None:
-        raise InvalidInput("an amount is required", field=field)
+        raise InvalidInput("money.required", "an amount is required", field=field)
     text = str(value).strip().replace(",", "").lstrip("¥￥")
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise InvalidInput(f"“{value}” is not an amount", field=field) from None
+        raise InvalidInput("money.invalid", "“%(value)s” is not an amount", field=field, value=str(value)) from None
     if not amount.is_finite():
-        raise InvalidInput(f"“{value}” is not an amount", field=field)
+        raise InvalidInput("money.invalid", "“%(value)s” is not an amount", field=field, value=str(value))
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise InvalidInput("an amount has at most two decimals (yuan and fen)", field=field)
+        raise InvalidInput("money.too_precise", "an amount has at most two decimals (yuan and fen)", field=field)
     amount = amount.quantize(CENT)
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise InvalidInput("an amount must be above 0" if not allow_zero else "an amount cannot be negative", field=field)
+    if amount < 0 and allow_zero:
+        raise InvalidInput("money.negative", "an amount cannot be negative", field=field)
+    if amount <= 0 and not allow_zero:
+        raise InvalidInput("money.not_positive", "an amount must be above 0", field=field)
     if amount > MAX_AMOUNT:
-        raise InvalidInput("the amount is too large", field=field)
+        raise InvalidInput("money.too_large", "the amount is too large", field=field)
     return amount

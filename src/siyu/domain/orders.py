@@ -68,32 +68,33 @@ def parse_time(value: object, *, field: str, now: datetime) -> datetime:
         try:
             at = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         except ValueError:
-            raise InvalidInput(f"“{value}” is not a time (use ISO 8601, e.g. 2026-05-20T14:30:00+08:00)", field=field) from None
+            raise InvalidInput("time.invalid", "“%(value)s” is not a time (use ISO 8601, e.g. 2026-05-20T14:30:00+08:00)", field=field,
+                               value=str(value)) from None
     else:
-        raise InvalidInput("a time is required (ISO 8601, e.g. 2026-05-20T14:30:00+08:00)", field=field)
+        raise InvalidInput("time.required", "a time is required (ISO 8601, e.g. 2026-05-20T14:30:00+08:00)", field=field)
     if at.tzinfo is None:
         at = at.replace(tzinfo=SHANGHAI)
     at = at.astimezone(UTC)
     if at.year < 2000:
-        raise InvalidInput(f"“{value}” is before the year 2000", field=field)
+        raise InvalidInput("time.too_early", "“%(value)s” is before the year 2000", field=field, value=str(value))
     if at > now + FUTURE_TOLERANCE:
-        raise InvalidInput(f"“{value}” is in the future", field=field)
+        raise InvalidInput("time.in_future", "“%(value)s” is in the future", field=field, value=str(value))
     return at
 
 
 def _text(value: object, *, field: str, max_len: int, required: bool = True) -> str:
     text = "" if value is None else str(value).strip()
     if not text and required:
-        raise InvalidInput("required", field=field)
+        raise InvalidInput("value.required", "required", field=field)
     if len(text) > max_len:
-        raise InvalidInput(f"at most {max_len} characters", field=field)
+        raise InvalidInput("name.too_long", "at most %(max)s characters", field=field, max=max_len)
     return text
 
 
 def _external_id(value: object, *, field: str) -> str:
     text = _text(value, field=field, max_len=64)
     if not _EXTERNAL_ID.fullmatch(text):
-        raise InvalidInput("1-64 characters without spaces", field=field)
+        raise InvalidInput("order.invalid_external_id", "1-64 characters without spaces", field=field)
     return text
 
 
@@ -113,17 +114,18 @@ def parse_identities(value: object) -> tuple[IdentityKey, ...]:
         pairs = []
         for item in value:
             if not isinstance(item, Mapping):
-                raise InvalidInput("each identity is {\"kind\": ..., \"value\": ...}", field="identities")
+                raise InvalidInput("order.invalid_identity", "each identity is {\"kind\": ..., \"value\": ...}", field="identities")
             pairs.append((item.get("kind"), item.get("value")))
     else:
-        raise InvalidInput("identities are an object {kind: value} or a list of {kind, value}", field="identities")
+        raise InvalidInput("order.invalid_identities", "identities are an object {kind: value} or a list of {kind, value}",
+                           field="identities")
     keys: dict[IdentityKind, IdentityKey] = {}
     for kind, raw in pairs:
         if raw is None or str(raw).strip() == "":
             continue
         key = IdentityKey.parse(str(kind), str(raw))
         if key.kind in keys and keys[key.kind] != key:
-            raise InvalidInput(f"two different {key.kind.value} values", field=key.kind.value)
+            raise InvalidInput("order.identity_twice", "two different %(kind)s values", field=key.kind.value, kind=key.kind.value)
         keys[key.kind] = key
     return tuple(sorted(keys.values()))
 
@@ -139,12 +141,12 @@ class LineDraft:
     def parse(cls, raw: object, index: int) -> LineDraft:
         where = f"lines[{index}]"
         if not isinstance(raw, Mapping):
-            raise InvalidInput("a line is {sku, name, quantity, amount}", field=where)
+            raise InvalidInput("order.invalid_line", "a line is {sku, name, quantity, amount}", field=where)
         quantity = raw.get("quantity", 1)
         if isinstance(quantity, str) and quantity.strip().isdigit():
             quantity = int(quantity.strip())
         if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 1_000_000:
-            raise InvalidInput("quantity is a whole number from 1", field=f"{where}.quantity")
+            raise InvalidInput("order.invalid_quantity", "quantity is a whole number from 1", field=f"{where}.quantity")
         return cls(
             sku=_text(raw.get("sku"), field=f"{where}.sku", max_len=64),
             name=_text(raw.get("name"), field=f"{where}.name", max_len=200, required=False),
@@ -164,7 +166,7 @@ class RefundDraft:
     def parse(cls, raw: object, index: int, *, now: datetime) -> RefundDraft:
         where = f"refunds[{index}]"
         if not isinstance(raw, Mapping):
-            raise InvalidInput("a refund is {refund_id, amount, refunded_at}", field=where)
+            raise InvalidInput("order.invalid_refund", "a refund is {refund_id, amount, refunded_at}", field=where)
         return cls(
             source_refund_id=_external_id(raw.get("refund_id"), field=f"{where}.refund_id"),
             amount=parse_money(raw.get("amount"), field=f"{where}.amount"),
@@ -192,15 +194,16 @@ class OrderDraft:
     @classmethod
     def parse(cls, raw: object, *, now: datetime) -> OrderDraft:
         if not isinstance(raw, Mapping):
-            raise InvalidInput("an order is a JSON object", field="order")
+            raise InvalidInput("order.not_object", "an order is a JSON object", field="order")
         source = _text(raw.get("source"), field="source", max_len=20).lower()
         if not _SOURCE.fullmatch(source):
-            raise InvalidInput("a source is 1-20 lowercase letters, digits, _ or - (mall, store, tmall ...)", field="source")
+            raise InvalidInput("order.invalid_source", "a source is 1-20 lowercase letters, digits, _ or - (mall, store, tmall ...)",
+                               field="source")
         lines, refunds = raw.get("lines") or [], raw.get("refunds") or []
         if not isinstance(lines, list) or len(lines) > MAX_LINES:
-            raise InvalidInput(f"lines are a list of at most {MAX_LINES}", field="lines")
+            raise InvalidInput("order.too_many_lines", "lines are a list of at most %(max)s", field="lines", max=MAX_LINES)
         if not isinstance(refunds, list) or len(refunds) > MAX_REFUNDS:
-            raise InvalidInput(f"refunds are a list of at most {MAX_REFUNDS}", field="refunds")
+            raise InvalidInput("order.too_many_refunds", "refunds are a list of at most %(max)s", field="refunds", max=MAX_REFUNDS)
         draft = cls(
             source=source,
             source_order_id=_external_id(raw.get("order_id"), field="order_id"),
@@ -220,13 +223,14 @@ class OrderDraft:
         seen: dict[str, RefundDraft] = {}
         for i, refund in enumerate(self.refunds):
             if refund.refunded_at < self.ordered_at:
-                raise InvalidInput("a refund cannot come before its order", field=f"refunds[{i}].refunded_at")
+                raise InvalidInput("refund.before_order", "a refund cannot come before its order", field=f"refunds[{i}].refunded_at")
             earlier = seen.get(refund.source_refund_id)
             if earlier is not None and earlier != refund:
-                raise InvalidInput(f"refund {refund.source_refund_id} is listed twice, differently", field=f"refunds[{i}].refund_id")
+                raise InvalidInput("refund.listed_twice", "refund %(refund)s is listed twice, differently", field=f"refunds[{i}].refund_id",
+                                   refund=refund.source_refund_id)
             seen[refund.source_refund_id] = refund
         if sum((r.amount for r in seen.values()), Decimal(0)) > self.amount:
-            raise InvalidInput("the refunds add up to more than the amount paid", field="refunds")
+            raise InvalidInput("refund.over_amount", "the refunds add up to more than the amount paid", field="refunds")
 
     @property
     def key(self) -> tuple[str, str]:

@@ -30,17 +30,18 @@ def get_channel(uow: SqlUnitOfWork, actor: Actor, channel_id: int) -> Channel:
 def _get(uow: SqlUnitOfWork, actor: Actor, channel_id: int) -> Channel:
     found = uow.channels.get(actor.tenant_id, channel_id)
     if found is None:
-        raise NotFound("no such channel")
+        raise NotFound("channel.not_found", "no such channel")
     return found
 
 
 def _check(uow: SqlUnitOfWork, actor: Actor, draft: ChannelDraft, channel_id: int | None) -> None:
     if draft.owner_staff_id is not None and uow.staff.get(actor.scope, draft.owner_staff_id) is None:
-        raise InvalidInput("no such staff member", field="owner_staff_id")
+        raise InvalidInput("staff.not_found", "no such staff member", field="owner_staff_id")
     clash = uow.channels.find_clash(actor.tenant_id, draft.name, draft.state)
     if clash is not None and clash.id != channel_id:
-        field = "name" if clash.name == draft.name else "state"
-        raise Conflict(f"another channel already uses this {'name' if field == 'name' else 'code'}", field=field)
+        if clash.name == draft.name:
+            raise Conflict("channel.name_taken", "another channel already uses this name", field="name")
+        raise Conflict("channel.state_taken", "another channel already uses this code", field="state")
 
 
 def create_channel(uow: SqlUnitOfWork, actor: Actor, draft: ChannelDraft) -> Channel:
@@ -87,13 +88,11 @@ def list_costs(uow: SqlUnitOfWork, actor: Actor, channel_id: int, request: PageR
 
 def _check_cost(uow: SqlUnitOfWork, actor: Actor, channel: Channel, draft: CostDraft, cost_id: int | None) -> None:
     if channel.archived_at is not None:
-        raise Conflict("the channel is archived; restore it to enter costs")
+        raise Conflict("channel.archived", "the channel is archived; restore it to enter costs")
     for other in uow.channels.overlapping_costs(actor.tenant_id, channel.id, draft.period_start, draft.period_end):
         if other.id != cost_id:
-            raise Conflict(
-                f"the channel has a cost for {other.period_start} to {other.period_end} already; periods may not overlap",
-                field="period_start",
-            )
+            raise Conflict("cost.overlaps", "the channel has a cost for %(start)s to %(end)s already; periods may not overlap",
+                           field="period_start", start=other.period_start.isoformat(), end=other.period_end.isoformat())
 
 
 def add_cost(uow: SqlUnitOfWork, actor: Actor, channel_id: int, draft: CostDraft) -> ChannelCost:
@@ -113,7 +112,7 @@ def update_cost(uow: SqlUnitOfWork, actor: Actor, channel_id: int, cost_id: int,
     with uow:
         channel = _get(uow, actor, channel_id)
         if uow.channels.get_cost(actor.tenant_id, channel_id, cost_id) is None:
-            raise NotFound("no such cost")
+            raise NotFound("cost.not_found", "no such cost")
         _check_cost(uow, actor, channel, draft, cost_id)
         uow.channels.update_cost(actor.tenant_id, cost_id, now=utcnow(), **asdict(draft))
         cost = uow.channels.get_cost(actor.tenant_id, channel_id, cost_id)
@@ -127,6 +126,6 @@ def delete_cost(uow: SqlUnitOfWork, actor: Actor, channel_id: int, cost_id: int)
     with uow:
         _get(uow, actor, channel_id)
         if uow.channels.get_cost(actor.tenant_id, channel_id, cost_id) is None:
-            raise NotFound("no such cost")
+            raise NotFound("cost.not_found", "no such cost")
         uow.channels.delete_cost(actor.tenant_id, cost_id)
         uow.commit()

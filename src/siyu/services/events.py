@@ -26,7 +26,7 @@ MAX_BATCH = 1000
 def track_events(uow: SqlUnitOfWork, actor: Actor, raw_events: Sequence[object], *, now: datetime | None = None) -> list[EventResult]:
     actor.require(Permission.EVENTS_TRACK)
     if len(raw_events) > MAX_BATCH:
-        raise InvalidInput(f"at most {MAX_BATCH} events per call", field="events")
+        raise InvalidInput("event.batch_too_large", "at most %(max)s events per call", field="events", max=MAX_BATCH)
     now = now or utcnow()
     results: list[EventResult] = []
     good: list[tuple[int, EventDraft]] = []
@@ -81,5 +81,5 @@ def customer_events(uow: SqlUnitOfWork, actor: Actor, customer_id: int, request:
     actor.require(Permission.CUSTOMERS_VIEW)
     with uow:
         if uow.customers.get(actor.scope, customer_id) is None:
-            raise NotFound("no such customer")
+            raise NotFound("customer.not_found", "no such customer")
         return uow.events.for_customer(actor.tenant_id, customer_id, request)

@@ -112,9 +112,9 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
     survivor = uow.customers.get_any(tenant_id, survivor_id)
     merged = uow.customers.get_any(tenant_id, merged_id)
     if survivor is None or merged is None:
-        raise NotFound("no such customer")
+        raise NotFound("customer.not_found", "no such customer")
     if survivor_id == merged_id or survivor.merged_into_id is not None or merged.merged_into_id is not None:
-        raise Conflict("only two different customers that are not merged already can be merged")
+        raise Conflict("merge.not_mergeable", "only two different customers that are not merged already can be merged")
 
     identity_ids = [i.id for i in uow.identities.for_customer(tenant_id, merged_id)]
     followed = {r.staff_id for r in uow.relations.for_customer(tenant_id, survivor_id)}
@@ -164,14 +164,14 @@ def undo_merge(uow: SqlUnitOfWork, tenant_id: int, merge_id: int, *, actor: str,
     """Put back exactly what the merge moved; values edited since the merge are kept."""
     record = uow.merges.get(tenant_id, merge_id)
     if record is None:
-        raise NotFound("no such merge")
+        raise NotFound("merge.not_found", "no such merge")
     if record.undone_at is not None:
-        raise Conflict("this merge was undone already")
+        raise Conflict("merge.undone_already", "this merge was undone already")
     survivor = uow.customers.get_any(tenant_id, record.survivor_id)
     merged = uow.customers.get_any(tenant_id, record.merged_id)
     assert survivor is not None and merged is not None
     if survivor.merged_into_id is not None:
-        raise Conflict(f"customer {survivor.id} was merged again since; undo that merge first")
+        raise Conflict("merge.merged_again", "customer %(id)s was merged again since; undo that merge first", id=survivor.id)
     moved = record.moved
     uow.identities.move(tenant_id, moved["identities"], merged.id)
     uow.relations.move(tenant_id, moved["relations"], merged.id)
@@ -204,4 +204,5 @@ def check_keys_free(uow: SqlUnitOfWork, tenant_id: int, customer_id: int, keys: 
     """For manual edits: a key already held by another customer is a conflict, not a silent merge."""
     for key, owner in uow.identities.owners(tenant_id, keys).items():
         if owner != customer_id:
-            raise InvalidInput(f"{key.kind.value} {key.masked()} belongs to customer {owner}; merge them instead", field=key.kind.value)
+            raise InvalidInput("identity.taken", "%(kind)s %(value)s belongs to customer %(owner)s; merge them instead",
+                               field=key.kind.value, kind=key.kind.value, value=key.masked(), owner=owner)

@@ -55,13 +55,13 @@ def import_orders(
     Raises InvalidInput for a file that cannot be read or lacks a needed column."""
     actor.require(Permission.ORDERS_MANAGE)
     if batch_size < 1:
-        raise InvalidInput("batch_size is at least 1", field="batch_size")
+        raise InvalidInput("import.invalid_batch_size", "batch_size is at least 1", field="batch_size")
     report = OrderImportReport(filename or path.name, dry_run)
     with open_sheet(path, encoding=encoding) as sheet:
         columns = OrderColumns.read(sheet.header)
         missing = columns.missing(has_source=bool(source))
         if missing:
-            raise InvalidInput(f"the file has no {', '.join(missing)} column", field="file")
+            raise InvalidInput("order_import.missing_columns", "the file has no %(columns)s column", field="file", columns=", ".join(missing))
         report.errors += [CellError(1, name, None, "unknown column, ignored") for name in columns.unknown]
         batch: list[OrderRows] = []
         for group in _orders(columns, sheet.rows, source, report):

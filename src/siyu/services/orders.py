@@ -42,7 +42,7 @@ def record_orders(uow: SqlUnitOfWork, actor: Actor, raw_orders: Sequence[object]
     """The batch API: each order checked on its own; the good ones written in one transaction."""
     actor.require(Permission.ORDERS_MANAGE)
     if len(raw_orders) > MAX_BATCH:
-        raise InvalidInput(f"at most {MAX_BATCH} orders per call", field="orders")
+        raise InvalidInput("order.batch_too_large", "at most %(max)s orders per call", field="orders", max=MAX_BATCH)
     now = now or utcnow()
     parsed, rejected = parse_orders(raw_orders, now=now)
     with uow:
@@ -233,17 +233,17 @@ def record_refunds(uow: SqlUnitOfWork, actor: Actor, raw_refunds: Sequence[objec
     for sources that report refunds on their own. The same rules as refunds inside an order."""
     actor.require(Permission.ORDERS_MANAGE)
     if len(raw_refunds) > MAX_BATCH:
-        raise InvalidInput(f"at most {MAX_BATCH} refunds per call", field="refunds")
+        raise InvalidInput("refund.batch_too_large", "at most %(max)s refunds per call", field="refunds", max=MAX_BATCH)
     now = now or utcnow()
     results: list[RefundResult] = []
     parsed: list[tuple[int, tuple[str, str], RefundDraft]] = []
     for index, raw in enumerate(raw_refunds):
         try:
             if not isinstance(raw, dict):
-                raise InvalidInput("a refund is a JSON object", field="refund")
+                raise InvalidInput("refund.not_object", "a refund is a JSON object", field="refund")
             key = (str(raw.get("source") or "").strip().lower(), str(raw.get("order_id") or "").strip())
             if not all(key):
-                raise InvalidInput("source and order_id name the refunded order", field="order_id")
+                raise InvalidInput("refund.order_missing", "source and order_id name the refunded order", field="order_id")
             parsed.append((index, key, RefundDraft.parse(raw, 0, now=now)))
         except InvalidInput as exc:
             refund_id = raw.get("refund_id") if isinstance(raw, dict) else None
@@ -319,7 +319,7 @@ def get_order(uow: SqlUnitOfWork, actor: Actor, order_id: int) -> Order:
     with uow:
         found = uow.orders.get(actor.scope, order_id)
     if found is None:
-        raise NotFound("no such order")
+        raise NotFound("order.not_found", "no such order")
     return found
 
 
@@ -335,7 +335,7 @@ def customer_orders(uow: SqlUnitOfWork, actor: Actor, customer_id: int, request:
     actor.require(Permission.CUSTOMERS_VIEW)
     with uow:
         if uow.customers.get(actor.scope, customer_id) is None:
-            raise NotFound("no such customer")
+            raise NotFound("customer.not_found", "no such customer")
         page = uow.orders.for_customer(actor.tenant_id, customer_id, request)
         purchases, net = uow.orders.totals_for_customer(actor.tenant_id, customer_id)
     return CustomerOrders(page, purchases, net)

@@ -55,5 +55,5 @@ async def _unknown_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     wants_page = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/api/")
     if exc.status_code == 404 and wants_page:
-        return errors.render(request, NotFound("no such page"))
+        return errors.render(request, NotFound("page.not_found", "no such page"))
     return await http_exception_handler(request, exc)

@@ -98,4 +98,4 @@ class SqlUnitOfWork:
             self._session.commit()
         except IntegrityError as exc:
             # The services check uniqueness first; this catches the race between two writers.
-            raise Conflict("this clashes with a record saved at the same moment; reload and retry") from exc
+            raise Conflict("record.concurrent_write", "this clashes with a record saved at the same moment; reload and retry") from exc

@@ -77,7 +77,8 @@ def load_demo_brand(
         tenant = tenants.create_tenant(new_uow(), slug=slug, name=DEMO_NAME)
         create_organisation(new_uow, tenant.id, slug, seed=seed)
     elif not organisation_complete(new_uow(), slug):
-        raise Conflict(f"the demo brand “{slug}” is incomplete (an earlier load stopped half-way); start from an empty database")
+        raise Conflict("demo.incomplete", "the demo brand “%(slug)s” is incomplete (an earlier load stopped half-way); start from an empty database",
+                       slug=slug)
     organisation = read_organisation(new_uow(), tenant.id)
     summary = DemoSummary(
         tenant.id, created=False, regions=organisation.regions, stores=len(organisation.stores), staff=organisation.staff,
