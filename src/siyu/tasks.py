@@ -18,7 +18,7 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportRun
-from siyu.services import housekeeping, imports, wecom_events
+from siyu.services import housekeeping, imports, order_matching, wecom_events
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -48,6 +48,8 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
             run = imports.run_import(context.uow(), actor_from(actor), import_id, upload, encoding=encoding)
         finally:
             upload.unlink(missing_ok=True)
+        if not run.dry_run and run.rows_good:
+            match_orders(actor)  # new identities may be what unmatched orders and events were waiting for
         return run.status.value
 
     @huey.task(name="refresh_wecom_contact", retries=3, retry_delay=30)
@@ -55,12 +57,25 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         """After a contact callback was answered: fetch the customer's details from WeCom."""
         done = wecom_events.refresh_contact(context.uow(), context.secret_box, context.wecom_channel, tenant_id, external_userid)
         return done.customer_id
+    @huey.periodic_task(crontab(minute="*/10"), name="match_orders_everywhere")
+    def match_orders_everywhere() -> int:
+        """Every ten minutes: unmatched orders and events of every tenant, against the identities known now."""
+        return sum(c.orders_matched + c.events_matched for c in order_matching.match_everywhere(context.uow).values())
+
+    @huey.task(name="match_orders")
+    def match_orders(actor: dict[str, object]) -> dict[str, int]:
+        """Match unmatched orders and events of the actor's tenant (see services.order_matching.match_unmatched)."""
+        counts = order_matching.match_unmatched(context.uow(), actor_from(actor))
+        return {"orders_matched": counts.orders_matched, "events_matched": counts.events_matched,
+                "orders_followed": counts.orders_followed, "events_followed": counts.events_followed}
 
     return {
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
         "run_customer_import": run_customer_import,
         "refresh_wecom_contact": refresh_wecom_contact,
+        "match_orders": match_orders,
+        "match_orders_everywhere": match_orders_everywhere,
     }
 
 

@@ -123,6 +123,8 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
     tag_ids = sorted(tag_sets[merged_id] - tag_sets[survivor_id])
     event_ids = uow.timeline.ids_for(tenant_id, merged_id)
     stage_ids = uow.stages.history_ids(tenant_id, merged_id)
+    order_ids = uow.orders.ids_for_customer(tenant_id, merged_id)
+    tracked_ids = uow.events.ids_for_customer(tenant_id, merged_id)
     filled = {k: getattr(merged, k) for k in _FILLABLE if _empty(getattr(survivor, k)) and not _empty(getattr(merged, k))}
     fields_filled = {k: v for k, v in merged.fields.items() if k not in survivor.fields}
     earlier_added = merged.added_at < survivor.added_at
@@ -132,6 +134,8 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
     uow.tags.move(tenant_id, merged_id, survivor_id, tag_ids)
     uow.timeline.move(tenant_id, event_ids, survivor_id)
     uow.stages.move_history(tenant_id, stage_ids, survivor_id)
+    uow.orders.move(tenant_id, order_ids, survivor_id, now=now)
+    uow.events.move(tenant_id, tracked_ids, survivor_id, now=now)
     updates: dict[str, Any] = dict(filled)
     if fields_filled:
         updates["fields"] = {**survivor.fields, **fields_filled}
@@ -146,6 +150,7 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
         "stage_changes": stage_ids, "filled": {k: _jsonable(v) for k, v in filled.items()},
         "fields_filled": sorted(fields_filled), "added_at": survivor.added_at.isoformat() if earlier_added else None,
     }
+    moved.update({k: v for k, v in (("orders", order_ids), ("events", tracked_ids)) if v})  # only when there are: as bulk merges
     merge_id = uow.merges.add(tenant_id, survivor_id=survivor_id, merged_id=merged_id, reason=reason, actor=actor, moved=moved, now=now)
     uow.timeline.add(tenant_id, survivor_id, EventKind.MERGED, actor=actor, at=now, merge_id=merge_id, merged_id=merged_id, reason=reason)
     return merge_id
@@ -173,6 +178,8 @@ def undo_merge(uow: SqlUnitOfWork, tenant_id: int, merge_id: int, *, actor: str,
     uow.tags.move(tenant_id, survivor.id, merged.id, moved["tags"])
     uow.timeline.move(tenant_id, moved["timeline"], merged.id)
     uow.stages.move_history(tenant_id, moved["stage_changes"], merged.id)
+    uow.orders.move(tenant_id, moved.get("orders", []), merged.id, now=now)  # merges older than orders have none
+    uow.events.move(tenant_id, moved.get("events", []), merged.id, now=now)
     restore: dict[str, Any] = {}
     for key, value in moved["filled"].items():
         if _jsonable(getattr(survivor, key)) == value:

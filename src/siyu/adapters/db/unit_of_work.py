@@ -7,11 +7,14 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu.adapters.db.repositories.channels import ChannelRepository
 from siyu.adapters.db.repositories.customers import CustomerRepository
 from siyu.adapters.db.repositories.duplicates import DuplicateRepository
+from siyu.adapters.db.repositories.events import EventRepository
 from siyu.adapters.db.repositories.fields import FieldRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
+from siyu.adapters.db.repositories.orders import OrderRepository
 from siyu.adapters.db.repositories.regions import RegionRepository
 from siyu.adapters.db.repositories.relations import RelationRepository
 from siyu.adapters.db.repositories.stages import StageRepository
@@ -45,6 +48,9 @@ class SqlUnitOfWork:
     merges: MergeRepository
     duplicates: DuplicateRepository
     wecom: WeComRepository
+    channels: ChannelRepository
+    orders: OrderRepository
+    events: EventRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -71,6 +77,9 @@ class SqlUnitOfWork:
         self.merges = MergeRepository(session)
         self.duplicates = DuplicateRepository(session)
         self.wecom = WeComRepository(session)
+        self.channels = ChannelRepository(session)
+        self.orders = OrderRepository(session)
+        self.events = EventRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

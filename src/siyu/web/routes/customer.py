@@ -16,7 +16,7 @@ from siyu.domain.customers import Profile
 from siyu.domain.errors import Conflict, InvalidInput
 from siyu.domain.fields import CustomField, FieldKind
 from siyu.domain.identities import IdentityKey, IdentityKind
-from siyu.services import actors, customers, fields, merging, tags
+from siyu.services import actors, customers, fields, merging, orders, tags
 from siyu.services.customers import CustomerDetail
 from siyu.web.console import get_console
 from siyu.domain.paging import PageRequest
@@ -25,7 +25,7 @@ from siyu.web.i18n import N_
 from siyu.web.lookups import all_staff, all_stores, grouped_tags
 from siyu.web.render import flash, fragment, is_htmx, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
-from siyu.web.timeline import Names, describe
+from siyu.web.timeline import Names, describe, order_source, order_status
 
 router = APIRouter()
 Field = Annotated[str, Form()]
@@ -83,6 +83,9 @@ def _page(request: Request, viewer: Viewer, customer_id: int, timeline_page: Pag
         "detail": detail,
         "customer": detail.customer,
         "timeline": events,
+        "orders": orders.customer_orders(context.uow(), actor, customer_id, PageRequest(page_size=5)),
+        "order_source": lambda source: order_source(language, source),
+        "order_status": lambda status: order_status(language, status),
         "lines": [describe(language, event, names) for event in events.items],
         "merges": merges,
         "actors": actors.actor_names(context.uow(), actor, labels),

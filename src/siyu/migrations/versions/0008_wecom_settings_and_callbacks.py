@@ -1,7 +1,7 @@
 """wecom settings and callbacks
 
-Revision ID: 0007
-Revises: 0010
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from siyu.adapters.db.tables.base import UTCDateTime
 
-revision = '0007'
-down_revision = '0010'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
