@@ -1,0 +1,141 @@
+"""The customer search box: which customers a text finds, through the search index.
+
+What it finds (docs/customers.md "Search", and the console's hint under the box), ignoring
+case, after trimming:
+
+- **3 characters or more**: the text anywhere inside the customer's name, any staff remark on
+  them, or one of the identities a person reads and types (``PART_KINDS``: phone, email,
+  member number, POS id). So the last 4 digits of a phone (``5678``), a full name (郝娜静),
+  part of a nickname or remark, part of a member number.
+- **1 or 2 characters**: names and remarks that *start* with it (a surname: 王; a 2-character
+  name). Anywhere-inside would need an index over every 1- and 2-character fragment of every
+  name; starting-with is what the B-tree (SQLite) and pg_trgm's word-start trigrams
+  (PostgreSQL) answer at once.
+- **Any length**: an identity of any kind *equal* to it (a pasted unionid, openid or
+  external_userid, which nobody types in part).
+- Phones by part only for those allowed to see phone numbers (``phone_parts``): for the others
+  (who see 138****5678) a phone is found by its whole number, so fragments cannot spell out
+  the masked digits one query at a time.
+- A mainland mobile in any spelling (``+86 138-1234-5678``) is also looked for in its stored
+  form (``13812345678``).
+
+Where the index lives (migration 0005): on SQLite an FTS5 table with the trigram tokenizer,
+kept by triggers, queried with a phrase ``MATCH`` (a run of consecutive trigrams is exactly a
+substring); on PostgreSQL pg_trgm GIN indexes on the columns themselves, queried with
+``ILIKE``. Both engines fall back to the same questions unindexed when the index is missing.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from typing import Any
+
+from sqlalchemy import Select, column, literal_column, select, table, text, union
+from sqlalchemy.orm import Session
+
+from siyu.adapters.db.tables import customer_identities, customers, staff_relations
+from siyu.domain.errors import InvalidInput
+from siyu.domain.identities import IdentityKind
+from siyu.domain.phones import normalise_mobile
+
+PART_KINDS = (IdentityKind.PHONE.value, IdentityKind.EMAIL.value, IdentityKind.MEMBER_NO.value, IdentityKind.POS_ID.value)
+SHORTEST_PART = 3  # below this, names and remarks match from their start only
+_PAST_ANY_TEXT = "\U0010ffff"  # sorts after every character: [v, v + this) holds the strings starting with v
+
+fts = table("customer_search", column("tenant_id"), column("customer_id"), column("source"), column("body"))
+
+
+def needles(q: str) -> list[str]:
+    """What a search text is looked for as: itself, and a mobile's stored form."""
+    typed = q.strip()
+    if not typed:
+        return []
+    found = [typed]
+    try:
+        stored = normalise_mobile(typed)
+    except InvalidInput:
+        stored = typed.lower() if "@" in typed else typed  # emails are stored lowercased
+    if stored != typed:
+        found.append(stored)
+    return found
+
+
+def matching_customers(session: Session, tenant_id: int, q: str, *, phone_parts: bool = True) -> Any:
+    """The ids of the customers (live or merged away: the caller filters) the text finds, as
+    one UNION of index-friendly queries."""
+    dialect = session.get_bind().dialect.name
+    indexed = dialect == "sqlite" and _has_fts(session)
+    parts: list[Select[Any]] = []
+    for needle in needles(q):
+        parts.append(_identity_equal(tenant_id, needle))
+        if len(needle) >= SHORTEST_PART:
+            kinds = PART_KINDS if phone_parts else tuple(k for k in PART_KINDS if k != IdentityKind.PHONE.value)
+            parts.extend([_fts_contains(tenant_id, needle, kinds)] if indexed else _contains(tenant_id, needle, dialect, kinds))
+        else:
+            parts.extend(_starts(tenant_id, needle, dialect))
+    return union(*parts)
+
+
+def _identity_equal(tenant_id: int, needle: str) -> Select[Any]:
+    i = customer_identities.c
+    return select(i.customer_id).where(i.tenant_id == tenant_id, i.value == needle)
+
+
+def _fts_contains(tenant_id: int, needle: str, kinds: tuple[str, ...]) -> Select[Any]:
+    phrase = '"' + needle.replace('"', '""') + '"'
+    found = select(fts.c.customer_id).where(literal_column("customer_search").op("MATCH")(phrase), fts.c.tenant_id == tenant_id)
+    return found if kinds == PART_KINDS else found.where(fts.c.source.in_(("name", "remark", *kinds)))
+
+
+def _contains(tenant_id: int, needle: str, dialect: str, kinds: tuple[str, ...]) -> list[Select[Any]]:
+    """Anywhere inside, with LIKE: PostgreSQL's pg_trgm indexes answer it; SQLite without FTS5
+    reads every row."""
+    pattern = "%" + _escape_like(needle) + "%"
+    c, i, r = customers.c, customer_identities.c, staff_relations.c
+    return [
+        select(c.id).where(c.tenant_id == tenant_id, _like(c.name, pattern, dialect)),
+        select(r.customer_id).where(r.tenant_id == tenant_id, r.remark.is_not(None), _like(r.remark, pattern, dialect)),
+        # kind IN PART_KINDS as well: it is the partial index's condition
+        select(i.customer_id).where(i.tenant_id == tenant_id, i.kind.in_(PART_KINDS), i.kind.in_(kinds), _like(i.value, pattern, dialect)),
+    ]
+
+
+def _starts(tenant_id: int, needle: str, dialect: str) -> list[Select[Any]]:
+    c, r = customers.c, staff_relations.c
+    if dialect != "sqlite":  # pg_trgm indexes the start of every word ("  王"), so ILIKE 'x%' is indexed
+        pattern = _escape_like(needle) + "%"
+        return [
+            select(c.id).where(c.tenant_id == tenant_id, c.name.ilike(pattern, escape="\\")),
+            select(r.customer_id).where(r.tenant_id == tenant_id, r.remark.is_not(None), r.remark.ilike(pattern, escape="\\")),
+        ]
+    # SQLite: a range on the (tenant_id, name) and (tenant_id, remark) B-trees, once per ASCII
+    # case spelling (LIKE 'x%' would scan: SQLite's LIKE optimisation needs a NOCASE index)
+    found: list[Select[Any]] = []
+    for spelling in _case_spellings(needle):
+        found.append(select(c.id).where(c.tenant_id == tenant_id, c.name >= spelling, c.name < spelling + _PAST_ANY_TEXT))
+        found.append(select(r.customer_id).where(
+            r.tenant_id == tenant_id, r.remark.is_not(None), r.remark >= spelling, r.remark < spelling + _PAST_ANY_TEXT
+        ))
+    return found
+
+
+def _case_spellings(needle: str) -> list[str]:
+    """Every upper/lower spelling of the ASCII letters (SQLite folds ASCII case only)."""
+    choices = [sorted({ch.lower(), ch.upper()}) if ch.isascii() and ch.isalpha() else [ch] for ch in needle]
+    return ["".join(chosen) for chosen in product(*choices)]
+
+
+def _like(expression: Any, pattern: str, dialect: str) -> Any:
+    # SQLite's LIKE ignores ASCII case already (and its lower() knows only ASCII): plain LIKE is
+    # what ILIKE would be there, at half the cost.
+    return expression.like(pattern, escape="\\") if dialect == "sqlite" else expression.ilike(pattern, escape="\\")
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _has_fts(session: Session) -> bool:
+    """Migration 0005 made the FTS5 table (it does not when SQLite lacks the trigram tokenizer)."""
+    found = session.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'customer_search'")).first()
+    return found is not None
