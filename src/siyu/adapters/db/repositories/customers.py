@@ -16,6 +16,7 @@ from siyu.domain.paging import Page, PageRequest
 
 
 SEARCH_IDS_MAX = 10_000  # a search matching more is filtered by subquery instead of by id list
+WALK_ABOVE = 500  # a search matching more: its page walks live customers newest first (SQLite)
 
 
 def _customer(row: Any) -> Customer:
@@ -192,7 +193,11 @@ class CustomerRepository:
             .limit(request.page_size + 1)  # one extra: is there a next page (past a capped total too)
             .offset(request.offset)
         )
-        counted = select(customers.c.id).where(*self._conditions(scope, flt, probe=False, matches=matches))
+        # A count starts from the fewest rows: the search's matches when they are known (so the
+        # other conditions probe), else the matching relations or tags (the set shape).
+        counted = select(customers.c.id).where(*self._conditions(scope, flt, probe=matches is not None, matches=matches))
+        if self.session.get_bind().dialect.name == "sqlite":
+            page, counted = _sqlite_plans(flt, matches, page, counted)
         if count_up_to is not None:
             counted = counted.limit(count_up_to + 1)
         total, capped = paging.count_up_to(self.session.execute(select(func.count()).select_from(counted.subquery())).scalar_one(), count_up_to)
@@ -212,3 +217,16 @@ class CustomerRepository:
             yield [_customer(r) for r in rows]
             last = rows[-1].id
 
+
+def _sqlite_plans(flt: CustomerFilter, matches: list[int] | None, page: Any, counted: Any) -> tuple[Any, Any]:
+    """SQLite plans a search's ``id IN (...)`` by fetching every match and sorting them; with
+    thousands of matches, walking the live customers newest first (an index alone) and stopping
+    at the page's end is far cheaper, and its count needs only the (tenant_id, id) index.
+    PostgreSQL costs both plans and needs no hint."""
+    if not flt.searched or flt.stage_id is not None:  # a stage has its own (tenant, stage, added_at) index
+        return page, counted
+    if matches is None or len(matches) > WALK_ABOVE:
+        page = page.with_hint(customers, "INDEXED BY ix_customers_live_added", "sqlite")
+    if matches is not None and flt.added_from is None and flt.added_to is None:
+        counted = counted.with_hint(customers, "INDEXED BY ix_customers_live_id", "sqlite")
+    return page, counted
