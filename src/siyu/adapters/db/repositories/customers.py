@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.repositories.customer_search import matching_customers
@@ -150,13 +150,17 @@ class CustomerRepository:
     def _filtered(self, scope: Scope, flt: CustomerFilter):  # type: ignore[no-untyped-def]
         return select(customers).where(*self._conditions(scope, flt, probe=True))
 
-    def _conditions(self, scope: Scope, flt: CustomerFilter, *, probe: bool, matches: list[int] | None = None) -> list[Any]:
+    def _conditions(self, scope: Scope, flt: CustomerFilter, *, probe: bool, matches: list[int] | None = None,
+                    walk: bool = False) -> list[Any]:
         """The filter as WHERE clauses, in the probe or the set shape (see :func:`_followed`).
-        ``matches``: the customers the search text matches, when worked out already."""
+        ``matches``: the customers the search text matches, when worked out already. ``walk``:
+        SQLite must not look a search's matches up one by one (see :meth:`list`)."""
         c, t = customers.c, scope.tenant_id
         clauses = _scope_conditions(scope, probe=probe)
         if flt.searched:
-            clauses.append(c.id.in_(matches if matches is not None else self._search(t, flt)))
+            # SQLite's unary + keeps it from using the primary key for the IN: it walks an index instead
+            searched = literal_column("+customers.id") if walk and self._sqlite else c.id
+            clauses.append(searched.in_(matches if matches is not None else self._search(t, flt)))
         if flt.tag_ids:
             g = customer_tags.c
             if probe:
@@ -175,6 +179,10 @@ class CustomerRepository:
             clauses.append(c.added_at < flt.added_to)
         return clauses
 
+    @property
+    def _sqlite(self) -> bool:
+        return self.session.get_bind().dialect.name == "sqlite"
+
     def _search(self, tenant_id: int, flt: CustomerFilter):  # type: ignore[no-untyped-def]
         return matching_customers(self.session, tenant_id, flt.searched, phone_parts=flt.phone_parts)
 
@@ -186,9 +194,13 @@ class CustomerRepository:
         if flt.searched:
             found = self.session.execute(self._search(scope.tenant_id, flt).limit(SEARCH_IDS_MAX + 1)).scalars().all()
             matches = list(found) if len(found) <= SEARCH_IDS_MAX else None
+        # SQLite plans a search's id IN (...) by fetching every match and sorting them. With
+        # hundreds of matches or more, walking live customers newest first (an index alone) and
+        # stopping at the page's end is far cheaper. (PostgreSQL costs both plans by itself.)
+        many = flt.searched and (matches is None or len(matches) > WALK_ABOVE) and flt.stage_id is None
         page = (
             select(customers)
-            .where(*self._conditions(scope, flt, probe=True, matches=matches))
+            .where(*self._conditions(scope, flt, probe=True, matches=matches, walk=bool(many)))
             .order_by(customers.c.added_at.desc(), customers.c.id.desc())
             .limit(request.page_size + 1)  # one extra: is there a next page (past a capped total too)
             .offset(request.offset)
@@ -196,8 +208,6 @@ class CustomerRepository:
         # A count starts from the fewest rows: the search's matches when they are known (so the
         # other conditions probe), else the matching relations or tags (the set shape).
         counted = select(customers.c.id).where(*self._conditions(scope, flt, probe=matches is not None, matches=matches))
-        if self.session.get_bind().dialect.name == "sqlite":
-            page, counted = _sqlite_plans(flt, matches, page, counted)
         if count_up_to is not None:
             counted = counted.limit(count_up_to + 1)
         total, capped = paging.count_up_to(self.session.execute(select(func.count()).select_from(counted.subquery())).scalar_one(), count_up_to)
@@ -217,16 +227,3 @@ class CustomerRepository:
             yield [_customer(r) for r in rows]
             last = rows[-1].id
 
-
-def _sqlite_plans(flt: CustomerFilter, matches: list[int] | None, page: Any, counted: Any) -> tuple[Any, Any]:
-    """SQLite plans a search's ``id IN (...)`` by fetching every match and sorting them; with
-    thousands of matches, walking the live customers newest first (an index alone) and stopping
-    at the page's end is far cheaper, and its count needs only the (tenant_id, id) index.
-    PostgreSQL costs both plans and needs no hint."""
-    if not flt.searched or flt.stage_id is not None:  # a stage has its own (tenant, stage, added_at) index
-        return page, counted
-    if matches is None or len(matches) > WALK_ABOVE:
-        page = page.with_hint(customers, "INDEXED BY ix_customers_live_added", "sqlite")
-    if matches is not None and flt.added_from is None and flt.added_to is None:
-        counted = counted.with_hint(customers, "INDEXED BY ix_customers_live_id", "sqlite")
-    return page, counted
