@@ -7,10 +7,9 @@ Create Date: 2026-12-02
 The customer list's search box (adapters/db/repositories/customer_search.py) finds text
 inside names, staff remarks and typed identities (phone, email, member number, POS id).
 
-- SQLite: an FTS5 table with the trigram tokenizer (SQLite >= 3.34), one row per searchable
-  value (``source``: 'name', 'remark' or the identity's kind; rowid: the source row's id * 4 +
-  which table), kept exactly right by triggers on customers, customer_identities and
-  staff_relations, so every write path (the ORM-less repositories, imports, the demo's bulk
+- SQLite: three FTS5 tables with the trigram tokenizer (SQLite >= 3.34), for names, typed
+  identities and remarks, each row's rowid the source row's id, kept exactly right by
+  triggers on customers, customer_identities and staff_relations, so every write path (the ORM-less repositories, imports, the demo's bulk
   loader, merges and their undo) maintains it without calling anything.
 - PostgreSQL: GIN indexes with pg_trgm's ``gin_trgm_ops`` on the same three columns; the
   database maintains them itself. pg_trgm is created in ``public`` (never in a tenant or test
@@ -40,51 +39,31 @@ log = logging.getLogger("alembic.runtime.migration")
 # a phone, a member number); opaque machine ids (unionid, openid, external_userid) match whole.
 PART_KINDS = "('phone', 'email', 'member_no', 'pos_id')"
 
-# rowid of an FTS row: the source row's id * 4 + which table it comes from
-NAME, IDENTITY, REMARK = 0, 1, 2
+# One FTS5 table per source table, its rowid the source row's id. (One shared table would
+# interleave rowids from three tables, and FTS5 flushes its pending inserts to disk whenever a
+# rowid is not larger than the last: bulk loads became 7x slower.)
+FTS_TABLES = {  # FTS table: (source table, indexed column, which rows)
+    "customer_search_names": ("customers", "name", "1"),
+    "customer_search_identities": ("customer_identities", "value", f"kind IN {PART_KINDS}"),
+    "customer_search_remarks": ("staff_relations", "remark", "remark IS NOT NULL"),
+}
 
-SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER customer_search_name_insert AFTER INSERT ON customers BEGIN
-        INSERT INTO customer_search (rowid, tenant_id, customer_id, source, body) VALUES (NEW.id * 4 + {NAME}, NEW.tenant_id, NEW.id, 'name', NEW.name);
-    END""",
-    f"""CREATE TRIGGER customer_search_name_update AFTER UPDATE OF name ON customers BEGIN
-        UPDATE customer_search SET body = NEW.name WHERE rowid = NEW.id * 4 + {NAME};
-    END""",
-    f"""CREATE TRIGGER customer_search_name_delete AFTER DELETE ON customers BEGIN
-        DELETE FROM customer_search WHERE rowid = OLD.id * 4 + {NAME};
-    END""",
-    f"""CREATE TRIGGER customer_search_identity_insert AFTER INSERT ON customer_identities WHEN NEW.kind IN {PART_KINDS} BEGIN
-        INSERT INTO customer_search (rowid, tenant_id, customer_id, source, body) VALUES (NEW.id * 4 + {IDENTITY}, NEW.tenant_id, NEW.customer_id, NEW.kind, NEW.value);
-    END""",
-    f"""CREATE TRIGGER customer_search_identity_update AFTER UPDATE OF kind, value, customer_id ON customer_identities BEGIN
-        DELETE FROM customer_search WHERE rowid = OLD.id * 4 + {IDENTITY};
-        INSERT INTO customer_search (rowid, tenant_id, customer_id, source, body)
-            SELECT NEW.id * 4 + {IDENTITY}, NEW.tenant_id, NEW.customer_id, NEW.kind, NEW.value WHERE NEW.kind IN {PART_KINDS};
-    END""",
-    f"""CREATE TRIGGER customer_search_identity_delete AFTER DELETE ON customer_identities BEGIN
-        DELETE FROM customer_search WHERE rowid = OLD.id * 4 + {IDENTITY};
-    END""",
-    f"""CREATE TRIGGER customer_search_remark_insert AFTER INSERT ON staff_relations WHEN NEW.remark IS NOT NULL BEGIN
-        INSERT INTO customer_search (rowid, tenant_id, customer_id, source, body) VALUES (NEW.id * 4 + {REMARK}, NEW.tenant_id, NEW.customer_id, 'remark', NEW.remark);
-    END""",
-    f"""CREATE TRIGGER customer_search_remark_update AFTER UPDATE OF remark, customer_id ON staff_relations BEGIN
-        DELETE FROM customer_search WHERE rowid = OLD.id * 4 + {REMARK};
-        INSERT INTO customer_search (rowid, tenant_id, customer_id, source, body)
-            SELECT NEW.id * 4 + {REMARK}, NEW.tenant_id, NEW.customer_id, 'remark', NEW.remark WHERE NEW.remark IS NOT NULL;
-    END""",
-    f"""CREATE TRIGGER customer_search_remark_delete AFTER DELETE ON staff_relations BEGIN
-        DELETE FROM customer_search WHERE rowid = OLD.id * 4 + {REMARK};
-    END""",
-]
 
-SQLITE_BACKFILL = [
-    f"INSERT INTO customer_search (rowid, tenant_id, customer_id, source, body) SELECT id * 4 + {NAME}, tenant_id, id, 'name', name "
-    "FROM customers",
-    f"INSERT INTO customer_search (rowid, tenant_id, customer_id, source, body) SELECT id * 4 + {IDENTITY}, tenant_id, customer_id, kind, "
-    f"value FROM customer_identities WHERE kind IN {PART_KINDS}",
-    f"INSERT INTO customer_search (rowid, tenant_id, customer_id, source, body) SELECT id * 4 + {REMARK}, tenant_id, customer_id, "
-    "'remark', remark FROM staff_relations WHERE remark IS NOT NULL",
-]
+def _sqlite_triggers(fts: str, source: str, column: str, rows: str) -> dict[str, str]:
+    new_rows, old_rows = rows.replace("kind", "NEW.kind").replace("remark IS", "NEW.remark IS"), rows
+    return {
+        f"{fts}_insert": f"""CREATE TRIGGER {fts}_insert AFTER INSERT ON {source} WHEN {new_rows} BEGIN
+            INSERT INTO {fts} (rowid, body) VALUES (NEW.id, NEW.{column});
+        END""",
+        f"{fts}_update": f"""CREATE TRIGGER {fts}_update AFTER UPDATE OF {column}{', kind' if 'kind' in old_rows else ''} ON {source} BEGIN
+            DELETE FROM {fts} WHERE rowid = OLD.id;
+            INSERT INTO {fts} (rowid, body) SELECT NEW.id, NEW.{column} WHERE {new_rows};
+        END""",
+        f"{fts}_delete": f"""CREATE TRIGGER {fts}_delete AFTER DELETE ON {source} BEGIN
+            DELETE FROM {fts} WHERE rowid = OLD.id;
+        END""",
+    }
+
 
 POSTGRESQL_INDEXES = {  # name: (table, column, WHERE)
     "ix_search_customers_name": ("customers", "name", ""),
@@ -104,15 +83,16 @@ def upgrade() -> None:
 def _upgrade_sqlite(bind: sa.Connection) -> None:
     try:
         with bind.begin_nested():
-            bind.exec_driver_sql(
-                "CREATE VIRTUAL TABLE customer_search USING fts5("
-                "tenant_id UNINDEXED, customer_id UNINDEXED, source UNINDEXED, body, tokenize = 'trigram case_sensitive 0')"
-            )
+            bind.exec_driver_sql("CREATE VIRTUAL TABLE customer_search_probe USING fts5(body, tokenize = 'trigram case_sensitive 0')")
+            bind.exec_driver_sql("DROP TABLE customer_search_probe")
     except sa.exc.OperationalError as error:  # SQLite older than 3.34, or built without FTS5
         log.warning("customer search: no FTS5 trigram tokenizer in this SQLite (%s); search runs unindexed", error)
         return
-    for statement in SQLITE_BACKFILL + SQLITE_TRIGGERS:
-        bind.exec_driver_sql(statement)
+    for fts, (source, column, rows) in FTS_TABLES.items():
+        bind.exec_driver_sql(f"CREATE VIRTUAL TABLE {fts} USING fts5(body, tokenize = 'trigram case_sensitive 0')")
+        bind.exec_driver_sql(f"INSERT INTO {fts} (rowid, body) SELECT id, {column} FROM {source} WHERE {rows} ORDER BY id")
+        for statement in _sqlite_triggers(fts, source, column, rows).values():
+            bind.exec_driver_sql(statement)
 
 
 def _upgrade_postgresql(bind: sa.Connection) -> None:
@@ -143,10 +123,10 @@ def _trgm_schema(bind: sa.Connection) -> str | None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        for statement in SQLITE_TRIGGERS:
-            name = statement.split()[2]
-            bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-        bind.exec_driver_sql("DROP TABLE IF EXISTS customer_search")
+        for fts, (source, column, rows) in FTS_TABLES.items():
+            for trigger in _sqlite_triggers(fts, source, column, rows):
+                bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+            bind.exec_driver_sql(f"DROP TABLE IF EXISTS {fts}")
     elif bind.dialect.name == "postgresql":
         for name in POSTGRESQL_INDEXES:
             bind.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")  # pg_trgm stays: other schemas may use it

@@ -19,7 +19,7 @@ case, after trimming:
 - A mainland mobile in any spelling (``+86 138-1234-5678``) is also looked for in its stored
   form (``13812345678``).
 
-Where the index lives (migration 0005): on SQLite an FTS5 table with the trigram tokenizer,
+Where the index lives (migration 0005): on SQLite FTS5 tables with the trigram tokenizer,
 kept by triggers, queried with a phrase ``MATCH`` (a run of consecutive trigrams is exactly a
 substring); on PostgreSQL pg_trgm GIN indexes on the columns themselves, queried with
 ``ILIKE``. Both engines fall back to the same questions unindexed when the index is missing.
@@ -30,7 +30,7 @@ from __future__ import annotations
 from itertools import product
 from typing import Any
 
-from sqlalchemy import Select, column, literal_column, select, table, text, union
+from sqlalchemy import Select, literal_column, select, table, text, union
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.tables import customer_identities, customers, staff_relations
@@ -42,8 +42,6 @@ PART_KINDS = (IdentityKind.PHONE.value, IdentityKind.EMAIL.value, IdentityKind.M
 SHORTEST_PART = 3  # below this, names and remarks match from their start only
 _PAST_ANY_TEXT = "\U0010ffff"  # sorts after every character: [v, v + this) holds the strings starting with v
 
-fts = table("customer_search", column("body"))
-FTS_NAME, FTS_IDENTITY, FTS_REMARK = 0, 1, 2  # rowid % 4: which table the row indexes (migration 0005)
 
 
 def needles(q: str) -> list[str]:
@@ -83,22 +81,19 @@ def _identity_equal(tenant_id: int, needle: str) -> Select[Any]:
 
 
 def _fts_contains(tenant_id: int, needle: str, kinds: tuple[str, ...]) -> list[Select[Any]]:
-    """Anywhere inside, through the FTS5 index. Its rows are told apart by rowid alone (the
-    source row's id * 4 + which table, see migration 0005): reading an FTS row's stored columns
-    costs ~10 µs a match, the rowid nothing."""
+    """Anywhere inside, through the FTS5 tables (migration 0005): one per source table, each
+    row's rowid the source row's id."""
     c, i, r = customers.c, customer_identities.c, staff_relations.c
     return [
-        select(c.id).where(c.tenant_id == tenant_id, c.id.in_(_fts_ids(needle, FTS_NAME))),
-        select(r.customer_id).where(r.tenant_id == tenant_id, r.id.in_(_fts_ids(needle, FTS_REMARK))),
-        select(i.customer_id).where(i.tenant_id == tenant_id, i.id.in_(_fts_ids(needle, FTS_IDENTITY)), i.kind.in_(kinds)),
+        select(c.id).where(c.tenant_id == tenant_id, c.id.in_(_fts_ids("customer_search_names", needle))),
+        select(r.customer_id).where(r.tenant_id == tenant_id, r.id.in_(_fts_ids("customer_search_remarks", needle))),
+        select(i.customer_id).where(i.tenant_id == tenant_id, i.id.in_(_fts_ids("customer_search_identities", needle)), i.kind.in_(kinds)),
     ]
 
 
-def _fts_ids(needle: str, source: int) -> Select[Any]:
+def _fts_ids(name: str, needle: str) -> Select[Any]:
     phrase = '"' + needle.replace('"', '""') + '"'  # a phrase of trigrams: exactly a substring
-    return select(literal_column("customer_search.rowid / 4").label("id")).select_from(fts).where(
-        literal_column("customer_search").op("MATCH")(phrase), literal_column("customer_search.rowid % 4") == source
-    )
+    return select(literal_column(f"{name}.rowid")).select_from(table(name)).where(literal_column(name).op("MATCH")(phrase))
 
 
 def _contains(tenant_id: int, needle: str, dialect: str, kinds: tuple[str, ...]) -> list[Select[Any]]:
@@ -150,6 +145,6 @@ def _escape_like(value: str) -> str:
 
 
 def _has_fts(session: Session) -> bool:
-    """Migration 0005 made the FTS5 table (it does not when SQLite lacks the trigram tokenizer)."""
-    found = session.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'customer_search'")).first()
+    """Migration 0005 made the FTS5 tables (it does not when SQLite lacks the trigram tokenizer)."""
+    found = session.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'customer_search_names'")).first()
     return found is not None
