@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 
+from sqlalchemy import select
+
+from siyu.adapters.db.repositories import customer_search
 from siyu.domain.access import Actor, Role, Scope
 from siyu.domain.customers import CustomerRecord, Profile
 from siyu.domain.identities import IdentityKey
@@ -92,3 +95,23 @@ def test_roles_shown_masked_phones_find_a_phone_by_its_whole_number_only(context
     out = io.BytesIO()
     assert exports.export_customers(context.uow(), guide_actor, CustomerFilter(q="1234"), out, fmt=exports.SheetFormat.CSV) == 0
     assert exports.export_customers(context.uow(), admin, CustomerFilter(q="1234"), out, fmt=exports.SheetFormat.CSV) == 1
+
+
+def test_the_search_is_exact_before_the_commit_brings_the_index_up_to_date(context):
+    """Inside a unit of work, the rows written since the last commit are read from their tables."""
+    _, admin = f.tenant(context)
+    made = customers.create_customer(context.uow(), admin, CustomerRecord(
+        keys=(IdentityKey.parse("phone", "13912345678"),), profile=Profile(name="郝娜静"))).customer_id
+    with context.uow() as uow:
+        uow.customers.update(admin.tenant_id, made, now=utcnow(), name="钱多多")
+        uow.identities.add(admin.tenant_id, made, [IdentityKey.parse("member_no", "VIP-777")], source="manual", now=utcnow())
+
+        def ids(q: str) -> list[int]:
+            return [c.id for c in uow.customers.list(Scope(admin.tenant_id), CustomerFilter(q=q), PageRequest()).items]
+
+        assert ids("郝娜静") == [] and ids("钱多多") == [made] and ids("P-77") == [made] and ids("5678") == [made]
+        uow.commit()
+    assert found(context, admin.tenant_id, "郝娜静") == [] and found(context, admin.tenant_id, "P-77") == [made]
+    with context.session_factory() as session:  # the commit emptied the notes (SQLite; PostgreSQL keeps none)
+        if session.get_bind().dialect.name == "sqlite":
+            assert session.execute(select(customer_search.pending.c.id)).first() is None

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu.adapters.db.repositories import customer_search
 from siyu.adapters.db.repositories.customers import CustomerRepository
 from siyu.adapters.db.repositories.duplicates import DuplicateRepository
 from siyu.adapters.db.repositories.fields import FieldRepository
@@ -86,6 +87,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         assert self._session is not None, "commit() outside `with uow:`"
         try:
+            customer_search.refresh(self._session)  # the search index follows every commit (SQLite)
             self._session.commit()
         except IntegrityError as exc:
             # The services check uniqueness first; this catches the race between two writers.

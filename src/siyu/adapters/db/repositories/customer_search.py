@@ -20,8 +20,8 @@ case, after trimming:
   form (``13812345678``).
 
 Where the index lives (migration 0005): on SQLite FTS5 tables with the trigram tokenizer,
-kept by triggers, queried with a phrase ``MATCH`` (a run of consecutive trigrams is exactly a
-substring); on PostgreSQL pg_trgm GIN indexes on the columns themselves, queried with
+queried with a phrase ``MATCH`` (a run of consecutive trigrams is exactly a substring);
+triggers note changed rows and :func:`refresh` (every commit) rewrites their FTS rows; on PostgreSQL pg_trgm GIN indexes on the columns themselves, queried with
 ``ILIKE``. Both engines fall back to the same questions unindexed when the index is missing.
 """
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 from itertools import product
 from typing import Any
 
-from sqlalchemy import Select, literal_column, select, table, text, union
+from sqlalchemy import Select, column, literal_column, select, table, text, union
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.tables import customer_identities, customers, staff_relations
@@ -40,6 +40,13 @@ from siyu.domain.phones import normalise_mobile
 
 PART_KINDS = (IdentityKind.PHONE.value, IdentityKind.EMAIL.value, IdentityKind.MEMBER_NO.value, IdentityKind.POS_ID.value)
 SHORTEST_PART = 3  # below this, names and remarks match from their start only
+_KINDS_SQL = ", ".join(f"'{kind}'" for kind in PART_KINDS)
+FTS_TABLES = {  # FTS5 table (migration 0005): (its number in customer_search_pending, source table, column, which rows)
+    "customer_search_names": (0, "customers", "name", "1 = 1"),
+    "customer_search_identities": (1, "customer_identities", "value", f"kind IN ({_KINDS_SQL})"),
+    "customer_search_remarks": (2, "staff_relations", "remark", "remark IS NOT NULL"),
+}
+pending = table("customer_search_pending", column("source"), column("id"))
 _PAST_ANY_TEXT = "\U0010ffff"  # sorts after every character: [v, v + this) holds the strings starting with v
 
 
@@ -82,18 +89,48 @@ def _identity_equal(tenant_id: int, needle: str) -> Select[Any]:
 
 def _fts_contains(tenant_id: int, needle: str, kinds: tuple[str, ...]) -> list[Select[Any]]:
     """Anywhere inside, through the FTS5 tables (migration 0005): one per source table, each
-    row's rowid the source row's id."""
+    row's rowid the source row's id. Rows changed since the last :func:`refresh` (noted in
+    customer_search_pending by the triggers) are read from their own table instead, so the
+    answer is exact before the refresh too."""
     c, i, r = customers.c, customer_identities.c, staff_relations.c
+    pattern = "%" + _escape_like(needle) + "%"
+    names, identities, remarks = (_indexed(fts, source, needle) for fts, (source, *_) in FTS_TABLES.items())
     return [
-        select(c.id).where(c.tenant_id == tenant_id, c.id.in_(_fts_ids("customer_search_names", needle))),
-        select(r.customer_id).where(r.tenant_id == tenant_id, r.id.in_(_fts_ids("customer_search_remarks", needle))),
-        select(i.customer_id).where(i.tenant_id == tenant_id, i.id.in_(_fts_ids("customer_search_identities", needle)), i.kind.in_(kinds)),
+        select(c.id).where(c.tenant_id == tenant_id, c.id.in_(names)),
+        select(c.id).where(c.tenant_id == tenant_id, c.id.in_(_pending(0)), _like(c.name, pattern, "sqlite")),
+        select(r.customer_id).where(r.tenant_id == tenant_id, r.id.in_(remarks)),
+        select(r.customer_id).where(r.tenant_id == tenant_id, r.id.in_(_pending(2)), r.remark.is_not(None), _like(r.remark, pattern, "sqlite")),
+        select(i.customer_id).where(i.tenant_id == tenant_id, i.id.in_(identities), i.kind.in_(kinds)),
+        select(i.customer_id).where(i.tenant_id == tenant_id, i.id.in_(_pending(1)), i.kind.in_(kinds), _like(i.value, pattern, "sqlite")),
     ]
 
 
-def _fts_ids(name: str, needle: str) -> Select[Any]:
+def _indexed(fts: str, source: int, needle: str) -> Select[Any]:
+    """Rowids whose indexed text contains the needle, leaving out rows changed since."""
     phrase = '"' + needle.replace('"', '""') + '"'  # a phrase of trigrams: exactly a substring
-    return select(literal_column(f"{name}.rowid")).select_from(table(name)).where(literal_column(name).op("MATCH")(phrase))
+    rowid = literal_column(f"{fts}.rowid")
+    return select(rowid).select_from(table(fts)).where(literal_column(fts).op("MATCH")(phrase), rowid.not_in(_pending(source)))
+
+
+def _pending(source: int) -> Select[Any]:
+    return select(pending.c.id).where(pending.c.source == source)
+
+
+def refresh(session: Session) -> None:
+    """Bring the FTS rows of every row the triggers noted up to date, in one DELETE and one
+    INSERT per FTS table, and forget the notes. :meth:`SqlUnitOfWork.commit` calls it on
+    SQLite, so every commit leaves the index whole; a writer that commits some other way can
+    call it before committing (it is cheap when nothing is noted). A no-op on PostgreSQL."""
+    if session.get_bind().dialect.name != "sqlite" or not _has_fts(session):
+        return
+    if session.execute(select(pending.c.id).limit(1)).first() is None:
+        return
+    for fts, (source, source_table, column_name, rows) in FTS_TABLES.items():
+        noted = f"SELECT id FROM customer_search_pending WHERE source = {source}"
+        session.execute(text(f"DELETE FROM {fts} WHERE rowid IN ({noted})"))
+        session.execute(text(f"INSERT INTO {fts} (rowid, body) SELECT id, {column_name} FROM {source_table} "
+                             f"WHERE id IN ({noted}) AND {rows} ORDER BY id"))
+    session.execute(text("DELETE FROM customer_search_pending"))
 
 
 def _contains(tenant_id: int, needle: str, dialect: str, kinds: tuple[str, ...]) -> list[Select[Any]]:
@@ -146,5 +183,5 @@ def _escape_like(value: str) -> str:
 
 def _has_fts(session: Session) -> bool:
     """Migration 0005 made the FTS5 tables (it does not when SQLite lacks the trigram tokenizer)."""
-    found = session.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'customer_search_names'")).first()
+    found = session.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'customer_search_pending'")).first()
     return found is not None
