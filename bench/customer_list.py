@@ -142,7 +142,11 @@ def _cases(context, tenant_id: int) -> list[tuple[str, Callable[[], tuple[int, b
     def contains(text: str, where: str = "1 = 1", **more: Any) -> Callable[[], int]:
         """The best hand-written query for "anywhere inside" on this engine, with the index."""
         if sqlite:
-            return sql(f"{where} AND " "id IN (SELECT customer_id FROM customer_search WHERE customer_search MATCH :phrase AND tenant_id = :t "
+            return sql(f"{where} AND " "id IN (SELECT rowid FROM customer_search_names WHERE customer_search_names MATCH :phrase "
+                       "UNION SELECT customer_id FROM staff_relations WHERE tenant_id = :t AND id IN "
+                       "(SELECT rowid FROM customer_search_remarks WHERE customer_search_remarks MATCH :phrase) "
+                       "UNION SELECT customer_id FROM customer_identities WHERE tenant_id = :t AND id IN "
+                       "(SELECT rowid FROM customer_search_identities WHERE customer_search_identities MATCH :phrase) "
                        "UNION SELECT customer_id FROM customer_identities WHERE tenant_id = :t AND value = :v)", phrase=f'"{text}"', v=text, **more)
         return sql(f"{where} AND " "id IN (SELECT id FROM customers WHERE tenant_id = :t AND name ILIKE :like "
                    "UNION SELECT customer_id FROM staff_relations WHERE tenant_id = :t AND remark IS NOT NULL AND remark ILIKE :like "
