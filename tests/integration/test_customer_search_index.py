@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from siyu.adapters.db.repositories import customer_search
 from siyu.domain.access import Actor, Role, Scope
@@ -115,3 +115,15 @@ def test_the_search_is_exact_before_the_commit_brings_the_index_up_to_date(conte
     with context.session_factory() as session:  # the commit emptied the notes (SQLite; PostgreSQL keeps none)
         if session.get_bind().dialect.name == "sqlite":
             assert session.execute(select(customer_search.pending.c.id)).first() is None
+
+
+def test_the_search_triggers_are_there_at_the_head_migration(context):
+    """A later SQLite batch migration that recreates customers, customer_identities or
+    staff_relations (copy, drop, rename) drops their triggers with them: it must make them
+    again (migration 0005's _sqlite_triggers), or the index would silently fall behind."""
+    with context.session_factory() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            return  # PostgreSQL: the pg_trgm indexes are ordinary indexes, kept by alembic's table operations
+        counts = session.execute(text("SELECT tbl_name, count(*) FROM sqlite_master WHERE type = 'trigger' "
+                                      "AND name LIKE 'customer_search_%' GROUP BY tbl_name")).all()
+    assert dict(counts) == {"customers": 3, "customer_identities": 3, "staff_relations": 3}  # insert, update, delete

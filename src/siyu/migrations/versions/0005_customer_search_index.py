@@ -18,6 +18,11 @@ inside names, staff remarks and typed identities (phone, email, member number, P
   database maintains them itself. pg_trgm is created in ``public`` (never in a tenant or test
   schema, whose DROP ... CASCADE would take it from everyone else).
 
+A later SQLite batch migration that recreates customers, customer_identities or
+staff_relations (copy, drop, rename) drops their triggers with the old table: it must create
+them again (``_sqlite_triggers``); tests/integration/test_customer_search_index.py checks they
+are there at the head.
+
 Both fall back cleanly: without FTS5's trigram tokenizer, or without the right to create
 pg_trgm, the search runs the same queries unindexed (correct, slower). These objects live
 outside the SQLAlchemy metadata (they depend on what the engine offers); migrations/env.py

@@ -41,14 +41,14 @@ from siyu.domain.phones import normalise_mobile
 PART_KINDS = (IdentityKind.PHONE.value, IdentityKind.EMAIL.value, IdentityKind.MEMBER_NO.value, IdentityKind.POS_ID.value)
 SHORTEST_PART = 3  # below this, names and remarks match from their start only
 _KINDS_SQL = ", ".join(f"'{kind}'" for kind in PART_KINDS)
-FTS_TABLES = {  # FTS5 table (migration 0005): (its number in customer_search_pending, source table, column, which rows)
-    "customer_search_names": (0, "customers", "name", "1 = 1"),
-    "customer_search_identities": (1, "customer_identities", "value", f"kind IN ({_KINDS_SQL})"),
-    "customer_search_remarks": (2, "staff_relations", "remark", "remark IS NOT NULL"),
+NAMES, IDENTITIES, REMARKS = 0, 1, 2  # a noted row's source in customer_search_pending
+FTS_TABLES = {  # FTS5 table (as migration 0005 made it): (source, source table, column, which rows)
+    "customer_search_names": (NAMES, "customers", "name", "1 = 1"),
+    "customer_search_identities": (IDENTITIES, "customer_identities", "value", f"kind IN ({_KINDS_SQL})"),
+    "customer_search_remarks": (REMARKS, "staff_relations", "remark", "remark IS NOT NULL"),
 }
 pending = table("customer_search_pending", column("source"), column("id"))
 _PAST_ANY_TEXT = "\U0010ffff"  # sorts after every character: [v, v + this) holds the strings starting with v
-
 
 
 def needles(q: str) -> list[str]:
@@ -97,11 +97,11 @@ def _fts_contains(tenant_id: int, needle: str, kinds: tuple[str, ...]) -> list[S
     names, identities, remarks = (_indexed(fts, source, needle) for fts, (source, *_) in FTS_TABLES.items())
     return [
         select(c.id).where(c.tenant_id == tenant_id, c.id.in_(names)),
-        select(c.id).where(c.tenant_id == tenant_id, c.id.in_(_pending(0)), _like(c.name, pattern, "sqlite")),
+        select(c.id).where(c.tenant_id == tenant_id, c.id.in_(_pending(NAMES)), _like(c.name, pattern, "sqlite")),
         select(r.customer_id).where(r.tenant_id == tenant_id, r.id.in_(remarks)),
-        select(r.customer_id).where(r.tenant_id == tenant_id, r.id.in_(_pending(2)), r.remark.is_not(None), _like(r.remark, pattern, "sqlite")),
+        select(r.customer_id).where(r.tenant_id == tenant_id, r.id.in_(_pending(REMARKS)), r.remark.is_not(None), _like(r.remark, pattern, "sqlite")),
         select(i.customer_id).where(i.tenant_id == tenant_id, i.id.in_(identities), i.kind.in_(kinds)),
-        select(i.customer_id).where(i.tenant_id == tenant_id, i.id.in_(_pending(1)), i.kind.in_(kinds), _like(i.value, pattern, "sqlite")),
+        select(i.customer_id).where(i.tenant_id == tenant_id, i.id.in_(_pending(IDENTITIES)), i.kind.in_(kinds), _like(i.value, pattern, "sqlite")),
     ]
 
 
