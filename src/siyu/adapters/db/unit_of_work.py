@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.adapters.db.repositories.channels import ChannelRepository
+from siyu.adapters.db.repositories import customer_search
 from siyu.adapters.db.repositories.customers import CustomerRepository
 from siyu.adapters.db.repositories.duplicates import DuplicateRepository
 from siyu.adapters.db.repositories.events import EventRepository
@@ -98,6 +99,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         assert self._session is not None, "commit() outside `with uow:`"
         try:
+            customer_search.refresh(self._session)  # the search index follows every commit (SQLite)
             self._session.commit()
         except IntegrityError as exc:
             # The services check uniqueness first; this catches the race between two writers.

@@ -30,8 +30,9 @@ def _list(request: Request, viewer: Viewer, *, editing: int | None = None, name:
     viewer.actor.require(Permission.CUSTOMERS_MANAGE)
     context, actor = get_console(request).context, viewer.actor
     ordered = stages.list_stages(context.uow(), actor)
-    # How many customers each stage holds: a count-only page per stage (there are a handful).
-    counts = {stage.id: customers.list_customers(context.uow(), actor, CustomerFilter(stage_id=stage.id), COUNT_ONLY).total
+    # How many customers each stage holds: a count-only page per stage (there are a handful;
+    # exact, from the (tenant, stage, added_at) index alone).
+    counts = {stage.id: customers.list_customers(context.uow(), actor, CustomerFilter(stage_id=stage.id), COUNT_ONLY, exact_total=True).total
               for stage in ordered}
     view = {"stages": ordered, "counts": counts, "editing": editing, "name": name, "errors": errors or {},
             "refused": refused, "here": "/customers/stages"}
