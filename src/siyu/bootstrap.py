@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from huey import Huey
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from siyu.adapters.db.engine import make_engine
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.queue import make_huey
+from siyu.adapters.warehouse import Warehouse, open_warehouse
+from siyu.analytics.base import QueryCache
 from siyu.config import Settings, get_settings
 from siyu.services import passwords
 from siyu.tasks import register_tasks
@@ -26,9 +29,16 @@ class Context:
     session_factory: sessionmaker[Session]
     huey: Huey
     tasks: dict[str, Callable[..., object]] = field(default_factory=dict)
+    analytics_cache: QueryCache = field(default_factory=QueryCache)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.session_factory)
+
+    @contextmanager
+    def warehouse(self) -> Iterator[Warehouse]:
+        """The analytics warehouse, open for one job (a DuckDB file takes one writer at a time)."""
+        with open_warehouse(self.settings.resolved_warehouse_url) as warehouse:
+            yield warehouse
 
     def close(self) -> None:
         self.engine.dispose()
