@@ -53,10 +53,13 @@ def with_live_customer(table: ir.Table, wh: Warehouse, tenant_id: int) -> ir.Tab
     return joined.mutate(live_customer_id=ibis.coalesce(joined.live_id, joined.customer_id)).drop("link_customer_id", "live_id")
 
 
-def purchases(wh: Warehouse, tenant_id: int) -> ir.Table:
-    """Orders that count as purchases, with ``live_customer_id``, ``day`` and ``net``."""
+def purchases(wh: Warehouse, tenant_id: int, *, matched_only: bool = True) -> ir.Table:
+    """Orders that count as purchases, with ``live_customer_id``, ``day`` and ``net``; with
+    ``matched_only=False`` orders that matched no customer too (their customer is empty)."""
     o = wh.table("orders")
-    o = o.filter((o.tenant_id == tenant_id) & o.customer_id.notnull() & (o.amount > o.refunded_amount))
+    o = o.filter((o.tenant_id == tenant_id) & (o.amount > o.refunded_amount))
+    if matched_only:
+        o = o.filter(o.customer_id.notnull())
     o = with_live_customer(o, wh, tenant_id)
     return o.mutate(day=business_day(o.ordered_at), net=o.amount - o.refunded_amount)
 
