@@ -21,6 +21,8 @@ import structlog
 
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.frame import today_in_shanghai
+from siyu.domain.access import Actor, Permission
+from siyu.domain.errors import NotFound
 
 R = TypeVar("R")
 log = structlog.get_logger("siyu.analytics")
@@ -95,3 +97,10 @@ class AnalyticsQuery(ABC, Generic[R]):
 
     def run(self, warehouse: Warehouse, cache: QueryCache | None = None) -> R:
         return self.run_timed(warehouse, cache).result
+
+    def answer(self, actor: Actor, warehouse: Warehouse, cache: QueryCache | None = None) -> Timed[R]:
+        """Run for an actor: the role must have ``analytics.view``, the tenant must be theirs."""
+        actor.require(Permission.ANALYTICS_VIEW)
+        if actor.tenant_id != self.tenant_id:
+            raise NotFound("no such tenant")
+        return self.run_timed(warehouse, cache)

@@ -33,6 +33,7 @@ import ibis.expr.types as ir
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import day_start_utc, purchases, relations, today_in_shanghai
+from siyu.domain.errors import InvalidInput
 
 FEN = Decimal("0.01")
 
@@ -108,6 +109,12 @@ class ChannelQuery(AnalyticsQuery[ChannelResult]):
     start: date
     end: date
     as_of: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidInput("the period ends before it starts", field="end")
+        if (self.end - self.start).days > 3660:
+            raise InvalidInput("a period is at most ten years", field="end")
 
     @property
     def day(self) -> date:

@@ -27,6 +27,9 @@ import pyarrow as pa
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import business_day, month_index, purchases, relations, today_in_shanghai
+from siyu.domain.errors import InvalidInput
+
+MAX_MONTHS = 36
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,14 @@ class CohortQuery(AnalyticsQuery[CohortResult]):
     until: date  # ... to this month (any day inside the month)
     months: int = 12  # offsets 0..months
     as_of: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.until < self.since:
+            raise InvalidInput("the last cohort month is before the first", field="until")
+        if (self.until.year - self.since.year) * 12 + self.until.month - self.since.month >= MAX_MONTHS:
+            raise InvalidInput(f"at most {MAX_MONTHS} cohort months at once", field="until")
+        if not 0 <= self.months <= MAX_MONTHS:
+            raise InvalidInput(f"months is 0 to {MAX_MONTHS}", field="months")
 
     @property
     def day(self) -> date:

@@ -44,6 +44,7 @@ import ibis.expr.types as ir
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import purchases, today_in_shanghai
+from siyu.domain.paging import Page, PageRequest
 
 
 class Segment(StrEnum):
@@ -110,6 +111,12 @@ class RfmResult:
 
     def of(self, customer_id: int) -> RfmScore | None:
         return next((c for c in self.customers if c.customer_id == customer_id), None)
+
+    def page(self, request: PageRequest, *, segment: Segment | None = None) -> Page[RfmScore]:
+        """Customers (of one segment, or all), by customer id, one page."""
+        chosen = [c for c in self.customers if segment is None or c.segment is segment]
+        return Page(items=chosen[request.offset : request.offset + request.page_size], total=len(chosen),
+                    page=request.page, page_size=request.page_size)
 
 
 @dataclass(frozen=True)

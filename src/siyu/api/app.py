@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from siyu.api.routes import accounts, customer_settings, customers, imports, organisation
+from siyu.api.routes import accounts, analytics, customer_settings, customers, imports, organisation
 
 # imports before customers: its /customers/export must match before /customers/{customer_id}
-ROUTERS: tuple[APIRouter, ...] = (organisation.router, accounts.router, imports.router, customers.router, customer_settings.router)
+ROUTERS: tuple[APIRouter, ...] = (organisation.router, accounts.router, imports.router, customers.router, customer_settings.router,
+                                  analytics.router)

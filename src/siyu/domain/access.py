@@ -38,6 +38,7 @@ class Permission(StrEnum):
     CUSTOMERS_EDIT = "customers.edit"  # profile, tags, stage and fields of customers in scope
     CUSTOMERS_MANAGE = "customers.manage"  # create, import, export, merge; tag/stage/field definitions
     PHONES_VIEW = "phones.view"  # see phone numbers unmasked
+    ANALYTICS_VIEW = "analytics.view"  # the warehouse's tenant-wide analyses and its sync status
 
 
 MATRIX: dict[Role, frozenset[Permission]] = {
@@ -50,6 +51,7 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_EDIT,
             Permission.CUSTOMERS_MANAGE,
             Permission.PHONES_VIEW,
+            Permission.ANALYTICS_VIEW,
         }
     ),
     Role.STORE_MANAGER: frozenset(

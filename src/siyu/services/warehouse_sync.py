@@ -41,6 +41,7 @@ from siyu.adapters.db.repositories.warehouse_feed import SOURCES, WarehouseFeed
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.warehouse import Warehouse, naive_utc
 from siyu.adapters.warehouse.schema import TABLES
+from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import NotFound
 from siyu.services import clock
 
@@ -258,6 +259,12 @@ def sync_tenant_by_slug(uow: SqlUnitOfWork, warehouse: Warehouse, slug: str) -> 
     if tenant is None:
         raise NotFound(f"no tenant {slug!r}")
     return sync_tenant(uow, warehouse, tenant.id)
+
+
+def warehouse_status(actor: Actor, warehouse: Warehouse) -> SyncStatus:
+    """When the actor's tenant was last synced, for the console and the API."""
+    actor.require(Permission.ANALYTICS_VIEW)
+    return sync_status(warehouse, actor.tenant_id)
 
 
 def sync_status(warehouse: Warehouse, tenant_id: int) -> SyncStatus:
