@@ -15,7 +15,7 @@ from huey import crontab
 from huey.constants import EmptyData
 
 from siyu.domain.access import Actor, Role
-from siyu.services import housekeeping, imports
+from siyu.services import housekeeping, imports, warehouse_sync
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -36,6 +36,12 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         huey.storage.put_data(HEARTBEAT_KEY, stamp.encode())
         return stamp
 
+    @huey.periodic_task(crontab(minute="*/15"), name="sync_warehouse")
+    def sync_warehouse() -> int:
+        """Copy what changed into the analytics warehouse, every tenant; returns rows written."""
+        with context.warehouse() as warehouse:
+            return sum(r.rows_written for r in warehouse_sync.sync_all_tenants(context.uow(), warehouse))
+
     @huey.task(name="run_customer_import")
     def run_customer_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
         """Run an uploaded import for the person who started it; the upload is removed after."""
@@ -49,6 +55,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
     return {
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
+        "sync_warehouse": sync_warehouse,
         "run_customer_import": run_customer_import,
     }
 

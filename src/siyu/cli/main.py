@@ -24,6 +24,10 @@ from siyu.cli.customers import export_app, import_app  # noqa: E402 (the command
 
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+from siyu.cli.warehouse import analytics_app, warehouse_app  # noqa: E402
+
+app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(analytics_app, name="analytics")
 
 
 def _context():  # type: ignore[no-untyped-def]

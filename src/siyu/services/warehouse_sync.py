@@ -253,6 +253,13 @@ def sync_tenant(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int) -> Syn
     )
 
 
+def sync_all_tenants(uow: SqlUnitOfWork, warehouse: Warehouse) -> list[SyncReport]:
+    """Sync every tenant (the worker's schedule)."""
+    with uow:
+        tenant_ids = WarehouseFeed(uow.session).tenant_ids()
+    return [sync_tenant(uow, warehouse, tenant_id) for tenant_id in tenant_ids]
+
+
 def sync_tenant_by_slug(uow: SqlUnitOfWork, warehouse: Warehouse, slug: str) -> SyncReport:
     with uow:
         tenant = uow.tenants.find_by_slug(slug)

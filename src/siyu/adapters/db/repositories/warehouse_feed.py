@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
-from siyu.adapters.db.tables import customer_tags, customers, staff_relations
+from siyu.adapters.db.tables import customer_tags, customers, staff_relations, tenants
 from siyu.adapters.db.tables.commerce import channel_costs, channels, events, orders
 
 STREAM_CHUNK = 10_000
@@ -135,6 +135,9 @@ class WarehouseFeed:
         if since is not None:
             stmt = stmt.where(source.changed_at >= since)
         return self._stream(tenant_id, source, stmt)
+
+    def tenant_ids(self) -> list[int]:
+        return list(self.session.execute(select(tenants.c.id).order_by(tenants.c.id)).scalars())
 
     def of_customers(self, tenant_id: int, name: str, customer_ids: Iterable[int]) -> list[tuple[Any, ...]]:
         source = SOURCES[name]
