@@ -22,7 +22,6 @@ from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
-import pyarrow as pa
 
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
@@ -101,8 +100,7 @@ class CohortQuery(AnalyticsQuery[CohortResult]):
         # the last fully elapsed month on as_of: month m is over when its last day <= as_of
         as_of_index = self.day.year * 12 + self.day.month - 1
         over_index = as_of_index if _is_last_day(self.day) else as_of_index - 1
-        offsets = ibis.memtable(pa.table({"k": pa.array(range(self.months + 1), type=pa.int64())}))
-        grid = members.cross_join(offsets)
+        grid = members.mutate(k=ibis.range(0, self.months + 1).unnest().cast("int64"))  # one row per member and month
         grid = grid.filter(grid.cohort + grid.k <= over_index)
 
         # still friend at the end of month cohort+k: added in a month <= cohort+k, not ended before month cohort+k+1

@@ -35,7 +35,6 @@ from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-import ibis
 
 from siyu.adapters.db.repositories.warehouse_feed import SOURCES, WarehouseFeed
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
@@ -45,7 +44,7 @@ from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import NotFound
 from siyu.services import clock
 
-BLOCK = 1024
+BLOCK = 256
 FLUSH_ROWS = 50_000
 LOOKBACK = timedelta(minutes=10)
 BLOCK_SOURCES = ("channels", "channel_costs", "customers", "relations", "customer_tags")
@@ -97,9 +96,8 @@ class _Run:
 
     # -- block fingerprints ------------------------------------------------------------------
     def _stored_blocks(self, name: str) -> dict[int, int]:
-        t = self.wh.table("sync_blocks")
-        rows = self.wh.rows(t.filter((t.tenant_id == self.tenant_id) & (t.source == name)).select("block", "fingerprint"))
-        return {r["block"]: r["fingerprint"] for r in rows}
+        rows = self.wh.fetch(f"SELECT block, fingerprint FROM sync_blocks WHERE tenant_id = {self.tenant_id} AND source = '{name}'")
+        return dict(rows)  # type: ignore[arg-type]
 
     def reconcile(self, name: str) -> None:
         stored = self._stored_blocks(name)
@@ -144,10 +142,10 @@ class _Run:
     def _note_moves(self, ranges: list[tuple[int, int]], rows: list[tuple[Any, ...]]) -> None:
         """Customers whose merge target changed (merged, unmerged, re-pointed), with both targets."""
         self.customers_changed = True
-        t = self.wh.table("customers")
-        inside = ibis.or_(*[t.customer_id.between(lo, hi) for lo, hi in ranges])
-        old = {r["customer_id"]: r["merged_into_id"] for r in self.wh.rows(
-            t.filter((t.tenant_id == self.tenant_id) & t.merged_into_id.notnull() & inside).select("customer_id", "merged_into_id"))}
+        inside = " OR ".join(f"customer_id BETWEEN {lo} AND {hi}" for lo, hi in ranges)
+        old: dict[int, int] = dict(self.wh.fetch(  # type: ignore[arg-type]
+            f"SELECT customer_id, merged_into_id FROM customers WHERE tenant_id = {self.tenant_id} "
+            f"AND merged_into_id IS NOT NULL AND ({inside})"))
         merged_at = TABLES["customers"].names.index("merged_into_id")
         new = {row[1]: row[merged_at] for row in rows}
         for customer_id in set(old) | {c for c, target in new.items() if target is not None}:
@@ -157,15 +155,16 @@ class _Run:
 
     # -- watermarks --------------------------------------------------------------------------
     def _mark(self, name: str) -> datetime | None:
-        t = self.wh.table("sync_marks")
-        rows = self.wh.rows(t.filter((t.tenant_id == self.tenant_id) & (t.source == name)).select("mark"))
-        return rows[0]["mark"] if rows else None
+        rows = self.wh.fetch(f"SELECT mark FROM sync_marks WHERE tenant_id = {self.tenant_id} AND source = '{name}'")
+        return rows[0][0] if rows else None
 
     def follow(self, name: str) -> None:
         mark = self._mark(name)
         since = None if mark is None else _aware(mark - LOOKBACK)
         table, key = SOURCES[name].table, _key_column(name)
-        mark_at = TABLES[table].names.index("updated_at" if name == "orders" else "received_at")
+        mark_column = "updated_at" if name == "orders" else "received_at"
+        mark_at = TABLES[table].names.index(mark_column)
+        window = None if since is None else (mark_column, since)
         newest = mark
         batch: list[tuple[Any, ...]] = []
         for row in self.feed.changed_since(self.tenant_id, name, since):
@@ -173,9 +172,9 @@ class _Run:
             if newest is None or row[mark_at] > newest:
                 newest = row[mark_at]
             if len(batch) >= FLUSH_ROWS:
-                self._replace(name, table, key, batch, compare=mark is not None)
+                self._replace(name, table, key, batch, compare=window)
                 batch = []
-        self._replace(name, table, key, batch, compare=mark is not None)
+        self._replace(name, table, key, batch, compare=window)
         if self.moved:
             moved_rows = self.feed.of_customers(self.tenant_id, name, self.moved)
             self.wh.delete_keys(table, self.tenant_id, "customer_id", self.moved)
@@ -184,12 +183,14 @@ class _Run:
             self.wh.delete_tenant("sync_marks", self.tenant_id, f"source = '{name}'")
             self.wh.insert("sync_marks", [(self.tenant_id, name, newest)])
 
-    def _replace(self, name: str, table: str, key: str, rows: list[tuple[Any, ...]], *, compare: bool = False) -> None:
+    def _replace(
+        self, name: str, table: str, key: str, rows: list[tuple[Any, ...]], *, compare: tuple[str, datetime] | None = None
+    ) -> None:
         if not rows:
             return
         self.rows_read += len(rows)
-        if compare:  # rows re-read inside the lookback: write only those that really differ
-            have = self._existing(table, key, [row[1] for row in rows])
+        if compare is not None:  # rows re-read inside the lookback: write only those that really differ
+            have = self._existing(table, key, compare)
             rows = [row for row in rows if have.get(row[1]) != row]
             if not rows:
                 return
@@ -197,20 +198,18 @@ class _Run:
         self.rows_written += self.wh.insert(table, rows)
         self.by_source[name] = self.by_source.get(name, 0) + len(rows)
 
-    def _existing(self, table: str, key: str, keys: list[int]) -> dict[int, tuple[Any, ...]]:
-        t, columns = self.wh.table(table), TABLES[table].names
-        found: dict[int, tuple[Any, ...]] = {}
-        for i in range(0, len(keys), 5_000):
-            chunk = keys[i : i + 5_000]
-            for r in self.wh.rows(t.filter((t.tenant_id == self.tenant_id) & t[key].isin(chunk))):
-                found[r[key]] = tuple(r[c] for c in columns)
-        return found
+    def _existing(self, table: str, key: str, window: tuple[str, datetime]) -> dict[int, tuple[Any, ...]]:
+        """The warehouse's rows whose watermark column is inside the window, by key. A row changed
+        since has a newer mark, so it is either here (and compared) or absent (and written)."""
+        column, since = window
+        t = self.wh.table(table)
+        found = t.filter((t.tenant_id == self.tenant_id) & (t[column] >= since.replace(tzinfo=None)))
+        return {row[1]: row for row in (tuple(r.values()) for r in self.wh.rows(found))}
 
     # -- merged customers --------------------------------------------------------------------
     def relink(self) -> None:
-        t = self.wh.table("customers")
-        merged = {r["customer_id"]: r["merged_into_id"] for r in self.wh.rows(
-            t.filter((t.tenant_id == self.tenant_id) & t.merged_into_id.notnull()).select("customer_id", "merged_into_id"))}
+        merged: dict[int, int] = dict(self.wh.fetch(  # type: ignore[arg-type]
+            f"SELECT customer_id, merged_into_id FROM customers WHERE tenant_id = {self.tenant_id} AND merged_into_id IS NOT NULL"))
         links = [(self.tenant_id, customer_id, live_customer(customer_id, merged)) for customer_id in merged]
         self.wh.delete_tenant("customer_links", self.tenant_id)
         self.wh.insert("customer_links", links)

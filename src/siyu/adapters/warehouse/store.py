@@ -78,6 +78,15 @@ class Warehouse:
         if self.backend.name == "postgres":  # a psycopg cursor; DuckDB hands back its connection
             cursor.close()
 
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of a plain SQL query (the sync's bookkeeping reads: no Ibis compile per call)."""
+        cursor = self.backend.raw_sql(sql)
+        try:
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            if self.backend.name == "postgres":
+                cursor.close()
+
     def delete_keys(self, name: str, tenant_id: int, column: str, keys: Iterable[int]) -> None:
         ordered = sorted({int(k) for k in keys})
         for i in range(0, len(ordered), DELETE_CHUNK):
@@ -108,9 +117,9 @@ class Warehouse:
 
     def last_run(self, tenant_id: int) -> dict[str, Any] | None:
         """The tenant's latest sync (version, started_at, finished_at, rows_changed), or None."""
-        t = self.table("sync_runs")
-        rows = self.rows(t.filter(t.tenant_id == tenant_id).order_by([ibis.desc("version"), ibis.desc("finished_at")]).limit(1))
-        return rows[0] if rows else None
+        rows = self.fetch(f"SELECT version, started_at, finished_at, rows_changed FROM sync_runs WHERE tenant_id = {int(tenant_id)} "
+                          "ORDER BY version DESC, finished_at DESC LIMIT 1")
+        return dict(zip(("version", "started_at", "finished_at", "rows_changed"), rows[0], strict=True)) if rows else None
 
     def sync_version(self, tenant_id: int) -> int:
         """Raised by every sync that changed the tenant's data: analytics caches key on it."""
