@@ -12,6 +12,9 @@ from siyu.adapters.db.tables.commerce import channel_costs, channels, events, or
 from siyu.bootstrap import Context
 from siyu.domain.customers import RelationState
 from siyu.services import relations
+from siyu.domain.access import Actor
+from siyu.domain.organisation import Staff
+from tests import factories
 from tests.factories import uid
 
 SHANGHAI = timedelta(hours=8)
@@ -20,6 +23,13 @@ SHANGHAI = timedelta(hours=8)
 def sh(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
     """A wall-clock time in Shanghai, as the UTC instant it is."""
     return datetime(year, month, day, hour, minute, tzinfo=UTC) - SHANGHAI
+
+
+def brand_with_two_guides(ctx: Context) -> tuple[Actor, Staff, Staff]:
+    """A new tenant's admin, and two guides of one store."""
+    _, admin = factories.tenant(ctx)
+    shop = factories.store(ctx, admin)
+    return admin, factories.member(ctx, admin, store_id=shop.id), factories.member(ctx, admin, store_id=shop.id)
 
 
 def channel(ctx: Context, tenant_id: int, name: str, state: str) -> int:

@@ -16,11 +16,8 @@ from tests.analytics import history as h
 
 
 def test_channel_roi(context: Context, warehouse: Warehouse) -> None:
-    tenant, admin = factories.tenant(context)
-    t = tenant.id
-    shop = factories.store(context, admin)
-    g1 = factories.member(context, admin, store_id=shop.id)
-    g2 = factories.member(context, admin, store_id=shop.id)
+    admin, g1, g2 = h.brand_with_two_guides(context)
+    t = admin.tenant_id
     gzh = h.channel(context, t, "公众号", "gzh")
     dy = h.channel(context, t, "抖音", "dy")
     idle = h.channel(context, t, "闲置", "idle")

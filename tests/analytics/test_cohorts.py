@@ -13,11 +13,8 @@ from tests.analytics import history as h
 
 
 def test_cohorts_by_month_of_add_and_channel(context: Context, warehouse: Warehouse) -> None:
-    tenant, admin = factories.tenant(context)
-    t = tenant.id
-    shop = factories.store(context, admin)
-    g1 = factories.member(context, admin, store_id=shop.id)
-    g2 = factories.member(context, admin, store_id=shop.id)
+    admin, g1, g2 = h.brand_with_two_guides(context)
+    t = admin.tenant_id
     gzh = h.channel(context, t, "公众号", "gzh")
     md = h.channel(context, t, "门店", "md")
     p, q, r, s, u1, u2 = factories.customers_of(context, admin, 6)
