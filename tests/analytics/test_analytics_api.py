@@ -52,6 +52,11 @@ def test_rfm_cohorts_channels_and_status_through_the_api(context, client) -> Non
     (cohort,) = cohorts["cohorts"]
     assert (cohort["month"], cohort["size"], [m["still_friends"] for m in cohort["months"]]) == ("2026-03-01", 1, [1, 1])
 
+    share = client.get("/api/v1/analytics/private-domain", params={"since": "2026-03-01", "until": "2026-03-31"},
+                       headers=a.headers).json()
+    # 88.00 by a friend (added 03-02, bought 03-03) + 12.00 by a customer nobody follows -> 88 / 100
+    assert [(m["month"], m["gmv"], m["private_gmv"], m["share"]) for m in share["months"]] == [("2026-03-01", "100.00", "88.00", 0.88)]
+
     # tenant B sees none of it
     other = [client.get(path, headers=b.headers).json() for path in
              ("/api/v1/analytics/rfm?as_of=2026-03-31", "/api/v1/analytics/channels?start=2026-03-01&end=2026-03-31")]

@@ -48,6 +48,9 @@ def test_sync_then_ask_from_the_command_line(context, cli) -> None:
     cohorts = json.loads(cli.invoke(app, ["analytics", "cohorts", "--tenant", tenant.slug, "--since", "2026-03-01",
                                           "--until", "2026-03-31", "--months", "1", "--as-of", "2026-04-30"]).stdout)
     assert [(c["month"], c["size"]) for c in cohorts["cohorts"]] == [("2026-03-01", 1)]
+    share = json.loads(cli.invoke(app, ["analytics", "private-domain", "--tenant", tenant.slug, "--since", "2026-03-01",
+                                        "--until", "2026-03-31"]).stdout)
+    assert [(m["month"], m["private_gmv"], m["share"]) for m in share] == [("2026-03-01", "88.00", 1.0)]
 
 
 def test_bad_input_is_a_clear_error(context, cli) -> None:

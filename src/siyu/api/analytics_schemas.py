@@ -103,3 +103,17 @@ class WarehouseStatusOut(Out):
     version: int
     last_synced_at: datetime | None
     rows_changed: int
+
+
+class MonthShareOut(Out):
+    month: date
+    orders: int
+    private_orders: int
+    gmv: Decimal
+    private_gmv: Decimal
+    share: float | None
+
+
+class PrivateDomainOut(BaseModel):
+    months: list[MonthShareOut]
+    answered: Answered

@@ -150,3 +150,19 @@ def channels(
     _print([{**dataclasses.asdict(c), "still_friend_rate_7d": c.still_friend_rate_7d, "still_friend_rate_30d": c.still_friend_rate_30d,
              "deletion_rate": c.deletion_rate, "cac": c.cac, "cost_per_buyer": c.cost_per_buyer, "roi": c.roi}
             for c in result.channels])
+
+
+@analytics_app.command("private-domain")
+def private_domain(
+    tenant: Tenant,
+    since: Annotated[str, typer.Option(help="First month (any day in it)")],
+    until: Annotated[str, typer.Option(help="Last month (any day in it)")],
+) -> None:
+    """Private-domain GMV against total GMV, by month."""
+    from siyu.analytics.private_domain import PrivateDomainShareQuery
+
+    context = _context()
+    actor = _actor(context, tenant)
+    first, last = _day(since, "since"), _day(until, "until")
+    result = _answer(lambda: PrivateDomainShareQuery(tenant_id=actor.tenant_id, since=first, until=last), actor, context)  # type: ignore[arg-type]
+    _print([{**dataclasses.asdict(m), "share": m.share} for m in result.months])

@@ -11,12 +11,14 @@ from siyu.analytics.base import Timed
 from siyu.analytics.channels import ChannelQuery
 from siyu.analytics.cohorts import CohortQuery
 from siyu.analytics.frame import today_in_shanghai
+from siyu.analytics.private_domain import PrivateDomainShareQuery
 from siyu.analytics.rfm import RfmQuery, Segment
 from siyu.api.analytics_schemas import (
     Answered,
     ChannelsOut,
     CohortsOut,
     RfmCustomerPage,
+    PrivateDomainOut,
     RfmOut,
     WarehouseStatusOut,
 )
@@ -72,6 +74,17 @@ def channels(ctx: Ctx, actor: CurrentActor, start: date | None = None, end: date
     result = timed.result
     return ChannelsOut.model_validate({"start": result.start, "end": result.end, "as_of": result.as_of,
                                        "channels": list(result.channels), "answered": _answered(timed)}, from_attributes=True)
+
+
+@router.get("/analytics/private-domain", response_model=PrivateDomainOut, tags=["analytics"])
+def private_domain(ctx: Ctx, actor: CurrentActor, since: date | None = None, until: date | None = None) -> PrivateDomainOut:
+    """Private-domain GMV against total GMV, by month (default: the last twelve months)."""
+    today = today_in_shanghai()
+    query = PrivateDomainShareQuery(tenant_id=actor.tenant_id, since=since or (today.replace(day=1) - timedelta(days=330)).replace(day=1),
+                                    until=until or today)
+    with ctx.warehouse() as wh:
+        timed = query.answer(actor, wh, ctx.analytics_cache)
+    return PrivateDomainOut.model_validate({"months": list(timed.result.months), "answered": _answered(timed)}, from_attributes=True)
 
 
 @router.get("/warehouse/status", response_model=WarehouseStatusOut, tags=["analytics"])
