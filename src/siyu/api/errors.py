@@ -13,6 +13,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.AccountLocked: 423,
     errors.AuthenticationFailed: 401,
+    errors.Unavailable: 503,
 }
 
 

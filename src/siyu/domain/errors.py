@@ -52,3 +52,9 @@ class AccountLocked(AuthenticationFailed):
     def __init__(self, message: str, *, until: object) -> None:
         super().__init__(message)
         self.until = until
+
+
+class Unavailable(DomainError):
+    """A resource is busy or down for a moment (the analytics warehouse during a sync): retry."""
+
+    code = "unavailable"

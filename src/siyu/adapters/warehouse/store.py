@@ -6,12 +6,15 @@ on PostgreSQL (and, through Ibis, on ClickHouse, Spark, BigQuery ... later). Wri
 SQL ``DELETE`` by tenant and key plus Ibis ``insert`` of Arrow tables, which both engines
 load in bulk.
 
-A DuckDB file takes one writer process at a time, so a :class:`Warehouse` is opened for one
-job (a sync, a query) and closed after it (:func:`open_warehouse` is a context manager).
+A DuckDB file takes one process at a time, so a :class:`Warehouse` is opened for one job (a
+sync, a query) and closed after it (:func:`open_warehouse` is a context manager); opening
+waits up to ``wait_seconds`` for another process's job to finish, then says ``Unavailable``
+(HTTP 503) rather than failing obscurely.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,11 +26,28 @@ import ibis
 import pyarrow as pa
 
 from siyu.adapters.warehouse.schema import TABLES
+from siyu.domain.errors import Unavailable
 
 DELETE_CHUNK = 2_000
 
 
-def connect(url: str) -> ibis.BaseBackend:
+def _duckdb_file(path: str, wait_seconds: float) -> ibis.BaseBackend:
+    """Open a DuckDB file, waiting while another process (a sync) holds its lock."""
+    import duckdb
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return ibis.duckdb.connect(path)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise Unavailable("the analytics warehouse is busy (another process is writing to it); try again shortly") from exc
+            time.sleep(0.2)
+
+
+def connect(url: str, *, wait_seconds: float = 10.0) -> ibis.BaseBackend:
     """An Ibis backend for ``duckdb:///path`` (or ``duckdb://`` in memory) or
     ``postgresql://user:pw@host:port/database[/schema]``."""
     parts = urlsplit(url)
@@ -38,7 +58,7 @@ def connect(url: str) -> ibis.BaseBackend:
         if path in ("", ":memory:"):
             return ibis.duckdb.connect()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return ibis.duckdb.connect(path)
+        return _duckdb_file(path, wait_seconds)
     if scheme in ("postgres", "postgresql"):
         database, _, schema = parts.path.lstrip("/").partition("/")
         kwargs: dict[str, Any] = {"host": parts.hostname or "127.0.0.1", "database": database or "postgres"}
@@ -140,8 +160,8 @@ def naive_utc(value: datetime | None) -> datetime | None:
 
 
 @contextmanager
-def open_warehouse(url: str) -> Iterator[Warehouse]:
-    warehouse = Warehouse(connect(url))
+def open_warehouse(url: str, *, wait_seconds: float = 10.0) -> Iterator[Warehouse]:
+    warehouse = Warehouse(connect(url, wait_seconds=wait_seconds))
     try:
         warehouse.ensure_schema()
         yield warehouse
