@@ -57,7 +57,7 @@ def add_commerce(ctx: Any, tenant_id: int, seed: int) -> dict[str, int]:
     from siyu.services.demo.catalogue import CHANNELS
 
     rng = random.Random(seed)
-    now = datetime.now(UTC)
+    now = datetime.now(UTC) - timedelta(days=1)  # written "yesterday": outside the sync's lookback window
     counts = {"channels": 0, "channel_costs": 0, "orders": 0, "events": 0}
     with ctx.engine.begin() as conn:
         ids = {}
