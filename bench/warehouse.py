@@ -6,7 +6,8 @@ question written by hand in DuckDB SQL, in the same run.
 
 Steps, on a fresh SQLite operational database and a fresh DuckDB warehouse under --data-dir:
 1. the demo brand (`siyu demo --customers N`), plus orders (about 1.5 per person, 8 % of them
-   refunded in part or whole, 2 % matched to nobody), two behaviour events per person, the
+   refunded in part or whole, 2 % matched to nobody; written when placed, so ``updated_at`` is
+   spread over the two years as in life), two behaviour events per person, the
    demo's channels and a cost per channel per month — written here, since the demo has no
    orders yet;
 2. the first sync (everything), then an incremental sync after 0.1 % of relations end, 0.1 % of
@@ -57,7 +58,7 @@ def add_commerce(ctx: Any, tenant_id: int, seed: int) -> dict[str, int]:
     from siyu.services.demo.catalogue import CHANNELS
 
     rng = random.Random(seed)
-    now = datetime.now(UTC) - timedelta(days=1)  # written "yesterday": outside the sync's lookback window
+    now = datetime.now(UTC)
     counts = {"channels": 0, "channel_costs": 0, "orders": 0, "events": 0}
     with ctx.engine.begin() as conn:
         ids = {}
@@ -97,14 +98,15 @@ def add_commerce(ctx: Any, tenant_id: int, seed: int) -> dict[str, int]:
                     "tenant_id": tenant_id, "source": "mall", "source_order_id": f"B{serial}",
                     "customer_id": None if rng.random() < 0.02 else customer_id, "identities": {},
                     "channel_id": ids.get(state) if state and rng.random() < 0.7 else None,
-                    "ordered_at": added_at + timedelta(seconds=rng.random() * span), "amount": amount,
-                    "refunded_amount": refunded, "status": status, "digest": "-", "created_at": now, "updated_at": now,
+                    "ordered_at": (ordered := added_at + timedelta(seconds=rng.random() * span)), "amount": amount,
+                    "refunded_amount": refunded, "status": status, "digest": "-", "created_at": ordered, "updated_at": ordered,
                 })
             for _ in range(2):
                 serial += 1
                 batch_e.append({"tenant_id": tenant_id, "event_id": f"E{serial}", "name": rng.choice(("page_view", "coupon_used")),
-                                "occurred_at": added_at + timedelta(seconds=rng.random() * span), "customer_id": customer_id,
-                                "properties": {}, "received_at": now, "created_at": now})
+                                "occurred_at": (occurred := added_at + timedelta(seconds=rng.random() * span)),
+                                "customer_id": customer_id, "properties": {}, "received_at": occurred + timedelta(seconds=5),
+                                "created_at": occurred})
             if len(batch_o) >= 20_000:
                 conn.execute(insert(orders), batch_o)
                 counts["orders"] += len(batch_o)
