@@ -106,7 +106,7 @@ def add_commerce(ctx: Any, tenant_id: int, seed: int) -> dict[str, int]:
                 batch_e.append({"tenant_id": tenant_id, "event_id": f"E{serial}", "name": rng.choice(("page_view", "coupon_used")),
                                 "occurred_at": (occurred := added_at + timedelta(seconds=rng.random() * span)),
                                 "customer_id": customer_id, "properties": {}, "received_at": occurred + timedelta(seconds=5),
-                                "created_at": occurred})
+                                "created_at": occurred, "updated_at": occurred + timedelta(seconds=5)})
             if len(batch_o) >= 20_000:
                 conn.execute(insert(orders), batch_o)
                 counts["orders"] += len(batch_o)

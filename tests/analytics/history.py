@@ -76,7 +76,7 @@ def event(ctx: Context, tenant_id: int, customer_id: int | None, at: datetime, n
         now = datetime.now(UTC)
         uow.session.execute(insert(events).values(
             tenant_id=tenant_id, event_id=uid(16), name=name, occurred_at=at, customer_id=customer_id, properties={},
-            received_at=now, created_at=now))
+            received_at=now, created_at=now, updated_at=now))
         uow.commit()
 
 

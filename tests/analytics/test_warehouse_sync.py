@@ -41,12 +41,13 @@ def _links(wh: Warehouse, tenant_id: int) -> dict[int, int]:
 
 
 def _move_commerce(ctx: Context, tenant_id: int, from_id: int, to_id: int) -> None:
-    """What the orders side of a merge does: orders move (updated_at bumped), events move (no watermark)."""
+    """What the orders side of a merge does (if the merge service has not already): orders and
+    events move, their updated_at bumped."""
     with ctx.uow() as uow:
         uow.session.execute(update(orders).where(orders.c.tenant_id == tenant_id, orders.c.customer_id == from_id)
                             .values(customer_id=to_id, updated_at=datetime.now(UTC)))
         uow.session.execute(update(events).where(events.c.tenant_id == tenant_id, events.c.customer_id == from_id)
-                            .values(customer_id=to_id))
+                            .values(customer_id=to_id, updated_at=datetime.now(UTC)))
         uow.commit()
 
 

@@ -102,5 +102,5 @@ class AnalyticsQuery(ABC, Generic[R]):
         """Run for an actor: the role must have ``analytics.view``, the tenant must be theirs."""
         actor.require(Permission.ANALYTICS_VIEW)
         if actor.tenant_id != self.tenant_id:
-            raise NotFound("no such tenant")
+            raise NotFound("tenant.not_found", "no such tenant")
         return self.run_timed(warehouse, cache)

@@ -112,9 +112,9 @@ class ChannelQuery(AnalyticsQuery[ChannelResult]):
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise InvalidInput("the period ends before it starts", field="end")
+            raise InvalidInput("analytics.period_backwards", "the period ends before it starts", field="end")
         if (self.end - self.start).days > 3660:
-            raise InvalidInput("a period is at most ten years", field="end")
+            raise InvalidInput("analytics.period_too_long", "a period is at most %(years)s years", field="end", years=10)
 
     @property
     def day(self) -> date:

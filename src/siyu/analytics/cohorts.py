@@ -73,11 +73,11 @@ class CohortQuery(AnalyticsQuery[CohortResult]):
 
     def __post_init__(self) -> None:
         if self.until < self.since:
-            raise InvalidInput("the last cohort month is before the first", field="until")
+            raise InvalidInput("analytics.months_backwards", "the last month is before the first", field="until")
         if (self.until.year - self.since.year) * 12 + self.until.month - self.since.month >= MAX_MONTHS:
-            raise InvalidInput(f"at most {MAX_MONTHS} cohort months at once", field="until")
+            raise InvalidInput("analytics.too_many_cohorts", "at most %(max)s cohort months at once", field="until", max=MAX_MONTHS)
         if not 0 <= self.months <= MAX_MONTHS:
-            raise InvalidInput(f"months is 0 to {MAX_MONTHS}", field="months")
+            raise InvalidInput("analytics.months_out_of_range", "months is 0 to %(max)s", field="months", max=MAX_MONTHS)
 
     @property
     def day(self) -> date:

@@ -55,7 +55,7 @@ class PrivateDomainShareQuery(AnalyticsQuery[PrivateDomainResult]):
 
     def __post_init__(self) -> None:
         if self.until < self.since:
-            raise InvalidInput("the last month is before the first", field="until")
+            raise InvalidInput("analytics.months_backwards", "the last month is before the first", field="until")
 
     def build(self, warehouse: Warehouse) -> ir.Table:
         p = purchases(warehouse, self.tenant_id, matched_only=False)

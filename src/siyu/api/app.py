@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from siyu.api.routes import accounts, analytics, customer_settings, customers, imports, organisation
+from siyu.api.routes import accounts, analytics, channels, customer_settings, customers, imports, orders, organisation
 
 # imports before customers: its /customers/export must match before /customers/{customer_id}
-ROUTERS: tuple[APIRouter, ...] = (organisation.router, accounts.router, imports.router, customers.router, customer_settings.router,
-                                  analytics.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    organisation.router, accounts.router, imports.router, customers.router, customer_settings.router, channels.router, orders.router,
+    analytics.router,
+)

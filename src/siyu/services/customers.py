@@ -76,7 +76,7 @@ def shown(actor: Actor, identity: Identity) -> ShownIdentity:
 def _visible(uow: SqlUnitOfWork, actor: Actor, customer_id: int) -> Customer:
     found = uow.customers.get(actor.scope, customer_id)
     if found is None:
-        raise NotFound("no such customer")
+        raise NotFound("customer.not_found", "no such customer")
     return found
 
 
@@ -186,7 +186,8 @@ def set_owner(uow: SqlUnitOfWork, actor: Actor, customer_id: int, staff_id: int 
     with uow:
         current = _visible(uow, actor, customer_id)
         if staff_id is not None and uow.relations.find(actor.tenant_id, customer_id, staff_id) is None:
-            raise InvalidInput("the owner must be a staff member who follows the customer", field="owner_staff_id")
+            raise InvalidInput("customer.owner_not_following", "the owner must be a staff member who follows the customer",
+                               field="owner_staff_id")
         if current.owner_staff_id != staff_id:
             now = utcnow()
             uow.customers.update(actor.tenant_id, customer_id, now=now, owner_staff_id=staff_id)

@@ -14,7 +14,7 @@ def create_tenant(uow: SqlUnitOfWork, *, slug: str, name: str) -> Tenant:
     name = clean_name(name)
     with uow:
         if uow.tenants.find_by_slug(slug) is not None:
-            raise Conflict(f"a tenant “{slug}” already exists", field="slug")
+            raise Conflict("tenant.exists", "a tenant “%(slug)s” already exists", field="slug", slug=slug)
         tenant = uow.tenants.add(slug=slug, name=name, now=utcnow())
         uow.commit()
     return tenant

@@ -2,7 +2,7 @@
 
 Two ways of finding what changed, chosen per table by what the operational store can promise:
 
-- **Watermarks** (``orders.updated_at``, ``events.received_at``): the big, append-mostly
+- **Watermarks** (``orders.updated_at``, ``events.updated_at``): the big, append-mostly
   tables. Rows at or after the last mark *minus a lookback* (:data:`LOOKBACK`, which covers
   transactions that committed after a later one was already read) are re-read and replaced by
   id, so reading a row twice is harmless.
@@ -143,7 +143,7 @@ class _Run:
         mark = self._mark(name)
         since = None if mark is None else _aware(mark - LOOKBACK)
         table, key = SOURCES[name].table, _key_column(name)
-        mark_column = "updated_at" if name == "orders" else "received_at"
+        mark_column = "updated_at"
         mark_at = TABLES[table].names.index(mark_column)
         window = None if since is None else (mark_column, since)
         newest = mark
@@ -244,7 +244,7 @@ def sync_tenant_by_slug(uow: SqlUnitOfWork, warehouse: Warehouse, slug: str) -> 
     with uow:
         tenant = uow.tenants.find_by_slug(slug)
     if tenant is None:
-        raise NotFound(f"no tenant {slug!r}")
+        raise NotFound("tenant.not_found", "no such tenant")
     return sync_tenant(uow, warehouse, tenant.id)
 
 

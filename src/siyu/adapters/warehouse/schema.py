@@ -80,6 +80,7 @@ TABLES: dict[str, ibis.Schema] = {
             "customer_id": "int64",
             "source": "string",
             "received_at": "timestamp",
+            "updated_at": "timestamp",
         }
     ),
     # The sync's own bookkeeping.

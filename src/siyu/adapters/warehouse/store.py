@@ -43,7 +43,7 @@ def _duckdb_file(path: str, wait_seconds: float) -> ibis.BaseBackend:
             if "lock" not in str(exc).lower():
                 raise
             if time.monotonic() >= deadline:
-                raise Unavailable("the analytics warehouse is busy (another process is writing to it); try again shortly") from exc
+                raise Unavailable("warehouse.busy", "the analytics warehouse is busy (another process is using it); try again shortly") from exc
             time.sleep(0.2)
 
 

@@ -1,7 +1,7 @@
 """commerce: channels, channel costs, orders, order lines, refunds, events
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0010
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,7 @@ from siyu.services.customers import CustomerFilter
 from siyu.web.console import get_console
 from siyu.web.forms import failure, optional_id
 from siyu.web.i18n import N_
-from siyu.web.render import flash, language_for, page, redirect
+from siyu.web.render import flash, flash_error, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
 
 router = APIRouter()
@@ -75,7 +75,7 @@ def move_stage_in_order(request: Request, viewer: CurrentViewer, stage_id: int, 
     context = get_console(request).context
     order = [stage.id for stage in stages.list_stages(context.uow(), viewer.actor)]
     if stage_id not in order:
-        raise NotFound("no such stage")
+        raise NotFound("stage.not_found", "no such stage")
     at = order.index(stage_id)
     to = at - 1 if direction == "up" else at + 1 if direction == "down" else at
     if 0 <= to < len(order) and to != at:
@@ -100,7 +100,7 @@ def move_customer(request: Request, viewer: CurrentViewer, customer_id: int, sta
         moved = stages.move_stage(uow, viewer.actor, customer_id, optional_id(stage_id, "stage_id"))
     except InvalidInput as exc:
         response = redirect(f"/customers/{customer_id}#stage-owner")
-        flash(request, response, exc.message, kind="error")
+        flash_error(request, response, exc)
         return response
     response = redirect(f"/customers/{customer_id}#stage-owner")
     if moved.stage_id is None:

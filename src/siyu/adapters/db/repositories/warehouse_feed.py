@@ -78,7 +78,7 @@ def _orders(tenant_id: int) -> Select[Any]:
 
 def _events(tenant_id: int) -> Select[Any]:
     e = events.c
-    return (select(e.id, e.name, e.occurred_at, e.customer_id, e.source, e.received_at)
+    return (select(e.id, e.name, e.occurred_at, e.customer_id, e.source, e.received_at, e.updated_at)
             .where(e.tenant_id == tenant_id).order_by(e.id))
 
 
@@ -107,8 +107,8 @@ SOURCES: dict[str, Source] = {
     ),
     "events": Source(
         "events", _events,
-        lambda r: (r.id, r.name, _naive(r.occurred_at), r.customer_id, r.source, _naive(r.received_at)),
-        events.c.id, changed_at=events.c.received_at, customer=events.c.customer_id,
+        lambda r: (r.id, r.name, _naive(r.occurred_at), r.customer_id, r.source, _naive(r.received_at), _naive(r.updated_at)),
+        events.c.id, changed_at=events.c.updated_at, customer=events.c.customer_id,
     ),
 }
 

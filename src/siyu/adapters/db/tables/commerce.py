@@ -145,12 +145,14 @@ events = Table(
     Column("source", String(20)),  # who sent it (miniprogram, h5, live ...), free text
     Column("received_at", UTCDateTime(), nullable=False),
     created_column(),
+    Column("updated_at", UTCDateTime(), nullable=False),  # bumped when matched later or moved by a merge (0007)
     UniqueConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "event_id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index("ix_events_customer_time", "tenant_id", "customer_id", "occurred_at"),
     Index("ix_events_tenant_time", "tenant_id", "occurred_at"),
     Index("ix_events_tenant_received", "tenant_id", "received_at"),  # the warehouse's watermark
+    Index("ix_events_tenant_updated", "tenant_id", "updated_at"),  # ... and for events whose customer changed
     Index(
         "ix_events_unmatched", "tenant_id", "identity_kind", "identity_value",
         sqlite_where=UNMATCHED, postgresql_where=UNMATCHED,
