@@ -5,7 +5,8 @@ question written by hand in DuckDB SQL, in the same run.
     .venv/bin/python bench/warehouse.py --customers 20000     # a quick run
 
 Steps, on a fresh SQLite operational database and a fresh DuckDB warehouse under --data-dir:
-1. the demo brand (`siyu demo --customers N`), plus orders (about 1.5 per person, 8 % of them
+1. the demo brand (`siyu demo --customers N`) with its orders, events, channels and costs; when
+   the demo has none (before the demo's commerce landed), the script adds its own: orders (about 1.5 per person, 8 % of them
    refunded in part or whole, 2 % matched to nobody; written when placed, so ``updated_at`` is
    spread over the two years as in life), two behaviour events per person, the
    demo's channels and a cost per channel per month — written here, since the demo has no
@@ -122,6 +123,14 @@ def add_commerce(ctx: Any, tenant_id: int, seed: int) -> dict[str, int]:
     return counts
 
 
+def _commerce_counts(ctx: Any, tenant_id: int) -> dict[str, int]:
+    from siyu.adapters.db.tables.commerce import channel_costs, channels, events, orders
+
+    with ctx.engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t).where(t.c.tenant_id == tenant_id)).scalar_one()
+                for t in (channels, channel_costs, orders, events)}
+
+
 def mutate(ctx: Any, tenant_id: int) -> None:
     """0.1 % of relations end, 0.1 % of customers lose their tags, 0.1 % of orders refunded, 1,000 new orders."""
     later = datetime.now(UTC) + timedelta(seconds=1)
@@ -166,7 +175,9 @@ def main() -> None:
     started = time.perf_counter()
     demo = load_demo_brand(ctx.uow, customers=args.customers, seed=args.seed, today=TODAY)
     tenant_id = demo.tenant_id
-    commerce = add_commerce(ctx, tenant_id, args.seed)
+    commerce = _commerce_counts(ctx, tenant_id)
+    if not commerce["orders"]:  # a demo without orders of its own: make them here
+        commerce = add_commerce(ctx, tenant_id, args.seed)
     print(f"demo brand: {args.customers:,} people, {demo.customers.customers if demo.customers else 0:,} customers, "
           f"{commerce['orders']:,} orders, {commerce['events']:,} events, {commerce['channel_costs']:,} costs "
           f"({time.perf_counter() - started:.0f} s to build)", flush=True)
