@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -15,6 +16,8 @@ from siyu.adapters.db.engine import make_engine
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.queue import make_huey
 from siyu.adapters.secret_box import SecretBox
+from siyu.adapters.warehouse import Warehouse, open_warehouse
+from siyu.analytics.base import QueryCache
 from siyu.config import Settings, get_settings
 from siyu.domain.wecom import WeComSecrets
 from siyu.services import passwords
@@ -30,6 +33,7 @@ class Context:
     session_factory: sessionmaker[Session]
     huey: Huey
     tasks: dict[str, Callable[..., object]] = field(default_factory=dict)
+    analytics_cache: QueryCache = field(default_factory=QueryCache)
     secret_box: SecretBox = field(init=False)
     wecom_tokens: TokenCache = field(default_factory=TokenCache)
     wecom_retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -53,6 +57,12 @@ class Context:
         if self._http is not None:
             self._http.close()
             self._http = None
+
+    @contextmanager
+    def warehouse(self) -> Iterator[Warehouse]:
+        """The analytics warehouse, open for one job (a DuckDB file takes one writer at a time)."""
+        with open_warehouse(self.settings.resolved_warehouse_url) as warehouse:
+            yield warehouse
 
     def close(self) -> None:
         self.close_channels()

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     queue_url: str = ""
+    warehouse_url: str = ""  # the analytics warehouse (an Ibis backend); default: a DuckDB file
     base_url: str = "http://127.0.0.1:8000"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     session_max_age_seconds: int = Field(default=12 * 3600, ge=60)
@@ -56,6 +57,10 @@ class Settings(BaseSettings):
     @property
     def resolved_queue_url(self) -> str:
         return self.queue_url or f"sqlite:///{self.data_dir / 'queue.db'}"
+
+    @property
+    def resolved_warehouse_url(self) -> str:
+        return self.warehouse_url or f"duckdb:///{self.data_dir / 'warehouse.duckdb'}"
 
     @property
     def secure_cookies(self) -> bool:

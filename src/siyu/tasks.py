@@ -18,7 +18,7 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportRun
-from siyu.services import housekeeping, imports, order_matching, wecom_events
+from siyu.services import housekeeping, imports, order_matching, warehouse_sync, wecom_events
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -39,6 +39,12 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         stamp = housekeeping.now_iso()
         huey.storage.put_data(HEARTBEAT_KEY, stamp.encode())
         return stamp
+
+    @huey.periodic_task(crontab(minute="*/15"), name="sync_warehouse")
+    def sync_warehouse() -> int:
+        """Copy what changed into the analytics warehouse, every tenant; returns rows written."""
+        with context.warehouse() as warehouse:
+            return sum(r.rows_written for r in warehouse_sync.sync_all_tenants(context.uow(), warehouse))
 
     @huey.task(name="run_customer_import")
     def run_customer_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
@@ -72,6 +78,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
     return {
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
+        "sync_warehouse": sync_warehouse,
         "run_customer_import": run_customer_import,
         "refresh_wecom_contact": refresh_wecom_contact,
         "match_orders": match_orders,

@@ -15,6 +15,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.AccountLocked: 423,
     errors.AuthenticationFailed: 401,
     errors.ChannelError: 502,
+    errors.Unavailable: 503,
 }
 
 

@@ -33,6 +33,9 @@ app.add_typer(wecom_app, name="wecom")
 from siyu.cli.orders import orders_app  # noqa: E402
 
 app.add_typer(orders_app, name="orders")
+from siyu.cli.warehouse import warehouse_app  # noqa: E402 (also adds its analyses to `siyu analytics`)
+
+app.add_typer(warehouse_app, name="warehouse")
 
 
 def _context():  # type: ignore[no-untyped-def]

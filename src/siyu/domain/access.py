@@ -44,6 +44,7 @@ class Permission(StrEnum):
     ORDERS_VIEW = "orders.view"  # orders in the row scope
     ORDERS_MANAGE = "orders.manage"  # send and import orders and refunds, match unmatched orders
     EVENTS_TRACK = "events.track"  # send behaviour events
+    ANALYTICS_VIEW = "analytics.view"  # the warehouse's tenant-wide analyses and its sync status
 
 
 MATRIX: dict[Role, frozenset[Permission]] = {
@@ -61,6 +62,7 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             Permission.ORDERS_VIEW,
             Permission.ORDERS_MANAGE,
             Permission.EVENTS_TRACK,
+            Permission.ANALYTICS_VIEW,
         }
     ),
     Role.STORE_MANAGER: frozenset(

@@ -88,3 +88,9 @@ class ChannelError(DomainError):
     code = "channel_error"
     retryable = False
     errcode: int | None = None
+
+
+class Unavailable(DomainError):
+    """A resource is busy or down for a moment (the analytics warehouse during a sync): retry."""
+
+    kind = "unavailable"

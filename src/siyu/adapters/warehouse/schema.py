@@ -1,0 +1,98 @@
+"""The warehouse schema: the tables analytics read, with their columns and types.
+
+One definition serves three purposes: the sync creates the tables from it, the sync converts
+operational rows to it (column order and types), and docs/warehouse.md describes it (a test
+checks that every table and column here is documented there). Times are naive UTC timestamps;
+the Asia/Shanghai business day is computed by the analytics (``siyu.analytics.frame``). Money
+is ``decimal(12, 2)`` in yuan, as in the operational store.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.datatypes as dt
+
+MONEY = dt.Decimal(12, 2)
+
+TABLES: dict[str, ibis.Schema] = {
+    "customers": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "customer_id": "int64",
+            "added_at": "timestamp",
+            "region": "string",
+            "stage_id": "int64",
+            "owner_staff_id": "int64",
+            "merged_into_id": "int64",
+        }
+    ),
+    "customer_links": ibis.schema({"tenant_id": "int64", "customer_id": "int64", "live_customer_id": "int64"}),
+    "relations": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "relation_id": "int64",
+            "customer_id": "int64",
+            "staff_id": "int64",
+            "state": "string",
+            "added_at": "timestamp",
+            "ended_at": "timestamp",
+            "channel_state": "string",
+        }
+    ),
+    "customer_tags": ibis.schema(
+        {"tenant_id": "int64", "customer_id": "int64", "tag_id": "int64", "source": "string", "applied_at": "timestamp"}
+    ),
+    "channels": ibis.schema(
+        {"tenant_id": "int64", "channel_id": "int64", "name": "string", "group_name": "string", "state": "string"}
+    ),
+    "channel_costs": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "cost_id": "int64",
+            "channel_id": "int64",
+            "period_start": "date",
+            "period_end": "date",
+            "amount": MONEY,
+        }
+    ),
+    "orders": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "order_id": "int64",
+            "customer_id": "int64",
+            "source": "string",
+            "store_id": "int64",
+            "staff_id": "int64",
+            "channel_id": "int64",
+            "ordered_at": "timestamp",
+            "amount": MONEY,
+            "refunded_amount": MONEY,
+            "status": "string",
+            "updated_at": "timestamp",
+        }
+    ),
+    "events": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "event_row_id": "int64",
+            "name": "string",
+            "occurred_at": "timestamp",
+            "customer_id": "int64",
+            "source": "string",
+            "received_at": "timestamp",
+            "updated_at": "timestamp",
+        }
+    ),
+    # The sync's own bookkeeping.
+    "sync_blocks": ibis.schema({"tenant_id": "int64", "source": "string", "block": "int64", "fingerprint": "int64"}),
+    "sync_marks": ibis.schema({"tenant_id": "int64", "source": "string", "mark": "timestamp"}),
+    "sync_runs": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "version": "int64",
+            "started_at": "timestamp",
+            "finished_at": "timestamp",
+            "rows_changed": "int64",
+        }
+    ),
+}

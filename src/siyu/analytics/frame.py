@@ -1,0 +1,71 @@
+"""Building blocks every question shares: the business day, live customers, purchases.
+
+- **Business day**: Asia/Shanghai. China has kept UTC+8 all year since 1991, so the business
+  day of a UTC timestamp is ``date(ts + 8 hours)`` exactly, and that is one portable
+  expression on every engine (no time-zone database needed in the warehouse).
+- **Live customer**: merged-away customers map to the customer they were merged into
+  (``customer_links``, chains already followed by the sync); everything is counted per live
+  customer, so a merge never counts a person twice.
+- **Purchase**: an order with a customer whose net amount (``amount - refunded_amount``) is
+  above zero. A fully refunded order is not a purchase; a partly refunded one counts its net.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import ibis
+import ibis.expr.types as ir
+
+from siyu.adapters.warehouse import Warehouse
+
+SHANGHAI = timedelta(hours=8)
+DELETED_STATES = ("deleted_by_customer", "deleted_by_staff")
+
+
+def business_day(ts: ir.TimestampValue) -> ir.DateValue:
+    return (ts + ibis.interval(hours=8)).date()
+
+
+def month_index(day: ir.DateValue) -> ir.IntegerValue:
+    """Months since year 0: consecutive months differ by one."""
+    return day.year() * 12 + day.month() - 1
+
+
+def today_in_shanghai(now: datetime | None = None) -> date:
+    return ((now or datetime.now(UTC)).astimezone(UTC) + SHANGHAI).date()
+
+
+def day_start_utc(day: date) -> datetime:
+    """The naive-UTC instant a Shanghai business day starts."""
+    return datetime(day.year, day.month, day.day) - SHANGHAI
+
+
+def live_map(wh: Warehouse, tenant_id: int) -> ir.Table:
+    links = wh.table("customer_links")
+    return links.filter(links.tenant_id == tenant_id).select(link_customer_id="customer_id", live_id="live_customer_id")
+
+
+def with_live_customer(table: ir.Table, wh: Warehouse, tenant_id: int) -> ir.Table:
+    """``table`` (already filtered to the tenant) plus ``live_customer_id``."""
+    links = live_map(wh, tenant_id)
+    joined = table.left_join(links, table.customer_id == links.link_customer_id)
+    return joined.mutate(live_customer_id=ibis.coalesce(joined.live_id, joined.customer_id)).drop("link_customer_id", "live_id")
+
+
+def purchases(wh: Warehouse, tenant_id: int, *, matched_only: bool = True) -> ir.Table:
+    """Orders that count as purchases, with ``live_customer_id``, ``day`` and ``net``; with
+    ``matched_only=False`` orders that matched no customer too (their customer is empty)."""
+    o = wh.table("orders")
+    o = o.filter((o.tenant_id == tenant_id) & (o.amount > o.refunded_amount))
+    if matched_only:
+        o = o.filter(o.customer_id.notnull())
+    o = with_live_customer(o, wh, tenant_id)
+    return o.mutate(day=business_day(o.ordered_at), net=o.amount - o.refunded_amount)
+
+
+def relations(wh: Warehouse, tenant_id: int) -> ir.Table:
+    """Staff relations with ``live_customer_id`` and the business day of the add."""
+    r = wh.table("relations")
+    r = with_live_customer(r.filter(r.tenant_id == tenant_id), wh, tenant_id)
+    return r.mutate(add_day=business_day(r.added_at), deleted=r.state.isin(DELETED_STATES))

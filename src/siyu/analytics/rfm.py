@@ -1,0 +1,160 @@
+"""RFM: recency, frequency and monetary scores 1-5 per live customer, and the named segments.
+
+For every live customer with at least one purchase on or before ``as_of`` (an Asia/Shanghai
+business day):
+
+- **recency** = days from the last purchase's business day to ``as_of``;
+- **frequency** = number of purchases (orders not fully refunded);
+- **monetary** = net GMV (paid minus refunded), in yuan.
+
+Scores are quintiles of the customers' positions, ``score = 1 + floor(5 * position / n)``
+with ``position`` counted from 0 in ascending order of how good the value is:
+
+- R is *reversed*: the longest-ago buyer comes first (score 1), the most recent last (5);
+  customers with the same recency share a position (SQL ``RANK``), so share a score.
+- F is *ranked*: customers with the same frequency are put in a fixed order instead of
+  sharing a position (SQL ``ROW_NUMBER``), so when most customers bought once the one-time
+  buyers still spread over several bins instead of collapsing them all into one. The tie rule:
+  among equal frequencies the more recent buyer ranks higher, then the higher net GMV, then
+  the higher customer id.
+- M, like R, lets customers with the same net GMV share a score.
+
+Segments come from the R and F scores (the widely used RF grid; M is reported, not mapped):
+
+| R \\ F | 1 | 2 | 3 | 4 | 5 |
+|---|---|---|---|---|---|
+| 5 | new | potential loyalists | potential loyalists | champions | champions |
+| 4 | promising | potential loyalists | potential loyalists | loyal | loyal |
+| 3 | about to sleep | about to sleep | need attention | loyal | loyal |
+| 2 | hibernating | hibernating | at risk | at risk | can't lose |
+| 1 | hibernating | hibernating | at risk | at risk | can't lose |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import ibis
+import ibis.expr.types as ir
+
+from siyu.adapters.warehouse import Warehouse
+from siyu.analytics.base import AnalyticsQuery
+from siyu.analytics.frame import purchases, today_in_shanghai
+from siyu.domain.paging import Page, PageRequest
+
+
+class Segment(StrEnum):
+    CHAMPIONS = "champions"
+    LOYAL = "loyal"
+    POTENTIAL_LOYALISTS = "potential_loyalists"
+    NEW = "new"
+    PROMISING = "promising"
+    NEED_ATTENTION = "need_attention"
+    ABOUT_TO_SLEEP = "about_to_sleep"
+    AT_RISK = "at_risk"
+    CANT_LOSE = "cant_lose"
+    HIBERNATING = "hibernating"
+
+
+def segment_of(r: int, f: int) -> Segment:
+    """The RF grid of the module docstring, as plain Python (the query builds the same)."""
+    if r <= 2:
+        return Segment.HIBERNATING if f <= 2 else Segment.AT_RISK if f <= 4 else Segment.CANT_LOSE
+    if r == 3:
+        return Segment.ABOUT_TO_SLEEP if f <= 2 else Segment.NEED_ATTENTION if f == 3 else Segment.LOYAL
+    if r == 4:
+        return Segment.PROMISING if f == 1 else Segment.POTENTIAL_LOYALISTS if f <= 3 else Segment.LOYAL
+    return Segment.NEW if f == 1 else Segment.POTENTIAL_LOYALISTS if f <= 3 else Segment.CHAMPIONS
+
+
+def _segment_expr(r: ir.IntegerValue, f: ir.IntegerValue) -> ir.StringValue:
+    return ibis.cases(
+        (r <= 2, ibis.cases((f <= 2, Segment.HIBERNATING.value), (f <= 4, Segment.AT_RISK.value), else_=Segment.CANT_LOSE.value)),
+        (r == 3, ibis.cases((f <= 2, Segment.ABOUT_TO_SLEEP.value), (f == 3, Segment.NEED_ATTENTION.value),
+                            else_=Segment.LOYAL.value)),
+        (r == 4, ibis.cases((f == 1, Segment.PROMISING.value), (f <= 3, Segment.POTENTIAL_LOYALISTS.value),
+                            else_=Segment.LOYAL.value)),
+        else_=ibis.cases((f == 1, Segment.NEW.value), (f <= 3, Segment.POTENTIAL_LOYALISTS.value),
+                         else_=Segment.CHAMPIONS.value),
+    )
+
+
+@dataclass(frozen=True)
+class RfmScore:
+    customer_id: int
+    last_purchase_day: date
+    recency_days: int
+    frequency: int
+    monetary: Decimal
+    r: int
+    f: int
+    m: int
+    segment: Segment
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    segment: Segment
+    customers: int
+    monetary: Decimal
+
+
+@dataclass(frozen=True)
+class RfmResult:
+    as_of: date
+    customers: tuple[RfmScore, ...]
+    segments: tuple[SegmentCount, ...] = field(default=())
+
+    def of(self, customer_id: int) -> RfmScore | None:
+        return next((c for c in self.customers if c.customer_id == customer_id), None)
+
+    def page(self, request: PageRequest, *, segment: Segment | None = None) -> Page[RfmScore]:
+        """Customers (of one segment, or all), by customer id, one page."""
+        chosen = [c for c in self.customers if segment is None or c.segment is segment]
+        return Page(items=chosen[request.offset : request.offset + request.page_size], total=len(chosen),
+                    page=request.page, page_size=request.page_size)
+
+
+@dataclass(frozen=True)
+class RfmQuery(AnalyticsQuery[RfmResult]):
+    name: ClassVar[str] = "rfm"
+    tenant_id: int
+    as_of: date | None = None
+
+    @property
+    def day(self) -> date:
+        return self.as_of or today_in_shanghai()
+
+    def build(self, warehouse: Warehouse) -> ir.Table:
+        p = purchases(warehouse, self.tenant_id)
+        p = p.filter(p.day <= self.day)
+        per = p.group_by(customer_id=p.live_customer_id).aggregate(
+            last_purchase_day=p.day.max(), frequency=p.order_id.nunique(), monetary=p.net.sum()
+        )
+        per = per.mutate(recency_days=ibis.date(self.day).delta(per.last_purchase_day, unit="day"))
+        n = per.customer_id.count().over()
+        r_pos = ibis.rank().over(order_by=ibis.desc(per.recency_days))
+        f_pos = ibis.row_number().over(order_by=[per.frequency, ibis.desc(per.recency_days), per.monetary, per.customer_id])
+        m_pos = ibis.rank().over(order_by=per.monetary)
+        scored = per.mutate(r=1 + (5 * r_pos) // n, f=1 + (5 * f_pos) // n, m=1 + (5 * m_pos) // n)
+        return scored.mutate(segment=_segment_expr(scored.r, scored.f)).order_by("customer_id")
+
+    def result(self, rows: list[dict[str, Any]]) -> RfmResult:
+        scores = tuple(
+            RfmScore(
+                customer_id=row["customer_id"], last_purchase_day=row["last_purchase_day"], recency_days=int(row["recency_days"]),
+                frequency=int(row["frequency"]), monetary=Decimal(row["monetary"]), r=int(row["r"]), f=int(row["f"]),
+                m=int(row["m"]), segment=Segment(row["segment"]),
+            )
+            for row in rows
+        )
+        totals: dict[Segment, tuple[int, Decimal]] = {s: (0, Decimal("0.00")) for s in Segment}
+        for score in scores:
+            count, money = totals[score.segment]
+            totals[score.segment] = (count + 1, money + score.monetary)
+        segments = tuple(SegmentCount(segment=s, customers=c, monetary=m) for s, (c, m) in totals.items())
+        return RfmResult(as_of=self.day, customers=scores, segments=segments)

@@ -1,0 +1,94 @@
+"""The warehouse's analyses (RFM, cohorts, channel ROI) and its sync status."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from siyu.analytics.base import Timed
+from siyu.analytics.channels import ChannelQuery
+from siyu.analytics.cohorts import CohortQuery
+from siyu.analytics.frame import today_in_shanghai
+from siyu.analytics.private_domain import PrivateDomainShareQuery
+from siyu.analytics.rfm import RfmQuery, Segment
+from siyu.api.analytics_schemas import (
+    Answered,
+    ChannelsOut,
+    CohortsOut,
+    RfmCustomerPage,
+    PrivateDomainOut,
+    RfmOut,
+    WarehouseStatusOut,
+)
+from siyu.api.deps import CurrentActor, Paging, get_context
+from siyu.api.schemas import page_out
+from siyu.bootstrap import Context
+from siyu.services import warehouse_sync
+
+router = APIRouter(prefix="/api/v1")
+Ctx = Annotated[Context, Depends(get_context)]
+
+
+def _answered(timed: Timed[Any]) -> Answered:
+    return Answered(sync_version=timed.sync_version, cached=timed.cached, ms=round(timed.seconds * 1000, 1))
+
+
+@router.get("/analytics/rfm", response_model=RfmOut, tags=["analytics"])
+def rfm(
+    ctx: Ctx, actor: CurrentActor, paging: Paging, as_of: date | None = None, segment: Segment | None = None
+) -> RfmOut:
+    """RFM scores and segments of every buying customer (docs/warehouse.md#rfm); customers paginate."""
+    with ctx.warehouse() as wh:
+        timed = RfmQuery(tenant_id=actor.tenant_id, as_of=as_of).answer(actor, wh, ctx.analytics_cache)
+    result = timed.result
+    return RfmOut.model_validate({
+        "as_of": result.as_of, "segments": list(result.segments),
+        "customers": page_out(RfmCustomerPage, result.page(paging, segment=segment)), "answered": _answered(timed),
+    }, from_attributes=True)
+
+
+@router.get("/analytics/cohorts", response_model=CohortsOut, tags=["analytics"])
+def cohorts(
+    ctx: Ctx, actor: CurrentActor, since: date | None = None, until: date | None = None,
+    months: Annotated[int, Query(ge=0, le=36)] = 12, as_of: date | None = None,
+) -> CohortsOut:
+    """Cohorts by month of add and channel (default: the last twelve months of adds)."""
+    today = as_of or today_in_shanghai()
+    query = CohortQuery(tenant_id=actor.tenant_id, since=since or (today.replace(day=1) - timedelta(days=330)).replace(day=1),
+                        until=until or today, months=months, as_of=as_of)
+    with ctx.warehouse() as wh:
+        timed = query.answer(actor, wh, ctx.analytics_cache)
+    return CohortsOut.model_validate({"as_of": timed.result.as_of, "cohorts": list(timed.result.cohorts),
+                                      "answered": _answered(timed)}, from_attributes=True)
+
+
+@router.get("/analytics/channels", response_model=ChannelsOut, tags=["analytics"])
+def channels(ctx: Ctx, actor: CurrentActor, start: date | None = None, end: date | None = None, as_of: date | None = None) -> ChannelsOut:
+    """Channel ROI for a period of business days (default: this month so far)."""
+    today = as_of or today_in_shanghai()
+    query = ChannelQuery(tenant_id=actor.tenant_id, start=start or today.replace(day=1), end=end or today, as_of=as_of)
+    with ctx.warehouse() as wh:
+        timed = query.answer(actor, wh, ctx.analytics_cache)
+    result = timed.result
+    return ChannelsOut.model_validate({"start": result.start, "end": result.end, "as_of": result.as_of,
+                                       "channels": list(result.channels), "answered": _answered(timed)}, from_attributes=True)
+
+
+@router.get("/analytics/private-domain", response_model=PrivateDomainOut, tags=["analytics"])
+def private_domain(ctx: Ctx, actor: CurrentActor, since: date | None = None, until: date | None = None) -> PrivateDomainOut:
+    """Private-domain GMV against total GMV, by month (default: the last twelve months)."""
+    today = today_in_shanghai()
+    query = PrivateDomainShareQuery(tenant_id=actor.tenant_id, since=since or (today.replace(day=1) - timedelta(days=330)).replace(day=1),
+                                    until=until or today)
+    with ctx.warehouse() as wh:
+        timed = query.answer(actor, wh, ctx.analytics_cache)
+    return PrivateDomainOut.model_validate({"months": list(timed.result.months), "answered": _answered(timed)}, from_attributes=True)
+
+
+@router.get("/warehouse/status", response_model=WarehouseStatusOut, tags=["analytics"])
+def warehouse_status(ctx: Ctx, actor: CurrentActor) -> WarehouseStatusOut:
+    """When the analytics warehouse last synced this tenant (and its sync version)."""
+    with ctx.warehouse() as wh:
+        return WarehouseStatusOut.model_validate(warehouse_sync.warehouse_status(actor, wh))

@@ -1,0 +1,169 @@
+"""``siyu warehouse sync|status`` and ``siyu analytics rfm|cohorts|channels``, as the system actor.
+
+Answers print as JSON (money as strings in yuan, dates ISO), so they can be piped into jq or
+a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, datetime
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from siyu.cli.analytics import analytics_app  # the one `siyu analytics` group: its analyses live here
+
+if TYPE_CHECKING:
+    from siyu.bootstrap import Context
+    from siyu.domain.access import Actor
+
+warehouse_app = typer.Typer(help="The analytics warehouse: sync and status.", no_args_is_help=True)
+Tenant = Annotated[str, typer.Option(help="The tenant's slug")]
+Day = Annotated[str | None, typer.Option(help="A business day, YYYY-MM-DD (Asia/Shanghai)")]
+
+
+def _context() -> Context:
+    from siyu.cli.main import _context as build_context
+    from siyu.observability import configure_logging
+
+    context: Context = build_context()
+    configure_logging(context.settings)  # logs to stderr: stdout is the JSON answer
+    return context
+
+
+def _actor(context: Context, slug: str) -> Actor:
+    from siyu.services import tenants
+    from siyu.services.auth import system_actor
+
+    found = tenants.find_tenant(context.uow(), slug)
+    if found is None:
+        typer.secho(f"error: no tenant “{slug}”; create it with `siyu tenant create`", fg="red", err=True)
+        raise typer.Exit(1)
+    return system_actor(found.id)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        typer.secho(f"error (--{option}): “{value}” is not a date like 2026-03-31", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def _print(value: Any) -> None:
+    data = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_plain))
+
+
+@warehouse_app.command("sync")
+def sync(tenant: Tenant) -> None:
+    """Copy what changed in the operational store into the warehouse (incremental)."""
+    from siyu.services import warehouse_sync
+
+    context = _context()
+    actor = _actor(context, tenant)
+    with context.warehouse() as wh:
+        report = warehouse_sync.sync_tenant(context.uow(), wh, actor.tenant_id)
+    typer.echo(f"synced {tenant}: {report.rows_read} rows read, {report.rows_written} written, "
+               f"{report.blocks_changed} blocks changed, version {report.version}, {report.seconds:.2f} s")
+
+
+@warehouse_app.command("status")
+def status(tenant: Tenant) -> None:
+    """When the tenant was last synced."""
+    from siyu.services import warehouse_sync
+
+    context = _context()
+    actor = _actor(context, tenant)
+    with context.warehouse() as wh:
+        _print(warehouse_sync.warehouse_status(actor, wh))
+
+
+def _answer(make_query: Callable[[], Any], actor: Actor, context: Context) -> Any:
+    from siyu.domain.errors import DomainError
+
+    try:
+        query = make_query()  # the parameters are checked here
+        with context.warehouse() as wh:
+            return query.answer(actor, wh).result
+    except DomainError as exc:
+        typer.secho(f"error: {exc.message}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+
+
+@analytics_app.command("rfm")
+def rfm(tenant: Tenant, as_of: Day = None) -> None:
+    """RFM scores and segments: the segment counts, then every scored customer."""
+    from siyu.analytics.rfm import RfmQuery
+
+    context = _context()
+    actor = _actor(context, tenant)
+    day = _day(as_of, "as-of")
+    _print(_answer(lambda: RfmQuery(tenant_id=actor.tenant_id, as_of=day), actor, context))
+
+
+@analytics_app.command("cohorts")
+def cohorts(
+    tenant: Tenant,
+    since: Annotated[str, typer.Option(help="First cohort month (any day in it)")],
+    until: Annotated[str, typer.Option(help="Last cohort month (any day in it)")],
+    months: Annotated[int, typer.Option(min=0, max=36, help="Months followed after the cohort month")] = 12,
+    as_of: Day = None,
+) -> None:
+    """Cohorts by month of add and channel: still-friend and repurchase rates by month."""
+    from siyu.analytics.cohorts import CohortQuery
+
+    context = _context()
+    actor = _actor(context, tenant)
+    first, last, day = _day(since, "since"), _day(until, "until"), _day(as_of, "as-of")
+    _print(_answer(lambda: CohortQuery(tenant_id=actor.tenant_id, since=first, until=last, months=months, as_of=day),  # type: ignore[arg-type]
+                   actor, context))
+
+
+@analytics_app.command("channels")
+def channels(
+    tenant: Tenant,
+    start: Annotated[str, typer.Option(help="First business day of the period")],
+    end: Annotated[str, typer.Option(help="Last business day of the period")],
+    as_of: Day = None,
+) -> None:
+    """Channel ROI for a period: adds, still friends, buyers, GMV, cost, CAC, ROI, deletion rate."""
+    from siyu.analytics.channels import ChannelQuery
+
+    context = _context()
+    actor = _actor(context, tenant)
+    first, last, day = _day(start, "start"), _day(end, "end"), _day(as_of, "as-of")
+    result = _answer(lambda: ChannelQuery(tenant_id=actor.tenant_id, start=first, end=last, as_of=day), actor, context)  # type: ignore[arg-type]
+    _print([{**dataclasses.asdict(c), "still_friend_rate_7d": c.still_friend_rate_7d, "still_friend_rate_30d": c.still_friend_rate_30d,
+             "deletion_rate": c.deletion_rate, "cac": c.cac, "cost_per_buyer": c.cost_per_buyer, "roi": c.roi}
+            for c in result.channels])
+
+
+@analytics_app.command("private-domain")
+def private_domain(
+    tenant: Tenant,
+    since: Annotated[str, typer.Option(help="First month (any day in it)")],
+    until: Annotated[str, typer.Option(help="Last month (any day in it)")],
+) -> None:
+    """Private-domain GMV against total GMV, by month."""
+    from siyu.analytics.private_domain import PrivateDomainShareQuery
+
+    context = _context()
+    actor = _actor(context, tenant)
+    first, last = _day(since, "since"), _day(until, "until")
+    result = _answer(lambda: PrivateDomainShareQuery(tenant_id=actor.tenant_id, since=first, until=last), actor, context)  # type: ignore[arg-type]
+    _print([{**dataclasses.asdict(m), "share": m.share} for m in result.months])

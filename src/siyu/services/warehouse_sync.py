@@ -1,0 +1,263 @@
+"""Copy new and changed operational rows into the analytics warehouse, incrementally.
+
+Two ways of finding what changed, chosen per table by what the operational store can promise:
+
+- **Watermarks** (``orders.updated_at``, ``events.updated_at``): the big, append-mostly
+  tables. Rows at or after the last mark *minus a lookback* (:data:`LOOKBACK`, which covers
+  transactions that committed after a later one was already read) are re-read and replaced by
+  id, so reading a row twice is harmless.
+- **Block fingerprints** (customers, relations, customer tags, channels, channel costs): tables
+  that change without a trustworthy watermark column — a relation ends or moves to a survivor
+  by merge without any timestamp of its own, a tag removed is a row deleted, and
+  ``customers.updated_at`` may be set to the time of the event being recorded (not the time it
+  was written). The operational database itself hashes every row and sums the hashes per block
+  of :data:`BLOCK` keys in one aggregate query (PostgreSQL ``hashtextextended``, 64 bits;
+  SQLite a registered BLAKE2b function, 48 bits; with the row count folded in), so only one
+  small row per block crosses to Python. Blocks whose fingerprint differs from the one stored
+  with their last copy are re-read and re-copied; a block that vanished is deleted.
+
+A merge (or its undo) moves orders and events between customers: the customers whose
+``merged_into_id`` changed, with the survivors on both sides, have their orders and events
+re-read. ``customer_links`` (every merged customer -> its live customer, chains followed) is
+rebuilt whenever a customer block changed, so analytics map any customer id to the live one.
+
+Every step writes its data before its bookkeeping (blocks, marks), so a sync that dies half
+way is simply finished by the next one. Each sync that changed something raises the tenant's
+*sync version*, which keys the analytics caches.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+from siyu.adapters.db.repositories.warehouse_feed import SOURCES, WarehouseFeed, key_ranges
+from siyu.adapters.db.unit_of_work import SqlUnitOfWork
+from siyu.adapters.warehouse import Warehouse, naive_utc
+from siyu.adapters.warehouse.schema import TABLES
+from siyu.domain.access import Actor, Permission
+from siyu.domain.errors import NotFound
+from siyu.services import clock
+
+BLOCK = 256
+FLUSH_ROWS = 50_000
+LOOKBACK = timedelta(minutes=10)
+BLOCK_SOURCES = ("channels", "channel_costs", "customers", "relations", "customer_tags")
+MARK_SOURCES = ("orders", "events")
+MASK = (1 << 63) - 1
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    tenant_id: int
+    version: int
+    rows_read: int
+    rows_written: int
+    blocks_changed: int
+    started_at: datetime
+    finished_at: datetime
+    seconds: float
+    by_source: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    tenant_id: int
+    version: int
+    last_synced_at: datetime | None
+    rows_changed: int
+
+
+def _key_column(name: str) -> str:
+    return TABLES[SOURCES[name].table].names[1]
+
+
+class _Run:
+    """One sync of one tenant."""
+
+    def __init__(self, feed: WarehouseFeed, warehouse: Warehouse, tenant_id: int) -> None:
+        self.feed, self.wh, self.tenant_id = feed, warehouse, tenant_id
+        self.rows_read = self.rows_written = self.blocks_changed = 0
+        self.by_source: dict[str, int] = {}
+        self.moved: set[int] = set()
+        self.customers_changed = False
+
+    # -- block fingerprints ------------------------------------------------------------------
+    def _stored_blocks(self, name: str) -> dict[int, int]:
+        rows = self.wh.fetch(f"SELECT block, fingerprint FROM sync_blocks WHERE tenant_id = {self.tenant_id} AND source = '{name}'")
+        return dict(rows)  # type: ignore[arg-type]
+
+    def reconcile(self, name: str) -> None:
+        stored = self._stored_blocks(name)
+        current = self.feed.block_fingerprints(self.tenant_id, name, BLOCK)
+        fingerprints = {b: (n * 1_000_003 + fp) & MASK for b, (n, fp) in current.items()}
+        self.rows_read += sum(n for n, _ in current.values())
+        changed = sorted(b for b, fp in fingerprints.items() if stored.get(b) != fp)
+        per_write = max(1, FLUSH_ROWS // BLOCK)
+        for i in range(0, len(changed), per_write):
+            blocks = changed[i : i + per_write]
+            rows = list(self.feed.rows_in_blocks(self.tenant_id, name, blocks, BLOCK))
+            self._write_blocks(name, blocks, {b: fingerprints[b] for b in blocks}, rows)
+        vanished = sorted(set(stored) - set(fingerprints))
+        if vanished:
+            self._write_blocks(name, vanished, {}, [])
+
+    def _write_blocks(self, name: str, blocks: list[int], fingerprints: dict[int, int], rows: list[tuple[Any, ...]]) -> None:
+        """Replace the warehouse's rows of ``blocks`` with ``rows``; remember the blocks' fingerprints."""
+        table, key = SOURCES[name].table, _key_column(name)
+        ranges = key_ranges(blocks, BLOCK)
+        if name == "customers":
+            self._note_moves(ranges, rows)
+        self.wh.delete_ranges(table, self.tenant_id, key, ranges)
+        written = self.wh.insert(table, rows)
+        self.wh.delete_tenant("sync_blocks", self.tenant_id,
+                              f"source = '{name}' AND block IN ({','.join(str(b) for b in blocks)})")
+        self.wh.insert("sync_blocks", [(self.tenant_id, name, b, fp) for b, fp in fingerprints.items()])
+        self.rows_written += written + (len(blocks) - len(fingerprints))
+        self.blocks_changed += len(blocks)
+        self.by_source[name] = self.by_source.get(name, 0) + written
+
+    def _note_moves(self, ranges: list[tuple[int, int]], rows: list[tuple[Any, ...]]) -> None:
+        """Customers whose merge target changed (merged, unmerged, re-pointed), with both targets."""
+        self.customers_changed = True
+        inside = " OR ".join(f"customer_id BETWEEN {lo} AND {hi}" for lo, hi in ranges)
+        old: dict[int, int] = dict(self.wh.fetch(  # type: ignore[arg-type]
+            f"SELECT customer_id, merged_into_id FROM customers WHERE tenant_id = {self.tenant_id} "
+            f"AND merged_into_id IS NOT NULL AND ({inside})"))
+        merged_at = TABLES["customers"].names.index("merged_into_id")
+        new = {row[1]: row[merged_at] for row in rows}
+        for customer_id in set(old) | {c for c, target in new.items() if target is not None}:
+            before, after = old.get(customer_id), new.get(customer_id)
+            if before != after:
+                self.moved.update(x for x in (customer_id, before, after) if x is not None)
+
+    # -- watermarks --------------------------------------------------------------------------
+    def _mark(self, name: str) -> datetime | None:
+        rows = self.wh.fetch(f"SELECT mark FROM sync_marks WHERE tenant_id = {self.tenant_id} AND source = '{name}'")
+        return rows[0][0] if rows else None
+
+    def follow(self, name: str) -> None:
+        mark = self._mark(name)
+        since = None if mark is None else _aware(mark - LOOKBACK)
+        table, key = SOURCES[name].table, _key_column(name)
+        mark_column = "updated_at"
+        mark_at = TABLES[table].names.index(mark_column)
+        window = None if since is None else (mark_column, since)
+        newest = mark
+        batch: list[tuple[Any, ...]] = []
+        for row in self.feed.changed_since(self.tenant_id, name, since):
+            batch.append(row)
+            if newest is None or row[mark_at] > newest:
+                newest = row[mark_at]
+            if len(batch) >= FLUSH_ROWS:
+                self._replace(name, table, key, batch, compare=window)
+                batch = []
+        self._replace(name, table, key, batch, compare=window)
+        if self.moved:
+            moved_rows = self.feed.of_customers(self.tenant_id, name, self.moved)
+            self.wh.delete_keys(table, self.tenant_id, "customer_id", self.moved)
+            self._replace(name, table, key, moved_rows)
+        if newest is not None and newest != mark:
+            self.wh.delete_tenant("sync_marks", self.tenant_id, f"source = '{name}'")
+            self.wh.insert("sync_marks", [(self.tenant_id, name, newest)])
+
+    def _replace(
+        self, name: str, table: str, key: str, rows: list[tuple[Any, ...]], *, compare: tuple[str, datetime] | None = None
+    ) -> None:
+        if not rows:
+            return
+        self.rows_read += len(rows)
+        if compare is not None:  # rows re-read inside the lookback: write only those that really differ
+            have = self._existing(table, key, compare)
+            rows = [row for row in rows if have.get(row[1]) != row]
+            if not rows:
+                return
+        self.wh.delete_keys(table, self.tenant_id, key, [row[1] for row in rows])
+        self.rows_written += self.wh.insert(table, rows)
+        self.by_source[name] = self.by_source.get(name, 0) + len(rows)
+
+    def _existing(self, table: str, key: str, window: tuple[str, datetime]) -> dict[int, tuple[Any, ...]]:
+        """The warehouse's rows whose watermark column is inside the window, by key. A row changed
+        since has a newer mark, so it is either here (and compared) or absent (and written)."""
+        column, since = window
+        t = self.wh.table(table)
+        found = t.filter((t.tenant_id == self.tenant_id) & (t[column] >= since.replace(tzinfo=None)))
+        return {row[1]: row for row in (tuple(r.values()) for r in self.wh.rows(found))}
+
+    # -- merged customers --------------------------------------------------------------------
+    def relink(self) -> None:
+        merged: dict[int, int] = dict(self.wh.fetch(  # type: ignore[arg-type]
+            f"SELECT customer_id, merged_into_id FROM customers WHERE tenant_id = {self.tenant_id} AND merged_into_id IS NOT NULL"))
+        links = [(self.tenant_id, customer_id, live_customer(customer_id, merged)) for customer_id in merged]
+        self.wh.delete_tenant("customer_links", self.tenant_id)
+        self.wh.insert("customer_links", links)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC)
+
+
+def live_customer(customer_id: int, merged_into: dict[int, int]) -> int:
+    """Follow merges to the live customer (a cycle, which merges cannot make, stops the walk)."""
+    seen = {customer_id}
+    while customer_id in merged_into:
+        customer_id = merged_into[customer_id]
+        if customer_id in seen:
+            break
+        seen.add(customer_id)
+    return customer_id
+
+
+def sync_tenant(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int) -> SyncReport:
+    """Bring the tenant's warehouse copy up to date with the operational store."""
+    started, clock_start = clock.utcnow(), time.perf_counter()
+    with uow:
+        run = _Run(WarehouseFeed(uow.session), warehouse, tenant_id)
+        for name in BLOCK_SOURCES:
+            run.reconcile(name)
+        if run.customers_changed:
+            run.relink()
+        for name in MARK_SOURCES:
+            run.follow(name)
+    previous = sync_status(warehouse, tenant_id)
+    version = previous.version + 1 if run.rows_written or previous.version == 0 else previous.version
+    finished = clock.utcnow()
+    warehouse.insert("sync_runs", [(tenant_id, version, naive_utc(started), naive_utc(finished), run.rows_written)])
+    return SyncReport(
+        tenant_id=tenant_id, version=version, rows_read=run.rows_read, rows_written=run.rows_written,
+        blocks_changed=run.blocks_changed, started_at=started, finished_at=finished,
+        seconds=time.perf_counter() - clock_start, by_source=dict(run.by_source),
+    )
+
+
+def sync_all_tenants(uow: SqlUnitOfWork, warehouse: Warehouse) -> list[SyncReport]:
+    """Sync every tenant (the worker's schedule)."""
+    with uow:
+        tenant_ids = WarehouseFeed(uow.session).tenant_ids()
+    return [sync_tenant(uow, warehouse, tenant_id) for tenant_id in tenant_ids]
+
+
+def sync_tenant_by_slug(uow: SqlUnitOfWork, warehouse: Warehouse, slug: str) -> SyncReport:
+    with uow:
+        tenant = uow.tenants.find_by_slug(slug)
+    if tenant is None:
+        raise NotFound("tenant.not_found", "no such tenant")
+    return sync_tenant(uow, warehouse, tenant.id)
+
+
+def warehouse_status(actor: Actor, warehouse: Warehouse) -> SyncStatus:
+    """When the actor's tenant was last synced, for the console and the API."""
+    actor.require(Permission.ANALYTICS_VIEW)
+    return sync_status(warehouse, actor.tenant_id)
+
+
+def sync_status(warehouse: Warehouse, tenant_id: int) -> SyncStatus:
+    """The tenant's sync version and when it was last synced (version 0: never)."""
+    row = warehouse.last_run(tenant_id)
+    if row is None:
+        return SyncStatus(tenant_id=tenant_id, version=0, last_synced_at=None, rows_changed=0)
+    return SyncStatus(tenant_id=tenant_id, version=row["version"], last_synced_at=_aware(row["finished_at"]),
+                      rows_changed=row["rows_changed"])
