@@ -20,11 +20,15 @@ from typing import Any, Protocol
 
 from siyu.adapters.db.repositories.bulk import BulkRepository
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
-from siyu.domain.customers import Customer, CustomerRecord, MergeCandidate, choose_survivor
+from siyu.domain.customers import Customer, CustomerRecord, MergeCandidate, RelationState, choose_survivor
 from siyu.domain.fields import CustomField, clean_values
-from siyu.domain.identities import IdentityKey
+from siyu.domain.identities import IdentityKey, IdentityKind
+from siyu.domain.tags import Stage
 from siyu.domain.timeline import EventKind
 from siyu.services import oneid
+from siyu.services.relations import follow_in
+from siyu.services.stages import move_in
+from siyu.services.tags import apply_in
 
 # The profile columns a merge may fill on the survivor: oneid's own list, so the rule stays one.
 _FILLABLE = oneid._FILLABLE
@@ -40,8 +44,16 @@ class Incoming:
 
 
 class Resolver(Protocol):
-    def resolve(self, batch: Sequence[Incoming]) -> list[int]:
-        """The customer each record resolved to, at the moment it was resolved."""
+    """One way to write records by the OneID rule; both implementations give the same result.
+
+    ``load`` then ``resolve_one`` for each record in order, with what the record itself says
+    (tags, stage, owner) applied right after it, as every single-row write path does."""
+
+    def load(self, batch: Sequence[Incoming]) -> None:
+        """Read what the database knows about the batch's keys (before ``resolve_one``)."""
+
+    def resolve_one(self, item: Incoming) -> oneid.Resolution:
+        """Create, attach or merge: what :func:`oneid.resolve` returns for the record."""
 
     def survivor_of(self, customer_id: int) -> int:
         """The live customer that ``customer_id`` is now (itself unless merged away)."""
@@ -49,21 +61,36 @@ class Resolver(Protocol):
     def update_customer(self, customer_id: int, *, at: datetime, **values: Any) -> None:
         """Set columns of a customer resolved in this batch (owner, stage ...)."""
 
+    def tag(self, customer_id: int, tag_ids: Sequence[int], *, labels: dict[int, str], source: str, at: datetime) -> bool:
+        """Apply the tags the customer does not have yet (:func:`siyu.services.tags.apply_in`)."""
+
+    def move_stage(self, customer_id: int, stage_id: int, *, stages: dict[int, Stage], at: datetime) -> bool:
+        """Move the customer to a stage, recording the history (:func:`siyu.services.stages.move_in`)."""
+
+    def assign_owner(self, customer_id: int, staff_id: int, *, at: datetime) -> bool:
+        """The staff member follows the customer (:func:`siyu.services.relations.follow_in`) and owns it."""
+
     def flush(self) -> None:
         """Write everything pending."""
 
 
+def resolve_all(resolver: Resolver, batch: Sequence[Incoming]) -> list[int]:
+    """The customer each record resolved to, at the moment it was resolved."""
+    resolver.load(batch)
+    return [resolver.resolve_one(item).customer_id for item in batch]
+
+
 class SequentialResolver:
-    """The reference: :func:`oneid.resolve` for each record, in order."""
+    """The reference: :func:`oneid.resolve` and the single-row services, one record at a time."""
 
     def __init__(self, uow: SqlUnitOfWork, tenant_id: int, *, actor: str) -> None:
         self.uow, self.tenant_id, self.actor = uow, tenant_id, actor
 
-    def resolve(self, batch: Sequence[Incoming]) -> list[int]:
-        return [
-            oneid.resolve(self.uow, self.tenant_id, item.record, source=item.source, actor=self.actor, now=item.at, added_at=item.at).customer_id
-            for item in batch
-        ]
+    def load(self, batch: Sequence[Incoming]) -> None:
+        """Nothing to read ahead: ``resolve`` looks each record up itself."""
+
+    def resolve_one(self, item: Incoming) -> oneid.Resolution:
+        return oneid.resolve(self.uow, self.tenant_id, item.record, source=item.source, actor=self.actor, now=item.at, added_at=item.at)
 
     def survivor_of(self, customer_id: int) -> int:
         found = self.uow.customers.survivor_of(self.tenant_id, customer_id)
@@ -73,8 +100,28 @@ class SequentialResolver:
     def update_customer(self, customer_id: int, *, at: datetime, **values: Any) -> None:
         self.uow.customers.update(self.tenant_id, customer_id, now=at, **values)
 
+    def tag(self, customer_id: int, tag_ids: Sequence[int], *, labels: dict[int, str], source: str, at: datetime) -> bool:
+        return apply_in(self.uow, self.tenant_id, {customer_id: list(tag_ids)}, add=True, source=source, actor=self.actor) > 0
+
+    def move_stage(self, customer_id: int, stage_id: int, *, stages: dict[int, Stage], at: datetime) -> bool:
+        customer = self.uow.customers.get_any(self.tenant_id, customer_id)
+        assert customer is not None
+        return move_in(self.uow, self.tenant_id, customer, stage_id, stages, actor=self.actor)
+
+    def assign_owner(self, customer_id: int, staff_id: int, *, at: datetime) -> bool:
+        t = self.tenant_id
+        changed = follow_in(self.uow, t, customer_id, staff_id, at=at, actor=self.actor)
+        customer = self.uow.customers.get_any(t, customer_id)
+        assert customer is not None
+        if customer.owner_staff_id == staff_id:
+            return changed
+        self.uow.customers.update(t, customer_id, now=at, owner_staff_id=staff_id)
+        self.uow.timeline.add(t, customer_id, EventKind.PROFILE_CHANGED, actor=self.actor, at=at,
+                              changes={"owner_staff_id": [customer.owner_staff_id, staff_id]})
+        return True
+
     def flush(self) -> None:
-        """Nothing is pending: ``resolve`` wrote each record as it went."""
+        """Nothing is pending: each call wrote as it went."""
 
 
 @dataclass(slots=True, eq=False)
@@ -83,15 +130,24 @@ class _Customer:
     row: dict[str, Any]  # stored column values (gender as int)
     new: bool  # created in this batch (inserted at flush) rather than loaded
     identities: list[tuple[int, IdentityKey]] = field(default_factory=list)
-    events: list[int] = field(default_factory=list)
-    relations: list[tuple[int, int]] | None = None  # (relation id, staff id) by added_at, id
+    events: list[int] = field(default_factory=list)  # ids; the database's are added by _full
+    stage_changes: list[int] = field(default_factory=list)  # the same
+    history_loaded: bool = False  # events and stage_changes hold the database's ids too
+    relations: list[_Relation] | None = None  # None: not read from the database yet
     tags: set[int] | None = None
-    stage_changes: list[int] | None = None
     dirty: set[str] = field(default_factory=set)
 
     def set(self, at: datetime, **values: Any) -> None:
         self.row.update(values, updated_at=at)
         self.dirty.update(values, ("updated_at",))
+
+
+@dataclass(slots=True, eq=False)
+class _Relation:
+    id: int
+    staff_id: int
+    state: str
+    added_at: datetime
 
 
 def _row_of(customer: Customer) -> dict[str, Any]:
@@ -111,11 +167,19 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == 0  # as oneid's: 0 is Gender.UNKNOWN; no id is 0
 
 
-class BatchResolver:
-    """Resolve a batch of records in memory, then write it with bulk inserts (see module doc)."""
+_KIND = {kind: kind.value for kind in IdentityKind}  # Enum .value is a slow property in Python 3.11
+_ACTIVE = RelationState.ACTIVE.value
 
-    def __init__(self, uow: SqlUnitOfWork, tenant_id: int, *, actor: str, bulk: BulkRepository | None = None) -> None:
-        self.uow, self.tenant_id, self.actor = uow, tenant_id, actor
+
+class BatchResolver:
+    """Resolve a batch of records in memory, then write it with bulk inserts (see module doc).
+
+    ``links=True`` (imports) reads the tags and relations of the known customers with the
+    batch, for :meth:`tag` and :meth:`assign_owner`; otherwise they are read when needed."""
+
+    def __init__(self, uow: SqlUnitOfWork, tenant_id: int, *, actor: str, bulk: BulkRepository | None = None,
+                 links: bool = False) -> None:
+        self.uow, self.tenant_id, self.actor, self.links = uow, tenant_id, actor, links
         self.bulk = bulk or BulkRepository(uow.session)
         self._definitions: dict[str, CustomField] | None = None
         self._reset()
@@ -126,16 +190,22 @@ class BatchResolver:
         self._owner: dict[IdentityKey, int] = {}
         self._identity_rows: dict[int, dict[str, Any]] = {}
         self._event_rows: dict[int, dict[str, Any]] = {}
+        self._relation_rows: dict[int, dict[str, Any]] = {}
+        self._reactivated: dict[int, datetime] = {}  # relation id -> followed again at
+        self._stage_rows: dict[int, dict[str, Any]] = {}
+        self._tag_rows: dict[tuple[int, int], dict[str, Any]] = {}
         self._moves: dict[str, dict[int, int]] = {"customer_identities": {}, "timeline_events": {}, "staff_relations": {}, "stage_changes": {}}
         self._tag_moves: list[tuple[int, int, int]] = []
         self._merge_rows: list[dict[str, Any]] = []
 
     # the Resolver protocol
-    def resolve(self, batch: Sequence[Incoming]) -> list[int]:
+    def load(self, batch: Sequence[Incoming]) -> None:
         if self._definitions is None:
             self._definitions = self.uow.fields.all(self.tenant_id)
         self._load_known([k for item in batch for k in item.record.keys])
-        return [self._resolve(item) for item in batch]
+
+    def resolve_one(self, item: Incoming) -> oneid.Resolution:
+        return self._resolve(item)
 
     def survivor_of(self, customer_id: int) -> int:
         current = self._customers.get(customer_id)
@@ -147,6 +217,59 @@ class BatchResolver:
     def update_customer(self, customer_id: int, *, at: datetime, **values: Any) -> None:
         self._customers[customer_id].set(at, **values)
 
+    def tag(self, customer_id: int, tag_ids: Sequence[int], *, labels: dict[int, str], source: str, at: datetime) -> bool:
+        state = self._links(self._customers[customer_id])
+        assert state.tags is not None
+        added = [t for t in dict.fromkeys(tag_ids) if t not in state.tags]
+        for tag_id in added:
+            self._tag_rows[(state.id, tag_id)] = {"tenant_id": self.tenant_id, "customer_id": state.id, "tag_id": tag_id,
+                                                  "source": source, "applied_by": self.actor, "applied_at": at}
+            state.tags.add(tag_id)
+            self._event(state, EventKind.TAGGED, at, tag_id=tag_id, tag=labels[tag_id], source=source)
+        return bool(added)
+
+    def move_stage(self, customer_id: int, stage_id: int, *, stages: dict[int, Stage], at: datetime) -> bool:
+        state = self._customers[customer_id]
+        before = state.row["stage_id"]
+        if before == stage_id:
+            return False
+        change_id = self.bulk.new_id("stage_changes")
+        self._stage_rows[change_id] = {"id": change_id, "tenant_id": self.tenant_id, "customer_id": state.id, "from_stage_id": before,
+                                       "to_stage_id": stage_id, "actor": self.actor, "changed_at": at}
+        state.stage_changes.append(change_id)
+        state.set(at, stage_id=stage_id)
+        self._event(state, EventKind.STAGE_CHANGED, at, before=stages[before].name if before in stages else None, after=stages[stage_id].name)
+        return True
+
+    def assign_owner(self, customer_id: int, staff_id: int, *, at: datetime) -> bool:
+        state = self._links(self._customers[customer_id])
+        assert state.relations is not None
+        relation = next((r for r in state.relations if r.staff_id == staff_id), None)
+        changed = relation is None or relation.state != _ACTIVE
+        if relation is None:
+            relation = _Relation(self.bulk.new_id("staff_relations"), staff_id, _ACTIVE, at)
+            state.relations.append(relation)
+            self._relation_rows[relation.id] = {
+                "id": relation.id, "tenant_id": self.tenant_id, "customer_id": state.id, "staff_id": staff_id, "state": _ACTIVE,
+                "added_at": at, "add_way": None, "channel_state": None, "remark": None, "description": None, "ended_at": None,
+            }
+        elif changed:
+            relation.state, relation.added_at = _ACTIVE, at
+            if relation.id in self._relation_rows:
+                self._relation_rows[relation.id].update(state=_ACTIVE, added_at=at, ended_at=None, add_way=None, channel_state=None)
+            else:
+                self._reactivated[relation.id] = at
+        if changed:
+            self._event(state, EventKind.RELATION_ADDED, at, staff_id=staff_id, channel_state=None)
+            if state.row["owner_staff_id"] is None:  # follow_in: a new follower owns an unowned customer
+                state.set(at, owner_staff_id=staff_id)
+        owner = state.row["owner_staff_id"]
+        if owner == staff_id:
+            return changed
+        state.set(at, owner_staff_id=staff_id)
+        self._event(state, EventKind.PROFILE_CHANGED, at, changes={"owner_staff_id": [owner, staff_id]})
+        return True
+
     def flush(self) -> None:
         t = self.tenant_id
         bulk = self.bulk
@@ -156,6 +279,13 @@ class BatchResolver:
         bulk.update_by_id("customers", t, updates)
         bulk.insert("customer_identities", list(self._identity_rows.values()))
         bulk.insert("timeline_events", list(self._event_rows.values()))
+        bulk.insert("staff_relations", list(self._relation_rows.values()))
+        bulk.insert("stage_changes", list(self._stage_rows.values()))
+        bulk.insert("customer_tags", list(self._tag_rows.values()))
+        bulk.update_by_id("staff_relations", t, [
+            {"id": i, "state": _ACTIVE, "added_at": at, "ended_at": None, "add_way": None, "channel_state": None}
+            for i, at in self._reactivated.items()
+        ])
         for table, moves in self._moves.items():
             bulk.update_by_id(table, t, [{"id": i, "customer_id": to} for i, to in moves.items()])
         bulk.move_customer_tags(t, self._tag_moves)
@@ -167,31 +297,49 @@ class BatchResolver:
     def _load_known(self, keys: list[IdentityKey]) -> None:
         """Customers in the database holding any of ``keys``, with all their identities."""
         unknown = list({k for k in keys if k not in self._owner})
-        owners = self.bulk.owners(self.tenant_id, unknown)
+        owners = self.uow.identities.owners(self.tenant_id, unknown)
         ids = sorted({i for i in owners.values() if i not in self._customers})
         if not ids:
             return
         identities = self.uow.identities.for_customers(self.tenant_id, ids)
+        loaded = []
         for customer in self.uow.customers.many(self.tenant_id, ids):
             state = _Customer(customer.id, _row_of(customer), new=False)
             state.identities = [(i.id, i.key) for i in identities[customer.id]]
             self._customers[customer.id] = state
+            loaded.append(state)
             for _, key in state.identities:
                 self._owner[key] = customer.id
+        if self.links:
+            self._read_links(loaded)
+
+    def _read_links(self, states: list[_Customer]) -> None:
+        ids = [s.id for s in states]
+        tags = self.uow.tags.tag_ids_of(self.tenant_id, ids)
+        relations = self.bulk.relations_of(self.tenant_id, ids)
+        for state in states:
+            state.tags = tags[state.id]
+            state.relations = [_Relation(*r) for r in relations.get(state.id, ())]
+
+    def _links(self, state: _Customer) -> _Customer:
+        if state.relations is None:
+            self._read_links([state])
+        return state
 
     def _full(self, state: _Customer) -> _Customer:
         """Load what a merge moves, for a customer from the database."""
-        if state.relations is None:
+        self._links(state)
+        if not state.history_loaded:
             t, c = self.tenant_id, state.id
-            state.relations = [(r.id, r.staff_id) for r in self.uow.relations.for_customer(t, c)]
-            state.tags = self.uow.tags.tag_ids_of(t, [c])[c]
             state.events = sorted(self.uow.timeline.ids_for(t, c)) + state.events
-            state.stage_changes = self.uow.stages.history_ids(t, c)
+            state.stage_changes = self.uow.stages.history_ids(t, c) + state.stage_changes
+            state.history_loaded = True
         return state
 
     # the rule, as oneid.resolve applies it
-    def _resolve(self, item: Incoming) -> int:
-        keys = sorted(set(item.record.keys))
+    def _resolve(self, item: Incoming) -> oneid.Resolution:
+        keys = item.record.keys
+        keys = sorted(set(keys)) if len(keys) > 1 else list(keys)
         owners = {k: self._owner[k] for k in keys if k in self._owner}
         matched = sorted(set(owners.values()))
         fields = self._clean_fields(item.record.fields)
@@ -201,23 +349,24 @@ class BatchResolver:
             row = {"name": profile.get("name", ""), "gender": int(profile.get("gender") or 0), "avatar": profile.get("avatar"),
                    "birthday": profile.get("birthday"), "region": profile.get("region"), "stage_id": None, "owner_staff_id": None,
                    "fields": fields, "added_at": now, "merged_into_id": None, "created_at": now, "updated_at": now}
-            state = _Customer(self.bulk.new_id("customers"), row, new=True, relations=[], tags=set(), stage_changes=[])
+            state = _Customer(self.bulk.new_id("customers"), row, new=True, history_loaded=True, relations=[], tags=set())
             self._customers[state.id] = state
             self._created.append(state)
             self._add_identities(state, keys, source, now)
-            self._event(state, EventKind.CREATED, now, source=source, identities=[f"{k.kind.value}:{k.masked()}" for k in keys])
-            return state.id
+            self._event(state, EventKind.CREATED, now, source=source, identities=[f"{_KIND[k.kind]}:{k.masked()}" for k in keys])
+            return oneid.Resolution(state.id, True, (), tuple(keys), True)
 
         survivor = self._customers[matched[0]]
+        merged: list[int] = []
         if len(matched) > 1:
-            shared = ", ".join(sorted({f"{k.kind.value}:{k.masked()}" for k in owners}))
-            survivor = self._merge_many([self._customers[i] for i in matched], f"a {source} record shares {shared}", now)
+            shared = ", ".join(sorted({f"{_KIND[k.kind]}:{k.masked()}" for k in owners}))
+            survivor, merged = self._merge_many([self._customers[i] for i in matched], f"a {source} record shares {shared}", now)
         new_keys = [k for k in keys if k not in owners]
         self._add_identities(survivor, new_keys, source, now)
         for key in new_keys:
-            self._event(survivor, EventKind.IDENTITY_ADDED, now, kind=key.kind.value, value=key.masked(), source=source)
-        self._apply_changes(survivor, item.record.profile.values(), fields, now)
-        return survivor.id
+            self._event(survivor, EventKind.IDENTITY_ADDED, now, kind=_KIND[key.kind], value=key.masked(), source=source)
+        changed = self._apply_changes(survivor, item.record.profile.values(), fields, now)
+        return oneid.Resolution(survivor.id, False, tuple(merged), tuple(new_keys), changed or bool(new_keys) or bool(merged))
 
     def _clean_fields(self, values: dict[str, Any]) -> dict[str, Any]:
         if not values:
@@ -229,7 +378,7 @@ class BatchResolver:
         for key in keys:
             identity_id = self.bulk.new_id("customer_identities")
             self._identity_rows[identity_id] = {
-                "id": identity_id, "tenant_id": self.tenant_id, "customer_id": state.id, "kind": key.kind.value,
+                "id": identity_id, "tenant_id": self.tenant_id, "customer_id": state.id, "kind": _KIND[key.kind],
                 "value": key.value, "source": source, "created_at": now,
             }
             state.identities.append((identity_id, key))
@@ -243,7 +392,7 @@ class BatchResolver:
         }
         state.events.append(event_id)
 
-    def _apply_changes(self, state: _Customer, profile: dict[str, Any], fields: dict[str, Any], now: datetime) -> None:
+    def _apply_changes(self, state: _Customer, profile: dict[str, Any], fields: dict[str, Any], now: datetime) -> bool:
         before = dict(state.row)
         stored = {k: int(v) if k == "gender" else v for k, v in profile.items()}
         changes = {k: v for k, v in stored.items() if before[k] != v}
@@ -254,21 +403,22 @@ class BatchResolver:
         if new_fields:
             state.set(now, fields={**before["fields"], **new_fields})
             self._event(state, EventKind.FIELDS_CHANGED, now, changes={k: [before["fields"].get(k), v] for k, v in new_fields.items()})
+        return bool(changes or new_fields)
 
-    def _merge_many(self, found: list[_Customer], reason: str, now: datetime) -> _Customer:
+    def _merge_many(self, found: list[_Customer], reason: str, now: datetime) -> tuple[_Customer, list[int]]:
         chosen = choose_survivor([MergeCandidate(c.id, c.row["created_at"]) for c in found])
         survivor = self._customers[chosen.id]
-        for merged in sorted((c for c in found if c.id != chosen.id), key=lambda c: c.id):
-            self._merge_pair(survivor, merged, reason, now)
-        return survivor
+        merged = sorted((c for c in found if c.id != chosen.id), key=lambda c: c.id)
+        for customer in merged:
+            self._merge_pair(survivor, customer, reason, now)
+        return survivor, [c.id for c in merged]
 
     def _merge_pair(self, survivor: _Customer, merged: _Customer, reason: str, now: datetime) -> None:
         s, m = self._full(survivor), self._full(merged)
         assert s.relations is not None and m.relations is not None and s.tags is not None and m.tags is not None
-        assert m.stage_changes is not None and s.stage_changes is not None
-        identities = sorted(m.identities, key=lambda pair: (pair[1].kind.value, pair[0]))
-        followed = {staff_id for _, staff_id in s.relations}
-        relations = [r for r in m.relations if r[1] not in followed]
+        identities = sorted(m.identities, key=lambda pair: (_KIND[pair[1].kind], pair[0]))
+        followed = {r.staff_id for r in s.relations}
+        relations = [r for r in sorted(m.relations, key=lambda r: (r.added_at, r.id)) if r.staff_id not in followed]
         tag_ids = sorted(m.tags - s.tags)
         event_ids, stage_ids = list(m.events), list(m.stage_changes)
         filled = {k: m.row[k] for k in _FILLABLE if _empty(s.row[k]) and not _empty(m.row[k])}
@@ -281,10 +431,15 @@ class BatchResolver:
         s.identities += identities
         m.identities = []
         for relation in relations:
-            self._moves["staff_relations"][relation[0]] = s.id
+            self._move("staff_relations", self._relation_rows, relation.id, s.id)
         s.relations += relations
         m.relations = [r for r in m.relations if r not in relations]
-        self._tag_moves += [(m.id, s.id, tag) for tag in tag_ids]
+        for tag_id in tag_ids:
+            pending = self._tag_rows.pop((m.id, tag_id), None)
+            if pending is None:
+                self._tag_moves.append((m.id, s.id, tag_id))
+            else:
+                self._tag_rows[(s.id, tag_id)] = {**pending, "customer_id": s.id}
         s.tags |= set(tag_ids)
         m.tags -= set(tag_ids)
         for event_id in event_ids:
@@ -292,7 +447,7 @@ class BatchResolver:
         s.events += event_ids
         m.events = []
         for stage_change in stage_ids:
-            self._moves["stage_changes"][stage_change] = s.id
+            self._move("stage_changes", self._stage_rows, stage_change, s.id)
         s.stage_changes += stage_ids
         m.stage_changes = []
 
@@ -307,7 +462,7 @@ class BatchResolver:
         m.set(now, merged_into_id=s.id)
 
         moved = {
-            "identities": [i for i, _ in identities], "relations": [r for r, _ in relations], "tags": tag_ids,
+            "identities": [i for i, _ in identities], "relations": [r.id for r in relations], "tags": tag_ids,
             "timeline": event_ids, "stage_changes": stage_ids, "filled": {k: _jsonable(v) for k, v in filled.items()},
             "fields_filled": sorted(fields_filled), "added_at": previous_added.isoformat() if earlier_added else None,
         }

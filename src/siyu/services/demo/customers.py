@@ -34,7 +34,7 @@ from siyu.domain.timeline import EventKind
 from siyu.services.demo import catalogue as cat
 from siyu.services.demo.organisation import DemoOrganisation
 from siyu.services.demo.people import SYSTEM, PeopleGenerator, Person
-from siyu.services.oneid_bulk import BatchResolver, Resolver, SequentialResolver
+from siyu.services.oneid_bulk import BatchResolver, Resolver, SequentialResolver, resolve_all
 from siyu.services.clock import utcnow
 from siyu.services.stages import ensure_default_stages
 from siyu.services.tags import ensure_tag
@@ -185,7 +185,7 @@ class _Loader:
 
     def load(self, people: list[Person]) -> None:
         order = sorted((r.at, p, i) for p, person in enumerate(people) for i, r in enumerate(person.records))
-        resolved = self.resolver.resolve([people[p].records[i] for _, p, i in order])
+        resolved = resolve_all(self.resolver, [people[p].records[i] for _, p, i in order])
         self.records += len(order)
         became = {(p, i): customer_id for (_, p, i), customer_id in zip(order, resolved, strict=True)}
         relations: list[dict[str, Any]] = []

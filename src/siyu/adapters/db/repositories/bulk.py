@@ -28,8 +28,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Dialect, Table, and_, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from siyu.adapters.db.tables import UTCDateTime, customer_identities, customer_tags, metadata
-from siyu.domain.identities import IdentityKey, IdentityKind
+from siyu.adapters.db.tables import UTCDateTime, customer_tags, metadata, staff_relations
 
 BATCH_ROWS = 5_000
 LOOKUP_CHUNK = 900  # bound parameters per IN list (SQLite's limit is 32,766 since 3.32)
@@ -89,23 +88,18 @@ class BulkRepository:
         return sorted(r[0] for r in rows)
 
     # reads
-    def owners(self, tenant_id: int, keys: list[IdentityKey]) -> dict[IdentityKey, int]:
-        """Which customer holds each known key, for a whole batch of keys: one ``kind = ? AND
-        value IN (...)`` per kind and chunk, which the unique (tenant, kind, value) index answers.
-        (A row-value ``(kind, value) IN (VALUES ...)`` makes SQLite scan the whole table.)"""
-        i = customer_identities.c
-        by_kind: dict[IdentityKind, list[str]] = {}
-        for key in keys:
-            by_kind.setdefault(key.kind, []).append(key.value)
-        found: dict[IdentityKey, int] = {}
-        for kind, values in by_kind.items():
-            for start in range(0, len(values), LOOKUP_CHUNK):
-                rows = self.session.execute(
-                    select(i.value, i.customer_id).where(
-                        i.tenant_id == tenant_id, i.kind == kind.value, i.value.in_(values[start : start + LOOKUP_CHUNK])
-                    )
-                )
-                found.update({IdentityKey(kind, value): customer_id for value, customer_id in rows})
+    def relations_of(self, tenant_id: int, customer_ids: list[int]) -> dict[int, list[tuple[int, int, str, datetime]]]:
+        """Each customer's staff relations as (id, staff_id, state, added_at), by added_at and id."""
+        r = staff_relations.c
+        found: dict[int, list[tuple[int, int, str, datetime]]] = {}
+        for start in range(0, len(customer_ids), LOOKUP_CHUNK):
+            rows = self.session.execute(
+                select(r.customer_id, r.id, r.staff_id, r.state, r.added_at)
+                .where(r.tenant_id == tenant_id, r.customer_id.in_(customer_ids[start : start + LOOKUP_CHUNK]))
+                .order_by(r.added_at, r.id)
+            )
+            for customer_id, *relation in rows:
+                found.setdefault(customer_id, []).append(tuple(relation))  # type: ignore[arg-type]
         return found
 
     # writes
@@ -119,6 +113,13 @@ class BulkRepository:
         if plan is None:
             plan = self._plans[(target.name, columns)] = _InsertPlan(target, columns, self.session.get_bind().dialect)
         connection = self.session.connection()
+        if self._dialect == "postgresql":
+            # COPY: psycopg's executemany still runs one INSERT per row on the server.
+            with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(plan.copy) as copy:  # type: ignore[union-attr]
+                for chunk in _chunks(rows, BATCH_ROWS):
+                    for values in plan.parameters(chunk, named=False):
+                        copy.write_row(values)
+            return len(rows)
         for chunk in _chunks(rows, BATCH_ROWS):
             connection.exec_driver_sql(plan.sql, plan.parameters(chunk))
         return len(rows)
@@ -161,6 +162,22 @@ class BulkRepository:
         return int(self.session.execute(select(func.count()).select_from(target).where(*clauses)).scalar_one())
 
     # the load as a whole
+    def lock_for_writing(self, table: str) -> None:
+        """SQLite: take the database's write lock now, before :meth:`new_id` reads ``max(id)``.
+        A deferred transaction reads from a snapshot until its first write; another writer
+        could add rows in between. ``UPDATE ... WHERE 0`` takes the lock and changes nothing."""
+        if self._dialect == "sqlite":
+            self.session.execute(text(f'UPDATE "{metadata.tables[table].name}" SET id = id WHERE 0'))
+
+    def refresh_statistics(self, tables: Iterable[str]) -> None:
+        """Let the query planner see the tables as they are after a bulk load, on every engine.
+        Without statistics SQLite reads ``tenant_id = ? AND id IN (...)`` through a
+        (tenant_id, ...) index, scanning the whole tenant; ``analysis_limit`` keeps SQLite's
+        ANALYZE to milliseconds."""
+        if self._dialect == "sqlite":
+            self.session.execute(text("PRAGMA analysis_limit = 1000"))
+        self.analyze(tables)
+
     def begin_load(self) -> None:
         """SQLite: a large page cache for the duration of the load (index pages stay hot)."""
         if self._dialect == "sqlite" and self._saved_cache_size is None:
@@ -201,12 +218,15 @@ class _InsertPlan:
         order = compiled.positiontup if dialect.positional else list(columns)
         assert order is not None and sorted(order) == sorted(columns)
         self.order = list(order)
+        quote = dialect.identifier_preparer
+        self.copy = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in self.order)}) FROM STDIN"
         self.converters = [
             (index, converter) for index, name in enumerate(self.order)
             if (converter := _converter(table.c[name].type, dialect)) is not None
         ]
 
-    def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
+    def parameters(self, rows: list[dict[str, Any]], *, named: bool | None = None) -> list[Any]:
+        """Each row's converted values: a dict for named paramstyles, else a tuple in ``order``."""
         order = self.order
         values = [[row[name] for name in order] for row in rows]
         for index, convert in self.converters:
@@ -214,7 +234,7 @@ class _InsertPlan:
                 value = row_values[index]
                 if value is not None:
                     row_values[index] = convert(value)
-        if self.named:
+        if self.named if named is None else named:
             return [dict(zip(order, row_values, strict=True)) for row_values in values]
         return [tuple(row_values) for row_values in values]
 
