@@ -148,7 +148,7 @@ class _Importer:
         resolver: Resolver = (BatchResolver(uow, self.tenant_id, actor=self.actor, bulk=bulk, links=True) if self.fast
                               else SequentialResolver(uow, self.tenant_id, actor=self.actor))
         now = utcnow()
-        incoming = [Incoming(row.record, SOURCE, now) for row in rows]
+        incoming = [Incoming(row.record, SOURCE, now, row.fields) for row in rows]
         resolver.load(incoming)
         for row, item in zip(rows, incoming, strict=True):
             resolution = resolver.resolve_one(item)

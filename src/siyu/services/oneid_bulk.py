@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from siyu.adapters.db.repositories.bulk import BulkRepository
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
-from siyu.domain.customers import Customer, CustomerRecord, MergeCandidate, RelationState, choose_survivor
+from siyu.domain.customers import CustomerRecord, MergeCandidate, RelationState, choose_survivor
 from siyu.domain.fields import CustomField, clean_values
 from siyu.domain.identities import IdentityKey, IdentityKind
 from siyu.domain.tags import Stage
@@ -41,6 +41,7 @@ class Incoming:
     record: CustomerRecord
     source: str
     at: datetime
+    fields: dict[str, Any] | None = None  # the record's fields cleaned already (empties dropped); None: clean them here
 
 
 class Resolver(Protocol):
@@ -129,10 +130,10 @@ class _Customer:
     id: int
     row: dict[str, Any]  # stored column values (gender as int)
     new: bool  # created in this batch (inserted at flush) rather than loaded
-    identities: list[tuple[int, IdentityKey]] = field(default_factory=list)
-    events: list[int] = field(default_factory=list)  # ids; the database's are added by _full
+    identities: list[tuple[int, IdentityKey]] = field(default_factory=list)  # the database's are added by _full
+    events: list[int] = field(default_factory=list)  # ids; the same
     stage_changes: list[int] = field(default_factory=list)  # the same
-    history_loaded: bool = False  # events and stage_changes hold the database's ids too
+    history_loaded: bool = False  # identities, events and stage_changes hold the database's too
     relations: list[_Relation] | None = None  # None: not read from the database yet
     tags: set[int] | None = None
     dirty: set[str] = field(default_factory=set)
@@ -150,15 +151,6 @@ class _Relation:
     added_at: datetime
 
 
-def _row_of(customer: Customer) -> dict[str, Any]:
-    return {
-        "name": customer.name, "gender": int(customer.gender), "avatar": customer.avatar, "birthday": customer.birthday,
-        "region": customer.region, "stage_id": customer.stage_id, "owner_staff_id": customer.owner_staff_id,
-        "fields": dict(customer.fields), "added_at": customer.added_at, "merged_into_id": customer.merged_into_id,
-        "created_at": customer.created_at, "updated_at": customer.updated_at,
-    }
-
-
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
@@ -168,6 +160,7 @@ def _empty(value: Any) -> bool:
 
 
 _KIND = {kind: kind.value for kind in IdentityKind}  # Enum .value is a slow property in Python 3.11
+_EVENT = {kind: kind.value for kind in EventKind}
 _ACTIVE = RelationState.ACTIVE.value
 
 
@@ -197,6 +190,7 @@ class BatchResolver:
         self._moves: dict[str, dict[int, int]] = {"customer_identities": {}, "timeline_events": {}, "staff_relations": {}, "stage_changes": {}}
         self._tag_moves: list[tuple[int, int, int]] = []
         self._merge_rows: list[dict[str, Any]] = []
+        self._payloads: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     # the Resolver protocol
     def load(self, batch: Sequence[Incoming]) -> None:
@@ -225,7 +219,7 @@ class BatchResolver:
             self._tag_rows[(state.id, tag_id)] = {"tenant_id": self.tenant_id, "customer_id": state.id, "tag_id": tag_id,
                                                   "source": source, "applied_by": self.actor, "applied_at": at}
             state.tags.add(tag_id)
-            self._event(state, EventKind.TAGGED, at, tag_id=tag_id, tag=labels[tag_id], source=source)
+            self._shared_event(state, EventKind.TAGGED, at, tag_id=tag_id, tag=labels[tag_id], source=source)
         return bool(added)
 
     def move_stage(self, customer_id: int, stage_id: int, *, stages: dict[int, Stage], at: datetime) -> bool:
@@ -238,7 +232,8 @@ class BatchResolver:
                                        "to_stage_id": stage_id, "actor": self.actor, "changed_at": at}
         state.stage_changes.append(change_id)
         state.set(at, stage_id=stage_id)
-        self._event(state, EventKind.STAGE_CHANGED, at, before=stages[before].name if before in stages else None, after=stages[stage_id].name)
+        self._shared_event(state, EventKind.STAGE_CHANGED, at, before=stages[before].name if before in stages else None,
+                           after=stages[stage_id].name)
         return True
 
     def assign_owner(self, customer_id: int, staff_id: int, *, at: datetime) -> bool:
@@ -260,7 +255,7 @@ class BatchResolver:
             else:
                 self._reactivated[relation.id] = at
         if changed:
-            self._event(state, EventKind.RELATION_ADDED, at, staff_id=staff_id, channel_state=None)
+            self._shared_event(state, EventKind.RELATION_ADDED, at, staff_id=staff_id, channel_state=None)
             if state.row["owner_staff_id"] is None:  # follow_in: a new follower owns an unowned customer
                 state.set(at, owner_staff_id=staff_id)
         owner = state.row["owner_staff_id"]
@@ -273,7 +268,8 @@ class BatchResolver:
     def flush(self) -> None:
         t = self.tenant_id
         bulk = self.bulk
-        bulk.insert("customers", [{"id": c.id, "tenant_id": t, **c.row, "merged_into_id": None} for c in self._created])
+        # merged_into_id is set afterwards: a customer may be merged into one inserted after it
+        bulk.insert("customers", [c.row if c.row["merged_into_id"] is None else {**c.row, "merged_into_id": None} for c in self._created])
         updates = [{"id": c.id, "merged_into_id": c.row["merged_into_id"]} for c in self._created if c.row["merged_into_id"] is not None]
         updates += [{"id": c.id, **{k: c.row[k] for k in c.dirty}} for c in self._customers.values() if not c.new and c.dirty]
         bulk.update_by_id("customers", t, updates)
@@ -295,21 +291,20 @@ class BatchResolver:
 
     # lookups
     def _load_known(self, keys: list[IdentityKey]) -> None:
-        """Customers in the database holding any of ``keys``, with all their identities."""
+        """Customers in the database holding any of ``keys``. Every key of the batch is looked up
+        here, so ``_owner`` answers for all of them; a customer's other identities are read
+        only if it is merged (:meth:`_full`)."""
         unknown = list({k for k in keys if k not in self._owner})
         owners = self.uow.identities.owners(self.tenant_id, unknown)
+        self._owner.update({key: self.survivor_of(customer_id) for key, customer_id in owners.items()})
         ids = sorted({i for i in owners.values() if i not in self._customers})
         if not ids:
             return
-        identities = self.uow.identities.for_customers(self.tenant_id, ids)
         loaded = []
-        for customer in self.uow.customers.many(self.tenant_id, ids):
-            state = _Customer(customer.id, _row_of(customer), new=False)
-            state.identities = [(i.id, i.key) for i in identities[customer.id]]
-            self._customers[customer.id] = state
+        for customer_id, row in self.bulk.customers_of(self.tenant_id, ids).items():
+            state = _Customer(customer_id, row, new=False)
+            self._customers[customer_id] = state
             loaded.append(state)
-            for _, key in state.identities:
-                self._owner[key] = customer.id
         if self.links:
             self._read_links(loaded)
 
@@ -331,6 +326,7 @@ class BatchResolver:
         self._links(state)
         if not state.history_loaded:
             t, c = self.tenant_id, state.id
+            state.identities = self.bulk.identities_of(t, [c]).get(c, []) + state.identities
             state.events = sorted(self.uow.timeline.ids_for(t, c)) + state.events
             state.stage_changes = self.uow.stages.history_ids(t, c) + state.stage_changes
             state.history_loaded = True
@@ -342,14 +338,15 @@ class BatchResolver:
         keys = sorted(set(keys)) if len(keys) > 1 else list(keys)
         owners = {k: self._owner[k] for k in keys if k in self._owner}
         matched = sorted(set(owners.values()))
-        fields = self._clean_fields(item.record.fields)
+        fields = self._clean_fields(item.record.fields) if item.fields is None else item.fields
         now, source = item.at, item.source
         if not matched:
             profile = item.record.profile.values()
-            row = {"name": profile.get("name", ""), "gender": int(profile.get("gender") or 0), "avatar": profile.get("avatar"),
+            customer_id = self.bulk.new_id("customers")
+            row = {"id": customer_id, "tenant_id": self.tenant_id, "name": profile.get("name", ""), "gender": int(profile.get("gender") or 0), "avatar": profile.get("avatar"),
                    "birthday": profile.get("birthday"), "region": profile.get("region"), "stage_id": None, "owner_staff_id": None,
                    "fields": fields, "added_at": now, "merged_into_id": None, "created_at": now, "updated_at": now}
-            state = _Customer(self.bulk.new_id("customers"), row, new=True, history_loaded=True, relations=[], tags=set())
+            state = _Customer(customer_id, row, new=True, history_loaded=True, relations=[], tags=set())
             self._customers[state.id] = state
             self._created.append(state)
             self._add_identities(state, keys, source, now)
@@ -385,9 +382,17 @@ class BatchResolver:
             self._owner[key] = state.id
 
     def _event(self, state: _Customer, event: EventKind, at: datetime, /, **data: Any) -> None:
+        self._event_with(state, event, at, data)
+
+    def _shared_event(self, state: _Customer, event: EventKind, at: datetime, /, **data: Any) -> None:
+        """An event whose data many customers repeat (the same tag, stage, follower): one dict
+        for all of them, so the bulk insert serialises it once per batch."""
+        self._event_with(state, event, at, self._payloads.setdefault((event, *data.values()), data))
+
+    def _event_with(self, state: _Customer, event: EventKind, at: datetime, data: dict[str, Any]) -> None:
         event_id = self.bulk.new_id("timeline_events")
         self._event_rows[event_id] = {
-            "id": event_id, "tenant_id": self.tenant_id, "customer_id": state.id, "kind": event.value, "occurred_at": at,
+            "id": event_id, "tenant_id": self.tenant_id, "customer_id": state.id, "kind": _EVENT[event], "occurred_at": at,
             "actor": self.actor, "data": data,
         }
         state.events.append(event_id)

@@ -23,18 +23,23 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Date, Dialect, Table, and_, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from siyu.adapters.db.tables import UTCDateTime, customer_tags, metadata, staff_relations
+from siyu.adapters.db.tables import UTCDateTime, customer_identities, customer_tags, customers, metadata, staff_relations
+from siyu.domain.identities import IdentityKey, IdentityKind
 
 BATCH_ROWS = 5_000
 LOOKUP_CHUNK = 900  # bound parameters per IN list (SQLite's limit is 32,766 since 3.32)
 ID_BLOCK = 10_000
 ID_BLOCK_FIRST = 64
 SQLITE_BULK_CACHE_KIB = 256 * 1024  # a page cache big enough that index inserts stay in memory
+CUSTOMER_VALUES = ("name", "gender", "avatar", "birthday", "region", "stage_id", "owner_staff_id", "fields", "added_at",
+                   "merged_into_id", "created_at", "updated_at")
+_KIND_OF = {kind.value: kind for kind in IdentityKind}  # IdentityKind(value) costs a microsecond or two each
 
 
 class JSONText(str):
@@ -88,6 +93,35 @@ class BulkRepository:
         return sorted(r[0] for r in rows)
 
     # reads
+    def customers_of(self, tenant_id: int, customer_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Customers' stored values by id (gender as the stored int), without building domain objects."""
+        c = customers.c
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(customer_ids), LOOKUP_CHUNK):
+            rows = self.session.execute(
+                select(c.id, *(c[name] for name in CUSTOMER_VALUES))
+                .where(c.tenant_id == tenant_id, c.id.in_(customer_ids[start : start + LOOKUP_CHUNK]))
+            )
+            for customer_id, *values in rows:
+                row = dict(zip(CUSTOMER_VALUES, values, strict=True))
+                row["fields"] = dict(row["fields"] or {})
+                found[customer_id] = row
+        return found
+
+    def identities_of(self, tenant_id: int, customer_ids: list[int]) -> dict[int, list[tuple[int, IdentityKey]]]:
+        """Each customer's identities as (id, key), by kind and id."""
+        i = customer_identities.c
+        found: dict[int, list[tuple[int, IdentityKey]]] = {}
+        for start in range(0, len(customer_ids), LOOKUP_CHUNK):
+            rows = self.session.execute(
+                select(i.customer_id, i.id, i.kind, i.value)
+                .where(i.tenant_id == tenant_id, i.customer_id.in_(customer_ids[start : start + LOOKUP_CHUNK]))
+                .order_by(i.kind, i.id)
+            )
+            for customer_id, identity_id, kind, value in rows:
+                found.setdefault(customer_id, []).append((identity_id, IdentityKey(_KIND_OF[kind], value)))
+        return found
+
     def relations_of(self, tenant_id: int, customer_ids: list[int]) -> dict[int, list[tuple[int, int, str, datetime]]]:
         """Each customer's staff relations as (id, staff_id, state, added_at), by added_at and id."""
         r = staff_relations.c
@@ -224,19 +258,31 @@ class _InsertPlan:
             (index, converter) for index, name in enumerate(self.order)
             if (converter := _converter(table.c[name].type, dialect)) is not None
         ]
+        self.json = [isinstance(table.c[name].type, JSON) for name in self.order]
 
     def parameters(self, rows: list[dict[str, Any]], *, named: bool | None = None) -> list[Any]:
-        """Each row's converted values: a dict for named paramstyles, else a tuple in ``order``."""
+        """Each row's converted values: a dict for named paramstyles, else a tuple in ``order``.
+
+        Column by column: a value that repeats down a column (the batch's timestamp, a stage id)
+        is converted once; JSON documents once per object (loaders share one dict between rows
+        whose data is the same: every row stays alive meanwhile, so no id is reused)."""
         order = self.order
-        values = [[row[name] for name in order] for row in rows]
-        for index, convert in self.converters:
-            for row_values in values:
-                value = row_values[index]
-                if value is not None:
-                    row_values[index] = convert(value)
+        values = list(map(itemgetter(*order), rows)) if len(order) > 1 else [(row[order[0]],) for row in rows]
+        if self.converters:
+            columns = list(zip(*values, strict=True))
+            for index, convert in self.converters:
+                column = columns[index]
+                if self.json[index]:
+                    ids = tuple(map(id, column))
+                    by_id = {key: None if v is None else convert(v) for key, v in dict(zip(ids, column)).items()}
+                    columns[index] = tuple(map(by_id.__getitem__, ids))
+                else:
+                    memo = {v: None if v is None else convert(v) for v in set(column)}
+                    columns[index] = tuple(map(memo.__getitem__, column))
+            values = list(zip(*columns, strict=True))
         if self.named if named is None else named:
             return [dict(zip(order, row_values, strict=True)) for row_values in values]
-        return [tuple(row_values) for row_values in values]
+        return values
 
 
 def _converter(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
