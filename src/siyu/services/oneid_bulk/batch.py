@@ -1,14 +1,15 @@
-"""OneID for records by the hundred thousand: the rule of :func:`siyu.services.oneid.resolve`,
-applied to a batch in memory and written with bulk inserts.
+"""The batched resolver: the rule of :func:`siyu.services.oneid.resolve`, applied to a batch in
+memory and written with bulk inserts.
 
-:class:`BatchResolver` gives exactly the result of calling ``oneid.resolve`` for each record in
-turn (``now`` and ``added_at`` = the record's ``at``): the same customers with the same
-profile, fields, ``added_at`` and merges (survivor by :func:`choose_survivor`, what moved
-recorded for undo), the same identities and the same timeline events, in the same order of
-ids. Keys already in the database are looked up a batch at a time, and customers they
-belong to are merged exactly as ``resolve`` would merge them (their relations, tags, timeline
-and stage history move too). :class:`SequentialResolver` is that reference: ``resolve`` one
-record at a time. A test builds the same brand both ways and compares them row by row.
+:class:`BatchResolver` gives exactly the result of calling ``oneid.resolve`` (and, for imports,
+``apply_in``, ``move_in`` and ``follow_in``) for each record in turn: the same customers with
+the same profile, fields, ``added_at`` and merges (survivor by :func:`choose_survivor`, what
+moved recorded for undo), the same identities, tags, relations, stage history and timeline
+events, in the same order of ids. Every key of a batch is looked up in the database at once;
+the customers they belong to are read as plain rows, and what a merge moves (their other
+identities, relations, tags, timeline and stage history) only when one is merged. Merges of
+customers known, customers created earlier in the batch, and rows naming the same customer all
+happen in memory: nothing leaves the batched path.
 """
 
 from __future__ import annotations
@@ -16,113 +17,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from siyu.adapters.db.repositories.bulk import BulkRepository
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
-from siyu.domain.customers import CustomerRecord, MergeCandidate, RelationState, choose_survivor
+from siyu.domain.customers import MergeCandidate, RelationState, choose_survivor
 from siyu.domain.fields import CustomField, clean_values
 from siyu.domain.identities import IdentityKey, IdentityKind
 from siyu.domain.tags import Stage
 from siyu.domain.timeline import EventKind
 from siyu.services import oneid
-from siyu.services.relations import follow_in
-from siyu.services.stages import move_in
-from siyu.services.tags import apply_in
+from siyu.services.oneid_bulk.resolver import Incoming
 
 # The profile columns a merge may fill on the survivor: oneid's own list, so the rule stays one.
 _FILLABLE = oneid._FILLABLE
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """One record about a person, as it arrived: from ``source`` at ``at``."""
-
-    record: CustomerRecord
-    source: str
-    at: datetime
-    fields: dict[str, Any] | None = None  # the record's fields cleaned already (empties dropped); None: clean them here
-
-
-class Resolver(Protocol):
-    """One way to write records by the OneID rule; both implementations give the same result.
-
-    ``load`` then ``resolve_one`` for each record in order, with what the record itself says
-    (tags, stage, owner) applied right after it, as every single-row write path does."""
-
-    def load(self, batch: Sequence[Incoming]) -> None:
-        """Read what the database knows about the batch's keys (before ``resolve_one``)."""
-
-    def resolve_one(self, item: Incoming) -> oneid.Resolution:
-        """Create, attach or merge: what :func:`oneid.resolve` returns for the record."""
-
-    def survivor_of(self, customer_id: int) -> int:
-        """The live customer that ``customer_id`` is now (itself unless merged away)."""
-
-    def update_customer(self, customer_id: int, *, at: datetime, **values: Any) -> None:
-        """Set columns of a customer resolved in this batch (owner, stage ...)."""
-
-    def tag(self, customer_id: int, tag_ids: Sequence[int], *, labels: dict[int, str], source: str, at: datetime) -> bool:
-        """Apply the tags the customer does not have yet (:func:`siyu.services.tags.apply_in`)."""
-
-    def move_stage(self, customer_id: int, stage_id: int, *, stages: dict[int, Stage], at: datetime) -> bool:
-        """Move the customer to a stage, recording the history (:func:`siyu.services.stages.move_in`)."""
-
-    def assign_owner(self, customer_id: int, staff_id: int, *, at: datetime) -> bool:
-        """The staff member follows the customer (:func:`siyu.services.relations.follow_in`) and owns it."""
-
-    def flush(self) -> None:
-        """Write everything pending."""
-
-
-def resolve_all(resolver: Resolver, batch: Sequence[Incoming]) -> list[int]:
-    """The customer each record resolved to, at the moment it was resolved."""
-    resolver.load(batch)
-    return [resolver.resolve_one(item).customer_id for item in batch]
-
-
-class SequentialResolver:
-    """The reference: :func:`oneid.resolve` and the single-row services, one record at a time."""
-
-    def __init__(self, uow: SqlUnitOfWork, tenant_id: int, *, actor: str) -> None:
-        self.uow, self.tenant_id, self.actor = uow, tenant_id, actor
-
-    def load(self, batch: Sequence[Incoming]) -> None:
-        """Nothing to read ahead: ``resolve`` looks each record up itself."""
-
-    def resolve_one(self, item: Incoming) -> oneid.Resolution:
-        return oneid.resolve(self.uow, self.tenant_id, item.record, source=item.source, actor=self.actor, now=item.at, added_at=item.at)
-
-    def survivor_of(self, customer_id: int) -> int:
-        found = self.uow.customers.survivor_of(self.tenant_id, customer_id)
-        assert found is not None
-        return found
-
-    def update_customer(self, customer_id: int, *, at: datetime, **values: Any) -> None:
-        self.uow.customers.update(self.tenant_id, customer_id, now=at, **values)
-
-    def tag(self, customer_id: int, tag_ids: Sequence[int], *, labels: dict[int, str], source: str, at: datetime) -> bool:
-        return apply_in(self.uow, self.tenant_id, {customer_id: list(tag_ids)}, add=True, source=source, actor=self.actor) > 0
-
-    def move_stage(self, customer_id: int, stage_id: int, *, stages: dict[int, Stage], at: datetime) -> bool:
-        customer = self.uow.customers.get_any(self.tenant_id, customer_id)
-        assert customer is not None
-        return move_in(self.uow, self.tenant_id, customer, stage_id, stages, actor=self.actor)
-
-    def assign_owner(self, customer_id: int, staff_id: int, *, at: datetime) -> bool:
-        t = self.tenant_id
-        changed = follow_in(self.uow, t, customer_id, staff_id, at=at, actor=self.actor)
-        customer = self.uow.customers.get_any(t, customer_id)
-        assert customer is not None
-        if customer.owner_staff_id == staff_id:
-            return changed
-        self.uow.customers.update(t, customer_id, now=at, owner_staff_id=staff_id)
-        self.uow.timeline.add(t, customer_id, EventKind.PROFILE_CHANGED, actor=self.actor, at=at,
-                              changes={"owner_staff_id": [customer.owner_staff_id, staff_id]})
-        return True
-
-    def flush(self) -> None:
-        """Nothing is pending: each call wrote as it went."""
 
 
 @dataclass(slots=True, eq=False)
