@@ -39,7 +39,7 @@ from siyu.services.customers import actor_label
 from siyu.domain.identities import IdentitySource
 from siyu.domain.customers import TagSource
 from siyu.domain.tags import Stage
-from siyu.services.oneid_bulk import BatchResolver, Incoming, Resolver, SequentialResolver
+from siyu.services.oneid_bulk import BatchResolver, Incoming, Resolver, SequentialResolver, without_cycle_collector
 
 BATCH_SIZE = 5000
 _ANALYZE_AFTER = {0, 9, 99}  # batches after which the tables have grown enough to mislead the planner
@@ -124,7 +124,7 @@ class _Importer:
         owner = columns.column_for("owner")
         self._refresh_statistics()
         for number, chunk in enumerate(_chunks(sheet.rows, self.batch_size)):
-            with self.uow as uow:
+            with self.uow as uow, without_cycle_collector():
                 bulk = BulkRepository(uow.session)
                 bulk.lock_for_writing("customers")  # first: new ids continue from what this transaction reads (SQLite)
                 if owner is not None:

@@ -14,7 +14,7 @@ Tests build the same brand both ways (tests/integration/test_demo.py) and import
 file both ways (tests/integration/test_import_equivalence.py), and compare them row by row.
 """
 
-from siyu.services.oneid_bulk.batch import BatchResolver
+from siyu.services.oneid_bulk.batch import BatchResolver, without_cycle_collector
 from siyu.services.oneid_bulk.resolver import Incoming, Resolver, SequentialResolver, resolve_all
 
-__all__ = ["BatchResolver", "Incoming", "Resolver", "SequentialResolver", "resolve_all"]
+__all__ = ["BatchResolver", "Incoming", "Resolver", "SequentialResolver", "resolve_all", "without_cycle_collector"]
