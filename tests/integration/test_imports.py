@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date, datetime
 
 import pytest
@@ -192,6 +193,23 @@ def test_progress_is_reported_after_each_batch(context, tmp_path):
     seen = []
     run_import(context, b.actor, path, batch_size=2, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(2, 5), (4, 5), (5, 5)]
+
+
+def test_the_cycle_collector_is_paused_while_a_batch_is_written_and_restored_after(context, tmp_path, monkeypatch):
+    b = brand(context)
+    path = write(tmp_path, "phone\n" + "".join(f"1380013800{i}\n" for i in range(3)))
+    during = []
+    run_import(context, b.actor, path, batch_size=2, progress=lambda done, total: during.append(gc.isenabled()))
+    assert during == [True, True] and gc.isenabled()  # progress runs between batches, with the collector on
+    seen_in_batch = []
+    original = imports._Importer._write
+
+    def spy(self, *args):
+        seen_in_batch.append(gc.isenabled())
+        return original(self, *args)
+    monkeypatch.setattr(imports._Importer, "_write", spy)
+    run_import(context, b.actor, path, batch_size=2)
+    assert seen_in_batch == [False, False] and gc.isenabled()
 
 
 def test_errors_are_stored_and_paged(context, tmp_path):
