@@ -7,8 +7,9 @@
 Uses the brand bench/demo_generation.py --keep left behind, or loads one (--customers) when
 there is none. For each filter: ``services.customers.list_customers`` (the page, its total,
 and the rows' identities, tags, stage and owner), the median of --runs runs after one warm-up,
-against hand-written SQL for the same question (the page of 50 and the count) run the same
-way in the same process. The issue's target is a list page under 200 ms. Prints figures only.
+against hand-written SQL for the same question (the page of 50 and its exact count, through
+the search index where there is one: FTS5 on SQLite, pg_trgm on PostgreSQL) run the same way
+in the same process. list_customers counts up to 10,000 ("10,000+"); the table shows both. The issue's target is a list page under 200 ms. Prints figures only.
 """
 
 from __future__ import annotations
@@ -56,19 +57,20 @@ def run(backend: Backend, args: argparse.Namespace) -> None:
     cases = _cases(context, summary.tenant_id)
     live = cases[0][3]
     print(f"\n{backend.name}: customer list, page 1 of 50, {live:,} live customers, median of {args.runs} runs")
-    print("| filter | matches | list_customers (ms) | hand-written SQL (ms) | ratio | under 200 ms |")
-    print("|---|---:|---:|---:|---:|---|")
+    print("| filter | matches (exact) | list_customers shows | list_customers (ms) | hand-written SQL (ms) | ratio | under 200 ms |")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for label, service, handwritten, _ in cases:
-        total, service_ms = _median(service, args.runs)
+        (total, capped), service_ms = _median(service, args.runs)
         sql_total, sql_ms = _median(handwritten, args.runs)
         flag = "yes" if service_ms < TARGET_MS else "**no**"
-        print(f"| {label} | {total:,} | {service_ms:,.1f} | {sql_ms:,.1f} | {service_ms / sql_ms:.1f} | {flag} |", flush=True)
-        if sql_total != total:
-            print(f"|   (the hand-written SQL counts {sql_total:,}: a narrower question than the search box's) | | | | | |")
+        shown = f"{total:,}+" if capped else f"{total:,}"
+        print(f"| {label} | {sql_total:,} | {shown} | {service_ms:,.1f} | {sql_ms:,.1f} | {service_ms / sql_ms:.2f} | {flag} |", flush=True)
+        if (min(sql_total, total) if capped else sql_total) != total:
+            print(f"|   (the hand-written SQL counts {sql_total:,}: not the search box's question) | | | | | | |")
     context.close()
 
 
-def _median(call: Callable[[], int], runs: int) -> tuple[int, float]:
+def _median(call: Callable[[], Any], runs: int) -> tuple[Any, float]:
     total = call()  # warm-up (caches, plans)
     times = []
     for _ in range(runs):
@@ -78,10 +80,10 @@ def _median(call: Callable[[], int], runs: int) -> tuple[int, float]:
     return total, median(times)
 
 
-def _cases(context, tenant_id: int) -> list[tuple[str, Callable[[], int], Callable[[], int], int]]:  # type: ignore[no-untyped-def]
+def _cases(context, tenant_id: int) -> list[tuple[str, Callable[[], tuple[int, bool]], Callable[[], int], int]]:  # type: ignore[no-untyped-def]
     from sqlalchemy import bindparam, func, select, text
 
-    from siyu.adapters.db.tables import UTCDateTime, customer_identities, customers, stages, tags
+    from siyu.adapters.db.tables import UTCDateTime, customer_identities, customers, stages, staff_relations, tags
     from siyu.domain.access import Actor, Role
     from siyu.domain.paging import PageRequest
     from siyu.services.auth import system_actor
@@ -103,11 +105,19 @@ def _cases(context, tenant_id: int) -> list[tuple[str, Callable[[], int], Callab
         tag_id = session.execute(select(tags.c.id).where(tags.c.tenant_id == tenant_id, tags.c.name == "手冲")).scalar_one()
         stage_id = session.execute(select(stages.c.id).where(stages.c.tenant_id == tenant_id, stages.c.name == "复购")).scalar_one()
         latest = session.execute(select(func.max(c.added_at)).where(c.tenant_id == tenant_id)).scalar_one()
+        r = staff_relations.c
+        remark = session.execute(select(r.remark).where(r.tenant_id == tenant_id, r.remark.is_not(None), func.length(r.remark) >= 4,
+                                                        r.customer_id >= middle.id).order_by(r.customer_id).limit(1)).scalar_one()
+        sqlite = session.get_bind().dialect.name == "sqlite"
     name = middle.name
     added_from, added_to = latest - timedelta(days=30), latest
 
-    def service(actor: Actor, flt: CustomerFilter) -> Callable[[], int]:
-        return lambda: list_customers(context.uow(), actor, flt, PageRequest(page=1, page_size=50)).total
+    def service(actor: Actor, flt: CustomerFilter) -> Callable[[], tuple[int, bool]]:
+        def call() -> tuple[int, bool]:
+            page = list_customers(context.uow(), actor, flt, PageRequest(page=1, page_size=50))
+            return page.total, page.total_capped
+
+        return call
 
     live_clause = "tenant_id = :t AND merged_into_id IS NULL"
     in_store = ("id IN (SELECT customer_id FROM staff_relations WHERE tenant_id = :t AND state = 'active' AND staff_id IN "
@@ -129,11 +139,39 @@ def _cases(context, tenant_id: int) -> list[tuple[str, Callable[[], int], Callab
 
         return call
 
+    def contains(text: str, where: str = "1 = 1", **more: Any) -> Callable[[], int]:
+        """The best hand-written query for "anywhere inside" on this engine, with the index."""
+        if sqlite:
+            return sql(f"{where} AND " "id IN (SELECT rowid FROM customer_search_names WHERE customer_search_names MATCH :phrase "
+                       "UNION SELECT customer_id FROM staff_relations WHERE tenant_id = :t AND id IN "
+                       "(SELECT rowid FROM customer_search_remarks WHERE customer_search_remarks MATCH :phrase) "
+                       "UNION SELECT customer_id FROM customer_identities WHERE tenant_id = :t AND id IN "
+                       "(SELECT rowid FROM customer_search_identities WHERE customer_search_identities MATCH :phrase) "
+                       "UNION SELECT customer_id FROM customer_identities WHERE tenant_id = :t AND value = :v)", phrase=f'"{text}"', v=text, **more)
+        return sql(f"{where} AND " "id IN (SELECT id FROM customers WHERE tenant_id = :t AND name ILIKE :like "
+                   "UNION SELECT customer_id FROM staff_relations WHERE tenant_id = :t AND remark IS NOT NULL AND remark ILIKE :like "
+                   "UNION SELECT customer_id FROM customer_identities WHERE tenant_id = :t AND kind IN ('phone', 'email', 'member_no', 'pos_id') "
+                   "AND value ILIKE :like UNION SELECT customer_id FROM customer_identities WHERE tenant_id = :t AND value = :v)",
+                   like=f"%{text}%", v=text, **more)
+
+    def starts(text: str, where: str = "1 = 1", **more: Any) -> Callable[[], int]:
+        if sqlite:
+            return sql(f"{where} AND " "id IN (SELECT id FROM customers WHERE tenant_id = :t AND name >= :v AND name < :v || char(1114111) "
+                       "UNION SELECT customer_id FROM staff_relations WHERE tenant_id = :t AND remark IS NOT NULL AND remark >= :v "
+                       "AND remark < :v || char(1114111) UNION SELECT customer_id FROM customer_identities WHERE tenant_id = :t AND value = :v)",
+                       v=text, **more)
+        return sql(f"{where} AND " "id IN (SELECT id FROM customers WHERE tenant_id = :t AND name ILIKE :like "
+                   "UNION SELECT customer_id FROM staff_relations WHERE tenant_id = :t AND remark IS NOT NULL AND remark ILIKE :like "
+                   "UNION SELECT customer_id FROM customer_identities WHERE tenant_id = :t AND value = :v)", like=f"{text}%", v=text, **more)
+
     return [
         ("none", service(admin, CustomerFilter()), sql("1 = 1"), live),
-        (f"search by phone ({phone[:3]}…)", service(admin, CustomerFilter(q=phone)),
-         sql("id IN (SELECT customer_id FROM customer_identities WHERE tenant_id = :t AND kind = 'phone' AND value = :v)", v=phone), live),
-        (f"search by name ({name})", service(admin, CustomerFilter(q=name)), sql("name LIKE :like", like=f"%{name}%"), live),
+        (f"search by phone ({phone[:3]}…)", service(admin, CustomerFilter(q=phone)), contains(phone), live),
+        ("search by a phone's last 4 digits", service(admin, CustomerFilter(q=phone[-4:])), contains(phone[-4:]), live),
+        (f"search by name ({name})", service(admin, CustomerFilter(q=name)), contains(name), live),
+        (f"search by a remark's part ({remark[1:4]})", service(admin, CustomerFilter(q=remark[1:4])), contains(remark[1:4]), live),
+        (f"search by 2 characters ({name[:2]}, names starting so)", service(admin, CustomerFilter(q=name[:2])), starts(name[:2]), live),
+        (f"search by a surname ({name[0]})", service(admin, CustomerFilter(q=name[0])), starts(name[0]), live),
         ("tag 兴趣偏好/手冲", service(admin, CustomerFilter(tag_ids=(tag_id,))),
          sql("id IN (SELECT customer_id FROM customer_tags WHERE tenant_id = :t AND tag_id = :tag)", tag=tag_id), live),
         ("stage 复购", service(admin, CustomerFilter(stage_id=stage_id)), sql("stage_id = :stage", stage=stage_id), live),
@@ -141,6 +179,8 @@ def _cases(context, tenant_id: int) -> list[tuple[str, Callable[[], int], Callab
         ("added in the last 30 days", service(admin, CustomerFilter(added_from=added_from, added_to=added_to)),
          sql("added_at >= :a AND added_at < :b", a=added_from, b=added_to), live),
         (f"guide {guide.wecom_userid}'s own list", service(guide_actor, CustomerFilter()), sql(followed, guide=guide.staff_id), live),
+        (f"guide's list, search by name ({name[:2]})", service(guide_actor, CustomerFilter(q=name[:2])),
+         starts(name[:2], followed, guide=guide.staff_id), live),
     ]
 
 

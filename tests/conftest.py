@@ -74,5 +74,6 @@ def context(backend: str, migrated_engines: dict[str, Engine], tmp_path: Path) -
     try:
         yield ctx
     finally:
+        ctx.close_channels()
         outer.rollback()
         connection.close()

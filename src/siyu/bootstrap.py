@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
 from huey import Huey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu.adapters.channels.wecom import RetryPolicy, TokenCache, WeComChannel, WeComClient, WeComConnection
 from siyu.adapters.db.engine import make_engine
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.queue import make_huey
+from siyu.adapters.secret_box import SecretBox
 from siyu.config import Settings, get_settings
+from siyu.domain.wecom import WeComSecrets
 from siyu.services import passwords
 from siyu.tasks import register_tasks
 
@@ -26,11 +30,32 @@ class Context:
     session_factory: sessionmaker[Session]
     huey: Huey
     tasks: dict[str, Callable[..., object]] = field(default_factory=dict)
+    secret_box: SecretBox = field(init=False)
+    wecom_tokens: TokenCache = field(default_factory=TokenCache)
+    wecom_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    _http: httpx.Client | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.secret_box = SecretBox(self.settings.secret_key)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.session_factory)
 
+    def wecom_channel(self, secrets: WeComSecrets) -> WeComChannel:
+        """A channel to one tenant's WeCom: pooled HTTP, the process-wide token cache."""
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.wecom_retry.timeout)
+        connection = WeComConnection(secrets.corp_id, secrets.contact_secret or "", base_url=secrets.api_base_url)
+        return WeComChannel(WeComClient(connection, tokens=self.wecom_tokens, http=self._http, retry=self.wecom_retry))
+
+    def close_channels(self) -> None:
+        """Close the pooled HTTP connections to channels (a new pool opens on the next call)."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
     def close(self) -> None:
+        self.close_channels()
         self.engine.dispose()
 
 

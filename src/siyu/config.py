@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
     log_json: bool = True
     log_level: str = "INFO"
+    import_max_mb: int = Field(default=256, ge=1)  # the largest import upload (CSV/XLSX) taken, in MiB
     password_hashing: Literal["standard", "fast"] = "standard"  # "fast" is for test suites only
 
     @model_validator(mode="after")

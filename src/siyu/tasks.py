@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
+from pathlib import Path, PurePath
+from typing import IO, TYPE_CHECKING
 
 from huey import crontab
 from huey.constants import EmptyData
 
-from siyu.domain.access import Actor, Role
-from siyu.services import housekeeping, imports
+from siyu.adapters.files.uploads import store_upload
+from siyu.domain.access import Actor, Permission, Role
+from siyu.domain.errors import InvalidInput
+from siyu.domain.imports import ImportRun
+from siyu.services import housekeeping, imports, order_matching, wecom_events
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
 
 HEARTBEAT_KEY = "siyu:worker:heartbeat"
+IMPORT_SUFFIXES = (".csv", ".xlsx")
 
 
 def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
@@ -44,13 +48,58 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
             run = imports.run_import(context.uow(), actor_from(actor), import_id, upload, encoding=encoding)
         finally:
             upload.unlink(missing_ok=True)
+        if not run.dry_run and run.rows_good:
+            match_orders(actor)  # new identities may be what unmatched orders and events were waiting for
         return run.status.value
+
+    @huey.task(name="refresh_wecom_contact", retries=3, retry_delay=30)
+    def refresh_wecom_contact(tenant_id: int, external_userid: str) -> int:
+        """After a contact callback was answered: fetch the customer's details from WeCom."""
+        done = wecom_events.refresh_contact(context.uow(), context.secret_box, context.wecom_channel, tenant_id, external_userid)
+        return done.customer_id
+    @huey.periodic_task(crontab(minute="*/10"), name="match_orders_everywhere")
+    def match_orders_everywhere() -> int:
+        """Every ten minutes: unmatched orders and events of every tenant, against the identities known now."""
+        return sum(c.orders_matched + c.events_matched for c in order_matching.match_everywhere(context.uow).values())
+
+    @huey.task(name="match_orders")
+    def match_orders(actor: dict[str, object]) -> dict[str, int]:
+        """Match unmatched orders and events of the actor's tenant (see services.order_matching.match_unmatched)."""
+        counts = order_matching.match_unmatched(context.uow(), actor_from(actor))
+        return {"orders_matched": counts.orders_matched, "events_matched": counts.events_matched,
+                "orders_followed": counts.orders_followed, "events_followed": counts.events_followed}
 
     return {
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
         "run_customer_import": run_customer_import,
+        "refresh_wecom_contact": refresh_wecom_contact,
+        "match_orders": match_orders,
+        "match_orders_everywhere": match_orders_everywhere,
     }
+
+
+def queue_customer_import(context: Context, actor: Actor, upload: IO[bytes], *, filename: str, dry_run: bool,
+                          encoding: str | None) -> ImportRun:
+    """Take an uploaded customer file and hand it to the worker: the console's and the API's
+    upload. The file is stored (streamed, at most ``import_max_mb``) and checked (CSV or XLSX,
+    its encoding, an identity column) before the run is recorded, so a bad file is refused at
+    once and leaves nothing behind; then ``run_customer_import`` reads it."""
+    actor.require(Permission.CUSTOMERS_MANAGE)  # before anything is written to disk
+    name = PurePath(filename or "").name
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in IMPORT_SUFFIXES:
+        raise InvalidInput("file.not_sheet", "choose a .csv or .xlsx file", field="file")
+    stored = store_upload(upload, context.settings.data_dir / "uploads", suffix=suffix,
+                          max_bytes=context.settings.import_max_mb << 20)
+    try:
+        expected = imports.check_file(context.uow(), actor, stored, encoding=encoding)
+        import_id = imports.start_import(context.uow(), actor, filename=name, dry_run=dry_run, rows_expected=expected)
+    except BaseException:
+        stored.unlink(missing_ok=True)
+        raise
+    context.tasks["run_customer_import"](actor_fields(actor), import_id, str(stored), encoding)
+    return imports.get_import(context.uow(), actor, import_id)
 
 
 def actor_fields(actor: Actor) -> dict[str, object]:

@@ -53,3 +53,24 @@ def test_tags_stages_fields_and_the_timeline(context, client):
     assert kinds == ["fields_changed", "stage_changed", "tagged", "created"]
     filtered = client.get("/api/v1/customers", params={"tag_id": tag["id"], "stage_id": stage["id"]}, headers=h).json()
     assert [row["customer"]["id"] for row in filtered["items"]] == [c]
+
+
+def test_a_long_list_says_its_total_is_capped_and_still_pages(context, client, monkeypatch):
+    monkeypatch.setattr("siyu.domain.paging.TOTAL_CAP", 2)
+    h = api_tenant(context).headers
+    made = [_create(client, h, ("phone", f"1380000010{n}"), name=f"王{n}")["customer_id"] for n in range(5)]
+    first = client.get("/api/v1/customers", params={"page_size": 2}, headers=h).json()
+    assert (first["total"], first["total_capped"], first["has_next"]) == (2, True, True)
+    seen, page = [], 1
+    while True:
+        body = client.get("/api/v1/customers", params={"page_size": 2, "page": page}, headers=h).json()
+        seen += [row["customer"]["id"] for row in body["items"]]
+        if not body["has_next"]:
+            break
+        page += 1
+    assert sorted(seen) == sorted(made) and page == 3
+    exported = client.get("/api/v1/customers/export", headers=h)
+    assert exported.status_code == 200 and exported.text.count("1380000010") == 5  # every row, whatever the cap
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["CustomerPage"]["properties"]
+    assert "10,000" in schema["total_capped"]["description"]
+

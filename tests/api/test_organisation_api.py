@@ -57,7 +57,9 @@ def test_duplicates_are_conflicts(context, client):
     brand = api_tenant(context)
     assert client.post("/api/v1/regions", json={"name": "华南"}, headers=brand.headers).status_code == 201
     clash = client.post("/api/v1/regions", json={"name": "华南"}, headers=brand.headers)
-    assert clash.status_code == 409 and clash.json()["error"]["code"] == "conflict"
+    assert clash.status_code == 409
+    assert clash.json()["error"] == {"code": "region.name_taken", "kind": "conflict", "message": "a region named “华南” already exists",
+                                     "params": {"name": "华南"}, "field": "name"}
 
 
 def test_operator_tokens_may_not_manage_stores(context, client):

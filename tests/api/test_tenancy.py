@@ -10,9 +10,16 @@ import re
 import tempfile
 from pathlib import Path
 
+from datetime import date
+
 from siyu.domain.access import Role
+from siyu.domain.channels import ChannelDraft, CostDraft
 from siyu.services import fields as fields_service
-from siyu.services import imports, merging, tokens
+from siyu.domain.wecom import WeComSettingsDraft
+from siyu.services import channels as channels_service
+from siyu.services import customers as customers_service
+from siyu.services import imports, merging, tokens, wecom_settings
+from siyu.services import orders as orders_service
 from siyu.services import stages as stages_service
 from siyu.services import tags as tags_service
 from tests import factories as f
@@ -38,6 +45,16 @@ BODIES = {
     "StageCreate": {"name": "越权"},
     "FieldCreate": {"key": "intruder", "label": "越权", "kind": "text"},
     "FieldUpdate": {"label": "越权"},
+    "WeComSettingsUpdate": {"corp_id": "wwintruder000001"},
+    "ChannelCreate": {"name": "越权渠道", "state": "intruder"},
+    "ChannelUpdate": {"name": "越权渠道", "state": "intruder"},
+    "CostCreate": {"period_start": "2026-01-01", "period_end": "2026-01-31", "amount": "1"},
+    "CostUpdate": {"period_start": "2026-01-01", "period_end": "2026-01-31", "amount": "1"},
+    "OrderBatch": {"orders": [{"source": "mall", "order_id": "intruder-1", "ordered_at": "2026-01-01T00:00:00Z", "amount": "1"}]},
+    "RefundBatch": {"refunds": [{"source": "mall", "order_id": "intruder-1", "refund_id": "R1", "amount": "1",
+                                 "refunded_at": "2026-01-02T00:00:00Z"}]},
+    "EventBatch": {"events": [{"event_id": "intruder-1", "name": "visit", "occurred_at": "2026-01-01T00:00:00Z",
+                               "identity": {"kind": "phone", "value": "13999999999"}}]},
 }
 
 
@@ -86,12 +103,26 @@ def _tenant_a(context):
     field = fields_service.define_field(context.uow(), a.actor, key=f"k{f.uid()}", label=f"字段{f.uid(4)}", kind="text")
     other = f.customers_of(context, a.actor, 1)[0]
     run = _import_of(context, a.actor)
+    corp = f"ww{f.uid(16)}"
+    wecom_settings.save_wecom_settings(context.uow(), context.secret_box, a.actor, WeComSettingsDraft.parse(
+        corp_id=corp, contact_secret=f"secret-{f.uid(16)}"))
+    channel = channels_service.create_channel(context.uow(), a.actor, ChannelDraft.parse(name=f"渠道{f.uid()}", state=f"ch-{f.uid()}"))
+    cost = channels_service.add_cost(
+        context.uow(), a.actor, channel.id, CostDraft.parse(period_start=date(2026, 1, 1), period_end=date(2026, 1, 31), amount="1")
+    )
+    source_order_id = f"secret-order-{f.uid()}"
+    [placed] = orders_service.record_orders(context.uow(), a.actor, [{
+        "source": "mall", "order_id": source_order_id, "ordered_at": "2026-01-01T00:00:00Z", "amount": "10",
+        "identities": {"phone": customers_service.get_customer(context.uow(), a.actor, made[0].id).identities[0].value},
+    }])
     ids = {
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
+        "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
     }
-    markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename]
+    markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
+               source_order_id, corp]
     return a, ids, markers
 
 
@@ -101,7 +132,9 @@ def test_every_route_hides_another_tenants_objects(context, client):
     f.store(context, b.actor)
     watched = ("/api/v1/regions", "/api/v1/stores", "/api/v1/staff", "/api/v1/tokens", "/api/v1/customers",
                f"/api/v1/customers/{ids['customer_id']}", "/api/v1/tags", "/api/v1/stages", "/api/v1/fields", "/api/v1/merges",
-               "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors")
+               "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors", "/api/v1/channels",
+               f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
+               f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

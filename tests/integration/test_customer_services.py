@@ -1,7 +1,7 @@
 import pytest
 
 from siyu.domain.access import Role
-from siyu.domain.customers import CustomerRecord, Profile
+from siyu.domain.customers import CustomerRecord, Gender, Profile
 from siyu.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from siyu.domain.identities import IdentityKey
 from siyu.domain.timeline import EventKind
@@ -129,6 +129,26 @@ def test_profile_edits_go_on_the_timeline(context):
     assert event.kind is EventKind.PROFILE_CHANGED
     assert event.data["changes"]["birthday"] == [None, "1992-03-04"]
     assert event.data["changes"]["name"][1] == "新名字"
+
+
+def test_emptied_profile_values_are_cleared_and_recorded_when_asked(context):
+    _, admin = f.tenant(context)
+    (c,) = f.customers_of(context, admin, 1)
+    customers.update_profile(context.uow(), admin, c.id, Profile.parse(
+        gender="女", birthday="1992-03-04", region="杭州", avatar="https://img.example/a.png"))
+    kept = customers.update_profile(context.uow(), admin, c.id, Profile.parse(gender="", birthday="", region="", avatar=""))
+    assert (kept.gender, kept.birthday.isoformat(), kept.region) == (Gender.FEMALE, "1992-03-04", "杭州")  # type: ignore[union-attr]
+
+    emptied = Profile.parse(name="", gender="", birthday="", region=" ", avatar="", clear_empty=True)
+    cleared = customers.update_profile(context.uow(), admin, c.id, emptied)
+    assert (cleared.name, cleared.gender, cleared.birthday, cleared.region, cleared.avatar) == (
+        kept.name, Gender.UNKNOWN, None, None, None)
+    event = customers.timeline(context.uow(), admin, c.id).items[0]
+    assert event.kind is EventKind.PROFILE_CHANGED and event.actor == "system"
+    assert event.data["changes"] == {"gender": [2, 0], "birthday": ["1992-03-04", None], "region": ["杭州", None],
+                                     "avatar": ["https://img.example/a.png", None]}
+    customers.update_profile(context.uow(), admin, c.id, emptied)  # already empty: nothing new on the timeline
+    assert customers.timeline(context.uow(), admin, c.id).items[0].id == event.id
 
 
 def test_a_key_held_by_another_customer_is_refused_by_hand(context):

@@ -28,7 +28,7 @@ def test_tags_are_created_in_groups_renamed_and_deleted(signed_in: Browser, org:
 
     coffee = next(t for t in tags.list_tags(org.context.uow(), org.system) if t.name == "咖啡")
     taken = signed_in.post(f"/customers/tags/{coffee.id}/rename", {"name": "茶"})
-    assert taken.status_code == 409 and "该名称已被使用" in taken.text
+    assert taken.status_code == 409 and "标签“兴趣/茶”已存在" in taken.text
     assert re.search(r'<details class="rename" open>', taken.text)
     assert signed_in.post(f"/customers/tags/{coffee.id}/rename", {"name": "手冲咖啡"}).status_code == 303
     assert "标签已改名为“兴趣/手冲咖啡”。" in signed_in.get("/customers/tags").text
@@ -78,7 +78,7 @@ def test_fields_are_defined_and_edited(signed_in: Browser, org: Org) -> None:
     listing = signed_in.get("/customers/fields").text
     assert "已定义字段“饮品”。" in listing and "单选" in listing and ">拿铁<" in listing and ">必填<" in listing
     taken = signed_in.post("/customers/fields", {"key": "drink", "label": "咖啡", "kind": "text"})
-    assert taken.status_code == 409 and "已有使用该键的字段" in taken.text
+    assert taken.status_code == 409 and "已有键为“drink”的字段" in taken.text
 
     form = signed_in.get("/customers/fields/drink/edit").text
     assert "拿铁\n美式</textarea>" in form and 'name="required" value="on" checked' in form

@@ -64,6 +64,29 @@ def test_profile_edit_saves_and_a_bad_date_keeps_the_input(signed_in: Browser, o
     assert "资料已保存。" in page and "资料修改：" in page and "姓名 张三 → 张三丰" in page
 
 
+def test_emptied_profile_boxes_and_fields_clear_their_values_on_the_timeline(signed_in: Browser, org: Org) -> None:
+    fields.define_field(org.context.uow(), org.system, key="drink", label="饮品", kind="single", options=["拿铁", "美式"])
+    fields.define_field(org.context.uow(), org.system, key="hobbies", label="爱好", kind="multi", options=["跑步", "阅读"])
+    customer_id = org.customer("张三")
+    signed_in.get(f"/customers/{customer_id}")
+    filled = {"name": "张三", "gender": "1", "birthday": "1990-05-04", "region": "杭州", "avatar": "https://img.example/z.png"}
+    assert signed_in.post(f"/customers/{customer_id}/profile", filled).status_code == 303
+    assert signed_in.post(f"/customers/{customer_id}/fields", {"drink": "美式", "hobbies": ["阅读"]}).status_code == 303  # type: ignore[dict-item]
+    profile = signed_in.get(f"/customers/{customer_id}").text.split('id="profile"')[1].split("</section>")[0]
+    assert 'value="https://img.example/z.png"' in profile and "清空某项即清除该值" in profile
+
+    emptied = signed_in.post(f"/customers/{customer_id}/profile", {"name": "", "gender": "0", "birthday": "", "region": "", "avatar": ""})
+    assert emptied.status_code == 303
+    assert signed_in.post(f"/customers/{customer_id}/fields", {"drink": ""}).status_code == 303  # no hobby ticked
+    customer = customers.get_customer(org.context.uow(), org.system, customer_id).customer
+    assert (customer.name, customer.gender, customer.birthday, customer.region, customer.avatar, customer.fields) == (
+        "张三", Gender.UNKNOWN, None, None, None, {})
+    timeline = signed_in.get(f"/customers/{customer_id}").text.split('id="timeline"')[1]
+    assert "性别 男 → 未知" in timeline and "生日 1990-05-04 → —" in timeline and "地区 杭州 → —" in timeline
+    assert "头像 https://img.example/z.png → —" in timeline
+    assert "饮品 美式 → —" in timeline and "爱好 阅读 → —" in timeline
+
+
 def test_extended_fields_render_per_kind_and_an_error_keeps_every_value(signed_in: Browser, org: Org) -> None:
     uow = org.context.uow
     fields.define_field(uow(), org.system, key="shoe_size", label="鞋码", kind="number")

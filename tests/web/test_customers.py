@@ -51,7 +51,12 @@ def test_search_finds_by_name_phone_remark_and_identity(signed_in: Browser, org:
     assert _names(signed_in.get("/customers?q=张").text) == ["张三"]
     assert _names(signed_in.get("/customers?q=138 0013 8000").text) == ["张三"]
     assert _names(signed_in.get("/customers?q=VIP0042").text) == ["李四"]
-    assert _names(signed_in.get("/customers?q=拿铁").text) == ["王五"]
+    assert _names(signed_in.get("/customers?q=喜欢拿铁").text) == ["王五"]  # 3 characters or more: anywhere in a remark
+    assert _names(signed_in.get("/customers?q=拿铁").text) == []  # 1-2 characters: from the start only
+    assert _names(signed_in.get("/customers?q=老顾").text) == ["王五"]
+    assert _names(signed_in.get("/customers?q=0042").text) == ["李四"]  # part of a member number
+    assert _names(signed_in.get("/customers?q=8000").text) == ["张三"]  # a phone's last 4 digits
+    assert "手机尾号 4 位" in signed_in.get("/customers").text  # the hint says so
     nothing = signed_in.get("/customers?q=赵六")
     assert _names(nothing.text) == [] and "没有符合条件的客户" in nothing.text
     assert zhang
@@ -185,3 +190,14 @@ def test_a_guide_cannot_bulk_tag_customers_they_do_not_follow(browser: Browser, 
                                                      "tag_ids": str(tag.id)}, headers={"HX-Request": "true"})
     assert response.status_code == 404
     assert all(row.tag_ids == [] for row in customers.list_customers(org.context.uow(), org.system).items)
+
+
+def test_a_long_list_shows_a_capped_total_and_still_pages(signed_in: Browser, org: Org, monkeypatch) -> None:
+    monkeypatch.setattr("siyu.domain.paging.TOTAL_CAP", 1)
+    monkeypatch.setattr("siyu.web.forms.PAGE_SIZE", 1)
+    for name in ("甲一", "乙二", "丙三"):
+        org.customer(name, followed_by=None)
+    first = signed_in.get("/customers")
+    assert "第 1 页，超过 1 条" in first.text and 'rel="next"' in first.text
+    last = signed_in.get("/customers?page=3")
+    assert "第 3 页，超过 1 条" in last.text and 'rel="next"' not in last.text and len(_names(last.text)) == 1

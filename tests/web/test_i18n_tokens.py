@@ -16,6 +16,8 @@ from siyu.domain.organisation import StaffDraft
 from siyu.services import auth, tokens, users
 from siyu.web.i18n import build_language
 
+from tests.error_codes import raised_errors
+
 from .conftest import Browser, Org
 
 WEB = Path(siyu.web.__file__).parent
@@ -50,10 +52,11 @@ def test_every_console_message_has_a_chinese_translation() -> None:
 
 
 def test_catalogs_hold_no_stale_messages() -> None:
-    extracted = _extracted()
+    """The catalogs hold the console's messages and the domain errors' (code, template), nothing else."""
+    expected = _extracted() | {(r.code, r.template) for r in raised_errors() if r.code}
     for locale in ("zh_CN", "en"):
         ids = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in _catalog(locale) if m.id}
-        assert ids == extracted, locale
+        assert ids == expected, locale
 
 
 def test_role_status_and_field_errors_are_translated() -> None:
@@ -62,11 +65,16 @@ def test_role_status_and_field_errors_are_translated() -> None:
     assert zh.status("resigned") == "已离职" and en.status("active") == "Active"
     with pytest.raises(InvalidInput) as bad_mobile:
         StaffDraft.parse(wecom_userid="lilei", name="李雷", mobile="12345", store_id=None, role="admin")
-    assert zh.error(bad_mobile.value) == "不是有效的中国大陆手机号（11 位，以 13–19 开头）"
-    assert en.error(bad_mobile.value) == bad_mobile.value.message  # English keeps the domain's own words
-    assert zh.error(InvalidInput("a name is required", field="name")) == "请填写名称"
-    assert zh.error(Conflict("a region named “华东” already exists", field="name")) == "该名称已被使用"
-    assert zh.error(InvalidInput("something new", field="other")) == "something new"
+    assert bad_mobile.value.code == "phone.invalid" and bad_mobile.value.params == {"value": "12345"}
+    assert zh.error(bad_mobile.value) == "“12345”不是有效的中国大陆手机号（11 位，以 13–19 开头）"
+    assert en.error(bad_mobile.value) == bad_mobile.value.message == (
+        "“12345” is not a mainland mobile number (11 digits, starting 13-19)")
+    assert zh.error(InvalidInput("name.required", "a name is required", field="name")) == "请填写名称"
+    clash = Conflict("region.name_taken", "a region named “%(name)s” already exists", field="name", name="华东")
+    assert (zh.error(clash), en.error(clash)) == ("已有名为“华东”的区域", "a region named “华东” already exists")
+    in_use = Conflict("stage.in_use", "%(count)s customers are in this stage; move them first", count=12)
+    assert zh.error(in_use) == "该阶段中有 12 位客户，请先将他们移到其他阶段。"
+    assert zh.error(InvalidInput("something new", field="other")) == "something new"  # not coded yet: English
 
 
 def test_switching_to_english_renders_english_and_is_remembered(signed_in: Browser, org: Org, admin) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from siyu.services import customers
+from siyu.services import customers, imports
 from tests.web.conftest import Browser, Org
 
 GOOD_AND_BAD = "姓名,手机,生日\n张三,13800000001,1990-01-02\n李四,12345,1991-02-03\n王五,13800000003,1992-13-01\n"
@@ -33,6 +33,19 @@ def test_an_upload_is_imported_and_every_bad_row_reported(signed_in: Browser, or
     assert "customers.csv" in listing
 
 
+def test_the_report_and_a_failed_run_are_in_the_console_language(signed_in: Browser, org: Org) -> None:
+    rows = "姓名,手机,爱好\n张三,13800000001,跑步\n张三,13800000001,\n李四,,\n"
+    text = signed_in.get(_upload(signed_in, rows.encode()).headers["location"]).text
+    assert "未知列“爱好”：请使用客户列" in text
+    assert "与第 2 行重复（相同的 phone）" in text and "缺少身份标识：请至少填写以下一项" in text
+    broken = "姓名,手机\n张三,13800000001\n李四," + "1" * 200_000 + "\n"  # over the csv module's field limit
+    failed = signed_in.get(_upload(signed_in, broken.encode(), name="broken.csv").headers["location"]).text
+    assert "第 3 行不是有效的 CSV：field larger than field limit" in failed
+    signed_in.post("/locale", {"locale": "en", "next": "/"})
+    english = signed_in.get(_upload(signed_in, rows.encode()).headers["location"]).text
+    assert "duplicate of row 2 (same phone)" in english
+
+
 def test_a_preview_changes_nothing(signed_in: Browser, org: Org) -> None:
     response = _upload(signed_in, GOOD_AND_BAD.encode(), dry_run="true")
     assert "预览" in signed_in.get(response.headers["location"]).text
@@ -54,3 +67,20 @@ def test_an_upload_without_the_csrf_token_is_refused(signed_in: Browser, org: Or
     refused = signed_in.client.post("/customers/imports", files={"file": ("c.csv", GOOD_AND_BAD.encode(), "text/csv")})
     assert refused.status_code == 403
     assert customers.list_customers(org.context.uow(), org.system).total == 0
+
+
+def test_a_file_that_cannot_be_imported_is_refused_on_the_form_in_chinese(signed_in: Browser, org: Org) -> None:
+    gbk = _upload(signed_in, "姓名,手机\n赵六,13800000006\n".encode("gbk"))
+    assert gbk.status_code == 422
+    assert "文件不是 UTF-8 编码（看起来是 GBK/GB18030）：请另存为 UTF-8，或选择 GBK 编码导入" in gbk.text
+    no_identity = _upload(signed_in, "姓名,性别\n赵六,男\n".encode())
+    assert no_identity.status_code == 422 and "文件中没有身份标识列" in no_identity.text
+    assert imports.list_imports(org.context.uow(), org.system).total == 0  # nothing recorded
+    assert list((org.context.settings.data_dir / "uploads").iterdir()) == []  # nothing left on disk
+
+
+def test_a_running_import_shows_rows_read_of_the_file(signed_in: Browser, org: Org, admin) -> None:  # type: ignore[no-untyped-def]
+    import_id = imports.start_import(org.context.uow(), org.system, filename="big.csv", dry_run=False, rows_expected=1000)
+    text = signed_in.get(f"/customers/imports/{import_id}").text
+    assert "已读取 0 行，共约 1000 行，本页会自动刷新。" in text
+    assert '<progress class="import-progress" max="1000" value="0">' in text and 'hx-trigger="every 2s"' in text

@@ -60,7 +60,7 @@ def test_staff_form_error_keeps_the_input_and_shows_the_message(signed_in: Brows
     org.member("占位", store=store)
     taken = staff.list_staff(org.context.uow(), org.system).items[0].wecom_userid
     clash = signed_in.post("/staff/new", {"name": "李雷", "wecom_userid": taken, "store_id": str(store.id), "role": "guide"})
-    assert clash.status_code == 409 and "该企业微信账号已属于其他员工" in clash.text
+    assert clash.status_code == 409 and f"企业微信账号“{taken}”已属于 占位" in clash.text
     assert staff.list_staff(org.context.uow(), org.system).total == 1
 
 

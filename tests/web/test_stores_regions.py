@@ -103,7 +103,7 @@ def test_regions_create_rename_and_refuse_duplicates(signed_in: Browser, org: Or
     assert "已创建区域“华东区”。" in signed_in.get("/regions").text
     duplicate = signed_in.post("/regions", {"name": "华东区"})
     assert duplicate.status_code == 409
-    assert "该名称已被使用" in duplicate.text
+    assert "已有名为“华东区”的区域" in duplicate.text
     renamed = signed_in.post(f"/regions/{east.id}/rename", {"name": "华东大区"})
     assert renamed.status_code == 303
     assert regions.get_region(org.context.uow(), org.system, east.id).name == "华东大区"

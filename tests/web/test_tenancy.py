@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from siyu.services import auth as auth_service
 from siyu.services import customers, fields, merging, regions, staff, stages, stores, tags, tenants, tokens
-from siyu.services import imports
+from siyu.services import imports, orders
 from siyu.web.app import ROUTE_MODULES as MODULES
 from tests.web.conftest import Org, unique
 # A form that would pass validation, so that only tenancy can stop it.
@@ -48,11 +48,16 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     upload = context.settings.data_dir / "a.csv"
     upload.write_text("姓名,手机\n甲导入,13911112222\n", encoding="utf-8")
     run = imports.import_customers(context.uow(), a.system, upload, filename="甲导入文件.csv")
+    orders.record_orders(context.uow(), a.system, [
+        {"source": "mall", "order_id": "甲订单-1", "ordered_at": "2026-11-01T10:00:00+08:00", "amount": "1",
+         "identities": {"phone": "13800138000"}},
+        {"source": "mall", "order_id": "甲订单-2", "ordered_at": "2026-11-01T10:00:00+08:00", "amount": "1"},
+    ])
     ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
            "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
-               stage.name, field.label, "甲导入文件"]
+               stage.name, field.label, "甲导入文件", "甲订单"]
     org.store()  # B has data of its own
     org.customer("乙客户")
 

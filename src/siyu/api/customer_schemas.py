@@ -65,7 +65,13 @@ class CustomerRowOut(BaseModel):
 
 
 class CustomerPage(PageOut[CustomerRowOut]):
-    pass
+    total_capped: bool = Field(
+        False,
+        description="True when there are more than `total` matching customers: the list counts up to 10,000 and then "
+        "stops (shown as \"10,000+\"); `pages` is then a lower bound. Later pages are still served: keep paging "
+        "while `has_next` is true. Exports always contain every matching customer.",
+    )
+    has_next: bool = Field(description="Whether a next page exists (exact, also past a capped total).")
 
 
 class ResolutionOut(BaseModel):

@@ -30,7 +30,7 @@ def get_actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     if credentials is None:
-        raise AuthenticationFailed("send an API token as `Authorization: Bearer <token>`")
+        raise AuthenticationFailed("auth.no_token", "send an API token as `Authorization: Bearer <token>`")
     return auth.actor_for_api_token(context.uow(), credentials.credentials)
 
 

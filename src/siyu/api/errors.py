@@ -9,10 +9,12 @@ from siyu.domain import errors
 STATUS: dict[type[errors.DomainError], int] = {
     errors.NotFound: 404,
     errors.PermissionDenied: 403,
+    errors.TooLarge: 413,
     errors.InvalidInput: 422,
     errors.Conflict: 409,
     errors.AccountLocked: 423,
     errors.AuthenticationFailed: 401,
+    errors.ChannelError: 502,
 }
 
 
@@ -26,5 +28,6 @@ def status_for(exc: errors.DomainError) -> int:
 def render(exc: errors.DomainError) -> JSONResponse:
     status = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    body = {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
+    # The shape of siyu.api.schemas.ErrorOut: the stable code, its family, the English message and its values.
+    body = {"error": {"code": exc.code, "kind": exc.kind, "message": exc.message, "params": exc.params, "field": exc.field}}
     return JSONResponse(body, status_code=status, headers=headers)

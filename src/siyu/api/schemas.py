@@ -17,6 +17,20 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable code of this error, e.g. `stage.in_use`; the console translates by it")
+    kind: str = Field(description="Its family: invalid, not_found, conflict, permission_denied, unauthenticated, locked")
+    message: str = Field(description="The error in English, with its values filled in")
+    params: dict[str, str | int | float] = Field(description="The values quoted in the message, by name")
+    field: str | None = Field(description="The request field at fault, when there is one")
+
+
+class ErrorOut(BaseModel):
+    """Every refused request (a domain error) answers with this body."""
+
+    error: ErrorBody
+
+
 class PageOut(BaseModel, Generic[T]):
     items: list[T]
     total: int

@@ -24,6 +24,15 @@ from siyu.cli.customers import export_app, import_app  # noqa: E402 (the command
 
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+from siyu.cli.analytics import analytics_app  # noqa: E402
+
+app.add_typer(analytics_app, name="analytics")
+from siyu.cli.wecom import wecom_app  # noqa: E402
+
+app.add_typer(wecom_app, name="wecom")
+from siyu.cli.orders import orders_app  # noqa: E402
+
+app.add_typer(orders_app, name="orders")
 
 
 def _context():  # type: ignore[no-untyped-def]
@@ -142,6 +151,10 @@ def demo(
                 f"  {c.relations:,} relations to guides ({c.relations_ended:,} since deleted), {c.tags_applied:,} tags, "
                 f"{c.stage_changes:,} stage changes, {c.timeline_events:,} timeline events"
             )
+        if summary.orders is not None:
+            o = summary.orders
+            typer.echo(f"  {o.orders:,} orders ({o.unmatched:,} match no customer, {o.refunds:,} refunds), {o.events:,} events, "
+                       f"{o.channels} channels with {o.costs:,} monthly costs")
     else:
         typer.echo("demo brand already loaded")
     typer.echo(f"\nConsole: {context.settings.base_url}   API docs: {context.settings.base_url}/docs")

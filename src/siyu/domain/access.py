@@ -38,6 +38,12 @@ class Permission(StrEnum):
     CUSTOMERS_EDIT = "customers.edit"  # profile, tags, stage and fields of customers in scope
     CUSTOMERS_MANAGE = "customers.manage"  # create, import, export, merge; tag/stage/field definitions
     PHONES_VIEW = "phones.view"  # see phone numbers unmasked
+    WECOM_MANAGE = "wecom.manage"  # the tenant's WeCom settings (corp id, secrets), setup check, callback log
+    CHANNELS_VIEW = "channels.view"  # channel names and codes
+    CHANNELS_MANAGE = "channels.manage"  # create and edit channels; enter and see their costs
+    ORDERS_VIEW = "orders.view"  # orders in the row scope
+    ORDERS_MANAGE = "orders.manage"  # send and import orders and refunds, match unmatched orders
+    EVENTS_TRACK = "events.track"  # send behaviour events
 
 
 MATRIX: dict[Role, frozenset[Permission]] = {
@@ -50,6 +56,11 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_EDIT,
             Permission.CUSTOMERS_MANAGE,
             Permission.PHONES_VIEW,
+            Permission.CHANNELS_VIEW,
+            Permission.CHANNELS_MANAGE,
+            Permission.ORDERS_VIEW,
+            Permission.ORDERS_MANAGE,
+            Permission.EVENTS_TRACK,
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -58,10 +69,18 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             Permission.STAFF_MANAGE,
             Permission.CUSTOMERS_VIEW,
             Permission.CUSTOMERS_EDIT,
+            Permission.CHANNELS_VIEW,
+            Permission.ORDERS_VIEW,
         }
     ),
     Role.GUIDE: frozenset(
-        {Permission.ORG_VIEW, Permission.CUSTOMERS_VIEW, Permission.CUSTOMERS_EDIT}
+        {
+            Permission.ORG_VIEW,
+            Permission.CUSTOMERS_VIEW,
+            Permission.CUSTOMERS_EDIT,
+            Permission.CHANNELS_VIEW,
+            Permission.ORDERS_VIEW,
+        }
     ),
 }
 
@@ -112,11 +131,13 @@ class Actor:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise PermissionDenied(f"the {self.role.value} role may not do {permission.value}")
+            raise PermissionDenied("permission.denied", "the %(role)s role may not do %(permission)s", role=self.role.value,
+                                   permission=permission.value)
 
     def require_assignable(self, role: Role) -> None:
         if role not in ASSIGNABLE_ROLES[self.role]:
-            raise PermissionDenied(f"the {self.role.value} role may not give the {role.value} role")
+            raise PermissionDenied("permission.role_not_assignable", "the %(role)s role may not give the %(given)s role",
+                                   role=self.role.value, given=role.value)
 
     @property
     def scope(self) -> Scope:

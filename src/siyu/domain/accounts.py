@@ -16,15 +16,15 @@ MIN_PASSWORD_LENGTH = 10
 def clean_login(value: str) -> str:
     login = value.strip().lower()
     if not _LOGIN.fullmatch(login):
-        raise InvalidInput("3-120 letters, digits or _ . + - @", field="login")
+        raise InvalidInput("user.invalid_login", "3-120 letters, digits or _ . + - @", field="login")
     return login
 
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InvalidInput("password.too_short", "at least %(min)s characters", field="password", min=MIN_PASSWORD_LENGTH)
     if password.isdigit() or password.isalpha():
-        raise InvalidInput("mix letters with digits or symbols", field="password")
+        raise InvalidInput("password.too_simple", "mix letters with digits or symbols", field="password")
 
 
 @dataclass(frozen=True, slots=True)

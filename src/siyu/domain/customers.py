@@ -25,7 +25,7 @@ class Gender(IntEnum):
         for gender, words in _GENDER_WORDS.items():
             if text in words:
                 return gender
-        raise InvalidInput(f"“{raw}” is not a gender (男/女/未知, male/female, 1/2/0)", field="gender")
+        raise InvalidInput("gender.invalid", "“%(value)s” is not a gender (男/女/未知, male/female, 1/2/0)", field="gender", value=raw)
 
 
 _GENDER_WORDS = {
@@ -96,15 +96,20 @@ class Relation:
     ended_at: datetime | None
 
 
+CLEARABLE = ("gender", "avatar", "birthday", "region")  # a customer always keeps a name (maybe empty)
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """Validated profile input; ``None`` means "leave as it is"."""
+    """Validated profile input; ``None`` means "leave as it is", and the columns in ``cleared``
+    are emptied (gender back to unknown)."""
 
     name: str | None = None
     gender: Gender | None = None
     avatar: str | None = None
     birthday: date | None = None
     region: str | None = None
+    cleared: frozenset[str] = frozenset()
 
     @classmethod
     def parse(
@@ -115,18 +120,28 @@ class Profile:
         avatar: str | None = None,
         birthday: str | date | None = None,
         region: str | None = None,
+        clear_empty: bool = False,
     ) -> Profile:
+        """``clear_empty``: an empty value given (``""``, as a form sends an emptied box) clears
+        that column instead of leaving it; ``None`` (not given) always leaves it. An import and
+        the API leave empty values alone; the console's profile form clears them."""
+        given = {"gender": gender, "avatar": avatar, "birthday": birthday, "region": region}
+        cleared = frozenset(k for k, v in given.items() if isinstance(v, str) and not v.strip()) if clear_empty else frozenset()
         return cls(
             name=clean_name(name) if name and name.strip() else None,
             gender=Gender.parse(gender) if gender not in (None, "") else None,
             avatar=avatar.strip()[:500] if avatar and avatar.strip() else None,
             birthday=parse_date(birthday, field="birthday") if birthday not in (None, "") else None,
             region=clean_name(region, field="region") if region and region.strip() else None,
+            cleared=cleared,
         )
 
     def values(self) -> dict[str, Any]:
-        return {k: v for k, v in (("name", self.name), ("gender", self.gender), ("avatar", self.avatar),
-                                  ("birthday", self.birthday), ("region", self.region)) if v is not None}
+        """The columns to write: the given values, and the cleared ones as empty."""
+        given = {k: v for k, v in (("name", self.name), ("gender", self.gender), ("avatar", self.avatar),
+                                   ("birthday", self.birthday), ("region", self.region)) if v is not None}
+        emptied = {k: Gender.UNKNOWN if k == "gender" else None for k in self.cleared if k in CLEARABLE}
+        return {**emptied, **given}
 
 
 def parse_date(raw: str | date, *, field: str) -> date:
@@ -142,7 +157,7 @@ def parse_date(raw: str | date, *, field: str) -> date:
             raise ValueError
         return date(parts[0], parts[1], parts[2])
     except ValueError:
-        raise InvalidInput(f"“{raw}” is not a date (YYYY-MM-DD)", field=field) from None
+        raise InvalidInput("date.invalid", "“%(value)s” is not a date (YYYY-MM-DD)", field=field, value=raw) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,4 +184,5 @@ class CustomerRecord:
 
     def __post_init__(self) -> None:
         if not self.keys:
-            raise InvalidInput("a customer needs at least one identity (phone, unionid, member number ...)", field="identities")
+            raise InvalidInput("customer.no_identity", "a customer needs at least one identity (phone, unionid, member number ...)",
+                               field="identities")

@@ -48,7 +48,7 @@ class IdentityKey:
         try:
             parsed = IdentityKind(kind)
         except ValueError:
-            raise InvalidInput(f"unknown identity kind “{kind}”", field="kind") from None
+            raise InvalidInput("identity.unknown_kind", "unknown identity kind “%(kind)s”", field="kind", kind=kind) from None
         return cls(parsed, normalise_identity(parsed, raw))
 
     def masked(self) -> str:
@@ -67,13 +67,14 @@ def normalise_identity(kind: IdentityKind, raw: str) -> str:
     if kind is IdentityKind.EMAIL:
         value = value.lower()
         if not _EMAIL.fullmatch(value) or len(value) > 128:
-            raise InvalidInput(f"“{raw}” is not an email address", field=kind.value)
+            raise InvalidInput("email.invalid", "“%(value)s” is not an email address", field=kind.value, value=raw)
         return value
     if kind is IdentityKind.MEMBER_NO or kind is IdentityKind.POS_ID:
         value = value.upper()
         if not 1 <= len(value) <= 64 or not re.fullmatch(r"[A-Z0-9_\-]+", value):
-            raise InvalidInput(f"“{raw}” is not a valid {kind.value} (letters, digits, _ -)", field=kind.value)
+            raise InvalidInput("identity.invalid_code", "“%(value)s” is not a valid %(kind)s (letters, digits, _ -)", field=kind.value,
+                               value=raw, kind=kind.value)
         return value
     if not _OPAQUE.fullmatch(value):
-        raise InvalidInput(f"“{raw}” is not a valid {kind.value}", field=kind.value)
+        raise InvalidInput("identity.invalid", "“%(value)s” is not a valid %(kind)s", field=kind.value, value=raw, kind=kind.value)
     return value

@@ -44,7 +44,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "stage": ("stage", "阶段", "客户阶段", "生命周期阶段"),
     "owner": ("owner", "owner_userid", "归属员工", "所属员工", "负责员工", "跟进员工"),
 }
-MISSING_IDENTITY = f"no identity: fill at least one of {', '.join(IDENTITIES)}"
 _IGNORED_IN_HEADERS = re.compile(r"[\s_\-*]")
 _TAG_SEPARATORS = re.compile(r"\s*[;,，、|；]\s*")
 
@@ -91,11 +90,15 @@ class ColumnMap:
             if not text:
                 unnamed.append(index)
             elif target is None:
-                errors.append(CellError(1, text, text, f"unknown column “{text}”: use a customer column ({', '.join(PROFILE)}, "
-                                        f"tags, stage, owner), an identity ({', '.join(IDENTITIES)}) or an extended field's key or label"))
+                errors.append(CellError.of(1, text, text, InvalidInput(
+                    "import.unknown_column", "unknown column “%(column)s”: use a customer column (%(profile)s, tags, stage, owner), "
+                    "an identity (%(identities)s) or an extended field's key or label",
+                    column=text, profile=", ".join(PROFILE), identities=", ".join(IDENTITIES))))
             elif target in taken:
                 first = taken[target]
-                errors.append(CellError(1, text, text, f"the same column as “{first.header}” (column {column_letter(first.index)}); only that one is imported"))
+                errors.append(CellError.of(1, text, text, InvalidInput(
+                    "import.repeated_column", "the same column as “%(first)s” (column %(letter)s); only that one is imported",
+                    first=first.header, letter=column_letter(first.index))))
             else:
                 taken[target] = Column(index, text, target)
         return cls(tuple(taken.values()), len(header), tuple(unnamed)), errors
@@ -168,7 +171,7 @@ class RowParser:
                 try:
                     keys.append(IdentityKey(kind, normalise_identity(kind, raw)))
                 except InvalidInput as exc:
-                    errors.append(CellError(number, column.header, raw, exc.message))
+                    errors.append(CellError.of(number, column.header, raw, exc))
         given_fields: dict[str, str] = {}
         fields: dict[str, Any] = {}
         for column, definition in self._fields:
@@ -177,7 +180,7 @@ class RowParser:
             try:
                 value = definition.clean(raw)
             except InvalidInput as exc:
-                errors.append(CellError(number, column.header, raw, exc.message))
+                errors.append(CellError.of(number, column.header, raw, exc))
                 continue
             if value is not None:
                 fields[definition.key] = value
@@ -189,13 +192,15 @@ class RowParser:
                 try:
                     found[column.target] = look_up(raw)
                 except InvalidInput as exc:
-                    errors.append(CellError(number, column.header, raw, exc.message))
+                    errors.append(CellError.of(number, column.header, raw, exc))
         parsed_profile = self._profile(number, profile, errors)
         extra = [c for c in cells[self.columns.width :] if c.strip()]
         if extra:
-            errors.append(CellError(number, None, extra[0], f"more values than the header has columns ({self.columns.width})"))
+            errors.append(CellError.of(number, None, extra[0], InvalidInput(
+                "import.too_many_values", "more values than the header has columns (%(width)s)", width=self.columns.width)))
         if not identity_given:
-            errors.append(CellError(number, None, None, MISSING_IDENTITY))
+            errors.append(CellError.of(number, None, None, InvalidInput(
+                "import.no_identity_value", "no identity: fill at least one of %(identities)s", identities=", ".join(IDENTITIES))))
         if errors:
             return sorted(errors, key=lambda e: self._positions.get(e.column, self.columns.width))
         duplicate = self._duplicate(number, cells, keys)
@@ -222,7 +227,7 @@ class RowParser:
             except InvalidInput as exc:
                 column = self.columns.column_for(target)
                 assert column is not None
-                errors.append(CellError(number, column.header, value, exc.message))
+                errors.append(CellError.of(number, column.header, value, exc))
         return Profile()
 
     def _duplicate(self, number: int, cells: list[str], keys: list[IdentityKey]) -> CellError | None:
@@ -232,7 +237,8 @@ class RowParser:
             if first is not None:
                 column = self.columns.column_for(key.kind.value)
                 assert column is not None
-                return CellError(number, column.header, cells[column.index].strip(), f"duplicate of row {first} (same {key.kind.value})")
+                return CellError.of(number, column.header, cells[column.index].strip(), InvalidInput(
+                    "import.duplicate_row", "duplicate of row %(first)s (same %(kind)s)", first=first, kind=key.kind.value))
         for name in names:
             self._seen[name] = number
         return None
@@ -243,7 +249,9 @@ class RowParser:
                 self._unnamed_reported.add(index)
                 letter = column_letter(index)
                 self.column_errors.append(
-                    CellError(1, f"column {letter}", "", f"column {letter} has values but no header: name it, or delete the column")
+                    CellError.of(1, f"column {letter}", "", InvalidInput(
+                        "import.unnamed_column", "column %(letter)s has values but no header: name it, or delete the column",
+                        letter=letter))
                 )
 
     def _tag_ids(self, raw: str) -> list[int]:
@@ -260,20 +268,26 @@ class RowParser:
             else:
                 found.append(tag_id)
         if unknown:
-            it = "them" if len(unknown) > 1 else "it"
-            raise InvalidInput(f"unknown tag {', '.join(unknown)}: create {it} first; an import does not create tags", field="tags")
+            if len(unknown) == 1:
+                raise InvalidInput("import.unknown_tag", "unknown tag %(tags)s: create it first; an import does not create tags",
+                                   field="tags", tags=unknown[0])
+            raise InvalidInput("import.unknown_tags", "unknown tag %(tags)s: create them first; an import does not create tags",
+                               field="tags", tags=", ".join(unknown))
         return found
 
     def _stage_id(self, raw: str) -> int:
         stage_id = self.lookups.stages.get(" ".join(raw.split()))
         if stage_id is None:
-            raise InvalidInput(f"unknown stage “{raw}” (the stages are {', '.join(self.lookups.stages)})", field="stage")
+            raise InvalidInput("import.unknown_stage", "unknown stage “%(stage)s” (the stages are %(stages)s)", field="stage",
+                               stage=raw, stages=", ".join(self.lookups.stages))
         return stage_id
 
     def _owner_id(self, raw: str) -> int:
         member = self.lookups.staff.get(raw.lower())
         if member is None:
-            raise InvalidInput(f"unknown staff member “{raw}”: owner is a staff member's WeCom userid", field="owner")
+            raise InvalidInput("import.unknown_owner", "unknown staff member “%(userid)s”: owner is a staff member's WeCom userid",
+                               field="owner", userid=raw)
         if member.status is StaffStatus.RESIGNED:
-            raise InvalidInput(f"staff member “{raw}” has resigned: choose an active owner", field="owner")
+            raise InvalidInput("import.resigned_owner", "staff member “%(userid)s” has resigned: choose an active owner", field="owner",
+                               userid=raw)
         return member.id

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+from siyu.domain.errors import DomainError, Param
 
 VALUE_MAX = 200  # what import_errors keeps of a bad cell
 REASON_MAX = 300
@@ -24,12 +27,18 @@ class CellError:
     row: int
     column: str | None
     value: str | None
-    reason: str
+    reason: str  # in English; ``code`` and ``params`` let the console say it in its language
+    code: str | None = field(default=None, compare=False)
+    params: Mapping[str, Param] | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, row: int, column: str | None, value: str | None, error: DomainError) -> CellError:
+        return cls(row, column, value, error.message, error.code, error.params)
 
     def stored(self) -> CellError:
         value = None if self.value is None else self.value[:VALUE_MAX]
         column = None if self.column is None else self.column[:64]
-        return CellError(self.row, column, value, self.reason[:REASON_MAX])
+        return CellError(self.row, column, value, self.reason[:REASON_MAX], self.code, self.params)
 
 
 @dataclass(slots=True)
@@ -55,7 +64,19 @@ class ImportRun:
     customers_updated: int
     customers_merged: int
     errors: int  # bad cells and columns recorded (a bad row may have several)
-    message: str | None
+    message: str | None  # why the run failed, in English
     actor: str
     created_at: datetime
     finished_at: datetime | None
+    rows_expected: int | None = None  # data rows the file holds, estimated when it was uploaded
+    message_code: str | None = None  # the failure's error code and values, to translate ``message``
+    message_params: Mapping[str, Param] | None = None
+
+    @property
+    def progress(self) -> float | None:
+        """Share of the file read so far (0 to 1); 1 once done; None when the size is unknown."""
+        if self.status is not ImportStatus.RUNNING:
+            return 1.0 if self.status is ImportStatus.DONE else None
+        if not self.rows_expected:
+            return None
+        return min(self.rows_total / self.rows_expected, 1.0)

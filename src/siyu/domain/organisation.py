@@ -24,9 +24,9 @@ class StaffStatus(StrEnum):
 def clean_name(value: str, *, field: str = "name", max_len: int = 64) -> str:
     name = " ".join(value.split())
     if not name:
-        raise InvalidInput("a name is required", field=field)
+        raise InvalidInput("name.required", "a name is required", field=field)
     if len(name) > max_len:
-        raise InvalidInput(f"at most {max_len} characters", field=field)
+        raise InvalidInput("name.too_long", "at most %(max)s characters", field=field, max=max_len)
     return name
 
 
@@ -34,7 +34,7 @@ def clean_slug(value: str) -> str:
     slug = value.strip().lower()
     if not _SLUG.fullmatch(slug):
         raise InvalidInput(
-            "2-40 lowercase letters, digits or dashes, not starting or ending with a dash",
+            "tenant.invalid_slug", "2-40 lowercase letters, digits or dashes, not starting or ending with a dash",
             field="slug",
         )
     return slug
@@ -45,16 +45,14 @@ def clean_code(value: str | None, *, field: str = "code") -> str | None:
     if not code:
         return None
     if len(code) > 32 or not re.fullmatch(r"[A-Za-z0-9_\-]+", code):
-        raise InvalidInput("at most 32 letters, digits, _ or -", field=field)
+        raise InvalidInput("store.invalid_code", "at most 32 letters, digits, _ or -", field=field)
     return code
 
 
 def clean_wecom_userid(value: str) -> str:
     userid = value.strip()
     if not _WECOM_USERID.fullmatch(userid):
-        raise InvalidInput(
-            "a WeCom userid is 1-64 letters, digits or _ - . @", field="wecom_userid"
-        )
+        raise InvalidInput("staff.invalid_userid", "a WeCom userid is 1-64 letters, digits or _ - . @", field="wecom_userid")
     return userid
 
 
@@ -156,9 +154,9 @@ class StaffDraft:
         try:
             parsed_role = Role(role)
         except ValueError:
-            raise InvalidInput(f"unknown role “{role}”", field="role") from None
+            raise InvalidInput("role.unknown", "unknown role “%(role)s”", field="role", role=role) from None
         if parsed_role.store_scoped and store_id is None:
-            raise InvalidInput("guides and store managers belong to a store", field="store_id")
+            raise InvalidInput("staff.store_required", "guides and store managers belong to a store", field="store_id")
         return cls(
             wecom_userid=clean_wecom_userid(wecom_userid),
             name=clean_name(name),

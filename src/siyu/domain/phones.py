@@ -20,7 +20,8 @@ def normalise_mobile(raw: str, *, field: str = "mobile") -> str:
             digits = digits[len(prefix) :]
             break
     if not _MOBILE.fullmatch(digits):
-        raise InvalidInput(f"“{raw}” is not a mainland mobile number (11 digits, starting 13-19)", field=field)
+        raise InvalidInput("phone.invalid", "“%(value)s” is not a mainland mobile number (11 digits, starting 13-19)", field=field,
+                           value=raw)
     return digits
 
 

@@ -14,9 +14,9 @@ MAX_TAGS = 3000  # WeCom's limit of corp tags per corp
 def clean_label(value: str, *, field: str = "name") -> str:
     name = " ".join(value.split())
     if not name:
-        raise InvalidInput("a name is required", field=field)
+        raise InvalidInput("name.required", "a name is required", field=field)
     if len(name) > NAME_MAX:
-        raise InvalidInput(f"at most {NAME_MAX} characters", field=field)
+        raise InvalidInput("name.too_long", "at most %(max)s characters", field=field, max=NAME_MAX)
     return name
 
 

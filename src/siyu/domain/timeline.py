@@ -20,6 +20,8 @@ class EventKind(StrEnum):
     FIELDS_CHANGED = "fields_changed"
     MERGED = "merged"  # another customer was merged into this one
     UNMERGED = "unmerged"
+    ORDER_PLACED = "order_placed"  # an order was matched to the customer (data: the order's id, source, amount)
+    ORDER_REFUNDED = "order_refunded"
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ def sign_in(
     now: datetime | None = None,
 ) -> SignedIn:
     now = now or utcnow()
-    wrong = AuthenticationFailed("wrong login or password")
+    wrong = AuthenticationFailed("auth.wrong_password", "wrong login or password")
     with uow:
         found = uow.users.find_by_login(login.strip().lower())
         if found is None:
@@ -46,7 +46,7 @@ def sign_in(
             raise wrong
         user, password_hash = found
         if user.is_locked(now):
-            raise AccountLocked("too many failed sign-ins; try again later", until=user.locked_until)
+            raise AccountLocked("auth.locked", "too many failed sign-ins; try again later", until=user.locked_until)
         if not verify_password(password_hash, password):
             failure = FailedSignIn.after(
                 user,
@@ -57,10 +57,10 @@ def sign_in(
             uow.users.update(user.tenant_id, user.id, failed_logins=failure.failed_logins, locked_until=failure.locked_until)
             uow.commit()
             if failure.locked_until is not None:
-                raise AccountLocked("too many failed sign-ins; try again later", until=failure.locked_until)
+                raise AccountLocked("auth.locked", "too many failed sign-ins; try again later", until=failure.locked_until)
             raise wrong
         if not user.is_active:
-            raise AuthenticationFailed("this account is disabled")
+            raise AuthenticationFailed("auth.disabled", "this account is disabled")
         token = new_token("sys")
         expires_at = now + timedelta(seconds=settings.session_max_age_seconds)
         uow.users.update(user.tenant_id, user.id, failed_logins=0, locked_until=None)
@@ -87,16 +87,16 @@ def actor_for_session(uow: SqlUnitOfWork, session_token: str, *, now: datetime |
     with uow:
         found = uow.sessions.find(token_hash(session_token), now)
         if found is None:
-            raise AuthenticationFailed("please sign in")
+            raise AuthenticationFailed("auth.signed_out", "please sign in")
         tenant_id, user_id = found
         user = uow.users.get(Scope(tenant_id), user_id)
         if user is None or not user.is_active:
-            raise AuthenticationFailed("this account is disabled")
+            raise AuthenticationFailed("auth.disabled", "this account is disabled")
         store_id = None
         if user.staff_id is not None:
             member = uow.staff.get(Scope(tenant_id), user.staff_id)
             if member is None or member.status is StaffStatus.RESIGNED:
-                raise AuthenticationFailed("this account is disabled")
+                raise AuthenticationFailed("auth.disabled", "this account is disabled")
             store_id = member.store_id
     actor = Actor(
         tenant_id=user.tenant_id,
@@ -114,7 +114,7 @@ def actor_for_api_token(uow: SqlUnitOfWork, token: str, *, now: datetime | None 
     with uow:
         found = uow.tokens.find_active_by_hash(token_hash(token))
         if found is None:
-            raise AuthenticationFailed("unknown or revoked API token")
+            raise AuthenticationFailed("auth.bad_token", "unknown or revoked API token")
         if found.last_used_at is None or now - found.last_used_at > TOKEN_TOUCH_INTERVAL:
             uow.tokens.touch(found.id, now)
             uow.commit()

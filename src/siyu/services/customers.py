@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from siyu.adapters.db.repositories.customers import CustomerFilter
@@ -12,6 +12,7 @@ from siyu.domain.customers import Customer, CustomerRecord, Identity, Profile, R
 from siyu.domain.errors import InvalidInput, NotFound
 from siyu.domain.fields import CustomField, clean_values
 from siyu.domain.identities import IdentityKey, IdentityKind, IdentitySource
+from siyu.domain import paging
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.tags import AppliedTag, Stage
 from siyu.domain.timeline import EventKind, TimelineEvent
@@ -76,17 +77,26 @@ def shown(actor: Actor, identity: Identity) -> ShownIdentity:
 def _visible(uow: SqlUnitOfWork, actor: Actor, customer_id: int) -> Customer:
     found = uow.customers.get(actor.scope, customer_id)
     if found is None:
-        raise NotFound("no such customer")
+        raise NotFound("customer.not_found", "no such customer")
     return found
 
 
 def list_customers(
-    uow: SqlUnitOfWork, actor: Actor, flt: CustomerFilter = CustomerFilter(), request: PageRequest = PageRequest()
+    uow: SqlUnitOfWork, actor: Actor, flt: CustomerFilter = CustomerFilter(), request: PageRequest = PageRequest(),
+    *, exact_total: bool = False,
 ) -> Page[CustomerRow]:
+    """A page of customers. The total is counted up to ``paging.TOTAL_CAP`` ("10,000+",
+    ``total_capped``) unless ``exact_total``; paging past it works all the same."""
     actor.require(Permission.CUSTOMERS_VIEW)
     with uow:
-        page = uow.customers.list(actor.scope, flt, request)
-        return Page(rows(uow, actor, page.items), total=page.total, page=page.page, page_size=page.page_size)
+        page = uow.customers.list(actor.scope, searched_by(actor, flt), request, count_up_to=None if exact_total else paging.TOTAL_CAP)
+        return Page(rows(uow, actor, page.items), total=page.total, page=page.page, page_size=page.page_size,
+                    total_capped=page.total_capped, more=page.more)
+
+
+def searched_by(actor: Actor, flt: CustomerFilter) -> CustomerFilter:
+    """The filter as this actor may search: phones by part only with the right to see them."""
+    return replace(flt, phone_parts=actor.can(Permission.PHONES_VIEW))
 
 
 def rows(uow: SqlUnitOfWork, actor: Actor, found: list[Customer]) -> list[CustomerRow]:
@@ -186,7 +196,8 @@ def set_owner(uow: SqlUnitOfWork, actor: Actor, customer_id: int, staff_id: int 
     with uow:
         current = _visible(uow, actor, customer_id)
         if staff_id is not None and uow.relations.find(actor.tenant_id, customer_id, staff_id) is None:
-            raise InvalidInput("the owner must be a staff member who follows the customer", field="owner_staff_id")
+            raise InvalidInput("customer.owner_not_following", "the owner must be a staff member who follows the customer",
+                               field="owner_staff_id")
         if current.owner_staff_id != staff_id:
             now = utcnow()
             uow.customers.update(actor.tenant_id, customer_id, now=now, owner_staff_id=staff_id)

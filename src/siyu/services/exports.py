@@ -27,7 +27,7 @@ from siyu.domain.access import Actor, Permission
 from siyu.domain.customers import Gender
 from siyu.domain.fields import CustomField
 from siyu.domain.identities import IdentityKind
-from siyu.services.customers import CustomerRow, rows
+from siyu.services.customers import CustomerRow, rows, searched_by
 
 __all__ = ["HEADER", "SheetFormat", "export_customers"]
 
@@ -46,7 +46,7 @@ def export_customers(uow: SqlUnitOfWork, actor: Actor, flt: CustomerFilter, out:
         definitions = list(uow.fields.all(actor.tenant_id).values())
         labels = {t.id: t.label for t in uow.tags.all(actor.tenant_id)}
         sheet.write(HEADER + [d.label for d in definitions])
-        for batch in uow.customers.stream(actor.scope, flt):
+        for batch in uow.customers.stream(actor.scope, searched_by(actor, flt)):
             for row in rows(uow, actor, batch):
                 sheet.write(_line(row, labels, definitions))
                 written += 1

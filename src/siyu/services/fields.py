@@ -23,15 +23,16 @@ def define_field(
     try:
         kind = FieldKind(kind)
     except ValueError:
-        raise InvalidInput(f"a field kind is one of {', '.join(k.value for k in FieldKind)}", field="kind") from None
+        raise InvalidInput("field.unknown_kind", "a field kind is one of %(kinds)s", field="kind",
+                           kinds=", ".join(k.value for k in FieldKind)) from None
     key, label = clean_field_key(key), clean_label(label, field="label")
     cleaned = clean_options(kind, options or [])
     with uow:
         existing = uow.fields.all(actor.tenant_id)
         if key in existing:
-            raise Conflict(f"a field “{key}” exists already", field="key")
+            raise Conflict("field.key_taken", "a field “%(key)s” exists already", field="key", key=key)
         if any(f.label == label for f in existing.values()):
-            raise Conflict(f"a field labelled “{label}” exists already", field="label")
+            raise Conflict("field.label_taken", "a field labelled “%(label)s” exists already", field="label", label=label)
         made = uow.fields.add(actor.tenant_id, now=utcnow(), key=key, label=label, kind=kind.value, options=list(cleaned), required=required)
         uow.commit()
     return made
@@ -45,11 +46,12 @@ def update_field(uow: SqlUnitOfWork, actor: Actor, key: str, *, label: str, opti
     with uow:
         field = uow.fields.all(actor.tenant_id).get(key)
         if field is None:
-            raise NotFound("no such field")
+            raise NotFound("field.not_found", "no such field")
         cleaned = clean_options(field.kind, options if options is not None else list(field.options))
         dropped = set(field.options) - set(cleaned)
         if dropped:
-            raise InvalidInput(f"options cannot be removed: {', '.join(sorted(dropped))}", field="options")
+            raise InvalidInput("field.options_in_use", "options cannot be removed: %(options)s", field="options",
+                               options=", ".join(sorted(dropped)))
         uow.fields.update(actor.tenant_id, key, label=label, options=list(cleaned), required=required)
         updated = uow.fields.all(actor.tenant_id)[key]
         uow.commit()

@@ -47,8 +47,6 @@ _WRITTEN = ("customers", "customer_identities", "customer_tags", "staff_relation
 SOURCE = IdentitySource.IMPORT.value
 TAG_SOURCE = TagSource.IMPORT.value
 Progress = Callable[[int, int | None], None]
-NO_IDENTITY_COLUMN = f"the file has no identity column: add one of {', '.join(IDENTITIES)}"
-INTERNAL_ERROR = "the import stopped on an internal error; the batches before it are saved, and running it again is safe"
 
 
 def import_customers(
@@ -61,16 +59,37 @@ def import_customers(
     return run_import(uow, actor, import_id, path, encoding=encoding, progress=progress, batch_size=batch_size, fast=fast)
 
 
-def start_import(uow: SqlUnitOfWork, actor: Actor, *, filename: str, dry_run: bool) -> int:
-    """Record a run before its file is read, so a person can watch it (the console polls it
-    while the worker runs :func:`run_import`)."""
+def start_import(uow: SqlUnitOfWork, actor: Actor, *, filename: str, dry_run: bool, rows_expected: int | None = None) -> int:
+    """Record a run before its file is read, so a person can watch it (the console and the API
+    poll it while the worker runs :func:`run_import`); ``rows_expected`` is the file's estimated
+    row count (:func:`check_file`), for progress."""
     actor.require(Permission.CUSTOMERS_MANAGE)
     with uow:
         import_id = ImportRepository(uow.session).add(
-            actor.tenant_id, filename=filename, dry_run=dry_run, actor=actor_label(actor), now=utcnow()
+            actor.tenant_id, filename=filename, dry_run=dry_run, actor=actor_label(actor), now=utcnow(),
+            rows_expected=rows_expected,
         )
         uow.commit()
     return import_id
+
+
+def check_file(uow: SqlUnitOfWork, actor: Actor, path: Path, *, encoding: str | None = None) -> int | None:
+    """Refuse a file that cannot be imported at all before a run is queued for it: not CSV or
+    XLSX, not in its encoding, empty, or with no identity column (InvalidInput). Returns the
+    estimated number of data rows. A CSV is decoded once for this (streamed, no row parsed)."""
+    actor.require(Permission.CUSTOMERS_MANAGE)
+    with uow:
+        definitions = uow.fields.all(actor.tenant_id)
+    with open_sheet(path, encoding=encoding) as sheet:
+        columns, _ = ColumnMap.read(sheet.header, definitions)
+        if not columns.has_identity:
+            raise _no_identity_column()
+        return sheet.total
+
+
+def _no_identity_column() -> InvalidInput:
+    return InvalidInput("import.no_identity_column", "the file has no identity column: add one of %(columns)s", field="file",
+                        columns=", ".join(IDENTITIES))
 
 
 def run_import(
@@ -79,16 +98,18 @@ def run_import(
 ) -> ImportRun:
     actor.require(Permission.CUSTOMERS_MANAGE)
     if batch_size < 1:
-        raise InvalidInput("batch_size is at least 1", field="batch_size")
+        raise InvalidInput("import.invalid_batch_size", "batch_size is at least 1", field="batch_size")
     started = get_import(uow, actor, import_id)
     run = _Importer(uow, actor, import_id, dry_run=started.dry_run, batch_size=batch_size, fast=fast, progress=progress)
     try:
         with open_sheet(path, encoding=encoding) as sheet:
             run.read(sheet)
     except DomainError as exc:
-        run.finish(ImportStatus.FAILED, exc.message)
+        run.finish(ImportStatus.FAILED, exc)
     except Exception:
-        run.finish(ImportStatus.FAILED, INTERNAL_ERROR)
+        run.finish(ImportStatus.FAILED, DomainError(
+            "import.internal_error",
+            "the import stopped on an internal error; the batches before it are saved, and running it again is safe"))
         raise
     else:
         run.finish(ImportStatus.DONE, None)
@@ -116,7 +137,7 @@ class _Importer:
         columns, header_errors = ColumnMap.read(sheet.header, definitions)
         self._store(header_errors, self.counts)
         if not columns.has_identity:
-            raise InvalidInput(NO_IDENTITY_COLUMN, field="file")
+            raise _no_identity_column()
         tags = {(t.group_name, t.name): t.id for t in all_tags}
         tag_labels = {t.id: t.label for t in all_tags}
         lookups = Lookups(definitions=definitions, tags=tags, stages={s.name: s.id for s in stages.values()}, staff={})
@@ -204,10 +225,12 @@ class _Importer:
             self._write_progress(uow, errors, counts)
             uow.commit()
 
-    def finish(self, status: ImportStatus, message: str | None) -> None:
+    def finish(self, status: ImportStatus, failure: DomainError | None) -> None:
         with self.uow as uow:
             ImportRepository(uow.session).record(
-                self.tenant_id, self.import_id, self.counts, status=status, message=message, finished_at=utcnow()
+                self.tenant_id, self.import_id, self.counts, status=status, finished_at=utcnow(),
+                message=failure.message if failure else None, message_code=failure.code if failure else None,
+                message_params=dict(failure.params) if failure else None,
             )
             uow.commit()
 
@@ -222,7 +245,7 @@ def get_import(uow: SqlUnitOfWork, actor: Actor, import_id: int) -> ImportRun:
     with uow:
         found = ImportRepository(uow.session).get(actor.tenant_id, import_id)
     if found is None:
-        raise NotFound("no such import")
+        raise NotFound("import.not_found", "no such import")
     return found
 
 
@@ -238,5 +261,5 @@ def list_import_errors(uow: SqlUnitOfWork, actor: Actor, import_id: int, request
     with uow:
         imports = ImportRepository(uow.session)
         if imports.get(actor.tenant_id, import_id) is None:
-            raise NotFound("no such import")
+            raise NotFound("import.not_found", "no such import")
         return imports.errors(actor.tenant_id, import_id, request)

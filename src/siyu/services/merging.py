@@ -18,11 +18,11 @@ def merge_customers(uow: SqlUnitOfWork, actor: Actor, first_id: int, second_id: 
     """Merge two customers; the survivor follows the same rule as automatic merges."""
     actor.require(Permission.CUSTOMERS_MANAGE)
     if first_id == second_id:
-        raise InvalidInput("choose two different customers", field="customer_ids")
+        raise InvalidInput("merge.same_customer", "choose two different customers", field="customer_ids")
     with uow:
         pair = [uow.customers.get(actor.scope, i) for i in (first_id, second_id)]
         if any(c is None for c in pair):
-            raise NotFound("no such customer")
+            raise NotFound("customer.not_found", "no such customer")
         survivor = choose_survivor([MergeCandidate(c.id, c.created_at) for c in pair if c is not None])
         merged = next(c for c in pair if c is not None and c.id != survivor.id)
         merge_id = oneid.merge_pair(uow, actor.tenant_id, survivor.id, merged.id, reason=reason, actor=actor_label(actor), now=utcnow())
@@ -37,7 +37,7 @@ def undo_merge(uow: SqlUnitOfWork, actor: Actor, merge_id: int) -> Customer:
     with uow:
         record = uow.merges.get(actor.tenant_id, merge_id)
         if record is None or uow.customers.get_any(actor.tenant_id, record.survivor_id) is None:
-            raise NotFound("no such merge")
+            raise NotFound("merge.not_found", "no such merge")
         restored = oneid.undo_merge(uow, actor.tenant_id, merge_id, actor=actor_label(actor), now=utcnow())
         uow.commit()
     return restored
@@ -53,7 +53,7 @@ def merges_of(uow: SqlUnitOfWork, actor: Actor, customer_id: int) -> list[MergeR
     actor.require(Permission.CUSTOMERS_VIEW)
     with uow:
         if uow.customers.get(actor.scope, customer_id) is None:
-            raise NotFound("no such customer")
+            raise NotFound("customer.not_found", "no such customer")
         return uow.merges.involving(actor.tenant_id, customer_id)
 
 
@@ -70,6 +70,6 @@ def dismiss_duplicate(uow: SqlUnitOfWork, actor: Actor, first_id: int, second_id
     with uow:
         for customer_id in (first_id, second_id):
             if uow.customers.get(actor.scope, customer_id) is None:
-                raise NotFound("no such customer")
+                raise NotFound("customer.not_found", "no such customer")
         uow.merges.dismiss(actor.tenant_id, first_id, second_id, actor=actor_label(actor), now=utcnow())
         uow.commit()

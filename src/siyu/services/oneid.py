@@ -112,9 +112,9 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
     survivor = uow.customers.get_any(tenant_id, survivor_id)
     merged = uow.customers.get_any(tenant_id, merged_id)
     if survivor is None or merged is None:
-        raise NotFound("no such customer")
+        raise NotFound("customer.not_found", "no such customer")
     if survivor_id == merged_id or survivor.merged_into_id is not None or merged.merged_into_id is not None:
-        raise Conflict("only two different customers that are not merged already can be merged")
+        raise Conflict("merge.not_mergeable", "only two different customers that are not merged already can be merged")
 
     identity_ids = [i.id for i in uow.identities.for_customer(tenant_id, merged_id)]
     followed = {r.staff_id for r in uow.relations.for_customer(tenant_id, survivor_id)}
@@ -123,6 +123,8 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
     tag_ids = sorted(tag_sets[merged_id] - tag_sets[survivor_id])
     event_ids = uow.timeline.ids_for(tenant_id, merged_id)
     stage_ids = uow.stages.history_ids(tenant_id, merged_id)
+    order_ids = uow.orders.ids_for_customer(tenant_id, merged_id)
+    tracked_ids = uow.events.ids_for_customer(tenant_id, merged_id)
     filled = {k: getattr(merged, k) for k in _FILLABLE if _empty(getattr(survivor, k)) and not _empty(getattr(merged, k))}
     fields_filled = {k: v for k, v in merged.fields.items() if k not in survivor.fields}
     earlier_added = merged.added_at < survivor.added_at
@@ -132,6 +134,8 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
     uow.tags.move(tenant_id, merged_id, survivor_id, tag_ids)
     uow.timeline.move(tenant_id, event_ids, survivor_id)
     uow.stages.move_history(tenant_id, stage_ids, survivor_id)
+    uow.orders.move(tenant_id, order_ids, survivor_id, now=now)
+    uow.events.move(tenant_id, tracked_ids, survivor_id, now=now)
     updates: dict[str, Any] = dict(filled)
     if fields_filled:
         updates["fields"] = {**survivor.fields, **fields_filled}
@@ -146,6 +150,7 @@ def merge_pair(uow: SqlUnitOfWork, tenant_id: int, survivor_id: int, merged_id: 
         "stage_changes": stage_ids, "filled": {k: _jsonable(v) for k, v in filled.items()},
         "fields_filled": sorted(fields_filled), "added_at": survivor.added_at.isoformat() if earlier_added else None,
     }
+    moved.update({k: v for k, v in (("orders", order_ids), ("events", tracked_ids)) if v})  # only when there are: as bulk merges
     merge_id = uow.merges.add(tenant_id, survivor_id=survivor_id, merged_id=merged_id, reason=reason, actor=actor, moved=moved, now=now)
     uow.timeline.add(tenant_id, survivor_id, EventKind.MERGED, actor=actor, at=now, merge_id=merge_id, merged_id=merged_id, reason=reason)
     return merge_id
@@ -159,20 +164,22 @@ def undo_merge(uow: SqlUnitOfWork, tenant_id: int, merge_id: int, *, actor: str,
     """Put back exactly what the merge moved; values edited since the merge are kept."""
     record = uow.merges.get(tenant_id, merge_id)
     if record is None:
-        raise NotFound("no such merge")
+        raise NotFound("merge.not_found", "no such merge")
     if record.undone_at is not None:
-        raise Conflict("this merge was undone already")
+        raise Conflict("merge.undone_already", "this merge was undone already")
     survivor = uow.customers.get_any(tenant_id, record.survivor_id)
     merged = uow.customers.get_any(tenant_id, record.merged_id)
     assert survivor is not None and merged is not None
     if survivor.merged_into_id is not None:
-        raise Conflict(f"customer {survivor.id} was merged again since; undo that merge first")
+        raise Conflict("merge.merged_again", "customer %(id)s was merged again since; undo that merge first", id=survivor.id)
     moved = record.moved
     uow.identities.move(tenant_id, moved["identities"], merged.id)
     uow.relations.move(tenant_id, moved["relations"], merged.id)
     uow.tags.move(tenant_id, survivor.id, merged.id, moved["tags"])
     uow.timeline.move(tenant_id, moved["timeline"], merged.id)
     uow.stages.move_history(tenant_id, moved["stage_changes"], merged.id)
+    uow.orders.move(tenant_id, moved.get("orders", []), merged.id, now=now)  # merges older than orders have none
+    uow.events.move(tenant_id, moved.get("events", []), merged.id, now=now)
     restore: dict[str, Any] = {}
     for key, value in moved["filled"].items():
         if _jsonable(getattr(survivor, key)) == value:
@@ -197,4 +204,5 @@ def check_keys_free(uow: SqlUnitOfWork, tenant_id: int, customer_id: int, keys: 
     """For manual edits: a key already held by another customer is a conflict, not a silent merge."""
     for key, owner in uow.identities.owners(tenant_id, keys).items():
         if owner != customer_id:
-            raise InvalidInput(f"{key.kind.value} {key.masked()} belongs to customer {owner}; merge them instead", field=key.kind.value)
+            raise InvalidInput("identity.taken", "%(kind)s %(value)s belongs to customer %(owner)s; merge them instead",
+                               field=key.kind.value, kind=key.kind.value, value=key.masked(), owner=owner)

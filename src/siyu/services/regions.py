@@ -21,7 +21,7 @@ def get_region(uow: SqlUnitOfWork, actor: Actor, region_id: int) -> Region:
     with uow:
         region = uow.regions.get(actor.scope, region_id)
     if region is None:
-        raise NotFound("no such region")
+        raise NotFound("region.not_found", "no such region")
     return region
 
 
@@ -30,7 +30,7 @@ def create_region(uow: SqlUnitOfWork, actor: Actor, name: str) -> Region:
     name = clean_name(name)
     with uow:
         if uow.regions.find_by_name(actor.tenant_id, name):
-            raise Conflict(f"a region named “{name}” already exists", field="name")
+            raise Conflict("region.name_taken", "a region named “%(name)s” already exists", field="name", name=name)
         region = uow.regions.add(actor.tenant_id, name=name, now=utcnow())
         uow.commit()
         return region
@@ -41,10 +41,10 @@ def rename_region(uow: SqlUnitOfWork, actor: Actor, region_id: int, name: str) -
     name = clean_name(name)
     with uow:
         if uow.regions.get(actor.scope, region_id) is None:
-            raise NotFound("no such region")
+            raise NotFound("region.not_found", "no such region")
         clash = uow.regions.find_by_name(actor.tenant_id, name)
         if clash and clash.id != region_id:
-            raise Conflict(f"a region named “{name}” already exists", field="name")
+            raise Conflict("region.name_taken", "a region named “%(name)s” already exists", field="name", name=name)
         uow.regions.rename(actor.tenant_id, region_id, name)
         region = uow.regions.get(actor.scope, region_id)
         uow.commit()

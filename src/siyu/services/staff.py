@@ -32,17 +32,18 @@ def get_staff(uow: SqlUnitOfWork, actor: Actor, staff_id: int) -> Staff:
     with uow:
         member = uow.staff.get(actor.scope, staff_id)
     if member is None:
-        raise NotFound("no such staff member")
+        raise NotFound("staff.not_found", "no such staff member")
     return member
 
 
 def _check(uow: SqlUnitOfWork, actor: Actor, draft: StaffDraft, staff_id: int | None) -> None:
     actor.require_assignable(draft.role)
     if draft.store_id is not None and uow.stores.get(actor.scope, draft.store_id) is None:
-        raise InvalidInput("no such store", field="store_id")
+        raise InvalidInput("store.not_found", "no such store", field="store_id")
     clash = uow.staff.find_by_userid(actor.tenant_id, draft.wecom_userid)
     if clash and clash.id != staff_id:
-        raise Conflict(f"WeCom userid “{draft.wecom_userid}” already belongs to {clash.name}", field="wecom_userid")
+        raise Conflict("staff.userid_taken", "WeCom userid “%(userid)s” already belongs to %(name)s", field="wecom_userid",
+                       userid=draft.wecom_userid, name=clash.name)
 
 
 def _columns(draft: StaffDraft) -> dict[str, object]:
@@ -53,7 +54,7 @@ def _editable(uow: SqlUnitOfWork, actor: Actor, staff_id: int) -> Staff:
     actor.require(Permission.STAFF_MANAGE)
     member = uow.staff.get(actor.scope, staff_id)
     if member is None:
-        raise NotFound("no such staff member")
+        raise NotFound("staff.not_found", "no such staff member")
     actor.require_assignable(member.role)
     return member
 

@@ -23,7 +23,7 @@ def create_stage(uow: SqlUnitOfWork, actor: Actor, name: str) -> Stage:
     name = clean_label(name)
     with uow:
         if any(s.name == name for s in uow.stages.all(actor.tenant_id)):
-            raise Conflict(f"a stage named “{name}” exists already", field="name")
+            raise Conflict("stage.name_taken", "a stage named “%(name)s” exists already", field="name", name=name)
         stage = uow.stages.add(actor.tenant_id, name, now=utcnow())
         uow.commit()
     return stage
@@ -44,9 +44,9 @@ def rename_stage(uow: SqlUnitOfWork, actor: Actor, stage_id: int, name: str) -> 
     with uow:
         stages = uow.stages.all(actor.tenant_id)
         if not any(s.id == stage_id for s in stages):
-            raise NotFound("no such stage")
+            raise NotFound("stage.not_found", "no such stage")
         if any(s.name == name and s.id != stage_id for s in stages):
-            raise Conflict(f"a stage named “{name}” exists already", field="name")
+            raise Conflict("stage.name_taken", "a stage named “%(name)s” exists already", field="name", name=name)
         uow.stages.update(actor.tenant_id, stage_id, name=name)
         renamed = next(s for s in uow.stages.all(actor.tenant_id) if s.id == stage_id)
         uow.commit()
@@ -59,7 +59,7 @@ def reorder_stages(uow: SqlUnitOfWork, actor: Actor, stage_ids: list[int]) -> li
     with uow:
         current = uow.stages.all(actor.tenant_id)
         if sorted(stage_ids) != sorted(s.id for s in current):
-            raise InvalidInput("list every stage exactly once", field="stage_ids")
+            raise InvalidInput("stage.order_incomplete", "list every stage exactly once", field="stage_ids")
         for position, stage_id in enumerate(stage_ids, start=1):
             uow.stages.update(actor.tenant_id, stage_id, position=position)
         reordered = uow.stages.all(actor.tenant_id)
@@ -71,10 +71,10 @@ def delete_stage(uow: SqlUnitOfWork, actor: Actor, stage_id: int) -> None:
     actor.require(Permission.CUSTOMERS_MANAGE)
     with uow:
         if not any(s.id == stage_id for s in uow.stages.all(actor.tenant_id)):
-            raise NotFound("no such stage")
+            raise NotFound("stage.not_found", "no such stage")
         used = uow.stages.in_use(actor.tenant_id, stage_id)
         if used:
-            raise Conflict(f"{used} customers are in this stage; move them first")
+            raise Conflict("stage.in_use", "%(count)s customers are in this stage; move them first", count=used)
         uow.stages.delete(actor.tenant_id, stage_id)
         uow.commit()
 
@@ -85,10 +85,10 @@ def move_stage(uow: SqlUnitOfWork, actor: Actor, customer_id: int, stage_id: int
     with uow:
         customer = uow.customers.get(actor.scope, customer_id)
         if customer is None:
-            raise NotFound("no such customer")
+            raise NotFound("customer.not_found", "no such customer")
         stages = {s.id: s for s in uow.stages.all(actor.tenant_id)}
         if stage_id is not None and stage_id not in stages:
-            raise InvalidInput("no such stage", field="stage_id")
+            raise InvalidInput("stage.not_found", "no such stage", field="stage_id")
         move_in(uow, actor.tenant_id, customer, stage_id, stages, actor=actor_label(actor))
         moved = uow.customers.get(actor.scope, customer_id)
         uow.commit()

@@ -30,17 +30,18 @@ def get_store(uow: SqlUnitOfWork, actor: Actor, store_id: int) -> Store:
     with uow:
         store = uow.stores.get(actor.scope, store_id)
     if store is None:
-        raise NotFound("no such store")
+        raise NotFound("store.not_found", "no such store")
     return store
 
 
 def _check(uow: SqlUnitOfWork, actor: Actor, draft: StoreDraft, store_id: int | None) -> None:
     if draft.region_id is not None and uow.regions.get(actor.scope, draft.region_id) is None:
-        raise InvalidInput("no such region", field="region_id")
+        raise InvalidInput("region.not_found", "no such region", field="region_id")
     clash = uow.stores.find_by_name_or_code(actor.tenant_id, draft.name, draft.code)
     if clash and clash.id != store_id:
-        field = "name" if clash.name == draft.name else "code"
-        raise Conflict(f"another store already uses this {field}", field=field)
+        if clash.name == draft.name:
+            raise Conflict("store.name_taken", "another store already uses this name", field="name")
+        raise Conflict("store.code_taken", "another store already uses this code", field="code")
 
 
 def create_store(uow: SqlUnitOfWork, actor: Actor, draft: StoreDraft) -> Store:
@@ -56,7 +57,7 @@ def update_store(uow: SqlUnitOfWork, actor: Actor, store_id: int, draft: StoreDr
     actor.require(Permission.ORG_MANAGE)
     with uow:
         if uow.stores.get(actor.scope, store_id) is None:
-            raise NotFound("no such store")
+            raise NotFound("store.not_found", "no such store")
         _check(uow, actor, draft, store_id)
         uow.stores.update(actor.tenant_id, store_id, **asdict(draft))
         store = uow.stores.get(actor.scope, store_id)

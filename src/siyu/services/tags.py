@@ -26,7 +26,7 @@ def create_tag(uow: SqlUnitOfWork, actor: Actor, *, group: str, name: str) -> Ta
     group, name = clean_label(group, field="group"), clean_label(name)
     with uow:
         if uow.tags.find(actor.tenant_id, group, name) is not None:
-            raise Conflict(f"the tag “{group}/{name}” exists already", field="name")
+            raise Conflict("tag.exists", "the tag “%(tag)s” exists already", field="name", tag=f"{group}/{name}")
         tag = ensure_tag(uow, actor.tenant_id, group, name)
         uow.commit()
     return tag
@@ -37,9 +37,9 @@ def ensure_tag(uow: SqlUnitOfWork, tenant_id: int, group: str, name: str, *, cre
     if found is not None:
         return found
     if not create:
-        raise InvalidInput(f"no tag “{group}/{name}”", field="tags")
+        raise InvalidInput("tag.unknown", "no tag “%(tag)s”", field="tags", tag=f"{group}/{name}")
     if uow.tags.count(tenant_id) >= MAX_TAGS:
-        raise Conflict(f"a tenant has at most {MAX_TAGS} tags (WeCom's limit)")
+        raise Conflict("tag.limit", "a tenant has at most %(max)s tags (WeCom's limit)", max=MAX_TAGS)
     now = utcnow()
     tag_group = uow.tags.find_group(tenant_id, name=group) or uow.tags.add_group(tenant_id, group, now=now)
     tag_id = uow.tags.add_tag(tenant_id, tag_group.id, name, now=now)
@@ -54,9 +54,9 @@ def rename_tag(uow: SqlUnitOfWork, actor: Actor, tag_id: int, name: str) -> Tag:
     with uow:
         tag = uow.tags.get(actor.tenant_id, tag_id)
         if tag is None:
-            raise NotFound("no such tag")
+            raise NotFound("tag.not_found", "no such tag")
         if uow.tags.find(actor.tenant_id, tag.group_name, name) not in (None, tag):
-            raise Conflict(f"“{tag.group_name}/{name}” exists already", field="name")
+            raise Conflict("tag.exists", "the tag “%(tag)s” exists already", field="name", tag=f"{tag.group_name}/{name}")
         uow.tags.rename_tag(actor.tenant_id, tag_id, name)
         renamed = uow.tags.get(actor.tenant_id, tag_id)
         uow.commit()
@@ -68,7 +68,7 @@ def delete_tag(uow: SqlUnitOfWork, actor: Actor, tag_id: int) -> None:
     actor.require(Permission.CUSTOMERS_MANAGE)
     with uow:
         if uow.tags.get(actor.tenant_id, tag_id) is None:
-            raise NotFound("no such tag")
+            raise NotFound("tag.not_found", "no such tag")
         uow.tags.delete_tag(actor.tenant_id, tag_id)
         uow.commit()
 
@@ -91,16 +91,16 @@ def _change(uow: SqlUnitOfWork, actor: Actor, customer_ids: list[int], tag_ids: 
     actor.require(Permission.CUSTOMERS_EDIT)
     customer_ids, tag_ids = sorted(set(customer_ids)), sorted(set(tag_ids))
     if not customer_ids or not tag_ids:
-        raise InvalidInput("choose at least one customer and one tag", field="tag_ids" if customer_ids else "customer_ids")
+        raise InvalidInput("tag.nothing_chosen", "choose at least one customer and one tag", field="tag_ids" if customer_ids else "customer_ids")
     if len(customer_ids) > 10_000:
-        raise InvalidInput("at most 10,000 customers at a time", field="customer_ids")
+        raise InvalidInput("tag.too_many_customers", "at most %(max)s customers at a time", field="customer_ids", max="10,000")
     with uow:
         for customer_id in customer_ids:  # scope first: another store's customer is simply not there
             if uow.customers.get(actor.scope, customer_id) is None:
-                raise NotFound(f"no such customer: {customer_id}")
+                raise NotFound("customer.not_found", "no such customer", customer_id=customer_id)
         tags = uow.tags.by_ids(actor.tenant_id, tag_ids)
         if len(tags) != len(tag_ids):
-            raise InvalidInput("no such tag", field="tag_ids")
+            raise InvalidInput("tag.not_found", "no such tag", field="tag_ids")
         changed = apply_in(uow, actor.tenant_id, {c: tag_ids for c in customer_ids}, add=add, source=source, actor=actor_label(actor))
         uow.commit()
     return TagChange(customers=len(customer_ids), changed=changed)

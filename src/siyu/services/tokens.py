@@ -24,7 +24,7 @@ def create_api_token(uow: SqlUnitOfWork, actor: Actor, *, name: str, role: Role 
     actor.require(Permission.TOKENS_MANAGE)
     actor.require_assignable(role)
     if role.store_scoped:
-        raise InvalidInput("API tokens act for the whole tenant: admin or operator", field="role")
+        raise InvalidInput("token.store_role", "API tokens act for the whole tenant: admin or operator", field="role")
     name = clean_name(name)
     secret = new_token("syt")
     with uow:
@@ -51,7 +51,7 @@ def revoke_api_token(uow: SqlUnitOfWork, actor: Actor, token_id: int) -> ApiToke
     actor.require(Permission.TOKENS_MANAGE)
     with uow:
         if uow.tokens.get(actor.scope, token_id) is None:
-            raise NotFound("no such API token")
+            raise NotFound("token.not_found", "no such API token")
         uow.tokens.revoke(actor.tenant_id, token_id, utcnow())
         token = uow.tokens.get(actor.scope, token_id)
         uow.commit()

@@ -31,14 +31,14 @@ def create_user(
     name = clean_name(name)
     check_password_strength(password)
     if locale not in LOCALES:
-        raise InvalidInput(f"locale is one of {', '.join(LOCALES)}", field="locale")
+        raise InvalidInput("user.unknown_locale", "locale is one of %(locales)s", field="locale", locales=", ".join(LOCALES))
     if role.store_scoped and staff_id is None:
-        raise InvalidInput("guides and store managers sign in as a staff member", field="staff_id")
+        raise InvalidInput("user.staff_required", "guides and store managers sign in as a staff member", field="staff_id")
     with uow:
         if staff_id is not None and uow.staff.get(actor.scope, staff_id) is None:
-            raise InvalidInput("no such staff member", field="staff_id")
+            raise InvalidInput("staff.not_found", "no such staff member", field="staff_id")
         if uow.users.find_by_login(login) is not None:
-            raise Conflict(f"the login “{login}” is taken", field="login")
+            raise Conflict("user.login_taken", "the login “%(login)s” is taken", field="login", login=login)
         user = uow.users.add(
             actor.tenant_id,
             now=utcnow(),
@@ -62,9 +62,9 @@ def list_users(uow: SqlUnitOfWork, actor: Actor, request: PageRequest = PageRequ
 def set_locale(uow: SqlUnitOfWork, actor: Actor, locale: str) -> None:
     """Any signed-in person may choose their own console language."""
     if locale not in LOCALES or actor.user_id is None:
-        raise InvalidInput(f"locale is one of {', '.join(LOCALES)}", field="locale")
+        raise InvalidInput("user.unknown_locale", "locale is one of %(locales)s", field="locale", locales=", ".join(LOCALES))
     with uow:
         if uow.users.get(actor.scope, actor.user_id) is None:
-            raise NotFound("no such user")
+            raise NotFound("user.not_found", "no such user")
         uow.users.update(actor.tenant_id, actor.user_id, locale=locale)
         uow.commit()

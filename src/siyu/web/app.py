@@ -25,6 +25,7 @@ from siyu.web.routes import (
     home,
     imports,
     locale,
+    orders,
     regions,
     staff,
     stages,
@@ -35,7 +36,7 @@ from siyu.web.routes import (
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens)
+                 stores, regions, staff, tokens, orders)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:
@@ -54,5 +55,5 @@ async def _unknown_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     wants_page = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/api/")
     if exc.status_code == 404 and wants_page:
-        return errors.render(request, NotFound("no such page"))
+        return errors.render(request, NotFound("page.not_found", "no such page"))
     return await http_exception_handler(request, exc)

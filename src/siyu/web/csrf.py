@@ -57,11 +57,11 @@ async def verify_csrf(request: Request) -> None:
     if token is None:
         token = (await request.form()).get(CSRF_FIELD)
     if not cookie or not isinstance(token, str) or not token:
-        raise CsrfRejected("missing CSRF token")
+        raise CsrfRejected("csrf.missing", "missing CSRF token")
     console = get_console(request)
     try:
         signed = console.csrf_signer.loads(token, max_age=console.context.settings.session_max_age_seconds)
     except BadData:
-        raise CsrfRejected("invalid or expired CSRF token") from None
+        raise CsrfRejected("csrf.invalid", "invalid or expired CSRF token") from None
     if not isinstance(signed, str) or not secrets.compare_digest(signed.encode(), cookie.encode()):
-        raise CsrfRejected("CSRF token does not match the cookie")
+        raise CsrfRejected("csrf.mismatch", "CSRF token does not match the cookie")

@@ -34,7 +34,7 @@ def optional_id(raw: str | None, field: str) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise InvalidInput("choose one of the options", field=field)
+        raise InvalidInput("form.choose_option", "choose one of the options", field=field)
     return int(value)
 
 

@@ -8,8 +8,7 @@ installed, which keeps concurrent requests in different languages apart.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -18,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -97,84 +97,25 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# Error messages with fixed wording (the domain's and the console's): the English text is the msgid.
-FIXED_MESSAGES = frozenset(
-    {
-        N_("choose a .csv or .xlsx file"),
-        N_("choose an encoding from the list"),
-        N_("choose one of the options"),
-        N_("a name is required"),
-        N_("at most 64 characters"),
-        N_("at most 200 characters"),
-        N_("at most 32 letters, digits, _ or -"),
-        N_("a WeCom userid is 1-64 letters, digits or _ - . @"),
-        N_("guides and store managers belong to a store"),
-        N_("no such region"),
-        N_("no such store"),
-        N_("no such staff member"),
-        N_("no such API token"),
-        N_("another store already uses this name"),
-        N_("another store already uses this code"),
-        N_("at most 30 characters"),
-        N_("no such tag"),
-        N_("no such stage"),
-        N_("the owner must be a staff member who follows the customer"),
-        N_("choose at least one customer and one tag"),
-        N_("at most 10,000 customers at a time"),
-        N_("a tenant has at most 3000 tags (WeCom's limit)"),
-        N_("list every stage exactly once"),
-        N_("a field key is 1-40 lowercase letters, digits or _, starting with a letter"),
-        N_("a choice field needs at least one option"),
-        N_("options are at most 40 characters"),
-        N_("choose two different customers"),
-        N_("only two different customers that are not merged already can be merged"),
-        N_("this merge was undone already"),
-    }
-)
-# Domain messages that quote values: the pattern's named groups fill the translation.
-PATTERN_MESSAGES = (
-    (re.compile(r"(?P<count>\d+) customers are in this stage; move them first"),
-     N_("%(count)s customers are in this stage. Move them to another stage first.")),
-    (re.compile(r"options cannot be removed: (?P<options>.+)"),
-     N_("options in use cannot be removed: %(options)s")),
-    (re.compile(r"(?P<label>.+): at most (?P<max>\d+) characters"), N_("%(label)s: at most %(max)s characters")),
-    (re.compile(r"(?P<label>.+): “(?P<value>.*)” is not a number"), N_("%(label)s: “%(value)s” is not a number")),
-    (re.compile(r"(?P<label>.+): “(?P<value>.*)” is not one of (?P<options>.+)"),
-     N_("%(label)s: “%(value)s” is not one of %(options)s")),
-    (re.compile(r"(?P<label>.+): choose exactly one"), N_("%(label)s: choose exactly one")),
-    (re.compile(r"“(?P<value>.*)” is not a date \(YYYY-MM-DD\)"), N_("“%(value)s” is not a date (YYYY-MM-DD)")),
-    (re.compile(r"\w+ (?P<value>\S+) belongs to customer (?P<owner>\d+); merge them instead"),
-     N_("%(value)s already belongs to customer #%(owner)s; merge the two customers instead")),
-    (re.compile(r"customer (?P<id>\d+) was merged again since; undo that merge first"),
-     N_("customer #%(id)s was merged again since; undo that later merge first")),
-    (re.compile(r"(?P<label>.+) is required"), N_("%(label)s is required")),
-)
-# Domain messages that quote the input: one fixed wording per (error code, field) instead.
-FIELD_MESSAGES = {
-    ("invalid", "mobile"): N_("not a mainland mobile number (11 digits, starting 13-19)"),
-    ("invalid", "role"): N_("unknown role"),
-    ("conflict", "name"): N_("this name is already taken"),
-    ("conflict", "wecom_userid"): N_("this WeCom userid already belongs to another staff member"),
-    ("invalid", "gender"): N_("choose one of the options"),
-    ("invalid", "kind"): N_("choose one of the options"),
-    ("invalid", "phone"): N_("not a mainland mobile number (11 digits, starting 13-19)"),
-    ("invalid", "email"): N_("not an email address"),
-    ("invalid", "member_no"): N_("1-64 letters, digits, _ or -"),
-    ("invalid", "pos_id"): N_("1-64 letters, digits, _ or -"),
-    ("invalid", "unionid"): N_("4-128 letters, digits or _ - . @ : = + /"),
-    ("invalid", "openid"): N_("4-128 letters, digits or _ - . @ : = + /"),
-    ("invalid", "wecom_external"): N_("4-128 letters, digits or _ - . @ : = + /"),
-    ("conflict", "key"): N_("a field with this key exists already"),
-    ("conflict", "label"): N_("a field with this label exists already"),
-}
+@lru_cache(maxsize=None)
+def _read_catalog(locale: str) -> Catalog:
+    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale=locale)
+
+
+@lru_cache(maxsize=None)
+def load_error_texts(locale: str) -> dict[str, str]:
+    """The domain errors' texts by code: the entries whose ``msgctxt`` is an error code (it has
+    a dot, ``stage.in_use``; the console's own contexts are plain words). English keeps the
+    ``msgid``, which is the error's template."""
+    return {m.context: m.string or m.id for m in _read_catalog(locale) if m.context and "." in m.context and m.id}
 
 
 @lru_cache(maxsize=None)
 def load_translations(locale: str) -> Translations:
     """Compile ``locale/<locale>/LC_MESSAGES/messages.po`` in memory, once per process
     (the catalogs ship with the package and do not change while it runs)."""
-    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
-        catalog = read_po(po, locale=locale)
+    catalog = _read_catalog(locale)
     compiled = BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
@@ -186,6 +127,7 @@ class Language:
     code: str
     translations: Translations
     env: Environment
+    error_texts: Mapping[str, str]
 
     @property
     def html_lang(self) -> str:
@@ -211,18 +153,20 @@ class Language:
         return self.gettext(message) if message else key
 
     def error(self, exc: DomainError) -> str:
-        """The error in this language: its own words if they are fixed, else a fixed wording."""
-        if exc.message in FIXED_MESSAGES:
-            return self.gettext(exc.message)
-        if self.code != "en":
-            for pattern, message in PATTERN_MESSAGES:
-                found = pattern.fullmatch(exc.message)
-                if found:
-                    return self.gettext(message, **found.groupdict())
-        generic = FIELD_MESSAGES.get((exc.code, exc.field or ""))
-        if generic is None or self.code == "en":
-            return exc.message
-        return self.gettext(generic)
+        """The error in this language, by its code (the catalog entry with ``msgctxt`` = the
+        code), filled with the error's params. An error the catalogs do not know is shown in English."""
+        return self.coded(exc.code, exc.params, exc.message)
+
+    def coded(self, code: str | None, params: Mapping[str, object] | None, english: str) -> str:
+        """A stored error (an import's bad row, a failed run) by its code and values; ``english``
+        when it has no code the catalogs know."""
+        text = self.error_texts.get(code or "")
+        if text is None:
+            return english
+        try:
+            return text % params if params else text
+        except (KeyError, TypeError, ValueError):  # values stored before the wording changed
+            return english
 
     def when(self, moment: datetime | None) -> str:
         if moment is None:
@@ -237,14 +181,18 @@ class Language:
         """Day and time in the brand's time zone (Beijing time), without a zone suffix."""
         return format_datetime(moment, "yyyy-MM-dd HH:mm", tzinfo=BRAND_TZ, locale=self.code) if moment else "—"
 
-    def who(self, actor: str | None, my_user_id: int | None = None) -> str:
-        """Who did something, from the services' actor label (``user:3``, ``token:2``, ``system``)."""
+    def who(self, actor: str | None, my_user_id: int | None = None, names: Mapping[str, str] | None = None) -> str:
+        """Who did something, from the services' actor label (``user:3``, ``token:2``, ``system``);
+        ``names`` are the display names of the page's labels (``services.actors.actor_names``)."""
         kind, _, number = (actor or "").partition(":")
+        name = names.get(actor or "") if names else None
         if kind == "user" and number.isdigit():
             if my_user_id is not None and int(number) == my_user_id:
                 return self.gettext(N_("you"))
-            return self.gettext(N_("console user #%(id)s"), id=number)
+            return name or self.gettext(N_("console user #%(id)s"), id=number)
         if kind == "token" and number.isdigit():
+            if name:
+                return self.gettext(N_("API token “%(name)s”"), name=name)
             return self.gettext(N_("API token #%(id)s"), id=number)
         if not actor or actor == "system":
             return self.gettext(N_("Siyu (automatic)"))
@@ -269,7 +217,7 @@ def build_language(code: str) -> Language:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    language = Language(code=code, translations=translations, env=env)
+    language = Language(code=code, translations=translations, env=env, error_texts=load_error_texts(code))
     env.globals.update(
         role_label=language.role,
         role_choices=language.role_choices,

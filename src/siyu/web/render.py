@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadData
 
 from siyu.domain.access import Permission
+from siyu.domain.errors import DomainError
 from siyu.web.console import get_console
 from siyu.web.csrf import csrf_token, remember_csrf_secret
 from siyu.web.i18n import N_, Language
@@ -30,6 +31,7 @@ class NavItem:
 NAV = (
     NavItem("/", N_("Overview"), "home", None),
     NavItem("/customers", N_("Customers"), "customers", Permission.CUSTOMERS_VIEW),
+    NavItem("/orders", N_("Orders"), "tag", Permission.ORDERS_VIEW),
     NavItem("/stores", N_("Stores"), "store", Permission.ORG_VIEW),
     NavItem("/regions", N_("Regions"), "map", Permission.ORG_VIEW),
     NavItem("/staff", N_("Staff"), "people", Permission.ORG_VIEW),
@@ -123,17 +125,24 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def flash(request: Request, response: Response, message: str, *, kind: str = "success", **values: str) -> None:
-    """Leave a message (an untranslated msgid and its values) for the next page shown."""
+def flash(request: Request, response: Response, message: str, *, kind: str = "success", context: str | None = None,
+          **values: object) -> None:
+    """Leave a message for the next page shown: an untranslated msgid and its values, or (``context``
+    = an error code) a domain error's English message and params, translated by its code."""
     console = get_console(request)
     response.set_cookie(
         FLASH_COOKIE,
-        console.flash_signer.dumps({"kind": kind, "message": message, "values": values}),
+        console.flash_signer.dumps({"kind": kind, "message": message, "context": context, "values": values}),
         httponly=True,
         samesite="lax",
         secure=console.context.settings.secure_cookies,
         path="/",
     )
+
+
+def flash_error(request: Request, response: Response, exc: DomainError) -> None:
+    """Leave a domain error for the next page shown, to be translated there by its code."""
+    flash(request, response, exc.message, kind="error", context=exc.code, **exc.params)
 
 
 def _take_flash(request: Request, language: Language) -> list[dict[str, str]]:
@@ -142,6 +151,9 @@ def _take_flash(request: Request, language: Language) -> list[dict[str, str]]:
         return []
     try:
         data = get_console(request).flash_signer.loads(raw)
-        return [{"kind": str(data["kind"]), "text": language.gettext(str(data["message"]), **data["values"])}]
+        context, message, values = data.get("context"), str(data["message"]), data["values"]
+        if context:  # a domain error, translated by its code (``message`` is its English)
+            return [{"kind": str(data["kind"]), "text": language.coded(str(context), values, message)}]
+        return [{"kind": str(data["kind"]), "text": language.gettext(message, **values)}]
     except (BadData, KeyError, TypeError, ValueError):
         return []

@@ -39,7 +39,7 @@ def find_viewer(request: Request) -> Viewer | None:
 
 def require_viewer(viewer: Annotated[Viewer | None, Depends(find_viewer)]) -> Viewer:
     if viewer is None:
-        raise AuthenticationFailed("please sign in")
+        raise AuthenticationFailed("auth.signed_out", "please sign in")
     return viewer
 
 

@@ -39,7 +39,23 @@ STYLE = {
     EventKind.FIELDS_CHANGED: "blue",
     EventKind.MERGED: "orange",
     EventKind.UNMERGED: "orange",
+    EventKind.ORDER_PLACED: "green",
+    EventKind.ORDER_REFUNDED: "orange",
 }
+# Where orders come from, as the console names them; other sources show as sent.
+ORDER_SOURCES = {
+    "mall": N_("mall"), "store": N_("store"), "miniprogram": N_("mini-program"), "tmall": N_("Tmall"), "jd": N_("JD"),
+    "douyin": N_("Douyin"),
+}
+ORDER_STATUSES = {"paid": N_("paid"), "partially_refunded": N_("partly refunded"), "refunded": N_("refunded")}
+
+
+def order_source(language: Language, source: str) -> str:
+    return language.gettext(ORDER_SOURCES[source]) if source in ORDER_SOURCES else source
+
+
+def order_status(language: Language, status: str) -> str:
+    return language.gettext(ORDER_STATUSES[status]) if status in ORDER_STATUSES else status
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +202,16 @@ def _unmerged(language: Language, data: dict[str, Any], names: Names) -> str:
                             id=data.get("other_id", "?"))
 
 
+def _order_placed(language: Language, data: dict[str, Any], names: Names) -> str:
+    return language.gettext(N_("Order %(order)s (%(source)s): ¥%(amount)s"), order=data.get("source_order_id", "?"),
+                            source=order_source(language, str(data.get("source", ""))), amount=data.get("amount", "?"))
+
+
+def _order_refunded(language: Language, data: dict[str, Any], names: Names) -> str:
+    return language.gettext(N_("Refund of ¥%(amount)s on order %(order)s (%(source)s)"), amount=data.get("amount", "?"),
+                            order=data.get("source_order_id", "?"), source=order_source(language, str(data.get("source", ""))))
+
+
 _SENTENCES: dict[EventKind, Callable[[Language, dict[str, Any], Names], str]] = {
     EventKind.CREATED: _created,
     EventKind.IDENTITY_ADDED: _identity_added,
@@ -198,4 +224,6 @@ _SENTENCES: dict[EventKind, Callable[[Language, dict[str, Any], Names], str]] = 
     EventKind.FIELDS_CHANGED: _fields,
     EventKind.MERGED: _merged,
     EventKind.UNMERGED: _unmerged,
+    EventKind.ORDER_PLACED: _order_placed,
+    EventKind.ORDER_REFUNDED: _order_refunded,
 }

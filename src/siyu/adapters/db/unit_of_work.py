@@ -7,11 +7,15 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu.adapters.db.repositories.channels import ChannelRepository
+from siyu.adapters.db.repositories import customer_search
 from siyu.adapters.db.repositories.customers import CustomerRepository
 from siyu.adapters.db.repositories.duplicates import DuplicateRepository
+from siyu.adapters.db.repositories.events import EventRepository
 from siyu.adapters.db.repositories.fields import FieldRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
+from siyu.adapters.db.repositories.orders import OrderRepository
 from siyu.adapters.db.repositories.regions import RegionRepository
 from siyu.adapters.db.repositories.relations import RelationRepository
 from siyu.adapters.db.repositories.stages import StageRepository
@@ -23,6 +27,7 @@ from siyu.adapters.db.repositories.stores import StoreRepository
 from siyu.adapters.db.repositories.tenants import TenantRepository
 from siyu.adapters.db.repositories.tokens import ApiTokenRepository
 from siyu.adapters.db.repositories.users import UserRepository
+from siyu.adapters.db.repositories.wecom import WeComRepository
 from siyu.domain.errors import Conflict
 
 
@@ -43,6 +48,10 @@ class SqlUnitOfWork:
     timeline: TimelineRepository
     merges: MergeRepository
     duplicates: DuplicateRepository
+    wecom: WeComRepository
+    channels: ChannelRepository
+    orders: OrderRepository
+    events: EventRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -68,6 +77,10 @@ class SqlUnitOfWork:
         self.timeline = TimelineRepository(session)
         self.merges = MergeRepository(session)
         self.duplicates = DuplicateRepository(session)
+        self.wecom = WeComRepository(session)
+        self.channels = ChannelRepository(session)
+        self.orders = OrderRepository(session)
+        self.events = EventRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -86,7 +99,8 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         assert self._session is not None, "commit() outside `with uow:`"
         try:
+            customer_search.refresh(self._session)  # the search index follows every commit (SQLite)
             self._session.commit()
         except IntegrityError as exc:
             # The services check uniqueness first; this catches the race between two writers.
-            raise Conflict("this clashes with a record saved at the same moment; reload and retry") from exc
+            raise Conflict("record.concurrent_write", "this clashes with a record saved at the same moment; reload and retry") from exc

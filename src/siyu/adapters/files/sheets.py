@@ -54,14 +54,17 @@ class Sheet:
 
 
 def open_sheet(path: Path, *, encoding: str | None = None) -> Sheet:
-    """Open a CSV or XLSX file (told apart by content, not by name). Raises InvalidInput
+    """Open a CSV or XLSX file (told apart by content; a ``.xlsx`` name must hold a workbook). Raises InvalidInput
     for a file that cannot be read, with what to do about it."""
     with open(path, "rb") as raw:
         magic = raw.read(4)
     if magic == _XLSX_MAGIC:
         return _xlsx(path)
+    if path.suffix.lower() == ".xlsx":  # named as a workbook but not one: say so, not "no identity column"
+        raise InvalidInput("file.not_xlsx", "the file is not a readable XLSX workbook (%(detail)s)", field="file",
+                           detail="not a zip archive")
     if magic == _XLS_MAGIC:
-        raise InvalidInput("old Excel .xls files are not supported: save the file as .xlsx or CSV UTF-8", field="file")
+        raise InvalidInput("file.old_xls", "old Excel .xls files are not supported: save the file as .xlsx or CSV UTF-8", field="file")
     return _csv(path, encoding)
 
 
@@ -74,7 +77,8 @@ def codec_for(encoding: str | None) -> str:
     try:
         return codecs.lookup(name).name
     except LookupError:
-        raise InvalidInput(f"unknown encoding “{encoding}” (use utf-8 or gbk)", field="encoding") from None
+        raise InvalidInput("file.unknown_encoding", "unknown encoding “%(encoding)s” (use utf-8 or gbk)", field="encoding",
+                           encoding=encoding) from None
 
 
 def _csv(path: Path, encoding: str | None) -> Sheet:
@@ -86,10 +90,10 @@ def _csv(path: Path, encoding: str | None) -> Sheet:
         header = next(reader, None)
     except csv.Error as exc:
         handle.close()
-        raise InvalidInput(f"row 1 is not valid CSV: {exc}", field="file") from None
+        raise InvalidInput("file.bad_csv", "row %(row)s is not valid CSV: %(detail)s", field="file", row=1, detail=str(exc)) from None
     if header is None:
         handle.close()
-        raise InvalidInput("the file is empty", field="file")
+        raise InvalidInput("file.empty", "the file is empty", field="file")
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         number = 1
@@ -97,7 +101,8 @@ def _csv(path: Path, encoding: str | None) -> Sheet:
             for number, cells in enumerate(reader, start=2):  # noqa: B007 (read in the except)
                 yield number, cells
         except csv.Error as exc:
-            raise InvalidInput(f"row {number + 1} is not valid CSV: {exc}", field="file") from None
+            raise InvalidInput("file.bad_csv", "row %(row)s is not valid CSV: %(detail)s", field="file", row=number + 1,
+                               detail=str(exc)) from None
 
     return Sheet(header=header, rows=rows(), total=max(lines - 1, 0), _close=handle.close)
 
@@ -125,7 +130,8 @@ def _check_encoding(path: Path, codec: str, *, explicit: str | None) -> int:
 
 def _not_decodable(path: Path, codec: str, explicit: str | None, at: int) -> InvalidInput:
     if explicit:
-        return InvalidInput(f"the file is not valid {explicit} (at byte {at}): check the encoding it was saved in", field="encoding")
+        return InvalidInput("file.not_in_encoding", "the file is not valid %(encoding)s (at byte %(at)s): check the encoding it was saved in",
+                            field="encoding", encoding=explicit, at=at)
     with open(path, "rb") as raw:
         raw.seek(at)
         sample = raw.read(64 * 1024)
@@ -135,9 +141,11 @@ def _not_decodable(path: Path, codec: str, explicit: str | None, at: int) -> Inv
         text = ""
     if _CJK.search(text):
         return InvalidInput(
-            "the file is not UTF-8 (it looks like GBK/GB18030): save it as UTF-8, or import with encoding gbk", field="encoding"
+            "file.looks_gbk", "the file is not UTF-8 (it looks like GBK/GB18030): save it as UTF-8, or import with encoding gbk",
+            field="encoding",
         )
-    return InvalidInput(f"the file is not UTF-8 (at byte {at}): save it as UTF-8, or import with its encoding", field="encoding")
+    return InvalidInput("file.not_utf8", "the file is not UTF-8 (at byte %(at)s): save it as UTF-8, or import with its encoding",
+                        field="encoding", at=at)
 
 
 def _xlsx(path: Path) -> Sheet:
@@ -150,16 +158,16 @@ def _xlsx(path: Path) -> Sheet:
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
             book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise InvalidInput(f"the file is not a readable XLSX workbook ({exc})", field="file") from None
+        raise InvalidInput("file.not_xlsx", "the file is not a readable XLSX workbook (%(detail)s)", field="file", detail=str(exc)) from None
     if not book.worksheets:
         book.close()
-        raise InvalidInput("the workbook has no worksheet", field="file")
+        raise InvalidInput("file.no_worksheet", "the workbook has no worksheet", field="file")
     sheet = book.worksheets[0]
     values = sheet.iter_rows(values_only=True)
     first = next(values, None)
     if first is None:
         book.close()
-        raise InvalidInput("the file is empty", field="file")
+        raise InvalidInput("file.empty", "the file is empty", field="file")
     max_row = sheet.max_row
 
     def rows() -> Iterator[tuple[int, list[str]]]:

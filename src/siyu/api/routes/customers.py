@@ -44,7 +44,10 @@ def list_customers(
     uow: Uow,
     actor: CurrentActor,
     paging: Paging,
-    q: Annotated[str | None, Query(max_length=64, description="name, phone, remark or any identity")] = None,
+    q: Annotated[str | None, Query(max_length=64, description=(
+        "3 characters or more: found anywhere in the name, a staff remark, a phone, email, member number or POS id "
+        "(so the last 4 digits of a phone work); 1-2 characters: names and remarks starting with it; any length: an "
+        "identity equal to it. Case is ignored; a mobile in any spelling (+86, spaces, dashes) is found too."))] = None,
     tag_id: Annotated[list[int], Query(description="customers with any of these tags")] = [],  # noqa: B006
     stage_id: int | None = None,
     staff_id: int | None = None,
@@ -63,7 +66,8 @@ def list_customers(
         )
         for row in page.items
     ]
-    return CustomerPage(items=items, total=page.total, page=page.page, page_size=page.page_size, pages=page.pages)
+    return CustomerPage(items=items, total=page.total, page=page.page, page_size=page.page_size, pages=page.pages,
+                        total_capped=page.total_capped, has_next=page.has_next)
 
 
 @router.post("/customers", response_model=ResolutionOut, status_code=201)

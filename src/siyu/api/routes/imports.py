@@ -2,50 +2,54 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path, PurePath
 from typing import IO, Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from siyu.api.deps import CurrentActor, Paging, Uow
-from siyu.api.import_schemas import ImportErrorOut, ImportErrorPage, ImportOut, ImportPage, ImportSummaryOut
-from siyu.api.schemas import page_out
-from siyu.domain.paging import PageRequest
+from siyu.api.deps import CurrentActor, Paging, Uow, get_context
+from siyu.api.import_schemas import ImportErrorPage, ImportOut, ImportPage
+from siyu.api.schemas import ErrorOut, page_out
+from siyu.bootstrap import Context
 from siyu.services import exports, imports
 from siyu.services.clock import utcnow
 from siyu.services.customers import CustomerFilter
+from siyu.tasks import queue_customer_import
 
 router = APIRouter(prefix="/api/v1")
 CHUNK = 1 << 20
 SPOOL_LIMIT = 16 << 20  # exports larger than this go to a temporary file, not memory
-FIRST_ERRORS = 20
+UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
+    202: {"description": "The run, queued for the worker",
+          "headers": {"Location": {"description": "The run to poll: `/api/v1/imports/{id}`", "schema": {"type": "string"}}}},
+    413: {"model": ErrorOut, "description": "The file is larger than the limit (`SIYU_IMPORT_MAX_MB`, 256 MiB by default)"},
+    422: {"model": ErrorOut, "description": "The file cannot be imported at all: not .csv/.xlsx, not in its encoding, "
+          "empty, or without an identity column (`error.code` says which; nothing was recorded)"},
+}
 
 
-@router.post("/imports/customers", response_model=ImportSummaryOut, status_code=201, tags=["imports"])
+@router.post("/imports/customers", response_model=ImportOut, status_code=202, tags=["imports"], responses=UPLOAD_RESPONSES)
 def import_customers(
-    uow: Uow,
+    context: Annotated[Context, Depends(get_context)],
     actor: CurrentActor,
-    file: Annotated[UploadFile, File(description="A CSV (UTF-8, or see `encoding`) or XLSX file; the header is row 1")],
+    response: Response,
+    file: Annotated[UploadFile, File(description="A .csv (UTF-8, or see `encoding`) or .xlsx file; the header is row 1")],
     dry_run: Annotated[bool, Form(description="Check and count everything, save nothing but the report")] = False,
     encoding: Annotated[str | None, Form(description="The CSV's encoding when it is not UTF-8, e.g. gbk", max_length=20)] = None,
-) -> ImportSummaryOut:
-    """Import customers by the OneID rule. Bad rows are reported (see `first_errors`, and all of
-    them under `/imports/{id}/errors`); good rows go in. The upload is streamed to a temporary
-    file, never held in memory."""
-    name = PurePath(file.filename or "upload").name
-    with tempfile.NamedTemporaryFile(prefix="siyu-import-", suffix=PurePath(name).suffix[:10]) as spooled:
-        shutil.copyfileobj(file.file, spooled, CHUNK)
-        spooled.flush()
-        run = imports.import_customers(uow, actor, Path(spooled.name), filename=name, dry_run=dry_run, encoding=encoding)
-    first = imports.list_import_errors(uow, actor, run.id, PageRequest(page_size=FIRST_ERRORS))
-    return ImportSummaryOut.model_validate(
-        {**ImportOut.model_validate(run).model_dump(), "first_errors": [ImportErrorOut.model_validate(e) for e in first.items]}
-    )
+) -> ImportOut:
+    """Queue an import of customers by the OneID rule; the worker runs it. The answer (202) is
+    the run, `running`, with a `Location` to poll: `GET /imports/{id}` shows its status, rows
+    read of `rows_expected`, `progress` and counts; every bad row is under `/imports/{id}/errors`
+    (paged) as soon as its batch is read. Good rows go in, bad rows are reported. The upload is
+    streamed to disk, never held in memory, and checked first: a file that cannot be imported at
+    all is refused here (413/422) and leaves nothing behind."""
+    run = queue_customer_import(context, actor, file.file, filename=file.filename or "", dry_run=dry_run,
+                                encoding=encoding or None)
+    response.headers["Location"] = f"/api/v1/imports/{run.id}"
+    return ImportOut.model_validate(run)
 
 
 @router.get("/imports", response_model=ImportPage, tags=["imports"])
@@ -55,6 +59,8 @@ def list_imports(uow: Uow, actor: CurrentActor, paging: Paging) -> ImportPage:
 
 @router.get("/imports/{import_id}", response_model=ImportOut, tags=["imports"])
 def get_import(import_id: int, uow: Uow, actor: CurrentActor) -> ImportOut:
+    """A run: `running` until the worker has read the file, then `done` (bad rows, if any, are
+    under `/errors`) or `failed` (`message` says why)."""
     return ImportOut.model_validate(imports.get_import(uow, actor, import_id))
 
 

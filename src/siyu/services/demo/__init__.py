@@ -24,6 +24,7 @@ from siyu.services import tenants
 from siyu.services.clock import utcnow
 from siyu.services.customers import CustomerFilter
 from siyu.services.demo.customers import CustomerSummary, load_customers
+from siyu.services.demo.orders import OrdersSummary, load_orders
 from siyu.services.demo.organisation import (
     DEMO_PASSWORD,
     DemoLogin,
@@ -49,6 +50,7 @@ class DemoSummary:
     staff: int
     logins: list[DemoLogin]
     customers: CustomerSummary | None = None
+    orders: OrdersSummary | None = None
 
 
 def load_demo_brand(
@@ -75,7 +77,8 @@ def load_demo_brand(
         tenant = tenants.create_tenant(new_uow(), slug=slug, name=DEMO_NAME)
         create_organisation(new_uow, tenant.id, slug, seed=seed)
     elif not organisation_complete(new_uow(), slug):
-        raise Conflict(f"the demo brand “{slug}” is incomplete (an earlier load stopped half-way); start from an empty database")
+        raise Conflict("demo.incomplete", "the demo brand “%(slug)s” is incomplete (an earlier load stopped half-way); start from an empty database",
+                       slug=slug)
     organisation = read_organisation(new_uow(), tenant.id)
     summary = DemoSummary(
         tenant.id, created=False, regions=organisation.regions, stores=len(organisation.stores), staff=organisation.staff,
@@ -89,7 +92,7 @@ def load_demo_brand(
     )
     return DemoSummary(
         tenant.id, created=True, regions=summary.regions, stores=summary.stores, staff=summary.staff, logins=summary.logins,
-        customers=loaded,
+        customers=loaded, orders=load_orders(new_uow, organisation, seed=seed, today=today or utcnow().date()),
     )
 
 

@@ -16,7 +16,7 @@ from siyu.domain.customers import Profile
 from siyu.domain.errors import Conflict, InvalidInput
 from siyu.domain.fields import CustomField, FieldKind
 from siyu.domain.identities import IdentityKey, IdentityKind
-from siyu.services import customers, fields, merging, tags
+from siyu.services import actors, customers, fields, merging, orders, tags
 from siyu.services.customers import CustomerDetail
 from siyu.web.console import get_console
 from siyu.domain.paging import PageRequest
@@ -25,7 +25,7 @@ from siyu.web.i18n import N_
 from siyu.web.lookups import all_staff, all_stores, grouped_tags
 from siyu.web.render import flash, fragment, is_htmx, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
-from siyu.web.timeline import Names, describe
+from siyu.web.timeline import Names, describe, order_source, order_status
 
 router = APIRouter()
 Field = Annotated[str, Form()]
@@ -38,15 +38,18 @@ class ProfileFields(BaseModel):
     gender: str = ""
     birthday: str = ""
     region: str = ""
+    avatar: str = ""
 
     @classmethod
     def of(cls, detail: CustomerDetail) -> ProfileFields:
         c = detail.customer
         return cls(name=c.name, gender=str(c.gender.value), birthday=c.birthday.isoformat() if c.birthday else "",
-                   region=c.region or "")
+                   region=c.region or "", avatar=c.avatar or "")
 
     def profile(self) -> Profile:
-        return Profile.parse(name=self.name, gender=self.gender, birthday=self.birthday, region=self.region)
+        """An emptied box clears its value (the name excepted: an empty name keeps the current one)."""
+        return Profile.parse(name=self.name, gender=self.gender, birthday=self.birthday, region=self.region,
+                             avatar=self.avatar, clear_empty=True)
 
 
 Profiled = Annotated[ProfileFields, Form()]
@@ -74,12 +77,18 @@ def _page(request: Request, viewer: Viewer, customer_id: int, timeline_page: Pag
     staff_names.update({shown.relation.staff_id: shown.staff_name for shown in detail.relations})
     names = Names(staff=staff_names, fields={definition.key: definition.label for definition, _ in detail.fields})
     language = language_for(request)
+    merges = merging.merges_of(context.uow(), actor, customer_id)
+    labels = [e.actor for e in events.items] + [a.applied_by for a in detail.tags] + [m.actor for m in merges]
     view = {
         "detail": detail,
         "customer": detail.customer,
         "timeline": events,
+        "orders": orders.customer_orders(context.uow(), actor, customer_id, PageRequest(page_size=5)),
+        "order_source": lambda source: order_source(language, source),
+        "order_status": lambda status: order_status(language, status),
         "lines": [describe(language, event, names) for event in events.items],
-        "merges": merging.merges_of(context.uow(), actor, customer_id),
+        "merges": merges,
+        "actors": actors.actor_names(context.uow(), actor, labels),
         "tag_groups": grouped_tags(tags.list_tags(context.uow(), actor)),
         "applied_ids": [applied.tag.id for applied in detail.tags],
         "store_names": {store.id: store.name for store in all_stores(context, actor)},

@@ -9,12 +9,12 @@ from fastapi.responses import Response
 
 from siyu.domain.access import Permission
 from siyu.domain.errors import Conflict, InvalidInput
-from siyu.services import customers, tags
+from siyu.services import actors, customers, tags
 from siyu.web.console import get_console
 from siyu.web.forms import failure, filter_ids
 from siyu.web.i18n import N_
 from siyu.web.lookups import grouped_tags
-from siyu.web.render import flash, fragment, is_htmx, language_for, page, redirect
+from siyu.web.render import flash, flash_error, fragment, is_htmx, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
 
 router = APIRouter()
@@ -84,6 +84,7 @@ def _card(request: Request, viewer: Viewer, customer_id: int, result: str = "") 
         "customer": detail.customer,
         "tag_groups": grouped_tags(tags.list_tags(context.uow(), viewer.actor)),
         "applied_ids": [applied.tag.id for applied in detail.tags],
+        "actors": actors.actor_names(context.uow(), viewer.actor, (applied.applied_by for applied in detail.tags)),
         "result": language_for(request).gettext(result) if result else "",
     }
     return fragment(request, "customers/_tags.html", view)
@@ -100,7 +101,7 @@ def _tagged(request: Request, viewer: Viewer, customer_id: int, tag_ids: list[in
         if is_htmx(request):
             raise  # shown as the console's error toast
         response = redirect(f"/customers/{customer_id}#tags-card")
-        flash(request, response, exc.message, kind="error")
+        flash_error(request, response, exc)
         return response
     if is_htmx(request):
         return _card(request, viewer, customer_id, message)

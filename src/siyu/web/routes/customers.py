@@ -17,7 +17,7 @@ from siyu.web.console import get_console
 from siyu.web.forms import filter_id, filter_ids, paging, query_string
 from siyu.web.i18n import BRAND_TZ, N_
 from siyu.web.lookups import all_staff, all_stores, grouped_tags
-from siyu.web.render import flash, fragment, is_htmx, language_for, page, redirect
+from siyu.web.render import flash, flash_error, fragment, is_htmx, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer, safe_next
 
 router = APIRouter()
@@ -98,7 +98,7 @@ def bulk_tags(request: Request, viewer: CurrentViewer, action: Field = "", custo
     uow = get_console(request).context.uow()
     try:
         if action not in ("add", "remove"):
-            raise InvalidInput("choose one of the options", field="action")
+            raise InvalidInput("form.choose_option", "choose one of the options", field="action")
         if action == "add":
             change, message = tags.apply_tags(uow, viewer.actor, list(chosen_customers), list(chosen_tags)), TAGS_ADDED
         else:
@@ -107,7 +107,7 @@ def bulk_tags(request: Request, viewer: CurrentViewer, action: Field = "", custo
         if is_htmx(request):
             raise  # shown as the console's error toast
         response = redirect(target)
-        flash(request, response, exc.message, kind="error")
+        flash_error(request, response, exc)
         return response
     counts = {"customers": str(change.customers), "changed": str(change.changed)}
     if is_htmx(request):

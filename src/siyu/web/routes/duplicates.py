@@ -13,13 +13,13 @@ from siyu.domain.access import Actor
 from siyu.domain.customers import MergeCandidate, choose_survivor
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
 from siyu.domain.paging import Page, PageRequest
-from siyu.services import customers, merging
+from siyu.services import actors, customers, merging
 from siyu.services.customers import CustomerDetail
 from siyu.web.console import get_console
 from siyu.web.forms import Paging
 from siyu.web.i18n import N_, Language
 from siyu.web.lookups import all_stores
-from siyu.web.render import flash, language_for, page, redirect
+from siyu.web.render import flash, flash_error, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer, safe_next
 from siyu.web.timeline import merge_reason
 
@@ -124,6 +124,7 @@ def _history(request: Request, viewer: Viewer, paging: PageRequest) -> Response:
     ids = {m.survivor_id for m in found.items} | {m.merged_id for m in found.items}
     language = language_for(request)
     view = {"merges": found, "names": _names(context, viewer.actor, ids),
+            "actors": actors.actor_names(context.uow(), viewer.actor, (m.actor for m in found.items)),
             "reasons": {m.id: merge_reason(language, m.reason) for m in found.items}, "query": ""}
     return page(request, "customers/merges.html", view)
 
@@ -140,7 +141,7 @@ def undo_merge(request: Request, viewer: CurrentViewer, merge_id: int, next: Ann
     try:
         restored = merging.undo_merge(get_console(request).context.uow(), viewer.actor, merge_id)
     except Conflict as exc:
-        flash(request, response, language_for(request).error(exc), kind="error")
+        flash_error(request, response, exc)
         return response
     flash(request, response, N_("Merge undone: %(name)s (#%(id)s) is a separate customer again."),
           name=restored.name, id=str(restored.id))

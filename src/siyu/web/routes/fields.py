@@ -64,7 +64,7 @@ def _edit(request: Request, viewer: Viewer, field: CustomField, form: FieldForm,
 def _defined(request: Request, viewer: Viewer, field_key: str) -> CustomField:
     found = {field.key: field for field in fields.list_fields(get_console(request).context.uow(), viewer.actor)}
     if field_key not in found:
-        raise NotFound("no such field")
+        raise NotFound("field.not_found", "no such field")
     return found[field_key]
 
 

@@ -1,14 +1,12 @@
 """Customer imports in the console: upload a file, watch the worker import it, read the report.
 
-The upload is streamed to the data folder, the run is recorded at once, and the worker runs it
-(``run_customer_import``); the run's page polls its counts while it is running.
+The upload is streamed to the data folder and checked, the run is recorded at once, and the
+worker runs it (``siyu.tasks.queue_customer_import``, shared with the API); the run's page polls
+its counts while it is running.
 """
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -17,22 +15,22 @@ from fastapi.responses import Response
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportStatus
 from siyu.domain.paging import PageRequest
-from siyu.services import imports
-from siyu.tasks import actor_fields
+from siyu.services import actors, imports
+from siyu.tasks import queue_customer_import
 from siyu.web.console import get_console
 from siyu.web.forms import Paging, failure
 from siyu.web.render import fragment, is_htmx, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
 
 router = APIRouter()
-SUFFIXES = (".csv", ".xlsx")
 ENCODINGS = ("utf-8", "gbk")
 
 
 def _list(request: Request, viewer: Viewer, paging: PageRequest, *, errors: dict[str, str] | None = None,
           status_code: int = 200) -> Response:
     runs = imports.list_imports(get_console(request).context.uow(), viewer.actor, paging)
-    view = {"runs": runs, "errors": errors or {}, "encodings": ENCODINGS, "query": ""}
+    view = {"runs": runs, "errors": errors or {}, "encodings": ENCODINGS, "query": "",
+            "actors": actors.actor_names(get_console(request).context.uow(), viewer.actor, (r.actor for r in runs.items))}
     return page(request, "customers/imports.html", view, status_code=status_code)
 
 
@@ -46,24 +44,15 @@ def upload(
     request: Request, viewer: CurrentViewer, paging: Paging,
     file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = False, encoding: Annotated[str, Form()] = "utf-8",
 ) -> Response:
-    context = get_console(request).context
-    name = Path(file.filename or "").name
     try:
-        if not name.lower().endswith(SUFFIXES):
-            raise InvalidInput("choose a .csv or .xlsx file", field="file")
         if encoding not in ENCODINGS:
-            raise InvalidInput("choose an encoding from the list", field="encoding")
-        import_id = imports.start_import(context.uow(), viewer.actor, filename=name, dry_run=dry_run)
+            raise InvalidInput("form.choose_encoding", "choose an encoding from the list", field="encoding")
+        run = queue_customer_import(get_console(request).context, viewer.actor, file.file, filename=file.filename or "",
+                                    dry_run=dry_run, encoding=None if encoding == "utf-8" else encoding)
     except InvalidInput as exc:
         errors, status = failure(language_for(request), exc)
         return _list(request, viewer, paging, errors=errors, status_code=status)
-    uploads = context.settings.data_dir / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    stored = uploads / f"{uuid.uuid4().hex}{Path(name).suffix.lower()}"
-    with stored.open("wb") as out:
-        shutil.copyfileobj(file.file, out, length=1024 * 1024)  # streamed: a large file never sits in memory
-    context.tasks["run_customer_import"](actor_fields(viewer.actor), import_id, str(stored), None if encoding == "utf-8" else encoding)
-    return redirect(f"/customers/imports/{import_id}")
+    return redirect(f"/customers/imports/{run.id}")
 
 
 @router.get("/customers/imports/{import_id:int}")
@@ -71,7 +60,8 @@ def show_import(request: Request, viewer: CurrentViewer, paging: Paging, import_
     uow = get_console(request).context.uow
     run = imports.get_import(uow(), viewer.actor, import_id)
     bad = imports.list_import_errors(uow(), viewer.actor, import_id, paging)
-    view = {"run": run, "bad": bad, "running": run.status is ImportStatus.RUNNING, "query": ""}
+    view = {"run": run, "bad": bad, "running": run.status is ImportStatus.RUNNING, "query": "",
+            "actors": actors.actor_names(uow(), viewer.actor, [run.actor])}
     if is_htmx(request):
         return fragment(request, "customers/_import_status.html", view)
     return page(request, "customers/import.html", view)

@@ -15,7 +15,7 @@ from siyu.services.customers import CustomerFilter
 from siyu.web.console import get_console
 from siyu.web.forms import failure, optional_id
 from siyu.web.i18n import N_
-from siyu.web.render import flash, language_for, page, redirect
+from siyu.web.render import flash, flash_error, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
 
 router = APIRouter()
@@ -30,8 +30,9 @@ def _list(request: Request, viewer: Viewer, *, editing: int | None = None, name:
     viewer.actor.require(Permission.CUSTOMERS_MANAGE)
     context, actor = get_console(request).context, viewer.actor
     ordered = stages.list_stages(context.uow(), actor)
-    # How many customers each stage holds: a count-only page per stage (there are a handful).
-    counts = {stage.id: customers.list_customers(context.uow(), actor, CustomerFilter(stage_id=stage.id), COUNT_ONLY).total
+    # How many customers each stage holds: a count-only page per stage (there are a handful;
+    # exact, from the (tenant, stage, added_at) index alone).
+    counts = {stage.id: customers.list_customers(context.uow(), actor, CustomerFilter(stage_id=stage.id), COUNT_ONLY, exact_total=True).total
               for stage in ordered}
     view = {"stages": ordered, "counts": counts, "editing": editing, "name": name, "errors": errors or {},
             "refused": refused, "here": "/customers/stages"}
@@ -75,7 +76,7 @@ def move_stage_in_order(request: Request, viewer: CurrentViewer, stage_id: int, 
     context = get_console(request).context
     order = [stage.id for stage in stages.list_stages(context.uow(), viewer.actor)]
     if stage_id not in order:
-        raise NotFound("no such stage")
+        raise NotFound("stage.not_found", "no such stage")
     at = order.index(stage_id)
     to = at - 1 if direction == "up" else at + 1 if direction == "down" else at
     if 0 <= to < len(order) and to != at:
@@ -100,7 +101,7 @@ def move_customer(request: Request, viewer: CurrentViewer, customer_id: int, sta
         moved = stages.move_stage(uow, viewer.actor, customer_id, optional_id(stage_id, "stage_id"))
     except InvalidInput as exc:
         response = redirect(f"/customers/{customer_id}#stage-owner")
-        flash(request, response, exc.message, kind="error")
+        flash_error(request, response, exc)
         return response
     response = redirect(f"/customers/{customer_id}#stage-owner")
     if moved.stage_id is None:

@@ -43,7 +43,7 @@ def _role(raw: str) -> Role:
     try:
         return Role(raw)
     except ValueError:
-        raise InvalidInput("choose one of the options", field="role") from None
+        raise InvalidInput("form.choose_option", "choose one of the options", field="role") from None
 
 
 @router.get("/tokens")

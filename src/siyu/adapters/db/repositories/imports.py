@@ -18,27 +18,30 @@ def _run(row: Any, errors: int) -> ImportRun:
         rows_good=row.rows_good, rows_bad=row.rows_bad, customers_created=row.customers_created,
         customers_updated=row.customers_updated, customers_merged=row.customers_merged, errors=errors, message=row.message,
         actor=row.actor, created_at=row.created_at, finished_at=row.finished_at,
+        rows_expected=row.rows_expected, message_code=row.message_code, message_params=row.message_params,
     )
 
 
 def _error(row: Any) -> CellError:
-    return CellError(row=row.row_number, column=row.column, value=row.value, reason=row.reason)
+    return CellError(row=row.row_number, column=row.column, value=row.value, reason=row.reason, code=row.code, params=row.params)
 
 
 class ImportRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, tenant_id: int, *, filename: str, dry_run: bool, actor: str, now: datetime) -> int:
+    def add(self, tenant_id: int, *, filename: str, dry_run: bool, actor: str, now: datetime,
+            rows_expected: int | None = None) -> int:
         return self.session.execute(  # type: ignore[no-any-return]
             insert(imports).values(
                 tenant_id=tenant_id, filename=filename[:200], dry_run=dry_run, status=ImportStatus.RUNNING.value, actor=actor,
-                created_at=now,
+                created_at=now, rows_expected=rows_expected,
             )
         ).inserted_primary_key[0]
 
     def record(self, tenant_id: int, import_id: int, counts: ImportCounts, *, status: ImportStatus = ImportStatus.RUNNING,
-               message: str | None = None, finished_at: datetime | None = None) -> None:
+               message: str | None = None, message_code: str | None = None, message_params: dict[str, Any] | None = None,
+               finished_at: datetime | None = None) -> None:
         i = imports.c
         values: dict[str, Any] = {
             "rows_total": counts.rows_total, "rows_good": counts.rows_good, "rows_bad": counts.rows_bad,
@@ -46,7 +49,7 @@ class ImportRepository:
             "customers_merged": counts.customers_merged, "status": status.value, "finished_at": finished_at,
         }
         if message is not None:
-            values["message"] = message
+            values.update(message=message, message_code=message_code, message_params=message_params)
         self.session.execute(update(imports).where(i.tenant_id == tenant_id, i.id == import_id).values(**values))
 
     def add_errors(self, tenant_id: int, import_id: int, errors: list[CellError]) -> None:
@@ -54,7 +57,8 @@ class ImportRepository:
             self.session.execute(
                 insert(import_errors),
                 [{"tenant_id": tenant_id, "import_id": import_id, "row_number": e.row, "column": e.column, "value": e.value,
-                  "reason": e.reason} for e in (error.stored() for error in errors)],
+                  "reason": e.reason, "code": e.code, "params": dict(e.params) if e.params else None}
+                 for e in (error.stored() for error in errors)],
             )
 
     def get(self, tenant_id: int, import_id: int) -> ImportRun | None:

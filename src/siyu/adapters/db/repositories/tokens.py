@@ -61,6 +61,14 @@ class ApiTokenRepository:
             .values(revoked_at=now)
         )
 
+    def names(self, tenant_id: int, token_ids: set[int]) -> dict[int, str]:
+        """Names of the tenant's API tokens among ``token_ids``, revoked ones included."""
+        if not token_ids:
+            return {}
+        t = api_tokens.c
+        rows = self.session.execute(select(t.id, t.name).where(t.tenant_id == tenant_id, t.id.in_(sorted(token_ids))))
+        return {row.id: row.name for row in rows}
+
     def list(self, scope: Scope, request: PageRequest) -> Page[ApiToken]:
         query = select(api_tokens).where(api_tokens.c.tenant_id == scope.tenant_id).order_by(api_tokens.c.id.desc())
         return fetch_page(self.session, query, request, _token)

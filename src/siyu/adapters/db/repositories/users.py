@@ -69,6 +69,15 @@ class UserRepository:
             select(staff.c.store_id).where(staff.c.tenant_id == tenant_id, staff.c.id == staff_id)
         ).scalar_one_or_none()
 
+    def names(self, tenant_id: int, user_ids: set[int]) -> dict[int, str]:
+        """Display names of the tenant's users among ``user_ids`` (others' are simply absent)."""
+        if not user_ids:
+            return {}
+        rows = self.session.execute(
+            select(users.c.id, users.c.name).where(users.c.tenant_id == tenant_id, users.c.id.in_(sorted(user_ids)))
+        )
+        return {row.id: row.name for row in rows}
+
     def list(self, scope: Scope, request: PageRequest) -> Page[User]:
         query = select(users).where(users.c.tenant_id == scope.tenant_id).order_by(users.c.login)
         return fetch_page(self.session, query, request, _user)

@@ -1,6 +1,7 @@
 """The operational schema, as SQLAlchemy Core tables, one module per area."""
 
 from siyu.adapters.db.tables.base import UTCDateTime, metadata
+from siyu.adapters.db.tables.commerce import channel_costs, channels, events, order_lines, orders, refunds
 from siyu.adapters.db.tables.customers import (
     custom_fields,
     customer_identities,
@@ -18,29 +19,38 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
+from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_settings
 
 __all__ = [
     "UTCDateTime",
     "api_tokens",
+    "channel_costs",
+    "channels",
     "custom_fields",
     "customer_identities",
     "customer_merges",
     "customer_tags",
     "customers",
     "duplicate_dismissals",
+    "events",
     "import_errors",
     "imports",
     "metadata",
+    "order_lines",
+    "orders",
+    "refunds",
     "regions",
     "sessions",
-    "stage_changes",
-    "stages",
     "staff",
     "staff_relations",
+    "stage_changes",
+    "stages",
     "stores",
     "tag_groups",
     "tags",
     "tenants",
     "timeline_events",
     "users",
+    "wecom_callbacks",
+    "wecom_settings",
 ]

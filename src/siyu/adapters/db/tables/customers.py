@@ -233,6 +233,7 @@ imports = Table(
     Column("filename", String(200), nullable=False),
     Column("dry_run", Boolean, nullable=False),
     Column("status", String(12), nullable=False),  # running, done, failed
+    Column("rows_expected", Integer),  # estimated from the file at upload (None when unknown)
     Column("rows_total", Integer, nullable=False, default=0),
     Column("rows_good", Integer, nullable=False, default=0),
     Column("rows_bad", Integer, nullable=False, default=0),
@@ -240,6 +241,8 @@ imports = Table(
     Column("customers_updated", Integer, nullable=False, default=0),
     Column("customers_merged", Integer, nullable=False, default=0),
     Column("message", Text),
+    Column("message_code", String(64)),  # the failure's error code and values (message is the English)
+    Column("message_params", JSON),
     Column("actor", String(80), nullable=False),
     created_column(),
     Column("finished_at", UTCDateTime()),
@@ -256,6 +259,8 @@ import_errors = Table(
     Column("column", String(64)),
     Column("value", String(200)),
     Column("reason", String(300), nullable=False),
+    Column("code", String(64)),  # the reason's error code and values, for the console's languages
+    Column("params", JSON),
     ForeignKeyConstraint(["tenant_id", "import_id"], ["imports.tenant_id", "imports.id"], ondelete="CASCADE"),
     Index("ix_import_errors_import", "tenant_id", "import_id", "row_number"),
 )

@@ -1,0 +1,1 @@
+"""The read side: analytics over the warehouse schema, and the statistical models fitted on it."""

@@ -1,0 +1,115 @@
+"""WeCom's events into the customer model (inside the callback's unit of work), and the
+contact-details refresh the worker runs after the callback was answered.
+
+- add / add_half: the customer is found or created through OneID by ``wecom_external``;
+  the staff member (by WeCom userid) follows them, with the contact way's ``state``.
+- del_external_contact: the relation ends as deleted by the staff member (or transferred,
+  when WeCom says a transfer did it); del_follow_user: deleted by the customer.
+- edit / add: the details (name, avatar, gender, unionid, remark, add_way) come from
+  ``externalcontact/get`` in :func:`refresh_contact`, queued so the answer is not held up.
+- transfer_fail, group-chat and tag events are recorded (the sync round uses them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from siyu.adapters.channels.models import FollowUser
+from siyu.adapters.db.unit_of_work import SqlUnitOfWork
+from siyu.adapters.secret_box import SecretBox
+from siyu.domain.customers import CustomerRecord, Profile, RelationState
+from siyu.domain.errors import InvalidInput
+from siyu.domain.identities import IdentityKey, IdentityKind, IdentitySource
+from siyu.domain.wecom import CallbackEvent, ContactChange, WeComEvent
+from siyu.services import oneid, relations
+from siyu.services.clock import utcnow
+from siyu.services.wecom_settings import ChannelFactory, open_channel
+
+ACTOR = "wecom"
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    outcome: str  # one line for the callback log
+    refresh: bool = False  # queue a contact-details refresh after the commit
+
+
+def apply_event(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> Applied:
+    if event.event != CallbackEvent.EXTERNAL_CONTACT:
+        return Applied("recorded" if event.known else "recorded (an event kind Siyu does not act on)")
+    userid, external = event.get("UserID"), event.get("ExternalUserID")
+    if not userid or not external:
+        return Applied("recorded (no UserID or ExternalUserID)")
+    try:
+        key = IdentityKey.parse(IdentityKind.WECOM_EXTERNAL, external)
+    except InvalidInput:
+        return Applied(f"recorded (external_userid “{external[:40]}” is malformed)")
+    change, at = event.change_type, event.created_at
+    staff = uow.staff.find_by_userid(tenant_id, userid)
+    if change in (ContactChange.ADD, ContactChange.ADD_HALF):
+        found = oneid.resolve(uow, tenant_id, CustomerRecord(keys=(key,)), source=IdentitySource.WECOM, actor=ACTOR,
+                              now=utcnow(), added_at=at)
+        if staff is None:
+            return Applied(f"customer {found.customer_id}; staff userid “{userid}” is unknown — add them under staff", refresh=True)
+        relations.follow_in(uow, tenant_id, found.customer_id, staff.id, at=at, actor=ACTOR, channel_state=event.get("State"))
+        return Applied(f"customer {found.customer_id} follows staff {staff.id} (state {event.get('State') or '-'})", refresh=True)
+    if change == ContactChange.EDIT:
+        return Applied("details refresh queued", refresh=True)
+    if change in (ContactChange.DELETE_BY_STAFF, ContactChange.DELETE_BY_CUSTOMER):
+        customer_id = uow.identities.owners(tenant_id, [key]).get(key)
+        if customer_id is None or staff is None:
+            return Applied("recorded (customer or staff not known to Siyu yet)")
+        state = RelationState.DELETED_BY_CUSTOMER if change == ContactChange.DELETE_BY_CUSTOMER else RelationState.DELETED_BY_STAFF
+        if state is RelationState.DELETED_BY_STAFF and event.get("Source") == "DELETE_BY_TRANSFER":
+            state = RelationState.TRANSFERRED
+        changed = relations.end_in(uow, tenant_id, customer_id, staff.id, state, at=at, actor=ACTOR)
+        return Applied(f"relation of customer {customer_id} and staff {staff.id}: {state.value}" + ("" if changed else " (already)"))
+    if change == ContactChange.TRANSFER_FAIL:
+        return Applied(f"transfer failed: {event.get('FailReason') or 'no reason given'}")
+    return Applied("recorded (a change type Siyu does not act on)")
+
+
+@dataclass(frozen=True, slots=True)
+class Refreshed:
+    customer_id: int
+    merged_ids: tuple[int, ...]
+    relations: int
+
+
+def refresh_contact(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, tenant_id: int, external_userid: str) -> Refreshed:
+    """Fetch a customer's details from the channel and fold them in through OneID (the unionid
+    may join them to a customer known from the mini-program or the mall)."""
+    channel = open_channel(uow, box, channels, tenant_id)
+    detail = channel.get_contact(external_userid)
+    contact = detail.external_contact
+    keys = [IdentityKey.parse(IdentityKind.WECOM_EXTERNAL, contact.external_userid)]
+    if contact.unionid:
+        keys.append(IdentityKey.parse(IdentityKind.UNIONID, contact.unionid))
+    profile = Profile.parse(name=contact.name or None, avatar=contact.avatar or None,
+                            gender=int(contact.gender) if contact.gender in (1, 2) else None)
+    now = utcnow()
+    with uow:
+        found = oneid.resolve(uow, tenant_id, CustomerRecord(keys=tuple(keys), profile=profile), source=IdentitySource.WECOM,
+                              actor=ACTOR, now=now)
+        count = sum(_follow(uow, tenant_id, found.customer_id, follow, now) for follow in detail.follow_user)
+        uow.commit()
+    return Refreshed(found.customer_id, found.merged_ids, count)
+
+
+def _follow(uow: SqlUnitOfWork, tenant_id: int, customer_id: int, follow: FollowUser, now: datetime) -> int:
+    staff = uow.staff.find_by_userid(tenant_id, follow.userid)
+    if staff is None:
+        return 0
+    at = datetime.fromtimestamp(follow.createtime, now.tzinfo) if follow.createtime else now
+    relations.follow_in(uow, tenant_id, customer_id, staff.id, at=at, actor=ACTOR, add_way=follow.add_way,
+                        channel_state=follow.state or None, remark=follow.remark[:20] or None)
+    relation = uow.relations.find(tenant_id, customer_id, staff.id)
+    assert relation is not None
+    wanted = {"add_way": follow.add_way, "channel_state": follow.state or relation.channel_state,
+              "remark": follow.remark[:20] or None, "description": follow.description[:150] or None}
+    changes = {k: v for k, v in wanted.items() if getattr(relation, k) != v}
+    if changes:
+        uow.relations.update(tenant_id, relation.id, **changes)
+    return 1
+

@@ -1,0 +1,12 @@
+"""A fake WeCom: an HTTP server speaking the subset of WeCom's API Siyu uses, with WeCom's
+validation, limits and errcodes, and fault switches (slow answers, 5xx, -1, 45009, 45033,
+expired and invalid tokens, missing permission, untrusted IP). ``WeComChannel`` is tested
+over real HTTP against it; benches and the setup checker's tests use it too.
+"""
+
+from siyu.adapters.channels.sandbox.acquisition import complete_transfers
+from siyu.adapters.channels.sandbox.corp import Corp, Faults
+from siyu.testing.fake_wecom.callbacks import event_xml, sealed, url_check
+from siyu.testing.fake_wecom.server import FakeWeCom
+
+__all__ = ["Corp", "FakeWeCom", "Faults", "complete_transfers", "event_xml", "sealed", "url_check"]
