@@ -7,9 +7,9 @@ the same profile, fields, ``added_at`` and merges (survivor by :func:`choose_sur
 moved recorded for undo), the same identities, tags, relations, stage history and timeline
 events, in the same order of ids. Every key of a batch is looked up in the database at once;
 the customers they belong to are read as plain rows, and what a merge moves (their other
-identities, relations, tags, timeline and stage history) only when one is merged. Merges of
-customers known, customers created earlier in the batch, and rows naming the same customer all
-happen in memory: nothing leaves the batched path.
+identities, relations, tags, timeline, stage history, orders and tracked events) only when one
+is merged. Merges of customers known, customers created earlier in the batch, and rows naming
+the same customer all happen in memory: nothing leaves the batched path.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ class _Customer:
     identities: list[tuple[int, IdentityKey]] = field(default_factory=list)  # the database's are added by _full
     events: list[int] = field(default_factory=list)  # ids; the same
     stage_changes: list[int] = field(default_factory=list)  # the same
+    orders: list[int] = field(default_factory=list)  # the same (no order is written in a batch)
+    tracked: list[int] = field(default_factory=list)  # tracked events' ids: the same
     history_loaded: bool = False  # identities, events and stage_changes hold the database's too
     relations: list[_Relation] | None = None  # None: not read from the database yet
     tags: set[int] | None = None
@@ -116,6 +118,7 @@ class BatchResolver:
         self._moves: dict[str, dict[int, int]] = {"customer_identities": {}, "timeline_events": {}, "staff_relations": {}, "stage_changes": {}}
         self._tag_moves: list[tuple[int, int, int]] = []
         self._merge_rows: list[dict[str, Any]] = []
+        self._commerce_moves: list[tuple[list[int], list[int], int, datetime]] = []  # (orders, tracked events, to, at)
         self._payloads: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     # the Resolver protocol
@@ -212,6 +215,9 @@ class BatchResolver:
             bulk.update_by_id(table, t, [{"id": i, "customer_id": to} for i, to in moves.items()])
         bulk.move_customer_tags(t, self._tag_moves)
         bulk.insert("customer_merges", self._merge_rows)
+        for order_ids, tracked_ids, to_customer, at in self._commerce_moves:  # in merge order: chains move on
+            self.uow.orders.move(t, order_ids, to_customer, now=at)
+            self.uow.events.move(t, tracked_ids, to_customer, now=at)
         bulk.release_ids()
         self._reset()
 
@@ -255,6 +261,8 @@ class BatchResolver:
             state.identities = self.bulk.identities_of(t, [c]).get(c, []) + state.identities
             state.events = sorted(self.uow.timeline.ids_for(t, c)) + state.events
             state.stage_changes = self.uow.stages.history_ids(t, c) + state.stage_changes
+            state.orders = self.uow.orders.ids_for_customer(t, c) + state.orders
+            state.tracked = self.uow.events.ids_for_customer(t, c) + state.tracked
             state.history_loaded = True
         return state
 
@@ -352,6 +360,7 @@ class BatchResolver:
         relations = [r for r in sorted(m.relations, key=lambda r: (r.added_at, r.id)) if r.staff_id not in followed]
         tag_ids = sorted(m.tags - s.tags)
         event_ids, stage_ids = list(m.events), list(m.stage_changes)
+        order_ids, tracked_ids = list(m.orders), list(m.tracked)
         filled = {k: m.row[k] for k in _FILLABLE if _empty(s.row[k]) and not _empty(m.row[k])}
         fields_filled = {k: v for k, v in m.row["fields"].items() if k not in s.row["fields"]}
         earlier_added = m.row["added_at"] < s.row["added_at"]
@@ -381,6 +390,11 @@ class BatchResolver:
             self._move("stage_changes", self._stage_rows, stage_change, s.id)
         s.stage_changes += stage_ids
         m.stage_changes = []
+        if order_ids or tracked_ids:
+            self._commerce_moves.append((order_ids, tracked_ids, s.id, now))
+        s.orders += order_ids
+        s.tracked += tracked_ids
+        m.orders, m.tracked = [], []
 
         updates: dict[str, Any] = dict(filled)
         if fields_filled:
@@ -397,6 +411,7 @@ class BatchResolver:
             "timeline": event_ids, "stage_changes": stage_ids, "filled": {k: _jsonable(v) for k, v in filled.items()},
             "fields_filled": sorted(fields_filled), "added_at": previous_added.isoformat() if earlier_added else None,
         }
+        moved.update({k: v for k, v in (("orders", order_ids), ("events", tracked_ids)) if v})  # as oneid.merge_pair
         merge_id = self.bulk.new_id("customer_merges")
         self._merge_rows.append({
             "id": merge_id, "tenant_id": self.tenant_id, "survivor_id": s.id, "merged_id": m.id, "reason": reason[:200],
