@@ -23,6 +23,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -36,6 +37,8 @@ BATCH_ROWS = 5_000
 LOOKUP_CHUNK = 900  # bound parameters per IN list (SQLite's limit is 32,766 since 3.32)
 ID_BLOCK = 10_000
 ID_BLOCK_FIRST = 64
+SQLITE_ROWS_PER_INSERT = 100
+SQLITE_MAX_PARAMETERS = 999  # the lowest limit any SQLite build has (32,766 since 3.32)
 SQLITE_BULK_CACHE_KIB = 256 * 1024  # a page cache big enough that index inserts stay in memory
 CUSTOMER_VALUES = ("name", "gender", "avatar", "birthday", "region", "stage_id", "owner_staff_id", "fields", "added_at",
                    "merged_into_id", "created_at", "updated_at")
@@ -154,6 +157,18 @@ class BulkRepository:
                     for values in plan.parameters(chunk, named=False):
                         copy.write_row(values)
             return len(rows)
+        if self._dialect == "sqlite" and plan.positional:
+            # Several rows per INSERT: a table with a trigger (the search index's notes) costs
+            # SQLite a statement journal per statement, so per row with a one-row INSERT.
+            values = plan.parameters(rows)
+            per = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_MAX_PARAMETERS // len(plan.order)))
+            whole = len(values) - len(values) % per
+            if whole:
+                flat = [tuple(chain.from_iterable(values[i : i + per])) for i in range(0, whole, per)]
+                connection.exec_driver_sql(plan.sql_for(per), flat)
+            if whole < len(values):
+                connection.exec_driver_sql(plan.sql_for(len(values) - whole), tuple(chain.from_iterable(values[whole:])))
+            return len(rows)
         for chunk in _chunks(rows, BATCH_ROWS):
             connection.exec_driver_sql(plan.sql, plan.parameters(chunk))
         return len(rows)
@@ -247,6 +262,7 @@ class _InsertPlan:
         if missing:
             raise ValueError(f"rows for {table.name} must give {', '.join(sorted(missing))}")
         self.sql = compiled.string
+        self.positional = bool(dialect.positional) and compiled.string.rstrip().endswith(")")
         self.columns = columns
         self.named = not dialect.positional
         order = compiled.positiontup if dialect.positional else list(columns)
@@ -259,6 +275,12 @@ class _InsertPlan:
             if (converter := _converter(table.c[name].type, dialect)) is not None
         ]
         self.json = [isinstance(table.c[name].type, JSON) for name in self.order]
+
+    def sql_for(self, n: int) -> str:
+        """The INSERT with ``n`` rows of placeholders (SQLite, positional)."""
+        head, _, _ = self.sql.rpartition(" VALUES ")
+        one = "(" + ", ".join("?" * len(self.order)) + ")"
+        return f"{head} VALUES {', '.join([one] * n)}"
 
     def parameters(self, rows: list[dict[str, Any]], *, named: bool | None = None) -> list[Any]:
         """Each row's converted values: a dict for named paramstyles, else a tuple in ``order``.
