@@ -69,8 +69,8 @@ def snapshot(context: Context, tenant_id: int) -> list[tuple[object, ...]]:
                 .where(customer_identities.c.tenant_id == tenant_id, customer_identities.c.customer_id == c.id)).all())
             relations = sorted((userids[r.staff_id], r.state) for r in s.execute(
                 select(staff_relations).where(staff_relations.c.tenant_id == tenant_id, staff_relations.c.customer_id == c.id)).all())
-            history = sorted((stage_names.get(r.from_stage_id), stage_names.get(r.to_stage_id)) for r in s.execute(
-                select(stage_changes).where(stage_changes.c.tenant_id == tenant_id, stage_changes.c.customer_id == c.id)).all())
+            history = sorted(((stage_names.get(r.from_stage_id), stage_names.get(r.to_stage_id)) for r in s.execute(
+                select(stage_changes).where(stage_changes.c.tenant_id == tenant_id, stage_changes.c.customer_id == c.id)).all()), key=repr)
             events = Counter(r.kind for r in s.execute(
                 select(timeline_events.c.kind).where(timeline_events.c.tenant_id == tenant_id, timeline_events.c.customer_id == c.id)).all())
             tag_labels = sorted(t.label for t in (a.tag for a in uow.tags.applied(tenant_id, c.id)))

@@ -18,7 +18,7 @@ from siyu.services.auth import system_actor
 from siyu.services.demo import catalogue, load_demo_brand
 from siyu.services.demo.organisation import read_organisation
 from siyu.services.demo.people import PeopleGenerator
-from siyu.services.oneid_bulk import BatchResolver, SequentialResolver
+from siyu.services.oneid_bulk import BatchResolver, SequentialResolver, resolve_all
 from siyu.services.relations import follow_in
 from siyu.services.tags import ensure_tag
 from tests import factories as f
@@ -162,11 +162,11 @@ def test_batched_resolver_matches_resolve_across_batches_with_history_on_existin
             resolver = resolver_class(uow, tenant.id, actor="test")
             ids: list[int] = []
             for start in range(0, len(first), 7):
-                ids += resolver.resolve(first[start : start + 7])
+                ids += resolve_all(resolver, first[start : start + 7])
                 resolver.flush()
             _history(uow, tenant.id, sorted(set(ids)), [g.id for g in guides])
             for start in range(0, len(last), 7):
-                resolver.resolve(last[start : start + 7])
+                resolve_all(resolver, last[start : start + 7])
                 resolver.flush()
             uow.commit()
         results.append((tenant.id, brand(context, tenant.id)))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import gc
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import Workbook
@@ -195,6 +196,23 @@ def test_progress_is_reported_after_each_batch(context, tmp_path):
     assert seen == [(2, 5), (4, 5), (5, 5)]
 
 
+def test_the_cycle_collector_is_paused_while_a_batch_is_written_and_restored_after(context, tmp_path, monkeypatch):
+    b = brand(context)
+    path = write(tmp_path, "phone\n" + "".join(f"1380013800{i}\n" for i in range(3)))
+    during = []
+    run_import(context, b.actor, path, batch_size=2, progress=lambda done, total: during.append(gc.isenabled()))
+    assert during == [True, True] and gc.isenabled()  # progress runs between batches, with the collector on
+    seen_in_batch = []
+    original = imports._Importer._write
+
+    def spy(self, *args):
+        seen_in_batch.append(gc.isenabled())
+        return original(self, *args)
+    monkeypatch.setattr(imports._Importer, "_write", spy)
+    run_import(context, b.actor, path, batch_size=2)
+    assert seen_in_batch == [False, False] and gc.isenabled()
+
+
 def test_errors_are_stored_and_paged(context, tmp_path):
     b = brand(context)
     run = run_import(context, b.actor, write(tmp_path, "phone\n" + "12345\n" * 250), batch_size=100)
@@ -209,3 +227,29 @@ def test_importing_needs_customers_manage(context, tmp_path):
     guide = f.user_actor(context, b.actor, role=Role.GUIDE, staff_id=b.guide.id, store_id=b.guide.store_id)
     with pytest.raises(PermissionDenied):
         run_import(context, guide, write(tmp_path, "phone\n13800138000\n"))
+
+
+def test_an_import_that_merges_moves_orders_and_events_and_undo_moves_them_back(context, tmp_path):
+    """The batched merge moves the merged customer's orders and tracked events, as a merge by
+    hand does (oneid.merge_pair), and records them so undo puts them back."""
+    from siyu.services import events, orders
+
+    b = brand(context)
+    older = customers.create_customer(context.uow(), b.actor, CustomerRecord(
+        keys=(IdentityKey.parse("phone", "13800000001"),), profile=Profile.parse(name="甲"))).customer_id
+    younger = customers.create_customer(context.uow(), b.actor, CustomerRecord(
+        keys=(IdentityKey.parse("member_no", "M2"),), profile=Profile.parse(name="乙"))).customer_id
+    at = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    [placed] = orders.record_orders(context.uow(), b.actor, [
+        {"source": "mall", "order_id": "B1", "ordered_at": "2026-11-01T10:00:00+08:00", "amount": "60.00",
+         "identities": {"member_no": "M2"}, "lines": [{"sku": "LATTE", "name": "拿铁", "quantity": 2, "amount": "60"}]}], now=at)
+    events.track_events(context.uow(), b.actor, [{"event_id": "ev-1", "name": "link_open", "occurred_at": "2026-11-01T09:00:00Z",
+                                                  "identity": {"kind": "member_no", "value": "M2"}}], now=at)
+    run = run_import(context, b.actor, write(tmp_path, "手机,会员号\n13800000001,M2\n"))
+    assert run.customers_merged == 1
+    assert orders.get_order(context.uow(), b.actor, placed.order_id).customer_id == older
+    assert [e.event_id for e in events.customer_events(context.uow(), b.actor, older).items] == ["ev-1"]
+    [merge] = merging.list_merges(context.uow(), b.actor).items
+    merging.undo_merge(context.uow(), b.actor, merge.id)
+    assert orders.get_order(context.uow(), b.actor, placed.order_id).customer_id == younger
+    assert [e.event_id for e in events.customer_events(context.uow(), b.actor, younger).items] == ["ev-1"]

@@ -1,8 +1,10 @@
 """Importing customers from a CSV or XLSX file (Permission ``customers.manage``).
 
-- Every row goes through the OneID rule (:mod:`siyu.services.import_batch`, which batches
-  :func:`siyu.services.oneid.resolve`): a known identity attaches, identities of several
-  customers merge them, unknown ones create a customer. Importing a file twice changes nothing.
+- Every row goes through the OneID rule, a batch at a time (:class:`~siyu.services.oneid_bulk.BatchResolver`,
+  the mechanism the demo brand is loaded with; ``fast=False`` resolves with
+  :func:`siyu.services.oneid.resolve` row by row, the reference): a known identity attaches,
+  identities of several customers merge them, unknown ones create a customer; then the row's
+  tags, stage and owner apply. Importing a file twice changes nothing.
 - Good rows go in; each bad cell is stored in ``import_errors`` with its row number (as Excel
   shows it: the header is row 1), column, value and reason. Nothing is dropped silently: an
   unknown column is reported once, on row 1.
@@ -23,7 +25,7 @@ from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 
-from siyu.adapters.db.repositories.customer_batches import CustomerBatchRepository
+from siyu.adapters.db.repositories.bulk import BulkRepository
 from siyu.adapters.db.repositories.imports import ImportRepository
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.files.sheets import Sheet, open_sheet
@@ -34,10 +36,16 @@ from siyu.domain.imports import CellError, ImportCounts, ImportRun, ImportStatus
 from siyu.domain.paging import Page, PageRequest
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
-from siyu.services.import_batch import BatchContext, write_batch
+from siyu.domain.identities import IdentitySource
+from siyu.domain.customers import TagSource
+from siyu.domain.tags import Stage
+from siyu.services.oneid_bulk import BatchResolver, Incoming, Resolver, SequentialResolver, without_cycle_collector
 
 BATCH_SIZE = 5000
 _ANALYZE_AFTER = {0, 9, 99}  # batches after which the tables have grown enough to mislead the planner
+_WRITTEN = ("customers", "customer_identities", "customer_tags", "staff_relations", "stage_changes", "timeline_events")
+SOURCE = IdentitySource.IMPORT.value
+TAG_SOURCE = TagSource.IMPORT.value
 Progress = Callable[[int, int | None], None]
 
 
@@ -137,15 +145,13 @@ class _Importer:
         owner = columns.column_for("owner")
         self._refresh_statistics()
         for number, chunk in enumerate(_chunks(sheet.rows, self.batch_size)):
-            with self.uow as uow:
+            with self.uow as uow, without_cycle_collector():
+                bulk = BulkRepository(uow.session)
+                bulk.lock_for_writing("customers")  # first: new ids continue from what this transaction reads (SQLite)
                 if owner is not None:
                     self._find_staff(uow, lookups, {c[owner.index].strip().lower() for _, c in chunk if owner.index < len(c)})
                 good, errors, counts = self._parse(parser, chunk)
-                ctx = BatchContext(self.tenant_id, self.actor, utcnow(), stages, tag_labels)
-                outcome = write_batch(uow, ctx, good, fast=self.fast)
-                counts.customers_created += outcome.created
-                counts.customers_updated += outcome.updated
-                counts.customers_merged += outcome.merged
+                self._write(uow, bulk, good, counts, stages, tag_labels)
                 if not self.dry_run:
                     self._write_progress(uow, errors, counts)
                     uow.commit()
@@ -157,9 +163,33 @@ class _Importer:
             if self.progress is not None:
                 self.progress(chunk[-1][0] - 1, sheet.total)
 
+    def _write(self, uow: SqlUnitOfWork, bulk: BulkRepository, rows: list[ImportRow], counts: ImportCounts,
+               stages: dict[int, Stage], tag_labels: dict[int, str]) -> None:
+        """Each good row by the OneID rule, then its tags, stage and owner, in file order."""
+        resolver: Resolver = (BatchResolver(uow, self.tenant_id, actor=self.actor, bulk=bulk, links=True) if self.fast
+                              else SequentialResolver(uow, self.tenant_id, actor=self.actor))
+        now = utcnow()
+        incoming = [Incoming(row.record, SOURCE, now, row.fields) for row in rows]
+        resolver.load(incoming)
+        for row, item in zip(rows, incoming, strict=True):
+            resolution = resolver.resolve_one(item)
+            customer_id, changed = resolution.customer_id, resolution.changed
+            if row.tag_ids:
+                changed |= resolver.tag(customer_id, row.tag_ids, labels=tag_labels, source=TAG_SOURCE, at=now)
+            if row.stage_id is not None:
+                changed |= resolver.move_stage(customer_id, row.stage_id, stages=stages, at=now)
+            if row.owner_id is not None:
+                changed |= resolver.assign_owner(customer_id, row.owner_id, at=now)
+            if resolution.created:
+                counts.customers_created += 1
+            elif changed:
+                counts.customers_updated += 1
+            counts.customers_merged += len(resolution.merged_ids)
+        resolver.flush()
+
     def _refresh_statistics(self) -> None:
         with self.uow as uow:
-            CustomerBatchRepository(uow.session).refresh_statistics()
+            BulkRepository(uow.session).refresh_statistics(_WRITTEN)
             uow.commit()
 
     def _parse(self, parser: RowParser, chunk: list[tuple[int, list[str]]]) -> tuple[list[ImportRow], list[CellError], ImportCounts]:

@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import queue
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -34,7 +33,7 @@ from siyu.domain.timeline import EventKind
 from siyu.services.demo import catalogue as cat
 from siyu.services.demo.organisation import DemoOrganisation
 from siyu.services.demo.people import SYSTEM, PeopleGenerator, Person
-from siyu.services.oneid_bulk import BatchResolver, Resolver, SequentialResolver
+from siyu.services.oneid_bulk import BatchResolver, Resolver, SequentialResolver, resolve_all, without_cycle_collector
 from siyu.services.clock import utcnow
 from siyu.services.stages import ensure_default_stages
 from siyu.services.tags import ensure_tag
@@ -65,7 +64,7 @@ def load_customers(
     one_by_one: bool = False, batch: int = BATCH_PEOPLE, progress: Callable[[int], None] | None = None,
 ) -> CustomerSummary:
     tenant_id = organisation.tenant_id
-    with uow, _without_cycle_collector():
+    with uow, without_cycle_collector():
         bulk = BulkRepository(uow.session)
         bulk.begin_load()
         loader = _Loader(uow, tenant_id, bulk, one_by_one=one_by_one)
@@ -125,7 +124,7 @@ def generate_people(
 
 
 def _generate_into(batches: Any, organisation: DemoOrganisation, seed: int, people: int, today: date, batch: int) -> None:
-    gc.disable()  # see _without_cycle_collector; this process ends when the people do
+    gc.disable()  # see oneid_bulk.without_cycle_collector; this process ends when the people do
     try:
         for group in _batches(PeopleGenerator(organisation, seed=seed, people=people, today=today), batch):
             batches.put(group)
@@ -133,21 +132,6 @@ def _generate_into(batches: Any, organisation: DemoOrganisation, seed: int, peop
         batches.put(f"{type(exc).__name__}: {exc}")
         return
     batches.put(None)
-
-
-@contextmanager
-def _without_cycle_collector() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while loading. The load keeps hundreds of
-    thousands of young objects alive per batch (rows, records), which makes the collector
-    walk them over and over: a third of the CPU time, for no garbage (rows hold no cycles;
-    reference counting frees them)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _batches(people: Iterable[Person], size: int) -> Iterator[list[Person]]:
@@ -185,7 +169,7 @@ class _Loader:
 
     def load(self, people: list[Person]) -> None:
         order = sorted((r.at, p, i) for p, person in enumerate(people) for i, r in enumerate(person.records))
-        resolved = self.resolver.resolve([people[p].records[i] for _, p, i in order])
+        resolved = resolve_all(self.resolver, [people[p].records[i] for _, p, i in order])
         self.records += len(order)
         became = {(p, i): customer_id for (_, p, i), customer_id in zip(order, resolved, strict=True)}
         relations: list[dict[str, Any]] = []

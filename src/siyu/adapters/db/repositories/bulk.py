@@ -23,19 +23,26 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Date, Dialect, Table, and_, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from siyu.adapters.db.tables import UTCDateTime, customer_identities, customer_tags, metadata
+from siyu.adapters.db.tables import UTCDateTime, customer_identities, customer_tags, customers, metadata, staff_relations
 from siyu.domain.identities import IdentityKey, IdentityKind
 
 BATCH_ROWS = 5_000
 LOOKUP_CHUNK = 900  # bound parameters per IN list (SQLite's limit is 32,766 since 3.32)
 ID_BLOCK = 10_000
 ID_BLOCK_FIRST = 64
+SQLITE_ROWS_PER_INSERT = 100
+SQLITE_MAX_PARAMETERS = 999  # the lowest limit any SQLite build has (32,766 since 3.32)
 SQLITE_BULK_CACHE_KIB = 256 * 1024  # a page cache big enough that index inserts stay in memory
+CUSTOMER_VALUES = ("name", "gender", "avatar", "birthday", "region", "stage_id", "owner_staff_id", "fields", "added_at",
+                   "merged_into_id", "created_at", "updated_at")
+_KIND_OF = {kind.value: kind for kind in IdentityKind}  # IdentityKind(value) costs a microsecond or two each
 
 
 class JSONText(str):
@@ -89,23 +96,47 @@ class BulkRepository:
         return sorted(r[0] for r in rows)
 
     # reads
-    def owners(self, tenant_id: int, keys: list[IdentityKey]) -> dict[IdentityKey, int]:
-        """Which customer holds each known key, for a whole batch of keys: one ``kind = ? AND
-        value IN (...)`` per kind and chunk, which the unique (tenant, kind, value) index answers.
-        (A row-value ``(kind, value) IN (VALUES ...)`` makes SQLite scan the whole table.)"""
+    def customers_of(self, tenant_id: int, customer_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Customers' stored values by id (gender as the stored int), without building domain objects."""
+        c = customers.c
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(customer_ids), LOOKUP_CHUNK):
+            rows = self.session.execute(
+                select(c.id, *(c[name] for name in CUSTOMER_VALUES))
+                .where(c.tenant_id == tenant_id, c.id.in_(customer_ids[start : start + LOOKUP_CHUNK]))
+            )
+            for customer_id, *values in rows:
+                row = dict(zip(CUSTOMER_VALUES, values, strict=True))
+                row["fields"] = dict(row["fields"] or {})
+                found[customer_id] = row
+        return found
+
+    def identities_of(self, tenant_id: int, customer_ids: list[int]) -> dict[int, list[tuple[int, IdentityKey]]]:
+        """Each customer's identities as (id, key), by kind and id."""
         i = customer_identities.c
-        by_kind: dict[IdentityKind, list[str]] = {}
-        for key in keys:
-            by_kind.setdefault(key.kind, []).append(key.value)
-        found: dict[IdentityKey, int] = {}
-        for kind, values in by_kind.items():
-            for start in range(0, len(values), LOOKUP_CHUNK):
-                rows = self.session.execute(
-                    select(i.value, i.customer_id).where(
-                        i.tenant_id == tenant_id, i.kind == kind.value, i.value.in_(values[start : start + LOOKUP_CHUNK])
-                    )
-                )
-                found.update({IdentityKey(kind, value): customer_id for value, customer_id in rows})
+        found: dict[int, list[tuple[int, IdentityKey]]] = {}
+        for start in range(0, len(customer_ids), LOOKUP_CHUNK):
+            rows = self.session.execute(
+                select(i.customer_id, i.id, i.kind, i.value)
+                .where(i.tenant_id == tenant_id, i.customer_id.in_(customer_ids[start : start + LOOKUP_CHUNK]))
+                .order_by(i.kind, i.id)
+            )
+            for customer_id, identity_id, kind, value in rows:
+                found.setdefault(customer_id, []).append((identity_id, IdentityKey(_KIND_OF[kind], value)))
+        return found
+
+    def relations_of(self, tenant_id: int, customer_ids: list[int]) -> dict[int, list[tuple[int, int, str, datetime]]]:
+        """Each customer's staff relations as (id, staff_id, state, added_at), by added_at and id."""
+        r = staff_relations.c
+        found: dict[int, list[tuple[int, int, str, datetime]]] = {}
+        for start in range(0, len(customer_ids), LOOKUP_CHUNK):
+            rows = self.session.execute(
+                select(r.customer_id, r.id, r.staff_id, r.state, r.added_at)
+                .where(r.tenant_id == tenant_id, r.customer_id.in_(customer_ids[start : start + LOOKUP_CHUNK]))
+                .order_by(r.added_at, r.id)
+            )
+            for customer_id, *relation in rows:
+                found.setdefault(customer_id, []).append(tuple(relation))  # type: ignore[arg-type]
         return found
 
     # writes
@@ -119,6 +150,25 @@ class BulkRepository:
         if plan is None:
             plan = self._plans[(target.name, columns)] = _InsertPlan(target, columns, self.session.get_bind().dialect)
         connection = self.session.connection()
+        if self._dialect == "postgresql":
+            # COPY: psycopg's executemany still runs one INSERT per row on the server.
+            with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(plan.copy) as copy:  # type: ignore[union-attr]
+                for chunk in _chunks(rows, BATCH_ROWS):
+                    for values in plan.parameters(chunk, named=False):
+                        copy.write_row(values)
+            return len(rows)
+        if self._dialect == "sqlite" and plan.positional:
+            # Several rows per INSERT: a table with a trigger (the search index's notes) costs
+            # SQLite a statement journal per statement, so per row with a one-row INSERT.
+            values = plan.parameters(rows)
+            per = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_MAX_PARAMETERS // len(plan.order)))
+            whole = len(values) - len(values) % per
+            if whole:
+                flat = [tuple(chain.from_iterable(values[i : i + per])) for i in range(0, whole, per)]
+                connection.exec_driver_sql(plan.sql_for(per), flat)
+            if whole < len(values):
+                connection.exec_driver_sql(plan.sql_for(len(values) - whole), tuple(chain.from_iterable(values[whole:])))
+            return len(rows)
         for chunk in _chunks(rows, BATCH_ROWS):
             connection.exec_driver_sql(plan.sql, plan.parameters(chunk))
         return len(rows)
@@ -161,6 +211,22 @@ class BulkRepository:
         return int(self.session.execute(select(func.count()).select_from(target).where(*clauses)).scalar_one())
 
     # the load as a whole
+    def lock_for_writing(self, table: str) -> None:
+        """SQLite: take the database's write lock now, before :meth:`new_id` reads ``max(id)``.
+        A deferred transaction reads from a snapshot until its first write; another writer
+        could add rows in between. ``UPDATE ... WHERE 0`` takes the lock and changes nothing."""
+        if self._dialect == "sqlite":
+            self.session.execute(text(f'UPDATE "{metadata.tables[table].name}" SET id = id WHERE 0'))
+
+    def refresh_statistics(self, tables: Iterable[str]) -> None:
+        """Let the query planner see the tables as they are after a bulk load, on every engine.
+        Without statistics SQLite reads ``tenant_id = ? AND id IN (...)`` through a
+        (tenant_id, ...) index, scanning the whole tenant; ``analysis_limit`` keeps SQLite's
+        ANALYZE to milliseconds."""
+        if self._dialect == "sqlite":
+            self.session.execute(text("PRAGMA analysis_limit = 1000"))
+        self.analyze(tables)
+
     def begin_load(self) -> None:
         """SQLite: a large page cache for the duration of the load (index pages stay hot)."""
         if self._dialect == "sqlite" and self._saved_cache_size is None:
@@ -196,27 +262,49 @@ class _InsertPlan:
         if missing:
             raise ValueError(f"rows for {table.name} must give {', '.join(sorted(missing))}")
         self.sql = compiled.string
+        self.positional = bool(dialect.positional) and compiled.string.rstrip().endswith(")")
         self.columns = columns
         self.named = not dialect.positional
         order = compiled.positiontup if dialect.positional else list(columns)
         assert order is not None and sorted(order) == sorted(columns)
         self.order = list(order)
+        quote = dialect.identifier_preparer
+        self.copy = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in self.order)}) FROM STDIN"
         self.converters = [
             (index, converter) for index, name in enumerate(self.order)
             if (converter := _converter(table.c[name].type, dialect)) is not None
         ]
+        self.json = [isinstance(table.c[name].type, JSON) for name in self.order]
 
-    def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
+    def sql_for(self, n: int) -> str:
+        """The INSERT with ``n`` rows of placeholders (SQLite, positional)."""
+        head, _, _ = self.sql.rpartition(" VALUES ")
+        one = "(" + ", ".join("?" * len(self.order)) + ")"
+        return f"{head} VALUES {', '.join([one] * n)}"
+
+    def parameters(self, rows: list[dict[str, Any]], *, named: bool | None = None) -> list[Any]:
+        """Each row's converted values: a dict for named paramstyles, else a tuple in ``order``.
+
+        Column by column: a value that repeats down a column (the batch's timestamp, a stage id)
+        is converted once; JSON documents once per object (loaders share one dict between rows
+        whose data is the same: every row stays alive meanwhile, so no id is reused)."""
         order = self.order
-        values = [[row[name] for name in order] for row in rows]
-        for index, convert in self.converters:
-            for row_values in values:
-                value = row_values[index]
-                if value is not None:
-                    row_values[index] = convert(value)
-        if self.named:
+        values = list(map(itemgetter(*order), rows)) if len(order) > 1 else [(row[order[0]],) for row in rows]
+        if self.converters:
+            columns = list(zip(*values, strict=True))
+            for index, convert in self.converters:
+                column = columns[index]
+                if self.json[index]:
+                    ids = tuple(map(id, column))
+                    by_id = {key: None if v is None else convert(v) for key, v in dict(zip(ids, column)).items()}
+                    columns[index] = tuple(map(by_id.__getitem__, ids))
+                else:
+                    memo = {v: None if v is None else convert(v) for v in set(column)}
+                    columns[index] = tuple(map(memo.__getitem__, column))
+            values = list(zip(*columns, strict=True))
+        if self.named if named is None else named:
             return [dict(zip(order, row_values, strict=True)) for row_values in values]
-        return [tuple(row_values) for row_values in values]
+        return values
 
 
 def _converter(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
