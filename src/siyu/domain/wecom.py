@@ -98,6 +98,11 @@ def _clean(value: str | None) -> str | None:
     return text or None
 
 
+def callback_url(base_url: str, tenant_slug: str) -> str:
+    """The URL an admin pastes into WeCom (Customer Contact → API → Receive events) for this tenant."""
+    return f"{base_url.rstrip('/')}/callbacks/wecom/{tenant_slug}"
+
+
 @dataclass(frozen=True, slots=True)
 class WeComSettings:
     """A tenant's settings as anyone may see them: secrets only as hints."""
