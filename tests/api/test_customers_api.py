@@ -74,3 +74,28 @@ def test_a_long_list_says_its_total_is_capped_and_still_pages(context, client, m
     schema = client.get("/openapi.json").json()["components"]["schemas"]["CustomerPage"]["properties"]
     assert "10,000" in schema["total_capped"]["description"]
 
+
+
+def test_a_patch_changes_what_it_names_and_an_explicit_null_clears(context, client):
+    h = api_tenant(context).headers
+    c = _create(client, h, ("phone", "13800000077"), name="王五", gender="女", birthday="1990-05-01", region="上海",
+                avatar="https://img.example.cn/a.png")["customer_id"]
+    changed = client.patch(f"/api/v1/customers/{c}", json={"region": "杭州"}, headers=h)
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["name"], body["gender"], body["birthday"], body["region"]) == ("王五", 2, "1990-05-01", "杭州")
+
+    cleared = client.patch(f"/api/v1/customers/{c}", json={"birthday": None, "gender": None, "avatar": None}, headers=h).json()
+    assert (cleared["birthday"], cleared["gender"], cleared["avatar"], cleared["region"], cleared["name"]) == (None, 0, None, "杭州", "王五")
+    stored = client.get(f"/api/v1/customers/{c}", headers=h).json()["customer"]
+    assert (stored["birthday"], stored["gender"], stored["region"]) == (None, 0, "杭州")
+
+    no_name = client.patch(f"/api/v1/customers/{c}", json={"name": None}, headers=h)
+    assert no_name.status_code == 422
+    assert (no_name.json()["error"]["code"], no_name.json()["error"]["field"]) == ("customer.not_clearable", "name")
+    assert client.get(f"/api/v1/customers/{c}", headers=h).json()["customer"]["name"] == "王五"
+
+
+def test_the_openapi_document_says_null_clears_a_profile_value(client):
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["CustomerUpdate"]
+    assert "sent as JSON `null` is cleared" in " ".join(schema["description"].split())

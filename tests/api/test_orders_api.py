@@ -40,6 +40,12 @@ def test_an_order_batch_answers_per_order_and_is_idempotent(context, client):
     assert (summary["created"], summary["rejected"], summary["unmatched"]) == (2, 1, 2)
     assert [r["outcome"] for r in summary["results"]] == ["created", "rejected", "created"]
     assert summary["results"][1]["field"] == "amount" and summary["results"][1]["reason"]
+    assert summary["results"][1]["code"] == "money.not_positive"
+    store = client.post("/api/v1/orders:batch", json={"orders": [{**an_order("W4"), "store_code": "NOPE"}]}, headers=a.headers).json()
+    [rejected] = store["results"]
+    assert (rejected["outcome"], rejected["field"], rejected["code"], rejected["params"]) == (
+        "rejected", "store_code", "order.unknown_store", {"store": "NOPE"})
+    assert rejected["reason"] == "no store with code “NOPE”"
 
     again = client.post("/api/v1/orders:batch", json=body, headers=a.headers).json()
     assert (again["created"], again["unchanged"], again["rejected"]) == (0, 2, 1)
@@ -96,5 +102,7 @@ def test_refunds_have_their_own_batch(context, client):
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert (body["added"], body["rejected"]) == (1, 1) and body["results"][1]["field"] == "order_id"
+    assert (body["results"][1]["code"], body["results"][1]["params"]) == ("refund.unknown_order", {"order": "GONE", "source": "mall"})
+    assert body["results"][0]["code"] is None
     listed = client.get("/api/v1/orders", headers=a.headers).json()["items"][0]
     assert (listed["refunded_amount"], listed["net_amount"], listed["status"]) == ("9.90", "30.00", "partially_refunded")

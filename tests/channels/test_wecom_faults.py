@@ -8,7 +8,8 @@ import pytest
 from siyu.adapters.channels.models import ContactWayDraft
 from siyu.adapters.channels.wecom import TokenCache
 from siyu.adapters.channels.wecom import errors as e
-from siyu.domain.errors import ChannelError
+from siyu.adapters.error_texts import error_text
+from siyu.domain.errors import ChannelError, DomainError
 from tests.channels.conftest import FAST, SLOW_FAKE_TIMEOUT
 
 LIST = "/cgi-bin/externalcontact/get_follow_user_list"
@@ -116,8 +117,8 @@ def test_a_wrong_corp_id_or_secret_is_a_config_error_and_not_retried(fake, conne
     with pytest.raises(e.WeComInvalidSecret) as bad_secret:
         connect(secret="not-the-secret-at-all").follow_users()
     assert fake.corp.count(TOKEN) == 2
-    assert "企业ID" in bad_corp.value.zh and "My Company" in bad_corp.value.en
-    assert "客户联系 Secret" in bad_secret.value.localized("zh_CN")
+    assert "企业ID" in _zh(bad_corp.value) and "My Company" in bad_corp.value.message
+    assert "客户联系 Secret" in _zh(bad_secret.value)
 
 
 def test_a_missing_api_permission_and_an_untrusted_ip_say_what_to_fix(fake, channel, connect):
@@ -128,7 +129,12 @@ def test_a_missing_api_permission_and_an_untrusted_ip_say_what_to_fix(fake, chan
     fake.corp.faults.untrusted_ip = True
     with pytest.raises(e.WeComIpNotTrusted) as untrusted:
         connect().follow_users()
-    assert "可信" in untrusted.value.zh
+    assert "可信" in _zh(untrusted.value)
+
+
+def _zh(error: DomainError) -> str:
+    """What the console shows a Chinese-speaking admin: the catalog's text for the error's code."""
+    return error_text("zh_CN", error.code, error.params, "")
 
 
 # Every errcode in shared/reference/wecom.md, and the class it must become.
@@ -151,13 +157,18 @@ def test_every_reference_errcode_has_its_own_exception_with_both_languages(errco
     error = e.error_for(errcode, api="/cgi-bin/x", errmsg="whatever")
     assert type(error) is cls
     assert error.errcode == errcode and f"errcode {errcode}" in error.message
-    assert error.en != e.WeComError.en and error.zh != e.WeComError.zh or issubclass(cls, e.WeComTokenError)
+    assert error.code != e.WeComError.code or issubclass(cls, e.WeComTokenError)
+    assert error.template in error.message and error.params["errcode"] == errcode and error.params["api"] == "/cgi-bin/x"
+    zh = _zh(error)
+    assert zh != error.template and zh != _zh(e.WeComError()) or issubclass(cls, e.WeComTokenError)
     assert error.retryable == (errcode in (-1, 45009, 45033))
 
 
 def test_an_unknown_errcode_keeps_the_code_and_wecoms_words():
     error = e.error_for(99999, api="/cgi-bin/x", errmsg="something new")
     assert type(error) is e.WeComError and error.errcode == 99999 and "something new" in error.message
+    assert (error.code, error.params["reason"]) == ("wecom.refused_with_message", "something new")
+    assert _zh(error) == "企业微信拒绝了该请求：something new"
 
 
 def test_the_secret_never_reaches_a_log_or_a_repr(fake, capsys, connect):

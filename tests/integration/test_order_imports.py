@@ -56,6 +56,8 @@ def test_rows_become_orders_and_bad_rows_are_reported_with_row_and_column(contex
         (8, "门店编码", "no store with code “NOPE”"),
         (10, "下单时间", "differs from row 9 of the same order"),
     ]
+    unknown_store = next(e for e in report.errors if e.row == 8)
+    assert (unknown_store.code, unknown_store.params) == ("order.unknown_store", {"store": "NOPE"})  # the console can translate it
     [m1] = orders.list_orders(context.uow(), admin).items
     stored = orders.get_order(context.uow(), admin, m1.id)
     assert stored.customer_id == known and stored.status is OrderStatus.PARTIALLY_REFUNDED

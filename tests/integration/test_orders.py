@@ -101,10 +101,12 @@ def test_refunds_are_idempotent_capped_and_set_the_status(context):
 
     [changed] = send(context, admin, order(refunds=[{**refund1, "amount": "31"}]))
     assert changed.outcome is OrderOutcome.REJECTED and "cannot change" in changed.reason
+    assert (changed.code, changed.params, changed.field) == ("refund.changed", {"refund": "R1", "recorded": "30.00"}, "refunds[0].amount")
 
     too_much = {"refund_id": "R2", "amount": "70.01", "refunded_at": "2026-11-03T10:00:00+08:00"}
     [over] = send(context, admin, order(refunds=[too_much]))
     assert over.outcome is OrderOutcome.REJECTED and "more than the amount paid" in over.reason
+    assert (over.code, over.params) == ("refund.above_amount", {"refunded": "100.01", "amount": "100.00"})
 
     rest = {"refund_id": "R2", "amount": "70", "refunded_at": "2026-11-03T10:00:00+08:00"}
     [full] = send(context, admin, order(refunds=[rest]))  # a resend need not repeat earlier refunds

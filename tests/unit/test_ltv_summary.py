@@ -121,7 +121,7 @@ def test_a_bad_summary_is_refused_naming_the_first_bad_row(frequency, recency, T
 
 
 def test_a_summary_names_rows_as_its_file_numbers_them():
-    with pytest.raises(InvalidInput, match=r"row 7 \(and 1 more\): monetary_value is negative"):
+    with pytest.raises(InvalidInput, match=r"row 7: monetary_value is negative \(rows with this problem: 2\)"):
         summary_from_columns([1, 1, 1], [1, 1, 1], [2, 2, 2], monetary_value=[1, -1, -2], rows=np.array([5, 7, 9]))
 
 

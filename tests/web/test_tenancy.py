@@ -6,12 +6,15 @@ A console route with a path parameter this test does not know fails it until reg
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from fastapi.routing import APIRoute
 
+from siyu.domain.channels import ChannelDraft, CostDraft
+from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import auth as auth_service
 from siyu.services import customers, fields, merging, regions, staff, stages, stores, tags, tenants, tokens
-from siyu.services import imports, orders
+from siyu.services import channels, imports, orders, wecom_settings
 from siyu.web.app import ROUTE_MODULES as MODULES
 from tests.web.conftest import Org, unique
 # A form that would pass validation, so that only tenancy can stop it.
@@ -53,11 +56,17 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
          "identities": {"phone": "13800138000"}},
         {"source": "mall", "order_id": "甲订单-2", "ordered_at": "2026-11-01T10:00:00+08:00", "amount": "1"},
     ])
+    channel = channels.create_channel(context.uow(), a.system, ChannelDraft.parse(name="甲渠道", state="a-chan"))
+    cost = channels.add_cost(context.uow(), a.system, channel.id,
+                             CostDraft.parse(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), amount="123.45"))
+    wecom = wecom_settings.save_wecom_settings(context.uow(), context.secret_box, a.system, WeComSettingsDraft.parse(
+        corp_id="wwtenantacorp0001", contact_secret="tenant-a-contact-secret-0001"))
     ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
-           "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id}
+           "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id,
+           "channel_id": channel.id, "cost_id": cost.id}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
-               stage.name, field.label, "甲导入文件", "甲订单"]
+               stage.name, field.label, "甲导入文件", "甲订单", "甲渠道", "a-chan", "wwtenantacorp0001", wecom.contact_secret_hint]
     org.store()  # B has data of its own
     org.customer("乙客户")
 
@@ -90,3 +99,6 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     assert {p.first_id for p in merging.possible_duplicates(context.uow(), a.system)} == {first}
     assert fields.list_fields(context.uow(), a.system) == [field]
     assert stages.list_stages(context.uow(), a.system) == [stage]
+    assert channels.get_channel(context.uow(), a.system, channel.id) == channel
+    assert channels.list_costs(context.uow(), a.system, channel.id).items == [cost]
+    assert wecom_settings.get_wecom_settings(context.uow(), a.system) == wecom

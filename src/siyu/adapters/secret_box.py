@@ -33,6 +33,6 @@ class SecretBox:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken:
             raise InvalidInput(
-                "a stored WeCom secret cannot be read with this server's SIYU_SECRET_KEY (was the key changed?); "
+                "wecom.secret_unreadable", "a stored WeCom secret cannot be read with this server's SIYU_SECRET_KEY (was the key changed?); "
                 "enter it again under WeCom settings", field=field,
             ) from None

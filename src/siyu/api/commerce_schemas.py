@@ -86,7 +86,9 @@ class OrderResultOut(Out):
     customer_id: int | None = Field(description="None: the order matches no customer yet (it is kept)")
     refunds_added: int
     field: str | None
-    reason: str | None
+    reason: str | None = Field(description="Why it was rejected, in English")
+    code: str | None = Field(default=None, description="The rejection's stable code (`order.unknown_store`), one catalog entry per code")
+    params: dict[str, str | int | float] | None = Field(default=None, description="The values that fill the code's template")
 
 
 class OrderBatchOut(BaseModel):
@@ -112,7 +114,9 @@ class RefundResultOut(Out):
     outcome: RefundOutcome
     order_id: int | None
     field: str | None
-    reason: str | None
+    reason: str | None = Field(description="Why it was rejected, in English")
+    code: str | None = Field(default=None, description="The rejection's stable code (`order.unknown_store`), one catalog entry per code")
+    params: dict[str, str | int | float] | None = Field(default=None, description="The values that fill the code's template")
 
 
 class RefundBatchOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from siyu.api.schemas import Out, PageOut
 from siyu.domain.customers import RelationState
@@ -38,7 +38,14 @@ class CustomerCreate(ProfileIn):
 
 
 class CustomerUpdate(ProfileIn):
-    pass
+    """A partial change of the profile. A field left out stays as it is; a field sent as JSON
+    `null` is cleared (`gender` goes back to unknown). `name` cannot be cleared: send a new one."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"region": "杭州", "birthday": None}]})
+
+    def cleared(self) -> list[str]:
+        """The fields sent as an explicit null."""
+        return sorted(name for name in self.model_fields_set if getattr(self, name) is None)
 
 
 class CustomerOut(Out):

@@ -50,7 +50,8 @@ def fit_ltv(
             try:
                 end = business_day(observation_end) if observation_end is not None else None
             except InvalidInput as exc:
-                raise InvalidInput(exc.message, field="observation-end") from None
+                exc.field = "observation-end"
+                raise exc from None
             data = files.read_transactions(transactions, observation_end=end)
         else:
             assert summary is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
@@ -121,12 +122,22 @@ class Profile:
         birthday: str | date | None = None,
         region: str | None = None,
         clear_empty: bool = False,
+        clear: Iterable[str] = (),
     ) -> Profile:
         """``clear_empty``: an empty value given (``""``, as a form sends an emptied box) clears
         that column instead of leaving it; ``None`` (not given) always leaves it. An import and
-        the API leave empty values alone; the console's profile form clears them."""
+        the API leave empty values alone; the console's profile form clears them. ``clear``
+        names columns to empty outright (the API's explicit JSON ``null``); a name cannot be."""
         given = {"gender": gender, "avatar": avatar, "birthday": birthday, "region": region}
         cleared = frozenset(k for k, v in given.items() if isinstance(v, str) and not v.strip()) if clear_empty else frozenset()
+        for column in sorted(set(clear)):
+            if column not in CLEARABLE:
+                raise InvalidInput("customer.not_clearable", "“%(column)s” cannot be cleared; send a new value instead",
+                                   field=column, column=column)
+            if given[column] is not None:
+                raise InvalidInput("customer.clear_with_value", "“%(column)s” is given a value and cleared at once",
+                                   field=column, column=column)
+        cleared |= frozenset(clear)
         return cls(
             name=clean_name(name) if name and name.strip() else None,
             gender=Gender.parse(gender) if gender not in (None, "") else None,

@@ -30,7 +30,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from siyu.domain.errors import InvalidInput
+from siyu.domain.errors import InvalidInput, Param
 from siyu.domain.identities import IdentityKey, IdentityKind
 from siyu.domain.money import parse_money
 
@@ -281,7 +281,9 @@ class OrderResult:
     customer_id: int | None = None
     refunds_added: int = 0
     field: str | None = None
-    reason: str | None = None
+    reason: str | None = None  # in English; ``code`` and ``params`` let the console say it in its language
+    code: str | None = None
+    params: Mapping[str, Param] | None = None
 
 
 class RefundOutcome(StrEnum):
@@ -297,7 +299,9 @@ class RefundResult:
     outcome: RefundOutcome
     order_id: int | None = None
     field: str | None = None
-    reason: str | None = None
+    reason: str | None = None  # in English; ``code`` and ``params`` as in OrderResult
+    code: str | None = None
+    params: Mapping[str, Param] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,9 +21,9 @@ class PageRequest:
 
     def __post_init__(self) -> None:
         if self.page < 1:
-            raise InvalidInput("page starts at 1", field="page")
+            raise InvalidInput("page.start", "page starts at 1", field="page")
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"page_size is 1 to {MAX_PAGE_SIZE}", field="page_size")
+            raise InvalidInput("page.size", "page_size is 1 to %(max)s", field="page_size", max=MAX_PAGE_SIZE)
 
     @property
     def offset(self) -> int:

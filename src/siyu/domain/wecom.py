@@ -41,13 +41,13 @@ def hint(secret: str | None) -> str | None:
 def aes_key_bytes(encoding_aes_key: str) -> bytes:
     """WeCom's EncodingAESKey is 43 base64 characters: the 32-byte AES key without its '='."""
     if len(encoding_aes_key) != 43:
-        raise InvalidInput("the EncodingAESKey is exactly 43 letters and digits (企业微信后台随机生成)", field="encoding_aes_key")
+        raise InvalidInput("wecom.aes_key_length", "the EncodingAESKey is exactly 43 letters and digits (企业微信后台随机生成)", field="encoding_aes_key")
     try:
         key = base64.b64decode(encoding_aes_key + "=", validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput("the EncodingAESKey has characters that are not base64", field="encoding_aes_key") from None
+        raise InvalidInput("wecom.aes_key_base64", "the EncodingAESKey has characters that are not base64", field="encoding_aes_key") from None
     if len(key) != 32:
-        raise InvalidInput("the EncodingAESKey does not decode to a 32-byte key", field="encoding_aes_key")
+        raise InvalidInput("wecom.aes_key_size", "the EncodingAESKey does not decode to a 32-byte key", field="encoding_aes_key")
     return key
 
 
@@ -69,24 +69,24 @@ class WeComSettingsDraft:
     ) -> WeComSettingsDraft:
         corp = corp_id.strip()
         if not _CORP_ID.fullmatch(corp):
-            raise InvalidInput("the corp ID (企业ID) is letters and digits, like ww1436e0e65a779aee", field="corp_id")
+            raise InvalidInput("wecom.corp_id", "the corp ID (企业ID) is letters and digits, like ww1436e0e65a779aee", field="corp_id")
         agent: int | None = None
         if agent_id not in (None, ""):
             try:
                 agent = int(str(agent_id).strip())
             except ValueError:
-                raise InvalidInput("the agent ID (AgentId) is a number, like 1000002", field="agent_id") from None
+                raise InvalidInput("wecom.agent_id_number", "the agent ID (AgentId) is a number, like 1000002", field="agent_id") from None
             if not 1 <= agent <= 2**31 - 1:
-                raise InvalidInput("the agent ID (AgentId) is a positive number", field="agent_id")
+                raise InvalidInput("wecom.agent_id_range", "the agent ID (AgentId) is a positive number", field="agent_id")
         base = (api_base_url or DEFAULT_API_BASE_URL).strip().rstrip("/")
         if not _BASE_URL.fullmatch(base):
-            raise InvalidInput("the API base URL is http(s)://host[:port][/path]", field="api_base_url")
+            raise InvalidInput("wecom.api_base_url", "the API base URL is http(s)://host[:port][/path]", field="api_base_url")
         secret = _clean(contact_secret)
         if secret is not None and not _SECRET.fullmatch(secret):
-            raise InvalidInput("the customer-contact secret is 16-128 letters, digits, _ or -", field="contact_secret")
+            raise InvalidInput("wecom.secret_format", "the customer-contact secret is 16-128 letters, digits, _ or -", field="contact_secret")
         token = _clean(callback_token)
         if token is not None and not _TOKEN.fullmatch(token):
-            raise InvalidInput("the callback Token is at most 32 English letters and digits", field="callback_token")
+            raise InvalidInput("wecom.token_format", "the callback Token is at most 32 English letters and digits", field="callback_token")
         aes = _clean(encoding_aes_key)
         if aes is not None:
             aes_key_bytes(aes)
@@ -96,6 +96,11 @@ class WeComSettingsDraft:
 def _clean(value: str | None) -> str | None:
     text = (value or "").strip()
     return text or None
+
+
+def callback_url(base_url: str, tenant_slug: str) -> str:
+    """The URL an admin pastes into WeCom (Customer Contact → API → Receive events) for this tenant."""
+    return f"{base_url.rstrip('/')}/callbacks/wecom/{tenant_slug}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +188,9 @@ class WeComEvent:
     def parse(cls, fields: dict[str, str]) -> WeComEvent:
         event = cls(fields)
         if fields.get("MsgType") != "event" or not event.event:
-            raise InvalidInput("not an event callback", field="MsgType")
+            raise InvalidInput("callback.not_event", "not an event callback", field="MsgType")
         if not fields.get("CreateTime", "").isdigit():
-            raise InvalidInput("the callback has no CreateTime", field="CreateTime")
+            raise InvalidInput("callback.no_create_time", "the callback has no CreateTime", field="CreateTime")
         return event
 
     @property

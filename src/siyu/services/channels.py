@@ -86,6 +86,16 @@ def list_costs(uow: SqlUnitOfWork, actor: Actor, channel_id: int, request: PageR
         return uow.channels.costs(actor.tenant_id, channel_id, request)
 
 
+def get_cost(uow: SqlUnitOfWork, actor: Actor, channel_id: int, cost_id: int) -> ChannelCost:
+    actor.require(Permission.CHANNELS_MANAGE)
+    with uow:
+        _get(uow, actor, channel_id)
+        found = uow.channels.get_cost(actor.tenant_id, channel_id, cost_id)
+    if found is None:
+        raise NotFound("cost.not_found", "no such cost")
+    return found
+
+
 def _check_cost(uow: SqlUnitOfWork, actor: Actor, channel: Channel, draft: CostDraft, cost_id: int | None) -> None:
     if channel.archived_at is not None:
         raise Conflict("channel.archived", "the channel is archived; restore it to enter costs")

@@ -158,7 +158,7 @@ def _count(report: OrderImportReport, result: OrderResult, group: OrderRows, col
         report.rows_bad += len(group.rows)
         if result.reason:  # "" : its rows' errors are reported already
             row, column = group.locate(columns, result.field)
-            report.errors.append(CellError(row, column, None, result.reason))
+            report.errors.append(CellError(row, column, None, result.reason, result.code, result.params))
         return
     report.rows_good += len(group.rows)
     report.refunds_added += result.refunds_added

@@ -18,7 +18,7 @@ from typing import Any
 
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.access import Actor, Permission, Scope
-from siyu.domain.errors import InvalidInput, NotFound
+from siyu.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from siyu.domain.orders import (
     Order,
     OrderDraft,
@@ -62,7 +62,7 @@ def parse_orders(raw_orders: Sequence[object], *, now: datetime) -> tuple[list[t
             order_id = raw.get("order_id") if isinstance(raw, dict) else None
             rejected.append(OrderResult(
                 index, None if source is None else str(source)[:20], None if order_id is None else str(order_id)[:64],
-                OrderOutcome.REJECTED, field=exc.field, reason=exc.message,
+                OrderOutcome.REJECTED, field=exc.field, reason=exc.message, code=exc.code, params=exc.params,
             ))
     return parsed, rejected
 
@@ -88,7 +88,8 @@ def write_orders(
     unique: list[tuple[int, OrderDraft]] = []
     for index, draft in items:
         if draft.key in seen:
-            results.append(_rejected(index, draft, "order_id", "the same order appears twice in this batch; send it once"))
+            results.append(_rejected(index, draft, InvalidInput("order.twice_in_batch", "the same order appears twice in this batch; send it once",
+                                                                 field="order_id")))
         else:
             seen.add(draft.key)
             unique.append((index, draft))
@@ -112,35 +113,40 @@ def write_orders(
 
     for index, draft in unique:
         if draft.store_code and draft.store_code not in stores:
-            results.append(_rejected(index, draft, "store_code", f"no store with code “{draft.store_code}”"))
+            results.append(_rejected(index, draft, InvalidInput("order.unknown_store", "no store with code “%(store)s”", field="store_code",
+                                                                 store=draft.store_code)))
             continue
         if draft.staff_userid and draft.staff_userid.lower() not in staff:
-            results.append(_rejected(index, draft, "staff_userid", f"no staff member with WeCom userid “{draft.staff_userid}”"))
+            results.append(_rejected(index, draft, InvalidInput("order.unknown_staff", "no staff member with WeCom userid “%(userid)s”",
+                                                                 field="staff_userid", userid=draft.staff_userid)))
             continue
         if draft.channel_state and draft.channel_state not in channels:
-            results.append(_rejected(index, draft, "channel", f"no channel with code “{draft.channel_state}”"))
+            results.append(_rejected(index, draft, InvalidInput("order.unknown_channel", "no channel with code “%(channel)s”", field="channel",
+                                                                 channel=draft.channel_state)))
             continue
         existing = stored.get(draft.key)
         known = known_refunds.get(existing.id, {}) if existing else {}
         new_refunds: list[RefundDraft] = []
-        problem = None
+        problem: DomainError | None = None
         for i, refund in enumerate(draft.refunds):
             before = known.get(refund.source_refund_id)
             if before is not None:
                 if before[0] != refund.amount:
-                    problem = (f"refunds[{i}].amount", f"refund {refund.source_refund_id} was recorded as {before[0]}; a refund cannot change")
+                    problem = Conflict("refund.changed", "refund %(refund)s was recorded as %(recorded)s; a refund cannot change",
+                                       field=f"refunds[{i}].amount", refund=refund.source_refund_id, recorded=str(before[0]))
                     break
                 continue
             if refund.source_refund_id not in {r.source_refund_id for r in new_refunds}:
                 new_refunds.append(refund)
         refunded = (existing.refunded_amount if existing else Decimal(0)) + sum((r.amount for r in new_refunds), Decimal(0))
         if problem is None and refunded > draft.amount:
-            problem = ("refunds" if new_refunds else "amount",
-                       f"refunds would add up to {refunded}, more than the amount paid ({draft.amount})")
+            problem = InvalidInput("refund.above_amount", "refunds would add up to %(refunded)s, more than the amount paid (%(amount)s)",
+                                   field="refunds" if new_refunds else "amount", refunded=str(refunded), amount=str(draft.amount))
         if problem is None and existing is not None and any(r[1] < draft.ordered_at for r in known.values()):
-            problem = ("ordered_at", "a refund recorded for this order comes before this order time")
+            problem = InvalidInput("order.after_its_refund", "a refund recorded for this order comes before this order time",
+                                   field="ordered_at")
         if problem is not None:
-            results.append(_rejected(index, draft, *problem))
+            results.append(_rejected(index, draft, problem))
             continue
 
         customer_id = existing.customer_id if existing and existing.customer_id is not None else pick_customer(draft.identities, owners)
@@ -191,8 +197,15 @@ def write_orders(
     return results
 
 
-def _rejected(index: int, draft: OrderDraft, field: str | None, reason: str) -> OrderResult:
-    return OrderResult(index, draft.source, draft.source_order_id, OrderOutcome.REJECTED, field=field, reason=reason)
+def _rejected(index: int, draft: OrderDraft, error: DomainError) -> OrderResult:
+    """The order rejected with ``error``'s field, English text, code and params (it is not raised)."""
+    return OrderResult(index, draft.source, draft.source_order_id, OrderOutcome.REJECTED, field=error.field, reason=error.message,
+                       code=error.code, params=error.params)
+
+
+def _refund_rejected(index: int, refund_id: str | None, order_id: int | None, error: DomainError) -> RefundResult:
+    return RefundResult(index, refund_id, RefundOutcome.REJECTED, order_id, field=error.field, reason=error.message,
+                        code=error.code, params=error.params)
 
 
 def _lines(tenant_id: int, order_id: int, draft: OrderDraft, now: datetime) -> list[dict[str, Any]]:
@@ -248,7 +261,8 @@ def record_refunds(uow: SqlUnitOfWork, actor: Actor, raw_refunds: Sequence[objec
         except InvalidInput as exc:
             refund_id = raw.get("refund_id") if isinstance(raw, dict) else None
             results.append(RefundResult(index, None if refund_id is None else str(refund_id)[:64], RefundOutcome.REJECTED,
-                                        field=(exc.field or "").replace("refunds[0].", "") or None, reason=exc.message))
+                                        field=(exc.field or "").replace("refunds[0].", "") or None, reason=exc.message,
+                                        code=exc.code, params=exc.params))
     label = actor_label(actor)
     with uow:
         stored = uow.orders.stored(actor.tenant_id, sorted({key for _, key, _ in parsed}))
@@ -259,23 +273,27 @@ def record_refunds(uow: SqlUnitOfWork, actor: Actor, raw_refunds: Sequence[objec
         for index, key, refund in parsed:
             order = stored.get(key)
             if order is None:
-                results.append(RefundResult(index, refund.source_refund_id, RefundOutcome.REJECTED, field="order_id",
-                                            reason=f"no order {key[1]} from {key[0]}; send the order first"))
+                results.append(_refund_rejected(index, refund.source_refund_id, None, InvalidInput(
+                    "refund.unknown_order", "no order %(order)s from %(source)s; send the order first", field="order_id",
+                    order=key[1], source=key[0])))
                 continue
             before = known.get(order.id, {}).get(refund.source_refund_id)
             if before is not None:
-                same = before[0] == refund.amount
-                results.append(RefundResult(index, refund.source_refund_id, RefundOutcome.UNCHANGED if same else RefundOutcome.REJECTED,
-                                            order.id, field=None if same else "amount",
-                                            reason=None if same else f"refund {refund.source_refund_id} was recorded as {before[0]}; a refund cannot change"))
+                if before[0] == refund.amount:
+                    results.append(RefundResult(index, refund.source_refund_id, RefundOutcome.UNCHANGED, order.id))
+                else:
+                    results.append(_refund_rejected(index, refund.source_refund_id, order.id, Conflict(
+                        "refund.changed", "refund %(refund)s was recorded as %(recorded)s; a refund cannot change", field="amount",
+                        refund=refund.source_refund_id, recorded=str(before[0]))))
                 continue
             if refund.refunded_at < order.ordered_at:
-                results.append(RefundResult(index, refund.source_refund_id, RefundOutcome.REJECTED, order.id, field="refunded_at",
-                                            reason="a refund cannot come before its order"))
+                results.append(_refund_rejected(index, refund.source_refund_id, order.id, InvalidInput(
+                    "refund.before_order", "a refund cannot come before its order", field="refunded_at")))
                 continue
             if refunded[key] + refund.amount > order.amount:
-                results.append(RefundResult(index, refund.source_refund_id, RefundOutcome.REJECTED, order.id, field="amount",
-                                            reason=f"refunds would add up to {refunded[key] + refund.amount}, more than the amount paid ({order.amount})"))
+                results.append(_refund_rejected(index, refund.source_refund_id, order.id, InvalidInput(
+                    "refund.above_amount", "refunds would add up to %(refunded)s, more than the amount paid (%(amount)s)",
+                    field="amount", refunded=str(refunded[key] + refund.amount), amount=str(order.amount))))
                 continue
             refunded[key] += refund.amount
             known.setdefault(order.id, {})[refund.source_refund_id] = (refund.amount, refund.refunded_at)

@@ -29,5 +29,5 @@ def get_tenant(uow: SqlUnitOfWork, tenant_id: int) -> Tenant:
     with uow:
         found = uow.tenants.get(tenant_id)
     if found is None:
-        raise NotFound("no such tenant")
+        raise NotFound("tenant.not_found", "no such tenant")
     return found

@@ -48,11 +48,11 @@ def _crypto_for(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str) -> tuple[i
         try:
             secrets = load_secrets(uow, box, tenant.id) if tenant else None
         except InvalidInput as exc:  # sealed under another SIYU_SECRET_KEY
-            raise CallbackRejected(exc.message) from None
+            raise CallbackRejected("callback.secret_unreadable", "this tenant's stored callback secrets cannot be read with this server's SIYU_SECRET_KEY") from None
     if tenant is None:
-        raise CallbackRejected("no such tenant")
+        raise CallbackRejected("callback.no_tenant", "no such tenant")
     if secrets is None or not secrets.callback_token or not secrets.encoding_aes_key:
-        raise CallbackRejected("this tenant has no callback Token and EncodingAESKey set")
+        raise CallbackRejected("callback.not_set_up", "this tenant has no callback Token and EncodingAESKey set")
     return tenant.id, CallbackCrypto(secrets.callback_token, secrets.encoding_aes_key, secrets.corp_id)
 
 

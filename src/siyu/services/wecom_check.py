@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from siyu.adapters.channels.port import Channel
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
+from siyu.adapters.error_texts import error_text
 from siyu.adapters.secret_box import SecretBox
 from siyu.domain.access import Actor, Permission
-from siyu.domain.errors import ChannelError, InvalidInput
+from siyu.domain.errors import ChannelError, DomainError, InvalidInput
 from siyu.services.wecom_settings import ChannelFactory, load_secrets
 
 
@@ -38,11 +39,13 @@ class CheckReport:
         return all(c.ok for c in self.checks)
 
 
-def _failure(name: str, exc: ChannelError) -> Check:
-    zh = getattr(exc, "zh", None) or exc.message
-    en = getattr(exc, "en", None) or exc.message
-    code = f" (errcode {exc.errcode})" if exc.errcode is not None else ""
-    return Check(name, False, en + code, zh + code)
+def _failure(name: str, exc: DomainError) -> Check:
+    """The error in both languages, by its code (the console's catalogs), with WeCom's errcode."""
+    english = exc.template % exc.params if exc.params else exc.template
+    errcode = getattr(exc, "errcode", None)
+    tail = f" (errcode {errcode})" if errcode is not None else ""
+    return Check(name, False, error_text("en", exc.code, exc.params, english) + tail,
+                 error_text("zh_CN", exc.code, exc.params, english) + tail)
 
 
 def check_wecom(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, actor: Actor) -> CheckReport:
@@ -52,7 +55,7 @@ def check_wecom(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, ac
         try:
             secrets = load_secrets(uow, box, actor.tenant_id)
         except InvalidInput as exc:
-            return CheckReport((Check("settings", False, exc.message, "已保存的 Secret 无法用本服务器的 SIYU_SECRET_KEY 解密，请重新填写"),))
+            return CheckReport((_failure("settings", exc),))
     if settings is None or secrets is None:
         return CheckReport((Check("settings", False, "WeCom is not set up: enter the corp ID and the customer-contact secret",
                                   "尚未配置企业微信：请填写企业ID 和客户联系 Secret"),))

@@ -27,7 +27,7 @@ def get_wecom_settings(uow: SqlUnitOfWork, actor: Actor) -> WeComSettings:
     with uow:
         found = uow.wecom.settings(actor.tenant_id)
     if found is None:
-        raise NotFound("WeCom is not set up for this brand yet")
+        raise NotFound("wecom.not_set_up", "WeCom is not set up for this brand yet")
     return found
 
 
@@ -72,7 +72,7 @@ def open_channel(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, t
     with uow:
         secrets = load_secrets(uow, box, tenant_id)
     if secrets is None:
-        raise InvalidInput("WeCom is not set up for this brand: enter the corp ID and secret under WeCom settings", field="corp_id")
+        raise InvalidInput("wecom.no_corp", "WeCom is not set up for this brand: enter the corp ID and secret under WeCom settings", field="corp_id")
     if secrets.contact_secret is None:
-        raise InvalidInput("the customer-contact secret is missing: enter it under WeCom settings", field="contact_secret")
+        raise InvalidInput("wecom.no_secret", "the customer-contact secret is missing: enter it under WeCom settings", field="contact_secret")
     return channels(secrets)

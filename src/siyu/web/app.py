@@ -17,6 +17,7 @@ from siyu.web.console import Console
 from siyu.web.csrf import verify_csrf
 from siyu.web.routes import (
     auth,
+    channels,
     customer,
     customer_tags,
     customers,
@@ -31,12 +32,13 @@ from siyu.web.routes import (
     stages,
     stores,
     tokens,
+    wecom,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders)
+                 stores, regions, staff, tokens, orders, channels, wecom)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

@@ -24,6 +24,7 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from siyu import __version__
+from siyu.adapters.error_texts import error_text, error_texts
 from siyu.domain.access import Permission, Role
 from siyu.domain.customers import Gender, RelationState, TagSource
 from siyu.domain.errors import DomainError
@@ -103,12 +104,7 @@ def _read_catalog(locale: str) -> Catalog:
         return read_po(po, locale=locale)
 
 
-@lru_cache(maxsize=None)
-def load_error_texts(locale: str) -> dict[str, str]:
-    """The domain errors' texts by code: the entries whose ``msgctxt`` is an error code (it has
-    a dot, ``stage.in_use``; the console's own contexts are plain words). English keeps the
-    ``msgid``, which is the error's template."""
-    return {m.context: m.string or m.id for m in _read_catalog(locale) if m.context and "." in m.context and m.id}
+load_error_texts = error_texts  # the domain errors' texts by code (siyu.adapters.error_texts)
 
 
 @lru_cache(maxsize=None)
@@ -160,9 +156,7 @@ class Language:
     def coded(self, code: str | None, params: Mapping[str, object] | None, english: str) -> str:
         """A stored error (an import's bad row, a failed run) by its code and values; ``english``
         when it has no code the catalogs know."""
-        text = self.error_texts.get(code or "")
-        if text is None:
-            return english
+        return error_text(self.code, code, params, english)
         try:
             return text % params if params else text
         except (KeyError, TypeError, ValueError):  # values stored before the wording changed

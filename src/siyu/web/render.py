@@ -35,6 +35,8 @@ NAV = (
     NavItem("/stores", N_("Stores"), "store", Permission.ORG_VIEW),
     NavItem("/regions", N_("Regions"), "map", Permission.ORG_VIEW),
     NavItem("/staff", N_("Staff"), "people", Permission.ORG_VIEW),
+    NavItem("/channels", N_("Channels"), "link", Permission.CHANNELS_VIEW),
+    NavItem("/wecom", N_("WeCom link"), "key", Permission.WECOM_MANAGE),
     NavItem("/tokens", N_("API tokens"), "key", Permission.TOKENS_MANAGE),
 )
 

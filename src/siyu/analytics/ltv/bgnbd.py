@@ -81,11 +81,11 @@ def fit_bgnbd(
     summary that is already grouped); ``penalizer`` is lifetimes' L2 penalty."""
     x, t_x, big_t = check_summary(frequency, recency, T)
     if penalizer < 0 or not np.isfinite(penalizer):
-        raise InvalidInput("the penalizer must be a number of 0 or more", field="penalizer")
+        raise InvalidInput("ltv.penalizer", "the penalizer must be a number of 0 or more", field="penalizer")
     w = check_weights(weights, len(x))
     repeat = int(np.sum(w[x > 0] > 0))
     if repeat == 0:
-        raise InvalidInput("no customer bought more than once, so the purchase rate and the dropout cannot be told apart", field="frequency")
+        raise InvalidInput("ltv.no_repeat_buyers", "no customer bought more than once, so the purchase rate and the dropout cannot be told apart", field="frequency")
     if compress_rows:
         (x, t_x, big_t), w = compress(x, t_x, big_t, weights=w)
     scale = 1.0 / float(np.max(big_t))
@@ -175,11 +175,11 @@ def conditional_expected_purchases(params: BgNbdParams, t: float, frequency: obj
         / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x))
     """
     if not np.isfinite(t) or t < 0:
-        raise InvalidInput("the horizon t must be a number of periods, 0 or more", field="t")
+        raise InvalidInput("ltv.horizon", "the horizon t must be a number of periods, 0 or more", field="t")
     x, t_x, big_t = check_summary(frequency, recency, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     if abs(a - 1.0) < 1e-12:
-        raise InvalidInput("the BG/NBD expectation is undefined at a = 1", field="a")
+        raise InvalidInput("ltv.a_is_one", "the BG/NBD expectation is undefined at a = 1", field="a")
     z = t / (alpha + big_t + t)
     log_hyp = _log_hyp2f1(r + x, b + x, a + b + x - 1, z)
     ratio = np.exp(log_hyp + (r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))

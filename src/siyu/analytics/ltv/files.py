@@ -60,7 +60,7 @@ def read_transactions(path: Path, *, observation_end: date | None = None) -> Cus
         amounts.append(amount)
     _raise_if(problems, path)
     if not customers:
-        raise InvalidInput(f"{path.name} has no transactions", field="file")
+        raise InvalidInput("ltv.file_no_transactions", "%(file)s has no transactions", field="file", file=path.name)
     return summarise_transactions(
         np.array(customers, dtype=object), np.array(days, dtype="datetime64[D]"), np.array(amounts), observation_end=observation_end
     )
@@ -89,7 +89,7 @@ def read_summary(path: Path) -> CustomerSummary:
             columns[name].append(value)  # type: ignore[arg-type]
     _raise_if(problems, path)
     if not customers:
-        raise InvalidInput(f"{path.name} has no customers", field="file")
+        raise InvalidInput("ltv.file_no_customers", "%(file)s has no customers", field="file", file=path.name)
     return summary_from_columns(customers=np.array(customers, dtype=object), rows=np.array(row_numbers), **columns)
 
 
@@ -97,15 +97,15 @@ def _rows(path: Path, wanted: tuple[str, ...]):  # type: ignore[no-untyped-def]
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", field="file") from None
+        raise InvalidInput("ltv.file_unreadable", "cannot read %(path)s: %(reason)s", field="file", path=str(path), reason=str(exc.strerror)) from None
     with handle:
         reader = csv.reader(handle)
         try:
             header = next(reader)
         except StopIteration:
-            raise InvalidInput(f"{path.name} is empty", field="file") from None
+            raise InvalidInput("ltv.file_empty", "%(file)s is empty", field="file", file=path.name) from None
         except UnicodeDecodeError:
-            raise InvalidInput(f"{path.name} is not UTF-8 text", field="file") from None
+            raise InvalidInput("ltv.file_not_utf8", "%(file)s is not UTF-8 text", field="file", file=path.name) from None
         index = _columns(header, wanted, path)
         try:
             for row_number, row in enumerate(reader, start=2):
@@ -113,7 +113,7 @@ def _rows(path: Path, wanted: tuple[str, ...]):  # type: ignore[no-untyped-def]
                     continue
                 yield row_number, {name: (row[i].strip() if i < len(row) else "") for name, i in index.items()}
         except UnicodeDecodeError:
-            raise InvalidInput(f"{path.name} is not UTF-8 text", field="file") from None
+            raise InvalidInput("ltv.file_not_utf8", "%(file)s is not UTF-8 text", field="file", file=path.name) from None
 
 
 def _columns(header: list[str], wanted: tuple[str, ...], path: Path) -> dict[str, int]:
@@ -123,8 +123,8 @@ def _columns(header: list[str], wanted: tuple[str, ...], path: Path) -> dict[str
         matches = [found[alias] for alias in ALIASES[name] if alias in found]
         if not matches:
             raise InvalidInput(
-                f"{path.name} has no “{name}” column (its header is: {', '.join(header)}); expected {','.join(wanted)}",
-                field="file",
+                "ltv.file_missing_column", "%(file)s has no “%(column)s” column (its header is: %(header)s); expected %(expected)s",
+                field="file", file=path.name, column=name, header=", ".join(header), expected=",".join(wanted),
             )
         index[name] = matches[0]
     return index
@@ -146,5 +146,6 @@ def _raise_if(problems: list[str], path: Path) -> None:
     if problems:
         shown = "; ".join(problems[:SHOWN_PROBLEMS])
         more = f" (and {len(problems) - SHOWN_PROBLEMS:,} more)" if len(problems) > SHOWN_PROBLEMS else ""
-        raise InvalidInput(f"{path.name}: {len(problems):,} bad values: {shown}{more}", field="file")
+        raise InvalidInput("ltv.file_bad_values", "%(file)s: %(count)s bad values: %(shown)s%(more)s", field="file",
+                           file=path.name, count=f"{len(problems):,}", shown=shown, more=more)
 

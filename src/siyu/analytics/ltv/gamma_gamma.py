@@ -71,23 +71,25 @@ def fit_gamma_gamma(
     x = np.asarray(frequency, dtype=np.float64).reshape(-1)
     m = np.asarray(monetary_value, dtype=np.float64).reshape(-1)
     if len(x) != len(m):
-        raise InvalidInput(f"{len(x)} frequencies for {len(m)} monetary values", field="monetary_value")
+        raise InvalidInput("ltv.columns_differ", "%(frequencies)s frequencies for %(values)s monetary values", field="monetary_value",
+                           frequencies=len(x), values=len(m))
     if penalizer < 0 or not np.isfinite(penalizer):
-        raise InvalidInput("the penalizer must be a number of 0 or more", field="penalizer")
+        raise InvalidInput("ltv.penalizer", "the penalizer must be a number of 0 or more", field="penalizer")
     w = check_weights(weights, len(x))
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(m))):
-        raise InvalidInput("frequency and monetary_value must be numbers", field="monetary_value")
+        raise InvalidInput("ltv.spend_not_numbers", "frequency and monetary_value must be numbers", field="monetary_value")
     if np.any(x < 0) or np.any(m < 0):
-        raise InvalidInput("frequency and monetary_value cannot be negative", field="monetary_value")
+        raise InvalidInput("ltv.spend_negative", "frequency and monetary_value cannot be negative", field="monetary_value")
     repeat = (x > 0) & (w > 0)
     if not np.any(repeat):
-        raise InvalidInput("no customer bought more than once, so there is no repeat spend to fit", field="frequency")
+        raise InvalidInput("ltv.no_repeat_spend", "no customer bought more than once, so there is no repeat spend to fit", field="frequency")
     x, m, w = x[repeat], m[repeat], w[repeat]
     if np.any(m == 0):
         raise InvalidInput(
-            f"{int(np.sum(m == 0)):,} repeat customers have a monetary_value of 0; "
+            "ltv.zero_spend",
+            "%(count)s repeat customers have a monetary_value of 0; "
             "Gamma-Gamma models positive spend, so leave them out or give their spend",
-            field="monetary_value",
+            field="monetary_value", count=f"{int(np.sum(m == 0)):,}",
         )
     if compress_rows:
         (x, m), w = compress(x, m, weights=w)
@@ -146,7 +148,7 @@ def _log_likelihood_and_gradient(
 
 def population_mean_spend(params: GammaGammaParams) -> float:
     if params.q <= 1:
-        raise InvalidInput(f"q = {params.q:.3g} is not above 1, so the model's mean spend is infinite", field="q")
+        raise InvalidInput("ltv.q_not_above_one", "q = %(q)s is not above 1, so the model's mean spend is infinite", field="q", q=f"{params.q:.3g}")
     return params.p * params.gamma / (params.q - 1)
 
 
@@ -158,8 +160,9 @@ def conditional_expected_spend(params: GammaGammaParams, frequency: object, mone
     x = np.asarray(frequency, dtype=np.float64)
     m = np.asarray(monetary_value, dtype=np.float64)
     if x.shape != m.shape:
-        raise InvalidInput(f"{x.size} frequencies for {m.size} monetary values", field="monetary_value")
+        raise InvalidInput("ltv.columns_differ", "%(frequencies)s frequencies for %(values)s monetary values", field="monetary_value",
+                           frequencies=int(x.size), values=int(m.size))
     if np.any(x < 0) or np.any(m < 0):
-        raise InvalidInput("frequency and monetary_value cannot be negative", field="monetary_value")
+        raise InvalidInput("ltv.spend_negative", "frequency and monetary_value cannot be negative", field="monetary_value")
     p, q, g = params.p, params.q, params.gamma
     return p * (g + m * x) / (p * x + q - 1)

@@ -123,8 +123,10 @@ def maximise(
     flat = finite and bool(np.max(np.abs(gradient)) < 1e-5)
     if not finite or not flat:
         raise FitDidNotConverge(
-            f"the {model} fit did not converge after {result.nit} iterations ({result.message}); "
-            "try a small penalizer such as 0.01, or check that enough customers bought more than once"
+            "ltv.fit_did_not_converge",
+            "the %(model)s fit did not converge after %(iterations)s iterations (%(reason)s); "
+            "try a small penalizer such as 0.01, or check that enough customers bought more than once",
+            model=model, iterations=int(result.nit), reason=str(result.message),
         )
     params = np.exp(result.x)
     covariance = _covariance(_hessian(lambda x: penalised(x)[1], result.x), params, n_customers)
@@ -132,8 +134,10 @@ def maximise(
         # flat in some direction: the likelihood keeps rising towards the edge of the parameter
         # space (say b -> infinity when nobody seems to have left), so there is no estimate
         raise FitDidNotConverge(
-            f"the {model} likelihood has no maximum inside the parameter space (it is flat where the fit "
-            "stopped): the data cannot pin the parameters down; try a small penalizer such as 0.01"
+            "ltv.no_maximum",
+            "the %(model)s likelihood has no maximum inside the parameter space (it is flat where the fit "
+            "stopped): the data cannot pin the parameters down; try a small penalizer such as 0.01",
+            model=model,
         )
     return Optimum(params, covariance, float(result.fun), int(result.nit), str(result.message))
 

@@ -73,7 +73,7 @@ def summary_from_columns(
         _no_negatives(money, "monetary_value", rows=rows)
     ids = np.arange(len(x)) if customers is None else np.asarray(customers)
     if len(ids) != len(x):
-        raise InvalidInput(f"{len(ids)} customer ids for {len(x)} rows", field="customer")
+        raise InvalidInput("ltv.ids_differ", "%(ids)s customer ids for %(rows)s rows", field="customer", ids=len(ids), rows=len(x))
     return _freeze(CustomerSummary(ids, x, t_x, big_t, money, observation_end))
 
 
@@ -89,22 +89,26 @@ def summarise_transactions(
     days = business_days(dates)
     money = np.asarray(amounts, dtype=np.float64).reshape(-1)
     if not (len(ids) == len(days) == len(money)):
-        raise InvalidInput(f"{len(ids)} customers, {len(days)} dates and {len(money)} amounts: the columns must line up", field="amount")
+        raise InvalidInput("ltv.transaction_columns_differ", "%(customers)s customers, %(dates)s dates and %(amounts)s amounts: the columns must line up",
+                           field="amount", customers=len(ids), dates=len(days), amounts=len(money))
     if len(ids) == 0:
-        raise InvalidInput("there are no transactions", field="date")
+        raise InvalidInput("ltv.no_transactions", "there are no transactions", field="date")
     if not np.all(np.isfinite(money)):
-        raise InvalidInput(f"{_first(~np.isfinite(money))}: the amount is not a number", field="amount")
-    _no_negatives(money, "amount", hint="net refunds into their order before summarising")
+        raise InvalidInput("ltv.amount_not_number", "row %(row)s: the amount is not a number (rows with this problem: %(count)s)", field="amount",
+                           **_first(~np.isfinite(money)))
+    if np.any(money < 0):
+        raise InvalidInput("ltv.amount_negative", "row %(row)s: amount is negative; net refunds into their order before summarising "
+                           "(rows with this problem: %(count)s)", field="amount", **_first(money < 0))
     end = int(days.max()) if observation_end is None else _day_number(business_day(observation_end))
     kept = days <= end
     if not np.any(kept):
-        raise InvalidInput("every transaction is after the observation end", field="observation_end")
+        raise InvalidInput("ltv.all_after_end", "every transaction is after the observation end", field="observation_end")
     ids, days, money = ids[kept], days[kept], money[kept]
 
     try:
         names, customer = np.unique(ids, return_inverse=True)
     except TypeError:
-        raise InvalidInput("customer ids must all be of one kind (all text or all numbers)", field="customer") from None
+        raise InvalidInput("ltv.mixed_ids", "customer ids must all be of one kind (all text or all numbers)", field="customer") from None
     customer = customer.reshape(-1)
     first_day = int(days.min())
     span = int(days.max()) - first_day + 1
@@ -140,14 +144,14 @@ def business_day(value: object) -> date:
         try:
             value = datetime.fromisoformat(text) if len(text) > 10 or "-" in text else date.fromisoformat(text)
         except ValueError:
-            raise InvalidInput(f"“{text}” is not a date (use YYYY-MM-DD, or an ISO 8601 timestamp)", field="date") from None
+            raise InvalidInput("ltv.not_a_date", "“%(value)s” is not a date (use YYYY-MM-DD, or an ISO 8601 timestamp)", field="date", value=text) from None
     if isinstance(value, datetime):
         return value.astimezone(SHANGHAI).date() if value.tzinfo is not None else value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, np.datetime64):
         return date.fromisoformat(str(value.astype("datetime64[D]")))
-    raise InvalidInput(f"“{value}” is not a date", field="date")
+    raise InvalidInput("ltv.not_a_date", "“%(value)s” is not a date (use YYYY-MM-DD, or an ISO 8601 timestamp)", field="date", value=str(value))
 
 
 def business_days(values: Sequence[object] | np.ndarray) -> np.ndarray:
@@ -156,14 +160,15 @@ def business_days(values: Sequence[object] | np.ndarray) -> np.ndarray:
     array = np.asarray(values)
     if np.issubdtype(array.dtype, np.datetime64):
         if np.any(np.isnat(array)):
-            raise InvalidInput(f"{_first(np.isnat(array))}: the date is missing", field="date")
+            raise InvalidInput("ltv.date_missing", "row %(row)s: the date is missing (rows with this problem: %(count)s)", field="date", **_first(np.isnat(array)))
         return array.astype("datetime64[D]").astype(np.int64)
     numbers = np.empty(len(array), dtype=np.int64)
     for i, value in enumerate(array.tolist() if array.dtype != object else array):
         try:
             numbers[i] = _day_number(business_day(value))
-        except InvalidInput as exc:
-            raise InvalidInput(f"transaction {i + 1}: {exc.message}", field="date") from None
+        except InvalidInput:
+            raise InvalidInput("ltv.transaction_date", "transaction %(number)s: “%(value)s” is not a date (use YYYY-MM-DD, or an ISO 8601 timestamp)",
+                               field="date", number=i + 1, value=str(value)) from None
     return numbers
 
 
@@ -175,17 +180,20 @@ def check_summary(
     t_x = _column(recency, "recency", len(x), rows)
     big_t = _column(T, "T", len(x), rows)
     if len(x) == 0:
-        raise InvalidInput("there are no customers", field="frequency")
+        raise InvalidInput("ltv.no_customers", "there are no customers", field="frequency")
     for values, name in ((x, "frequency"), (t_x, "recency"), (big_t, "T")):
         _no_negatives(values, name, rows=rows)
     if np.any(x != np.floor(x)):
-        raise InvalidInput(f"{_first(x != np.floor(x), rows)}: frequency counts repeat purchases, so it is a whole number", field="frequency")
+        raise InvalidInput("ltv.frequency_whole", "row %(row)s: frequency counts repeat purchases, so it is a whole number (rows with this problem: %(count)s)",
+                           field="frequency", **_first(x != np.floor(x), rows))
     if np.any(t_x > big_t):
-        raise InvalidInput(f"{_first(t_x > big_t, rows)}: recency is after T (the last purchase after the observation end)", field="recency")
+        raise InvalidInput("ltv.recency_after_t", "row %(row)s: recency is after T, the last purchase after the observation end (rows with this problem: %(count)s)",
+                           field="recency", **_first(t_x > big_t, rows))
     if np.any((x == 0) & (t_x != 0)):
-        raise InvalidInput(f"{_first((x == 0) & (t_x != 0), rows)}: recency must be 0 when frequency is 0", field="recency")
+        raise InvalidInput("ltv.recency_without_repeat", "row %(row)s: recency must be 0 when frequency is 0 (rows with this problem: %(count)s)",
+                           field="recency", **_first((x == 0) & (t_x != 0), rows))
     if not np.any(big_t > 0):
-        raise InvalidInput("every T is 0: the observation ends on every customer's first day", field="T")
+        raise InvalidInput("ltv.all_t_zero", "every T is 0: the observation ends on every customer's first day", field="T")
     return x, t_x, big_t
 
 
@@ -194,9 +202,9 @@ def check_weights(weights: object | None, size: int) -> np.ndarray:
         return np.ones(size)
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
     if len(w) != size:
-        raise InvalidInput(f"{len(w)} weights for {size} customers", field="weights")
+        raise InvalidInput("ltv.weights_differ", "%(weights)s weights for %(customers)s customers", field="weights", weights=len(w), customers=size)
     if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
-        raise InvalidInput("weights count customers: each is 0 or more, and not all are 0", field="weights")
+        raise InvalidInput("ltv.weights", "weights count customers: each is 0 or more, and not all are 0", field="weights")
     return w
 
 
@@ -204,25 +212,28 @@ def _column(values: object, name: str, size: int | None = None, rows: np.ndarray
     try:
         array = np.asarray(values, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{name} must be numbers", field=name) from None
+        raise InvalidInput("ltv.column_not_numbers", "%(column)s must be numbers", field=name, column=name) from None
     if size is not None and len(array) != size:
-        raise InvalidInput(f"{name} has {len(array)} values for {size} customers", field=name)
+        raise InvalidInput("ltv.column_size", "%(column)s has %(values)s values for %(customers)s customers", field=name,
+                           column=name, values=len(array), customers=size)
     if not np.all(np.isfinite(array)):
-        raise InvalidInput(f"{_first(~np.isfinite(array), rows)}: {name} is not a number", field=name)
+        raise InvalidInput("ltv.column_not_number", "row %(row)s: %(column)s is not a number (rows with this problem: %(count)s)", field=name,
+                           column=name, **_first(~np.isfinite(array), rows))
     return array
 
 
-def _no_negatives(values: np.ndarray, name: str, hint: str = "", rows: np.ndarray | None = None) -> None:
+def _no_negatives(values: np.ndarray, name: str, rows: np.ndarray | None = None) -> None:
     if np.any(values < 0):
-        raise InvalidInput(f"{_first(values < 0, rows)}: {name} is negative{'; ' + hint if hint else ''}", field=name)
+        raise InvalidInput("ltv.negative", "row %(row)s: %(column)s is negative (rows with this problem: %(count)s)", field=name,
+                           column=name, **_first(values < 0, rows))
 
 
-def _first(mask: np.ndarray, rows: np.ndarray | None = None) -> str:
-    """``row N`` for the first row where ``mask`` holds, counting from 1 unless ``rows`` numbers them."""
+def _first(mask: np.ndarray, rows: np.ndarray | None = None) -> dict[str, str | int]:
+    """The error params for the first row where ``mask`` holds (``row``, counting from 1 unless
+    ``rows`` numbers them) and how many rows it holds for (``count``)."""
     bad = np.flatnonzero(mask)
-    more = f" (and {len(bad) - 1:,} more)" if len(bad) > 1 else ""
     number = int(rows[bad[0]]) if rows is not None else int(bad[0]) + 1
-    return f"row {number}{more}"
+    return {"row": number, "count": f"{len(bad):,}"}
 
 
 def _day_number(day: date) -> int:

@@ -55,11 +55,11 @@ def predict_customer_value(
     """Predict purchases and value over each horizon (days) for every customer in ``summary``.
     ``days_per_period`` is the length of the summary's time unit (1 for days, 7 for weeks)."""
     if not np.isfinite(monthly_discount_rate) or not 0 <= monthly_discount_rate < 1:
-        raise InvalidInput("the monthly discount rate is a fraction from 0 up to 1, e.g. 0.01", field="discount_rate")
+        raise InvalidInput("ltv.discount_rate", "the monthly discount rate is a fraction from 0 up to 1, e.g. 0.01", field="discount_rate")
     if not days_per_period > 0:
-        raise InvalidInput("a period is a positive number of days", field="days_per_period")
+        raise InvalidInput("ltv.period", "a period is a positive number of days", field="days_per_period")
     if not horizons or any(h <= 0 for h in horizons):
-        raise InvalidInput("each horizon is a positive number of days", field="horizons")
+        raise InvalidInput("ltv.horizons", "each horizon is a positive number of days", field="horizons")
     expected_spend = spend.expected_spend(summary.frequency, summary.monetary_value)
     # the expectations depend on (x, t_x, T) only: compute them once per distinct history
     (x, t_x, big_t), row = distinct_rows(summary.frequency, summary.recency, summary.T)

@@ -35,7 +35,7 @@ from siyu.services.customers import CustomerFilter
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
 
-def _profile(body: CustomerUpdate | CustomerCreate) -> Profile:
+def _profile(body: CustomerCreate) -> Profile:
     return Profile.parse(name=body.name, gender=body.gender, avatar=body.avatar, birthday=body.birthday, region=body.region)
 
 
@@ -101,7 +101,10 @@ def get_customer(customer_id: int, uow: Uow, actor: CurrentActor) -> CustomerDet
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut)
 def update_customer(customer_id: int, body: CustomerUpdate, uow: Uow, actor: CurrentActor) -> CustomerOut:
-    return CustomerOut.model_validate(customers.update_profile(uow, actor, customer_id, _profile(body)))
+    """Change the profile: fields left out stay; a field sent as `null` is cleared (not `name`)."""
+    profile = Profile.parse(name=body.name, gender=body.gender, avatar=body.avatar, birthday=body.birthday, region=body.region,
+                            clear=body.cleared())
+    return CustomerOut.model_validate(customers.update_profile(uow, actor, customer_id, profile))
 
 
 @router.put("/customers/{customer_id}/fields", response_model=CustomerOut)

@@ -11,7 +11,7 @@ from siyu.api.deps import CurrentActor, Paging, Uow, get_context
 from siyu.api.schemas import page_out
 from siyu.api.wecom_schemas import CallbackPage, WeComCheckItem, WeComCheckOut, WeComSettingsOut, WeComSettingsUpdate
 from siyu.bootstrap import Context
-from siyu.domain.wecom import WeComSettings, WeComSettingsDraft
+from siyu.domain.wecom import WeComSettings, WeComSettingsDraft, callback_url
 from siyu.services import tenants, wecom_check, wecom_settings
 
 router = APIRouter(prefix="/api/v1")
@@ -20,8 +20,7 @@ Ctx = Annotated[Context, Depends(get_context)]
 
 def _out(context: Context, uow: Uow, settings: WeComSettings) -> WeComSettingsOut:
     tenant = tenants.get_tenant(uow, settings.tenant_id)
-    url = f"{context.settings.base_url.rstrip('/')}/callbacks/wecom/{tenant.slug}"
-    return WeComSettingsOut.model_validate({**asdict(settings), "callback_url": url})
+    return WeComSettingsOut.model_validate({**asdict(settings), "callback_url": callback_url(context.settings.base_url, tenant.slug)})
 
 
 @router.get("/wecom/settings", response_model=WeComSettingsOut, tags=["wecom"])

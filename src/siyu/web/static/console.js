@@ -34,6 +34,12 @@
   document.addEventListener("click", function (event) {
     var close = event.target.closest("[data-dismiss]");
     if (close) close.parentElement.remove();
+    // A copy button: put the text of its target on the clipboard, and say so.
+    var copy = event.target.closest("[data-copy]");
+    if (copy && navigator.clipboard) {
+      var source = document.querySelector(copy.dataset.copy);
+      if (source) navigator.clipboard.writeText(source.textContent.trim()).then(function () { showToast(copy.dataset.copied); });
+    }
     // A click outside an open tag picker closes it.
     document.querySelectorAll("details.picker[open]").forEach(function (picker) {
       if (!picker.contains(event.target)) picker.open = false;

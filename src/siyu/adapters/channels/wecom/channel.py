@@ -44,14 +44,16 @@ def _parse(model: type[M], data: Any) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or None
-        raise InvalidInput(first["msg"].removeprefix("Value error, "), field=where) from None
+        raise InvalidInput("wecom.bad_answer", "WeCom's answer does not fit at %(where)s: %(reason)s", field=where,
+                           where=where or "-", reason=first["msg"].removeprefix("Value error, ")) from None
 
 
 def _limit(values: list[Any], most: int, what: str) -> None:
     if not values:
-        raise InvalidInput(f"give at least one {what}", field=what)
+        raise InvalidInput("wecom.none_given", "give at least one %(what)s", field=what, what=what)
     if len(values) > most:
-        raise InvalidInput(f"WeCom takes at most {most} {what} per call; got {len(values)}", field=what)
+        raise InvalidInput("wecom.too_many_per_call", "WeCom takes at most %(most)s %(what)s per call; got %(count)s", field=what,
+                           most=most, what=what, count=len(values))
 
 
 class WeComChannel:
@@ -87,7 +89,7 @@ class WeComChannel:
     def contacts_by_user(self, userids: list[str], *, cursor: str = "", limit: int = 100) -> ContactPage:
         _limit(userids, 100, "userid_list")
         if not 1 <= limit <= 100:
-            raise InvalidInput("limit is 1-100", field="limit")
+            raise InvalidInput("wecom.limit_range", "limit is 1-%(max)s", field="limit", max=100)
         data = self.client.post(f"{EC}/batch/get_by_user", {"userid_list": userids, "cursor": cursor, "limit": limit})
         return _parse(ContactPage, {"items": data.get("external_contact_list", []), "next_cursor": data.get("next_cursor", "")})
 
@@ -117,9 +119,9 @@ class WeComChannel:
         _limit(names, 3000, "tag")
         for name in [*names, group_name or ""]:
             if len(name) > 30:
-                raise InvalidInput(f"“{name}” is longer than WeCom's 30 characters for a tag name", field="name")
+                raise InvalidInput("wecom.tag_name_too_long", "“%(name)s” is longer than WeCom's 30 characters for a tag name", field="name", name=name)
         if not group_id and not group_name:
-            raise InvalidInput("name the tag group (its id or a name for a new group)", field="group_name")
+            raise InvalidInput("wecom.tag_group_missing", "name the tag group (its id or a name for a new group)", field="group_name")
         body: dict[str, Any] = {"tag": [{"name": n} for n in names]}
         body.update({"group_id": group_id} if group_id else {"group_name": group_name})
         data = self.client.post(f"{EC}/add_corp_tag", body, idempotent=False)
@@ -127,20 +129,20 @@ class WeComChannel:
 
     def edit_corp_tag(self, tag_or_group_id: str, *, name: str | None = None, order: int | None = None) -> None:
         if name is not None and not 1 <= len(name) <= 30:
-            raise InvalidInput("a tag name is 1-30 characters", field="name")
+            raise InvalidInput("wecom.tag_name_length", "a tag name is 1-30 characters", field="name")
         body: dict[str, Any] = {"id": tag_or_group_id}
         body.update({k: v for k, v in (("name", name), ("order", order)) if v is not None})
         self.client.post(f"{EC}/edit_corp_tag", body)
 
     def delete_corp_tags(self, *, tag_ids: list[str] | None = None, group_ids: list[str] | None = None) -> None:
         if not tag_ids and not group_ids:
-            raise InvalidInput("give the tags or tag groups to delete", field="tag_id")
+            raise InvalidInput("wecom.nothing_to_delete", "give the tags or tag groups to delete", field="tag_id")
         self.client.post(f"{EC}/del_corp_tag", {"tag_id": tag_ids or [], "group_id": group_ids or []})
 
     def mark_tags(self, userid: str, external_userid: str, *, add: list[str] | None = None,
                   remove: list[str] | None = None) -> None:
         if not add and not remove:
-            raise InvalidInput("give tags to add or to remove", field="add_tag")
+            raise InvalidInput("wecom.no_tag_change", "give tags to add or to remove", field="add_tag")
         body = {"userid": userid, "external_userid": external_userid, "add_tag": add or [], "remove_tag": remove or []}
         self.client.post(f"{EC}/mark_tag", body)
 
@@ -149,9 +151,9 @@ class WeComChannel:
     def group_chats(self, *, owners: list[str] | None = None, status_filter: int = 0, cursor: str = "",
                     limit: int = 100) -> GroupChatPage:
         if owners is not None and len(owners) > 100:
-            raise InvalidInput("WeCom lists the groups of at most 100 owners per call", field="owner_filter")
+            raise InvalidInput("wecom.owner_filter_too_long", "WeCom lists the groups of at most 100 owners per call", field="owner_filter")
         if not 1 <= limit <= 1000:
-            raise InvalidInput("limit is 1-1000", field="limit")
+            raise InvalidInput("wecom.limit_range", "limit is 1-%(max)s", field="limit", max=1000)
         body: dict[str, Any] = {"status_filter": status_filter, "cursor": cursor, "limit": limit}
         if owners:
             body["owner_filter"] = {"userid_list": owners}
@@ -204,7 +206,7 @@ class WeComChannel:
 
     def unassigned(self, *, cursor: str = "", page_size: int = 1000) -> UnassignedPage:
         if not 1 <= page_size <= 1000:
-            raise InvalidInput("page_size is 1-1000", field="page_size")
+            raise InvalidInput("wecom.limit_range", "limit is 1-%(max)s", field="page_size", max=1000)
         data = self.client.post(f"{EC}/get_unassigned_list", {"cursor": cursor, "page_size": page_size})
         return _parse(UnassignedPage, data)
 

@@ -178,11 +178,12 @@ class WeComClient:
             if idempotent:
                 raise WeComTimeout(api=path) from None
             raise WeComError(
+                "wecom.timeout_not_repeated",
                 "WeCom did not answer in time and this call is not safe to repeat: check in WeCom whether it took effect",
                 api=path,
             ) from None
         except httpx.TransportError as exc:
-            raise WeComUnavailable(f"could not reach WeCom ({type(exc).__name__})", api=path) from None
+            raise WeComUnavailable("wecom.unreachable", "could not reach WeCom (%(reason)s)", api=path, reason=type(exc).__name__) from None
         if response.status_code >= 500:
             raise WeComUnavailable(api=path)
         try:

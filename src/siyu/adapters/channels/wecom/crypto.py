@@ -43,7 +43,7 @@ def parse_xml(body: bytes | str) -> dict[str, str]:
     try:
         root = SafeET.fromstring(body)
     except (ET.ParseError, DefusedXmlException) as exc:
-        raise CallbackRejected(f"the body is not WeCom XML ({type(exc).__name__})") from None
+        raise CallbackRejected("callback.not_xml", "the body is not WeCom XML (%(reason)s)", reason=type(exc).__name__) from None
     return {child.tag: (child.text or "").strip() for child in root}
 
 
@@ -54,7 +54,7 @@ class CallbackCrypto:
         try:
             self._key = aes_key_bytes(encoding_aes_key)
         except InvalidInput as exc:
-            raise CallbackRejected(f"this tenant's EncodingAESKey is unusable: {exc.message}") from None
+            raise CallbackRejected("callback.aes_key_unusable", "this tenant's EncodingAESKey is unusable: %(reason)s", reason=exc.message) from None
         self._token = token
         self._receive_id = receive_id.encode()
 
@@ -64,29 +64,29 @@ class CallbackCrypto:
     def verify(self, msg_signature: str, timestamp: str, nonce: str, encrypt: str) -> None:
         expected = self.sign(timestamp, nonce, encrypt)
         if not hmac.compare_digest(expected, (msg_signature or "").lower()):
-            raise CallbackRejected("the signature does not match this tenant's callback Token")
+            raise CallbackRejected("callback.bad_signature", "the signature does not match this tenant's callback Token")
 
     def decrypt(self, encrypt: str) -> bytes:
         try:
             data = base64.b64decode(encrypt, validate=True)
         except (binascii.Error, ValueError):
-            raise CallbackRejected("the ciphertext is not base64") from None
+            raise CallbackRejected("callback.not_base64", "the ciphertext is not base64") from None
         if not data or len(data) % 16:
-            raise CallbackRejected("the ciphertext is not whole AES blocks")
+            raise CallbackRejected("callback.not_blocks", "the ciphertext is not whole AES blocks")
         decryptor = Cipher(algorithms.AES(self._key), modes.CBC(self._key[:16])).decryptor()
         padded = decryptor.update(data) + decryptor.finalize()
         pad = padded[-1]
         if not 1 <= pad <= 32 or padded[-pad:] != bytes([pad]) * pad:
-            raise CallbackRejected("the padding is broken: the EncodingAESKey is not the one WeCom has")
+            raise CallbackRejected("callback.bad_padding", "the padding is broken: the EncodingAESKey is not the one WeCom has")
         plain = padded[:-pad]
         if len(plain) < 20:
-            raise CallbackRejected("the plaintext is too short")
+            raise CallbackRejected("callback.too_short", "the plaintext is too short")
         (length,) = struct.unpack(">I", plain[16:20])
         message, receive_id = plain[20 : 20 + length], plain[20 + length :]
         if len(message) != length:
-            raise CallbackRejected("the message length is wrong")
+            raise CallbackRejected("callback.bad_length", "the message length is wrong")
         if not hmac.compare_digest(receive_id, self._receive_id):
-            raise CallbackRejected("the callback is for another corp (receive id mismatch)")
+            raise CallbackRejected("callback.other_corp", "the callback is for another corp (receive id mismatch)")
         return message
 
     def encrypt(self, message: bytes, *, random16: bytes | None = None) -> str:
@@ -107,10 +107,10 @@ class CallbackCrypto:
     def open_message(self, body: bytes, msg_signature: str, timestamp: str, nonce: str) -> dict[str, str]:
         """A POSTed callback: the envelope's Encrypt checked, decrypted and parsed."""
         if len(body) > MAX_BODY:
-            raise CallbackRejected("the body is too large for a WeCom callback")
+            raise CallbackRejected("callback.too_large", "the body is too large for a WeCom callback")
         encrypt = parse_xml(body).get("Encrypt")
         if not encrypt:
-            raise CallbackRejected("the body has no Encrypt element")
+            raise CallbackRejected("callback.no_encrypt", "the body has no Encrypt element")
         self.verify(msg_signature, timestamp, nonce, encrypt)
         return parse_xml(self.decrypt(encrypt))
 

@@ -3,7 +3,12 @@
 Branch on the class (or ``errcode``), never on WeCom's ``errmsg``. Every code listed in
 shared/reference/wecom.md has a class here; :func:`error_for` turns a response into the
 right one, and an unknown code still becomes a :class:`WeComError` carrying the code.
-``en`` is the message (API, logs); ``zh`` is what the console shows a Chinese-speaking admin.
+
+Each class is a domain error like any other: its ``code`` (``wecom.ip_not_trusted``) and
+English ``template`` are class attributes, and the catalogs (``web/locale/*/messages.po``) hold
+its text in zh_CN and en by code, so the console and the setup check show it in the admin's
+language. ``message`` adds WeCom's errcode and the API path to the English text (for the API
+and the logs); both are kept as attributes and in ``params`` too.
 """
 
 from __future__ import annotations
@@ -15,22 +20,22 @@ class WeComError(ChannelError):
     """A WeCom call failed. ``errcode`` is WeCom's code, ``api`` the path that was called."""
 
     errcode: int | None = None
-    en = "WeCom refused the call"
-    zh = "企业微信拒绝了该请求"
+    code = "wecom.refused"
+    template = "WeCom refused the call"
 
-    def __init__(self, message: str | None = None, *, errcode: int | None = None, api: str = "", errmsg: str = "",
-                 field: str | None = None) -> None:
-        code = errcode if errcode is not None else type(self).errcode
+    def __init__(self, code: str | None = None, template: str | None = None, *, errcode: int | None = None, api: str = "",
+                 errmsg: str = "", field: str | None = None, **params: str | int | float) -> None:
+        number = errcode if errcode is not None else type(self).errcode
+        if number is not None:
+            params["errcode"] = number
+        super().__init__(code or self.code, template or self.template, field=field, api=api, **params)
         where = f" on {api}" if api else ""
-        tail = f" (WeCom errcode {code}{where})" if code is not None else (f" ({api})" if api else "")
-        super().__init__((message or self.en) + tail, field=field)
-        self.errcode = code
+        tail = f" (WeCom errcode {number}{where})" if number is not None else (f" ({api})" if api else "")
+        self.message += tail
+        self.args = (self.message,)
+        self.errcode = number
         self.api = api
         self.errmsg = errmsg  # kept for the logs; never branched on
-
-    def localized(self, locale: str) -> str:
-        """The admin-facing sentence in the console's language (zh_CN or en)."""
-        return self.zh if locale.startswith("zh") else self.en
 
 
 # ---- transport and retry --------------------------------------------------------------
@@ -44,37 +49,37 @@ class WeComRetryable(WeComError):
 
 class WeComBusy(WeComRetryable):
     errcode = -1
-    en = "WeCom is busy; the call was retried and still failed — try again in a minute"
-    zh = "企业微信系统繁忙，已重试仍失败，请稍后再试"
+    code = "wecom.busy"
+    template = "WeCom is busy; the call was retried and still failed — try again in a minute"
 
 
 class WeComFrequencyLimited(WeComRetryable):
     errcode = 45009
-    en = "WeCom's call-frequency limit was hit (10,000/min, 150,000/hour per API); calls resume when the window passes"
-    zh = "超过企业微信接口调用频率限制（每个接口每分钟 1 万次、每小时 15 万次），请等限流窗口过去后再试"
+    code = "wecom.frequency_limited"
+    template = "WeCom's call-frequency limit was hit (10,000/min, 150,000/hour per API); calls resume when the window passes"
 
 
 class WeComConcurrencyLimited(WeComRetryable):
     errcode = 45033
-    en = "too many concurrent calls to this WeCom API; lower the sync concurrency"
-    zh = "该企业微信接口并发调用过多，请降低同步并发数"
+    code = "wecom.concurrency_limited"
+    template = "too many concurrent calls to this WeCom API; lower the sync concurrency"
 
 
 class WeComTimeout(WeComRetryable):
-    en = "WeCom did not answer in time; check the server's network to qyapi.weixin.qq.com"
-    zh = "企业微信接口超时未响应，请检查服务器到 qyapi.weixin.qq.com 的网络"
+    code = "wecom.timeout"
+    template = "WeCom did not answer in time; check the server's network to qyapi.weixin.qq.com"
 
 
 class WeComUnavailable(WeComRetryable):
-    en = "WeCom answered with a server error or an unreadable body; try again later"
-    zh = "企业微信返回服务器错误或无法解析的响应，请稍后再试"
+    code = "wecom.unavailable"
+    template = "WeCom answered with a server error or an unreadable body; try again later"
 
 
 class WeComTokenError(WeComError):
     """The access token is missing, invalid or expired: refresh it and retry once."""
 
-    en = "the WeCom access token was refused even after a refresh; check the customer-contact secret"
-    zh = "企业微信 access_token 刷新后仍无效，请检查客户联系 Secret"
+    code = "wecom.token_error"
+    template = "the WeCom access token was refused even after a refresh; check the customer-contact secret"
 
 
 class WeComTokenInvalid(WeComTokenError):
@@ -98,38 +103,38 @@ class WeComConfigError(WeComError):
 
 class WeComInvalidCorpId(WeComConfigError):
     errcode = 40013
-    en = "the corp ID is wrong: copy it from WeCom admin → My Company → Company Info (企业ID)"
-    zh = "企业ID 不正确：请在企业微信管理后台「我的企业 → 企业信息」复制企业ID"
+    code = "wecom.invalid_corp_id"
+    template = "the corp ID is wrong: copy it from WeCom admin → My Company → Company Info (企业ID)"
 
 
 class WeComInvalidSecret(WeComConfigError):
     errcode = 40001
-    en = "the secret is wrong: use the Customer Contact secret (Customer & Upstream → Customer Contact → API → Secret)"
-    zh = "Secret 不正确：请使用「客户与上下游 → 客户联系 → API → Secret」中的客户联系 Secret"
+    code = "wecom.invalid_secret"
+    template = "the secret is wrong: use the Customer Contact secret (Customer & Upstream → Customer Contact → API → Secret)"
 
 
 class WeComNoApiPermission(WeComConfigError):
     errcode = 48002
-    en = "this secret has no permission for the API: give the app customer-contact API access in the WeCom admin console"
-    zh = "该 Secret 无此接口权限：请在企业微信管理后台为应用开通客户联系 API 权限"
+    code = "wecom.no_api_permission"
+    template = "this secret has no permission for the API: give the app customer-contact API access in the WeCom admin console"
 
 
 class WeComNoUserPermission(WeComConfigError):
     errcode = 60011
-    en = "the app may not see this member: add them to the app's visible range or the customer-contact permission list"
-    zh = "应用无权访问该成员：请把成员加入应用可见范围或客户联系使用范围"
+    code = "wecom.no_user_permission"
+    template = "the app may not see this member: add them to the app's visible range or the customer-contact permission list"
 
 
 class WeComIpNotTrusted(WeComConfigError):
     errcode = 60020
-    en = "this server's IP is not trusted: add it under the app's Trusted IPs (企业可信IP) in the WeCom admin console"
-    zh = "服务器 IP 不在企业可信 IP 中：请在企业微信管理后台应用详情的「企业可信IP」中添加本服务器 IP"
+    code = "wecom.ip_not_trusted"
+    template = "this server's IP is not trusted: add it under the app's Trusted IPs (企业可信IP) in the WeCom admin console"
 
 
 class WeComNoContactPermission(WeComConfigError):
     errcode = 84074
-    en = "no external-contact permission: enable Customer Contact for this member or app"
-    zh = "没有外部联系人权限：请为该成员或应用开通客户联系功能"
+    code = "wecom.no_contact_permission"
+    template = "no external-contact permission: enable Customer Contact for this member or app"
 
 
 # ---- customers, welcome messages, mass sends -------------------------------------------
@@ -137,80 +142,80 @@ class WeComNoContactPermission(WeComConfigError):
 
 class WeComInvalidInput(WeComError):
     errcode = 40058
-    en = "WeCom refused a parameter as invalid"
-    zh = "企业微信认为参数不合法"
+    code = "wecom.invalid_input"
+    template = "WeCom refused a parameter as invalid"
 
 
 class WeComInvalidUserId(WeComError):
     errcode = 40003
-    en = "unknown WeCom userid: the member may have left or the userid is misspelt"
-    zh = "成员 userid 不存在：成员可能已离职或 userid 填写有误"
+    code = "wecom.invalid_user_id"
+    template = "unknown WeCom userid: the member may have left or the userid is misspelt"
 
 
 class WeComInvalidExternalUserId(WeComError):
     errcode = 40096
-    en = "unknown external_userid: the customer is not a contact of this corp"
-    zh = "external_userid 不合法：该客户不是本企业的外部联系人"
+    code = "wecom.invalid_external_user_id"
+    template = "unknown external_userid: the customer is not a contact of this corp"
 
 
 class WeComCustomerLimit(WeComError):
     errcode = 40099
-    en = "the member has reached WeCom's customer count limit"
-    zh = "成员的客户数已达企业微信上限"
+    code = "wecom.customer_limit"
+    template = "the member has reached WeCom's customer count limit"
 
 
 class WeComNoCustomerToSend(WeComError):
     errcode = 41048
-    en = "no customer could receive this message"
-    zh = "没有可发送的客户"
+    code = "wecom.no_customer_to_send"
+    template = "no customer could receive this message"
 
 
 class WeComMissingWelcomeCode(WeComError):
     errcode = 41049
-    en = "no welcome code: WeCom sends none when a welcome message is set in the admin console or the two have chatted"
-    zh = "缺少欢迎语 code：管理后台已配置欢迎语或双方已聊过天时企业微信不会下发"
+    code = "wecom.missing_welcome_code"
+    template = "no welcome code: WeCom sends none when a welcome message is set in the admin console or the two have chatted"
 
 
 class WeComWelcomeCodeExpired(WeComError):
     errcode = 41050
-    en = "the welcome code expired (it is valid for 20 seconds after the add) or is invalid"
-    zh = "欢迎语 code 已过期（添加后 20 秒内有效）或无效"
+    code = "wecom.welcome_code_expired"
+    template = "the welcome code expired (it is valid for 20 seconds after the add) or is invalid"
 
 
 class WeComWelcomeCodeUsed(WeComError):
     errcode = 41051
-    en = "the welcome code was used already (another app sent a welcome message, or they have chatted)"
-    zh = "欢迎语 code 已被使用（其他应用已发送欢迎语，或双方已聊过天）"
+    code = "wecom.welcome_code_used"
+    template = "the welcome code was used already (another app sent a welcome message, or they have chatted)"
 
 
 class WeComMassSendDispatching(WeComError):
     errcode = 41063
-    en = "the mass message is still being dispatched; ask for results later"
-    zh = "群发消息仍在派发中，请稍后再查询结果"
+    code = "wecom.mass_send_dispatching"
+    template = "the mass message is still being dispatched; ask for results later"
 
 
 class WeComAttachmentTooLarge(WeComError):
     errcode = 41064
-    en = "an attachment is too large for WeCom"
-    zh = "附件大小超过企业微信限制"
+    code = "wecom.attachment_too_large"
+    template = "an attachment is too large for WeCom"
 
 
 class WeComBadAttachmentType(WeComError):
     errcode = 41065
-    en = "an attachment has a type WeCom does not accept here"
-    zh = "附件类型不被企业微信接受"
+    code = "wecom.bad_attachment_type"
+    template = "an attachment has a type WeCom does not accept here"
 
 
 class WeComNoRelationship(WeComError):
     errcode = 84061
-    en = "the member and the customer are not (or no longer) connected"
-    zh = "成员与该客户不存在外部联系人关系"
+    code = "wecom.no_relationship"
+    template = "the member and the customer are not (or no longer) connected"
 
 
 class WeComTooManyOwners(WeComError):
     errcode = 81017
-    en = "too many group owners in one groupchat/list call; ask for at most 100"
-    zh = "客户群列表查询的群主过多，每次最多 100 个"
+    code = "wecom.too_many_owners"
+    template = "too many group owners in one groupchat/list call; ask for at most 100"
 
 
 # ---- transfers ---------------------------------------------------------------------
@@ -222,38 +227,38 @@ class WeComTransferError(WeComError):
 
 class WeComMemberNotResigned(WeComTransferError):
     errcode = 40097
-    en = "the handover member has not resigned: use the on-job transfer instead"
-    zh = "交接成员尚未离职：请改用在职继承"
+    code = "wecom.member_not_resigned"
+    template = "the handover member has not resigned: use the on-job transfer instead"
 
 
 class WeComAlreadyTransferring(WeComTransferError):
     errcode = 40100
-    en = "this customer is already being transferred"
-    zh = "该客户已在转接中"
+    code = "wecom.already_transferring"
+    template = "this customer is already being transferred"
 
 
 class WeComTransferTooFrequent(WeComTransferError):
     errcode = 40128
-    en = "this customer was transferred too often (twice at most, with 90 days' protection after a transfer)"
-    zh = "该客户转接过于频繁（最多两次，转接后 90 天内受保护）"
+    code = "wecom.transfer_too_frequent"
+    template = "this customer was transferred too often (twice at most, with 90 days' protection after a transfer)"
 
 
 class WeComBeingTransferred(WeComTransferError):
     errcode = 40129
-    en = "this customer is being taken over right now"
-    zh = "该客户正在被接替"
+    code = "wecom.being_transferred"
+    template = "this customer is being taken over right now"
 
 
 class WeComSameMember(WeComTransferError):
     errcode = 40130
-    en = "the handover and takeover members are the same person"
-    zh = "原跟进成员与接替成员不能相同"
+    code = "wecom.same_member"
+    template = "the handover and takeover members are the same person"
 
 
 class WeComNotAFollower(WeComTransferError):
     errcode = 40131
-    en = "the handover member does not follow this customer"
-    zh = "原跟进成员不是该客户的跟进人"
+    code = "wecom.not_a_follower"
+    template = "the handover member does not follow this customer"
 
 
 def _all(cls: type[WeComError]) -> list[type[WeComError]]:
@@ -272,5 +277,6 @@ def error_for(errcode: int, *, api: str, errmsg: str = "") -> WeComError:
     """The typed exception for a WeCom response that was not ``errcode: 0``."""
     cls = BY_ERRCODE.get(errcode)
     if cls is None:  # a code we have no class for: say what WeCom said, so it can be looked up
-        return WeComError(f"WeCom refused the call: {errmsg or 'no message'}", errcode=errcode, api=api, errmsg=errmsg)
+        return WeComError("wecom.refused_with_message", "WeCom refused the call: %(reason)s", errcode=errcode, api=api,
+                          errmsg=errmsg, reason=errmsg or "no message")
     return cls(errcode=errcode, api=api, errmsg=errmsg)
