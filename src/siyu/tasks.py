@@ -18,7 +18,7 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportRun
-from siyu.services import housekeeping, imports, order_matching, wecom_events
+from siyu.services import contact_ways, housekeeping, imports, order_matching, wecom_events, welcome
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -57,6 +57,18 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         """After a contact callback was answered: fetch the customer's details from WeCom."""
         done = wecom_events.refresh_contact(context.uow(), context.secret_box, context.wecom_channel, tenant_id, external_userid)
         return done.customer_id
+
+    @huey.task(name="send_welcome", priority=100)
+    def send_welcome(tenant_id: int, send_id: int, welcome_code: str, external_userid: str) -> str:
+        """Right after an add callback, ahead of everything else queued: WeCom's welcome code lasts 20 s."""
+        return welcome.send_welcome(context.uow(), context.secret_box, context.wecom_channel, tenant_id, send_id, welcome_code,
+                                    external_userid=external_userid).status.value
+
+    @huey.periodic_task(crontab(minute="*/5"), name="rebind_contact_ways")
+    def rebind_contact_ways() -> int:
+        """Every five minutes: point each live code at who should take the next add (hours, caps, midnight)."""
+        return sum(contact_ways.rebind_everywhere(context.uow, context.secret_box, context.wecom_channel).values())
+
     @huey.periodic_task(crontab(minute="*/10"), name="match_orders_everywhere")
     def match_orders_everywhere() -> int:
         """Every ten minutes: unmatched orders and events of every tenant, against the identities known now."""
@@ -74,6 +86,8 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "heartbeat": heartbeat,
         "run_customer_import": run_customer_import,
         "refresh_wecom_contact": refresh_wecom_contact,
+        "send_welcome": send_welcome,
+        "rebind_contact_ways": rebind_contact_ways,
         "match_orders": match_orders,
         "match_orders_everywhere": match_orders_everywhere,
     }
