@@ -144,6 +144,7 @@ class ContactWay:
     config_id: str | None = None
     qr_code: str | None = None
     bound_staff_ids: tuple[int, ...] = field(default_factory=tuple)
+    bound_at: datetime | None = None
     archived_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -22,7 +22,7 @@ def _way(row: Any) -> ContactWay:
         id=row.id, channel_id=row.channel_id, name=row.name, state=row.state, kind=WayKind(row.kind), rotation=Rotation(row.rotation),
         staff=tuple(_rule(r) for r in row.staff), skip_verify=row.skip_verify, tag_ids=tuple(row.tag_ids),
         remark_template=row.remark_template, stage_id=row.stage_id, config_id=row.config_id, qr_code=row.qr_code,
-        bound_staff_ids=tuple(row.bound_staff_ids), archived_at=row.archived_at, created_at=row.created_at, updated_at=row.updated_at,
+        bound_staff_ids=tuple(row.bound_staff_ids), bound_at=row.bound_at, archived_at=row.archived_at, created_at=row.created_at, updated_at=row.updated_at,
     )
 
 
