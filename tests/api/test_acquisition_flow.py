@@ -150,3 +150,45 @@ def test_an_add_without_a_welcome_message_configured_is_recorded_as_such(context
     linked.contact_event(client, ADD, "wmNone", State=way.state, WelcomeCode=code)
     [send] = welcome.sends_for_customer(context.uow(), linked.admin, _customer_of(context, linked.tenant.id, "wmNone"))
     assert send.status is SendStatus.NO_MESSAGE and fake.corp.count("/cgi-bin/externalcontact/send_welcome_msg") == 0
+
+
+def test_the_qr_code_decodes_to_the_ways_code_in_png_and_is_served_as_svg(context, client, fake):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from tests.api.conftest import api_tenant
+
+    linked = link(context, fake)
+    _, way = _way(context, linked, StaffRule(linked.staff.id))
+    side = api_tenant(context)
+    assert client.get(f"/api/v1/contact-ways/{way.id}/qr", headers=side.headers).status_code == 404  # another tenant's way
+    image, media_type = contact_ways.qr_code_image(context.uow(), linked.admin, way.id, "png")
+    assert media_type == "image/png" and image[:8] == b"\x89PNG\r\n\x1a\n"
+    picture = Image.open(io.BytesIO(image))
+    assert picture.size[0] == picture.size[1] >= 200
+    assert [r.text for r in zxingcpp.read_barcodes(picture)] == [way.qr_code]
+    svg, svg_type = contact_ways.qr_code_image(context.uow(), linked.admin, way.id, "svg")
+    assert svg_type == "image/svg+xml" and svg.startswith(b"<svg")
+
+
+def test_materials_and_welcome_messages_through_the_api(context, client, fake):
+    from tests.api.conftest import api_tenant
+
+    side = api_tenant(context)
+    made = client.post("/api/v1/materials", json={"kind": "link", "title": "新品", "url": "https://x.cn/p"}, headers=side.headers)
+    assert made.status_code == 201
+    material_id = made.json()["id"]
+    bad = client.post("/api/v1/materials", json={"kind": "link", "title": "新品", "url": "x.cn"}, headers=side.headers)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "material.bad_url"
+    message = client.post("/api/v1/welcome-messages", json={"scope": "default", "text": "你好{customer_name}",
+                                                            "material_ids": [material_id]}, headers=side.headers)
+    assert message.status_code == 201
+    again = client.post("/api/v1/welcome-messages", json={"scope": "default", "text": "又一个"}, headers=side.headers)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "welcome.exists"
+    in_use = client.delete(f"/api/v1/materials/{material_id}", headers=side.headers)
+    assert in_use.status_code == 409 and in_use.json()["error"]["code"] == "material.in_use"
+    assert client.delete(f"/api/v1/welcome-messages/{message.json()['id']}", headers=side.headers).status_code == 204
+    assert client.delete(f"/api/v1/materials/{material_id}", headers=side.headers).status_code == 204
+    assert client.get("/api/v1/materials", headers=side.headers).json()["total"] == 0

@@ -17,6 +17,7 @@ from datetime import datetime, time
 from siyu.adapters.channels import models as wire
 from siyu.adapters.channels.port import Channel
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
+from siyu.adapters.files import qr
 from siyu.adapters.secret_box import SecretBox
 from siyu.domain.access import Actor, Permission
 from siyu.domain.contact_ways import SHANGHAI, ContactWay, ContactWayDraft, WayKind
@@ -195,3 +196,15 @@ def rebind_everywhere(uow_factory: Callable[[], SqlUnitOfWork], box: SecretBox, 
         except (InvalidInput, ChannelError):  # not set up, or WeCom failing: the next round tries again
             continue
     return done
+
+
+def qr_code_image(uow: SqlUnitOfWork, actor: Actor, way_id: int, fmt: str = "png") -> tuple[bytes, str]:
+    """The way's QR code (PNG or SVG bytes and the media type), for the console and the API."""
+    actor.require(Permission.CHANNELS_VIEW)
+    if fmt not in qr.MEDIA_TYPES:
+        raise InvalidInput("contact_way.bad_qr_format", "a QR code is png or svg", field="format")
+    with uow:
+        way = _get(uow, actor.tenant_id, way_id)
+    if not way.qr_code:
+        raise Conflict("contact_way.no_qr", "WeCom has not given this contact way a QR code (scene 1 is a mini-program button)")
+    return qr.qr_image(way.qr_code, fmt), qr.MEDIA_TYPES[fmt]
