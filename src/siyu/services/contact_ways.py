@@ -117,6 +117,8 @@ def create_contact_way(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFact
 def update_contact_way(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, actor: Actor, way_id: int,
                        draft: ContactWayDraft) -> ContactWay:
     actor.require(Permission.CHANNELS_MANAGE)
+    with uow:  # another tenant's way is not found, whatever their WeCom settings
+        _get(uow, actor.tenant_id, way_id)
     channel = open_channel(uow, box, channels, actor.tenant_id)
     now = utcnow()
     with uow:
@@ -131,6 +133,8 @@ def update_contact_way(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFact
 def archive_contact_way(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, actor: Actor, way_id: int) -> ContactWay:
     """Delete the way in WeCom (its code stops working) and keep its history here."""
     actor.require(Permission.CHANNELS_MANAGE)
+    with uow:
+        _get(uow, actor.tenant_id, way_id)
     channel = open_channel(uow, box, channels, actor.tenant_id)
     now = utcnow()
     with uow:
