@@ -6,6 +6,7 @@ them. Each task calls a service; none touches tables.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -18,12 +19,14 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportRun
+from siyu.services.demo import DEMO_SLUG, live
 from siyu.services import contact_ways, housekeeping, imports, order_matching, wecom_events, welcome
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
 
 HEARTBEAT_KEY = "siyu:worker:heartbeat"
+DEMO_TICK_SECONDS = 5
 IMPORT_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -69,6 +72,21 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         """Every five minutes: point each live code at who should take the next add (hours, caps, midnight)."""
         return sum(contact_ways.rebind_everywhere(context.uow, context.secret_box, context.wecom_channel).values())
 
+    @huey.periodic_task(crontab(minute="*"), name="simulate_demo_minute")
+    def simulate_demo_minute() -> int:
+        """The demo brand's simulated customers: one move every 5 seconds over the next minute."""
+        if not context.settings.demo_simulator:
+            return 0
+        for second in range(0, 60, DEMO_TICK_SECONDS):
+            simulate_demo_customer.schedule(delay=second)
+        return 60 // DEMO_TICK_SECONDS
+
+    @huey.task(name="simulate_demo_customer")
+    def simulate_demo_customer() -> str:
+        done = live.simulate_tick(context.uow, context.secret_box, context.sandbox_corps, slug=DEMO_SLUG, now=time.time(),
+                                  enqueue=refresh_wecom_contact, enqueue_welcome=send_welcome)
+        return done.outcome if done else "nothing to simulate"
+
     @huey.periodic_task(crontab(minute="*/10"), name="match_orders_everywhere")
     def match_orders_everywhere() -> int:
         """Every ten minutes: unmatched orders and events of every tenant, against the identities known now."""
@@ -88,6 +106,8 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "refresh_wecom_contact": refresh_wecom_contact,
         "send_welcome": send_welcome,
         "rebind_contact_ways": rebind_contact_ways,
+        "simulate_demo_minute": simulate_demo_minute,
+        "simulate_demo_customer": simulate_demo_customer,
         "match_orders": match_orders,
         "match_orders_everywhere": match_orders_everywhere,
     }
