@@ -64,8 +64,16 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
     @huey.task(name="send_welcome", priority=100)
     def send_welcome(tenant_id: int, send_id: int, welcome_code: str, external_userid: str) -> str:
         """Right after an add callback, ahead of everything else queued: WeCom's welcome code lasts 20 s."""
-        return welcome.send_welcome(context.uow(), context.secret_box, context.wecom_channel, tenant_id, send_id, welcome_code,
-                                    external_userid=external_userid).status.value
+        done, customer_name = welcome.send_welcome(context.uow(), context.secret_box, context.wecom_channel, tenant_id, send_id,
+                                                   welcome_code, external_userid=external_userid)
+        after_welcome(tenant_id, send_id, external_userid, customer_name)
+        return done.status.value
+
+    @huey.task(name="after_welcome", priority=50, retries=2, retry_delay=30)
+    def after_welcome(tenant_id: int, send_id: int, external_userid: str, customer_name: str) -> None:
+        """The way's remark in WeCom and the way re-bound: after the welcomes waiting, before the rest."""
+        welcome.after_welcome(context.uow(), context.secret_box, context.wecom_channel, tenant_id, send_id,
+                              external_userid=external_userid, customer_name=customer_name)
 
     @huey.periodic_task(crontab(minute="*/5"), name="rebind_contact_ways")
     def rebind_contact_ways() -> int:
@@ -105,6 +113,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "run_customer_import": run_customer_import,
         "refresh_wecom_contact": refresh_wecom_contact,
         "send_welcome": send_welcome,
+        "after_welcome": after_welcome,
         "rebind_contact_ways": rebind_contact_ways,
         "simulate_demo_minute": simulate_demo_minute,
         "simulate_demo_customer": simulate_demo_customer,

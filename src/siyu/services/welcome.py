@@ -189,17 +189,17 @@ def on_add(uow: SqlUnitOfWork, tenant_id: int, *, event_key: str, customer_id: i
 
 
 def send_welcome(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, tenant_id: int, send_id: int, welcome_code: str, *,
-                 external_userid: str) -> WelcomeSend:
-    """The worker's part: send the welcome with the code, then the remark, then re-bind the way."""
+                 external_userid: str) -> tuple[WelcomeSend, str]:
+    """The worker's part: choose, fill and send the welcome with the code, and record how it
+    went. Returns the send and the customer's name (for :func:`after_welcome`)."""
     channel = open_channel(uow, box, channels, tenant_id)
     with uow:
         row = uow.welcome.get_send(tenant_id, send_id)
         if row is None:
             raise NotFound("welcome.send_not_found", "no such welcome send")
         if row.status != SendStatus.QUEUED.value:
-            return _send(row)  # a retried task: it ran already
+            return _send(row), ""  # a retried task: it ran already
         way = uow.contact_ways.get(tenant_id, row.contact_way_id) if row.contact_way_id else None
-        channel_row = uow.channels.get(tenant_id, way.channel_id) if way else None
         staff = uow.staff.many(tenant_id, [row.staff_id])[0]
         chosen = choose_welcome(uow.welcome.candidates(tenant_id, channel_id=way.channel_id if way else None,
                                                        way_id=way.id if way else None),
@@ -229,24 +229,30 @@ def send_welcome(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, t
                                 welcome_message_id=chosen.id if chosen else None)
         done = _send(uow.welcome.get_send(tenant_id, send_id))
         uow.commit()
-    if way is not None:
-        _after_add(uow, channel, tenant_id, way.id, staff.wecom_userid, external_userid,
-                   way.fill_remark(customer_name=customer_name or "", staff_name=staff.name,
-                                   channel_name=channel_row.name if channel_row else ""))
-    return done
+    return done, customer_name or ""
 
 
-def _after_add(uow: SqlUnitOfWork, channel: object, tenant_id: int, way_id: int, userid: str, external_userid: str,
-               remark: str | None) -> None:
-    """After the welcome (which has the deadline): the remark in WeCom, and the way re-bound."""
+def after_welcome(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, tenant_id: int, send_id: int, *,
+                  external_userid: str, customer_name: str) -> None:
+    """After the welcome, which has the deadline (a task of its own, behind the welcomes): the
+    remark from the way's template in WeCom, and the way re-bound for the next add."""
+    with uow:
+        row = uow.welcome.get_send(tenant_id, send_id)
+        way = uow.contact_ways.get(tenant_id, row.contact_way_id) if row is not None and row.contact_way_id else None
+        if way is None:
+            return
+        channel_row = uow.channels.get(tenant_id, way.channel_id)
+        staff = uow.staff.many(tenant_id, [row.staff_id])[0]
+    remark = way.fill_remark(customer_name=customer_name, staff_name=staff.name, channel_name=channel_row.name if channel_row else "")
+    channel = open_channel(uow, box, channels, tenant_id)
     try:
         if remark:
-            channel.remark(userid, external_userid, RemarkUpdate(remark=remark))  # type: ignore[attr-defined]
+            channel.remark(staff.wecom_userid, external_userid, RemarkUpdate(remark=remark))
         with uow:
-            contact_ways.rebind_in(uow, channel, tenant_id, way_id)  # type: ignore[arg-type]
+            contact_ways.rebind_in(uow, channel, tenant_id, way.id)
             uow.commit()
     except ChannelError as exc:  # the periodic re-bind round repairs it; a remark is not worth failing the add
-        log.warning("after-add step failed", tenant_id=tenant_id, way_id=way_id, error=exc.code)
+        log.warning("after-welcome step failed", tenant_id=tenant_id, way_id=way.id, error=exc.code)
 
 
 def sends_for_customer(uow: SqlUnitOfWork, actor: Actor, customer_id: int) -> list[WelcomeSend]:
