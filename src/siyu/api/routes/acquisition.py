@@ -23,6 +23,7 @@ from siyu.api.acquisition_schemas import (
     WelcomeUpdate,
 )
 from siyu.api.deps import CurrentActor, Paging, Uow, get_context
+from siyu.api.schemas import page_out
 from siyu.bootstrap import Context
 from siyu.domain.access import Actor
 from siyu.domain.contact_ways import ContactWay, ContactWayDraft, StaffRule
@@ -88,9 +89,7 @@ def contact_way_qr(way_id: int, uow: Uow, actor: CurrentActor,
 @router.get("/materials", response_model=MaterialPage)
 def list_materials(uow: Uow, actor: CurrentActor, paging: Paging,
                    kind: Annotated[str | None, Query(pattern="^(image|link|miniprogram)$")] = None) -> MaterialPage:
-    page = welcome.list_materials(uow, actor, paging, kind=kind)
-    return MaterialPage.model_validate({"items": [asdict(m) for m in page.items], "total": page.total, "page": page.page,
-                                        "page_size": page.page_size, "pages": page.pages})
+    return page_out(MaterialPage, welcome.list_materials(uow, actor, paging, kind=kind))
 
 
 @router.post("/materials", response_model=MaterialOut, status_code=201)
@@ -117,9 +116,7 @@ def delete_material(material_id: int, uow: Uow, actor: CurrentActor) -> Response
 
 @router.get("/welcome-messages", response_model=WelcomePage)
 def list_welcome_messages(uow: Uow, actor: CurrentActor, paging: Paging) -> WelcomePage:
-    page = welcome.list_welcome_messages(uow, actor, paging)
-    return WelcomePage.model_validate({"items": [asdict(m) for m in page.items], "total": page.total, "page": page.page,
-                                       "page_size": page.page_size, "pages": page.pages})
+    return page_out(WelcomePage, welcome.list_welcome_messages(uow, actor, paging))
 
 
 @router.post("/welcome-messages", response_model=WelcomeOut, status_code=201)
