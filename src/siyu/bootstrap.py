@@ -11,6 +11,7 @@ from huey import Huey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu.adapters.channels.sandbox import SANDBOX_URL, Corp, SandboxChannel
 from siyu.adapters.channels.wecom import RetryPolicy, TokenCache, WeComChannel, WeComClient, WeComConnection
 from siyu.adapters.db.engine import make_engine
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
@@ -37,6 +38,8 @@ class Context:
     secret_box: SecretBox = field(init=False)
     wecom_tokens: TokenCache = field(default_factory=TokenCache)
     wecom_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # The simulated corps of tenants whose WeCom settings point at the sandbox, by corp id.
+    sandbox_corps: dict[str, Corp] = field(default_factory=dict)
     _http: httpx.Client | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -46,7 +49,12 @@ class Context:
         return SqlUnitOfWork(self.session_factory)
 
     def wecom_channel(self, secrets: WeComSecrets) -> WeComChannel:
-        """A channel to one tenant's WeCom: pooled HTTP, the process-wide token cache."""
+        """A channel to one tenant's WeCom: pooled HTTP, the process-wide token cache. A tenant
+        whose ``api_base_url`` is the sandbox's gets the in-process simulation (same client code)."""
+        if secrets.api_base_url == SANDBOX_URL:
+            corp = self.sandbox_corps.setdefault(
+                secrets.corp_id, Corp(corp_id=secrets.corp_id, secret=secrets.contact_secret or "", lenient=True))
+            return SandboxChannel(corp, tokens=self.wecom_tokens, retry=self.wecom_retry)
         if self._http is None:
             self._http = httpx.Client(timeout=self.wecom_retry.timeout)
         connection = WeComConnection(secrets.corp_id, secrets.contact_secret or "", base_url=secrets.api_base_url)

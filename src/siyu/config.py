@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     import_max_mb: int = Field(default=256, ge=1)  # the largest import upload (CSV/XLSX) taken, in MiB
     password_hashing: Literal["standard", "fast"] = "standard"  # "fast" is for test suites only
+    demo_simulator: bool = True  # simulated customers scan the demo brand's codes (only a tenant linked to the sandbox)
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

@@ -6,6 +6,7 @@ them. Each task calls a service; none touches tables.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -18,12 +19,14 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportRun
-from siyu.services import housekeeping, imports, order_matching, warehouse_sync, wecom_events
+from siyu.services import contact_ways, housekeeping, imports, order_matching, warehouse_sync, wecom_events, welcome
+from siyu.services.demo import DEMO_SLUG, live
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
 
 HEARTBEAT_KEY = "siyu:worker:heartbeat"
+DEMO_TICK_SECONDS = 5
 IMPORT_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -63,6 +66,41 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         """After a contact callback was answered: fetch the customer's details from WeCom."""
         done = wecom_events.refresh_contact(context.uow(), context.secret_box, context.wecom_channel, tenant_id, external_userid)
         return done.customer_id
+
+    @huey.task(name="send_welcome", priority=100)
+    def send_welcome(tenant_id: int, send_id: int, welcome_code: str, external_userid: str) -> str:
+        """Right after an add callback, ahead of everything else queued: WeCom's welcome code lasts 20 s."""
+        done, customer_name = welcome.send_welcome(context.uow(), context.secret_box, context.wecom_channel, tenant_id, send_id,
+                                                   welcome_code, external_userid=external_userid)
+        after_welcome(tenant_id, send_id, external_userid, customer_name)
+        return done.status.value
+
+    @huey.task(name="after_welcome", priority=50, retries=2, retry_delay=30)
+    def after_welcome(tenant_id: int, send_id: int, external_userid: str, customer_name: str) -> None:
+        """The way's remark in WeCom and the way re-bound: after the welcomes waiting, before the rest."""
+        welcome.after_welcome(context.uow(), context.secret_box, context.wecom_channel, tenant_id, send_id,
+                              external_userid=external_userid, customer_name=customer_name)
+
+    @huey.periodic_task(crontab(minute="*/5"), name="rebind_contact_ways")
+    def rebind_contact_ways() -> int:
+        """Every five minutes: point each live code at who should take the next add (hours, caps, midnight)."""
+        return sum(contact_ways.rebind_everywhere(context.uow, context.secret_box, context.wecom_channel).values())
+
+    @huey.periodic_task(crontab(minute="*"), name="simulate_demo_minute")
+    def simulate_demo_minute() -> int:
+        """The demo brand's simulated customers: one move every 5 seconds over the next minute."""
+        if not context.settings.demo_simulator:
+            return 0
+        for second in range(0, 60, DEMO_TICK_SECONDS):
+            simulate_demo_customer.schedule(delay=second)
+        return 60 // DEMO_TICK_SECONDS
+
+    @huey.task(name="simulate_demo_customer")
+    def simulate_demo_customer() -> str:
+        done = live.simulate_tick(context.uow, context.secret_box, context.sandbox_corps, slug=DEMO_SLUG, now=time.time(),
+                                  enqueue=refresh_wecom_contact, enqueue_welcome=send_welcome)
+        return done.outcome if done else "nothing to simulate"
+
     @huey.periodic_task(crontab(minute="*/10"), name="match_orders_everywhere")
     def match_orders_everywhere() -> int:
         """Every ten minutes: unmatched orders and events of every tenant, against the identities known now."""
@@ -81,6 +119,11 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "sync_warehouse": sync_warehouse,
         "run_customer_import": run_customer_import,
         "refresh_wecom_contact": refresh_wecom_contact,
+        "send_welcome": send_welcome,
+        "after_welcome": after_welcome,
+        "rebind_contact_ways": rebind_contact_ways,
+        "simulate_demo_minute": simulate_demo_minute,
+        "simulate_demo_customer": simulate_demo_customer,
         "match_orders": match_orders,
         "match_orders_everywhere": match_orders_everywhere,
     }

@@ -13,7 +13,11 @@ from pathlib import Path
 from datetime import date
 
 from siyu.domain.access import Role
+from siyu.adapters.channels.sandbox import Corp, SandboxChannel
 from siyu.domain.channels import ChannelDraft, CostDraft
+from siyu.domain.contact_ways import ContactWayDraft, StaffRule
+from siyu.domain.welcome import MaterialDraft, WelcomeDraft
+from siyu.services import contact_ways, welcome
 from siyu.services import fields as fields_service
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import channels as channels_service
@@ -53,6 +57,8 @@ BODIES = {
     "OrderBatch": {"orders": [{"source": "mall", "order_id": "intruder-1", "ordered_at": "2026-01-01T00:00:00Z", "amount": "1"}]},
     "RefundBatch": {"refunds": [{"source": "mall", "order_id": "intruder-1", "refund_id": "R1", "amount": "1",
                                  "refunded_at": "2026-01-02T00:00:00Z"}]},
+    "MaterialCreate": {"kind": "image", "title": "越权", "url": "https://x.cn/i.png"},
+    "MaterialUpdate": {"kind": "image", "title": "越权", "url": "https://x.cn/i.png"},
     "EventBatch": {"events": [{"event_id": "intruder-1", "name": "visit", "occurred_at": "2026-01-01T00:00:00Z",
                                "identity": {"kind": "phone", "value": "13999999999"}}]},
 }
@@ -76,6 +82,10 @@ def _tenant_a_bodies(ids):
         "TagBulk": {"customer_ids": [ids["customer_id"]], "tag_ids": [ids["tag_id"]]},
         "StageOrder": {"stage_ids": [ids["stage_id"]]},
         "MergeCreate": {"customer_ids": [ids["first_id"], ids["second_id"]]},
+        "ContactWayCreate": {"channel_id": ids["channel_id"], "name": "越权活码", "state": "intruder", "staff": [{"staff_id": ids["staff_id"]}]},
+        "ContactWayUpdate": {"channel_id": ids["channel_id"], "name": "越权活码", "state": "intruder", "staff": [{"staff_id": ids["staff_id"]}]},
+        "WelcomeCreate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
+        "WelcomeUpdate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
     }
 
 
@@ -104,9 +114,19 @@ def _tenant_a(context):
     other = f.customers_of(context, a.actor, 1)[0]
     run = _import_of(context, a.actor)
     corp = f"ww{f.uid(16)}"
+    secret = f"secret-{f.uid(16)}"
     wecom_settings.save_wecom_settings(context.uow(), context.secret_box, a.actor, WeComSettingsDraft.parse(
-        corp_id=corp, contact_secret=f"secret-{f.uid(16)}"))
+        corp_id=corp, contact_secret=secret))
     channel = channels_service.create_channel(context.uow(), a.actor, ChannelDraft.parse(name=f"渠道{f.uid()}", state=f"ch-{f.uid()}"))
+    simulated = Corp(corp_id=corp, secret=secret)
+    simulated.add_user(member.wecom_userid)
+    context.wecom_channel = lambda secrets: SandboxChannel(simulated)  # both tenants' calls land here; B's must never reach it
+    way = contact_ways.create_contact_way(context.uow(), context.secret_box, context.wecom_channel, a.actor, ContactWayDraft.parse(
+        channel_id=channel.id, name=f"活码{f.uid(4)}", state=f"w-{f.uid()}", staff=[StaffRule(member.id)]))
+    material = welcome.create_material(context.uow(), a.actor, MaterialDraft.parse(kind="image", title=f"素材{f.uid(4)}",
+                                                                                   url="https://x.cn/a.png"))
+    message = welcome.save_welcome_message(context.uow(), a.actor, WelcomeDraft.parse(scope="way", text=f"欢迎{f.uid(4)}",
+                                                                                      contact_way_id=way.id))
     cost = channels_service.add_cost(
         context.uow(), a.actor, channel.id, CostDraft.parse(period_start=date(2026, 1, 1), period_end=date(2026, 1, 31), amount="1")
     )
@@ -120,9 +140,10 @@ def _tenant_a(context):
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
         "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
+        "way_id": way.id, "material_id": material.id, "message_id": message.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
-               source_order_id, corp]
+               source_order_id, corp, way.name, way.state, material.title, message.text]
     return a, ids, markers
 
 
@@ -134,7 +155,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
                f"/api/v1/customers/{ids['customer_id']}", "/api/v1/tags", "/api/v1/stages", "/api/v1/fields", "/api/v1/merges",
                "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors", "/api/v1/channels",
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
-               f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings")
+               f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/contact-ways",
+               "/api/v1/materials", "/api/v1/welcome-messages")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

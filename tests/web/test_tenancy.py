@@ -10,17 +10,31 @@ from datetime import date
 
 from fastapi.routing import APIRoute
 
+from siyu.adapters.channels.sandbox import Corp, SandboxChannel
 from siyu.domain.channels import ChannelDraft, CostDraft
+from siyu.domain.contact_ways import ContactWayDraft, StaffRule
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import auth as auth_service
+from siyu.services import channels, contact_ways, imports, orders, wecom_settings
 from siyu.services import customers, fields, merging, regions, staff, stages, stores, tags, tenants, tokens
-from siyu.services import channels, imports, orders, wecom_settings
 from siyu.web.app import ROUTE_MODULES as MODULES
 from tests.web.conftest import Org, unique
+
 # A form that would pass validation, so that only tenancy can stop it.
 FORM = {"name": "越权修改", "wecom_userid": "intruder", "role": "guide", "code": "", "city": "", "address": "", "is_open": "on",
         "label": "越权字段", "group": "越权", "direction": "up", "kind": "email", "value": "intruder@example.cn",
         "stage_id": "", "owner_staff_id": "", "tag_ids": "1"}
+
+
+def _contact_way_of(a: Org, member, channel):  # type: ignore[no-untyped-def]
+    """Tenant A's live code, made in a simulated WeCom (the console's channel factory points at it);
+    the corp is the one tenant A's saved WeCom settings name."""
+    corp = Corp(corp_id="wwtenantacorp0001", secret="tenant-a-contact-secret-0001")
+    corp.add_user(member.wecom_userid)
+    a.context.wecom_channel = lambda secrets: SandboxChannel(corp)
+    return contact_ways.create_contact_way(a.context.uow(), a.context.secret_box, a.context.wecom_channel, a.system,
+                                           ContactWayDraft.parse(channel_id=channel.id, name="甲活码", state="jia-way",
+                                                                 staff=[StaffRule(member.id)]))
 
 
 def _console_routes():
@@ -61,12 +75,15 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
                              CostDraft.parse(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), amount="123.45"))
     wecom = wecom_settings.save_wecom_settings(context.uow(), context.secret_box, a.system, WeComSettingsDraft.parse(
         corp_id="wwtenantacorp0001", contact_secret="tenant-a-contact-secret-0001"))
+    way = _contact_way_of(a, member, channel)
     ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
            "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id,
-           "channel_id": channel.id, "cost_id": cost.id}
+           "channel_id": channel.id, "cost_id": cost.id,
+           "way_id": way.id, "fmt": "png"}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
-               stage.name, field.label, "甲导入文件", "甲订单", "甲渠道", "a-chan", "wwtenantacorp0001", wecom.contact_secret_hint]
+               stage.name, field.label, "甲导入文件", "甲订单", "甲渠道", "a-chan", "wwtenantacorp0001", wecom.contact_secret_hint,
+               way.name, way.state]
     org.store()  # B has data of its own
     org.customer("乙客户")
 

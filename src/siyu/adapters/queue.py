@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, PriorityRedisHuey, SqliteHuey
 
 
 def make_huey(url: str, *, immediate: bool = False, name: str = "siyu") -> Huey:
     if url.startswith("redis://") or url.startswith("rediss://"):
-        huey: Huey = RedisHuey(name, url=url)
+        huey: Huey = PriorityRedisHuey(name, url=url)  # task priorities: a welcome message goes first
     elif url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)

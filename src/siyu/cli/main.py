@@ -139,7 +139,8 @@ def demo(
     bar = typer.progressbar(length=customers, label="customers") if customers >= 20_000 else nullcontext()
     try:
         with bar as progress:
-            summary = load_demo_brand(context.uow, seed=seed, customers=customers, progress=progress.update if progress else None)
+            summary = load_demo_brand(context.uow, seed=seed, customers=customers, progress=progress.update if progress else None,
+                                      box=context.secret_box, channels=context.wecom_channel)
     except DomainError as exc:
         raise _fail(exc) from exc
     if summary.created:

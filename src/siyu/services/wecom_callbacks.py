@@ -31,6 +31,7 @@ from siyu.services.wecom_settings import load_secrets
 
 log = structlog.get_logger("siyu.wecom.callbacks")
 Enqueue = Callable[[int, str], object]  # (tenant_id, external_userid) -> a queued refresh
+EnqueueWelcome = Callable[[int, int, str, str], object]  # (tenant_id, send_id, welcome_code, external_userid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,8 @@ def verify_url(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str, *, msg_sign
 
 
 def receive_callback(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str, *, msg_signature: str, timestamp: str,
-                     nonce: str, body: bytes, enqueue: Enqueue | None = None, client: str | None = None) -> CallbackResult:
+                     nonce: str, body: bytes, enqueue: Enqueue | None = None, client: str | None = None,
+                     enqueue_welcome: EnqueueWelcome | None = None) -> CallbackResult:
     try:
         tenant_id, crypto = _crypto_for(uow, box, tenant_slug)
         fields = crypto.open_message(body, msg_signature, timestamp, nonce)
@@ -87,7 +89,12 @@ def receive_callback(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str, *, ms
         event = WeComEvent.parse(fields)
     except InvalidInput as exc:  # genuine, but not an event (a chat message to the app): acknowledge
         return CallbackResult(tenant_id, None, False, f"ignored: {exc.message}")
-    result, refresh = _record(uow, tenant_id, event)
+    result, refresh, welcome_send_id = _record(uow, tenant_id, event)
+    if welcome_send_id is not None and enqueue_welcome is not None:  # first: it has 20 seconds
+        try:
+            enqueue_welcome(tenant_id, welcome_send_id, event.get("WelcomeCode") or "", event.get("ExternalUserID") or "")
+        except Exception as exc:  # noqa: BLE001 - the add is recorded; the send stays queued in the log
+            log.error("wecom welcome could not be queued", tenant_id=tenant_id, error=type(exc).__name__)
     if refresh and enqueue is not None:
         try:
             enqueue(tenant_id, event.get("ExternalUserID") or "")
@@ -98,7 +105,7 @@ def receive_callback(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str, *, ms
     return result
 
 
-def _record(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> tuple[CallbackResult, bool]:
+def _record(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> tuple[CallbackResult, bool, int | None]:
     key, now = event.key, utcnow()
     # A clash with a concurrent write (Conflict) rolls everything back, receipt included:
     # the error answer makes WeCom deliver the event again.
@@ -112,8 +119,8 @@ def _record(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> tuple[Call
         )
         if not first:
             uow.commit()
-            return CallbackResult(tenant_id, key, True, "duplicate"), False
+            return CallbackResult(tenant_id, key, True, "duplicate"), False, None
         applied = apply_event(uow, tenant_id, event)
         uow.wecom.set_outcome(tenant_id, key, applied.outcome)
         uow.commit()
-    return CallbackResult(tenant_id, key, False, applied.outcome), applied.refresh
+    return CallbackResult(tenant_id, key, False, applied.outcome), applied.refresh, applied.welcome_send_id

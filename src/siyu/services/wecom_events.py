@@ -22,7 +22,7 @@ from siyu.domain.customers import CustomerRecord, Profile, RelationState
 from siyu.domain.errors import InvalidInput
 from siyu.domain.identities import IdentityKey, IdentityKind, IdentitySource
 from siyu.domain.wecom import CallbackEvent, ContactChange, WeComEvent
-from siyu.services import oneid, relations
+from siyu.services import oneid, relations, welcome
 from siyu.services.clock import utcnow
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
@@ -33,6 +33,7 @@ ACTOR = "wecom"
 class Applied:
     outcome: str  # one line for the callback log
     refresh: bool = False  # queue a contact-details refresh after the commit
+    welcome_send_id: int | None = None  # queue the welcome message after the commit (services.welcome)
 
 
 def apply_event(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> Applied:
@@ -53,7 +54,10 @@ def apply_event(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> Applie
         if staff is None:
             return Applied(f"customer {found.customer_id}; staff userid “{userid}” is unknown — add them under staff", refresh=True)
         relations.follow_in(uow, tenant_id, found.customer_id, staff.id, at=at, actor=ACTOR, channel_state=event.get("State"))
-        return Applied(f"customer {found.customer_id} follows staff {staff.id} (state {event.get('State') or '-'})", refresh=True)
+        send_id = welcome.on_add(uow, tenant_id, event_key=event.key, customer_id=found.customer_id, staff_id=staff.id,
+                                 state=event.get("State"), welcome_code=event.get("WelcomeCode"))
+        return Applied(f"customer {found.customer_id} follows staff {staff.id} (state {event.get('State') or '-'})", refresh=True,
+                       welcome_send_id=send_id)
     if change == ContactChange.EDIT:
         return Applied("details refresh queued", refresh=True)
     if change in (ContactChange.DELETE_BY_STAFF, ContactChange.DELETE_BY_CUSTOMER):

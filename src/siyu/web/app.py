@@ -18,6 +18,7 @@ from siyu.web.csrf import verify_csrf
 from siyu.web.routes import (
     auth,
     channels,
+    contact_ways,
     customer,
     customer_tags,
     customers,
@@ -38,7 +39,7 @@ from siyu.web.routes import (
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders, channels, wecom)
+                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

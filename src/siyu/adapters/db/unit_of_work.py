@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.adapters.db.repositories.channels import ChannelRepository
+from siyu.adapters.db.repositories.contact_ways import ContactWayRepository
 from siyu.adapters.db.repositories import customer_search
 from siyu.adapters.db.repositories.customers import CustomerRepository
 from siyu.adapters.db.repositories.duplicates import DuplicateRepository
@@ -28,6 +29,7 @@ from siyu.adapters.db.repositories.tenants import TenantRepository
 from siyu.adapters.db.repositories.tokens import ApiTokenRepository
 from siyu.adapters.db.repositories.users import UserRepository
 from siyu.adapters.db.repositories.wecom import WeComRepository
+from siyu.adapters.db.repositories.welcome import WelcomeRepository
 from siyu.domain.errors import Conflict
 
 
@@ -52,6 +54,8 @@ class SqlUnitOfWork:
     channels: ChannelRepository
     orders: OrderRepository
     events: EventRepository
+    contact_ways: ContactWayRepository
+    welcome: WelcomeRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -81,6 +85,8 @@ class SqlUnitOfWork:
         self.channels = ChannelRepository(session)
         self.orders = OrderRepository(session)
         self.events = EventRepository(session)
+        self.contact_ways = ContactWayRepository(session)
+        self.welcome = WelcomeRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -23,7 +23,10 @@ from siyu.domain.paging import PageRequest
 from siyu.services import tenants
 from siyu.services.clock import utcnow
 from siyu.services.customers import CustomerFilter
+from siyu.adapters.secret_box import SecretBox
 from siyu.services.demo.customers import CustomerSummary, load_customers
+from siyu.services.demo.live import link_sandbox
+from siyu.services.wecom_settings import ChannelFactory
 from siyu.services.demo.orders import OrdersSummary, load_orders
 from siyu.services.demo.organisation import (
     DEMO_PASSWORD,
@@ -62,13 +65,17 @@ def load_demo_brand(
     today: date | None = None,
     one_by_one: bool = False,
     progress: Callable[[int], None] | None = None,
+    box: SecretBox | None = None,
+    channels: ChannelFactory | None = None,
 ) -> DemoSummary:
     """Create the demo brand unless it exists. ``new_uow`` returns a fresh unit of work.
 
     ``customers`` people are generated over the two years before ``today`` (default: today,
     UTC); ``one_by_one`` resolves their records with ``oneid.resolve`` one at a time instead
     of in batches (the same result, much slower: for comparisons). ``progress`` is called
-    with the number of people written after each batch.
+    with the number of people written after each batch. Given the secret box and the channel
+    factory, the brand is linked to the sandbox WeCom with contact ways for its channels
+    (:mod:`.live`).
     """
     if customers < 1:
         raise ValueError("the demo brand needs at least one customer")
@@ -90,9 +97,12 @@ def load_demo_brand(
         new_uow(), organisation, people=customers, seed=seed, today=today or utcnow().date(), one_by_one=one_by_one,
         progress=progress,
     )
+    orders = load_orders(new_uow, organisation, seed=seed, today=today or utcnow().date())
+    if box is not None and channels is not None:
+        link_sandbox(new_uow, box, channels, tenant.id, seed=seed)
     return DemoSummary(
         tenant.id, created=True, regions=summary.regions, stores=summary.stores, staff=summary.staff, logins=summary.logins,
-        customers=loaded, orders=load_orders(new_uow, organisation, seed=seed, today=today or utcnow().date()),
+        customers=loaded, orders=orders,
     )
 
 

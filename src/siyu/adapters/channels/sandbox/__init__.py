@@ -8,9 +8,9 @@ endpoints with WeCom's validation, limits and errcodes (and the same fault switc
 to WeCom — only the sockets are missing. ``siyu.testing.fake_wecom.FakeWeCom`` serves the same
 simulation over real HTTP.
 
-Not simulated (yet): customers who scan codes, add staff and delete them by themselves (the
-acquisition round drives the corp for demos), and timeouts (an in-process call cannot time
-out; a slow-answer fault only stalls it).
+Customers who scan codes, add staff and delete them: :mod:`.simulator` (seeded; the live demo
+drives it, ``siyu.services.demo.live``). Not simulated: timeouts (an in-process call cannot
+time out; a slow-answer fault only stalls it).
 """
 
 from __future__ import annotations

@@ -72,6 +72,9 @@ class Corp:
     token_ttl: int = 7200
     rate_limit_per_minute: int = 10_000
     follow_page_size: int = 500  # externalcontact/get pages follow users past this many
+    # The demo's corp: every userid is a member with the customer-contact permission, and a
+    # contact way made by another process's simulation (the console's, the worker's) is adopted.
+    lenient: bool = False
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # userid -> {"resigned": bool}
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # external_userid -> external_contact
     follows: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # external_userid -> userid -> follow_user

@@ -25,6 +25,8 @@ def route(path: str) -> Callable[[Handler], Handler]:
 
 
 def user_of(corp: Corp, userid: Any) -> str:
+    if corp.lenient and isinstance(userid, str) and userid and userid not in corp.users:
+        corp.add_user(userid)
     need(isinstance(userid, str) and userid in corp.users, 40003, "invalid userid")
     return userid
 

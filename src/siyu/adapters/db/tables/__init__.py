@@ -1,5 +1,6 @@
 """The operational schema, as SQLAlchemy Core tables, one module per area."""
 
+from siyu.adapters.db.tables.acquisition import contact_ways, materials, welcome_messages, welcome_sends
 from siyu.adapters.db.tables.base import UTCDateTime, metadata
 from siyu.adapters.db.tables.commerce import channel_costs, channels, events, order_lines, orders, refunds
 from siyu.adapters.db.tables.customers import (
@@ -23,6 +24,10 @@ from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_settings
 
 __all__ = [
     "UTCDateTime",
+    "contact_ways",
+    "materials",
+    "welcome_messages",
+    "welcome_sends",
     "api_tokens",
     "channel_costs",
     "channels",

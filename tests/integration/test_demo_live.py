@@ -1,0 +1,83 @@
+"""The live demo: the sandbox-linked brand gets contact ways, and seeded simulated customers on a
+frozen clock add guides through the real callback path, get welcome messages, and sometimes delete."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from siyu.adapters.channels.sandbox import SANDBOX_URL
+from siyu.domain.access import Role
+from siyu.domain.channels import ChannelDraft
+from siyu.domain.paging import PageRequest
+from siyu.services import channels, contact_ways, wecom_settings
+from siyu.services.demo.catalogue import CHANNELS
+from siyu.services.demo.live import link_sandbox, simulate_tick
+from tests import factories as f
+
+START = 1_800_000_000.0
+
+
+def _brand(context):
+    tenant, admin = f.tenant(context)
+    store = f.store(context, admin)
+    guides = [f.member(context, admin, store_id=store.id, role=Role.GUIDE) for _ in range(4)]
+    for c in CHANNELS[:3]:
+        channels.create_channel(context.uow(), admin, ChannelDraft.parse(name=c.name, state=c.state))
+    return tenant, admin, guides
+
+
+def _run(context, tenant, ticks: int) -> list[str]:
+    outcomes = []
+    for tick in range(ticks):
+        done = simulate_tick(context.uow, context.secret_box, context.sandbox_corps, slug=tenant.slug, now=START + 5 * tick,
+                             seed=11, enqueue=context.tasks["refresh_wecom_contact"], enqueue_welcome=context.tasks["send_welcome"])
+        assert done is not None and not done.duplicate
+        outcomes.append(done.outcome)
+    return outcomes
+
+
+def test_the_live_demo_adds_customers_through_the_callback_path_with_welcomes_and_deletions(context, monkeypatch):
+    monkeypatch.setattr(time, "time", lambda: START)  # the sandbox corp's clock: welcome codes are fresh
+    tenant, admin, guides = _brand(context)
+    linked = link_sandbox(context.uow, context.secret_box, context.wecom_channel, tenant.id, seed=3)
+    assert linked.created and linked.contact_ways == 3
+    assert wecom_settings.get_wecom_settings(context.uow(), admin).api_base_url == SANDBOX_URL
+    ways = contact_ways.list_contact_ways(context.uow(), admin).items
+    assert {w.state for w in ways} == {c.state for c in CHANNELS[:3]}
+
+    outcomes = _run(context, tenant, 40)
+    adds = [o for o in outcomes if "follows staff" in o]
+    deletions = [o for o in outcomes if "deleted_by_customer" in o]
+    assert len(adds) > 20 and deletions, outcomes
+    log = wecom_settings.list_callbacks(context.uow(), admin, PageRequest(page_size=100))
+    assert log.total == 40 and {r.change_type for r in log.items} == {"add_external_contact", "del_follow_user"}
+    corp = next(iter(context.sandbox_corps.values()))
+    sent = [c for c in corp.welcome_codes.values() if c["used"]]
+    assert len(sent) == len(adds)
+    assert any(s["sent"]["text"].startswith("感谢从直播间来找") for s in sent)  # the live-stream channel's own welcome
+    assert any("新人咖啡券" in s["sent"]["text"] or s["sent"]["attachments"] for s in sent)
+    counts = contact_ways.adds_today(context.uow(), admin, [w.id for w in ways], now=_utc(START))
+    assert sum(sum(c.values()) for c in counts.values()) >= len(adds) - len(deletions)
+
+
+def test_the_simulation_is_the_same_for_the_same_seed_and_clock(context, monkeypatch):
+    monkeypatch.setattr(time, "time", lambda: START)
+    runs = []
+    for _ in range(2):
+        context.sandbox_corps.clear()
+        tenant, _, _ = _brand(context)
+        link_sandbox(context.uow, context.secret_box, context.wecom_channel, tenant.id, seed=3)
+        runs.append([re.sub(r"\d+", "#", o) for o in _run(context, tenant, 12)])  # ids differ between the two brands
+    assert runs[0] == runs[1]
+
+
+def test_a_tenant_not_linked_to_the_sandbox_is_not_simulated(context):
+    tenant, _, _ = _brand(context)
+    assert simulate_tick(context.uow, context.secret_box, context.sandbox_corps, slug=tenant.slug, now=START) is None
+
+
+def _utc(stamp: float):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(stamp, UTC)
