@@ -9,26 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser import ARGS, CHROMIUM
+from tests.e2e.test_browser import page  # noqa: F401  (the Chromium page fixture)
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("SIYU_SCREENSHOT_DIR", "")) if os.environ.get("SIYU_SCREENSHOT_DIR") else None
-
-
-@pytest.fixture
-def page(tmp_path):
-    if not CHROMIUM.exists():
-        if os.environ.get("SIYU_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is missing at /usr/bin/chromium (apt-get install chromium fonts-wqy-microhei)")
-        pytest.skip("Chromium not installed here; CI installs it and requires this test")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 1000})
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def _charts_drawn(page) -> list[dict[str, float]]:  # type: ignore[no-untyped-def]
@@ -36,7 +20,8 @@ def _charts_drawn(page) -> list[dict[str, float]]:  # type: ignore[no-untyped-de
         "[data-chart] canvas", "els => els.map(e => ({w: e.getBoundingClientRect().width, h: e.getBoundingClientRect().height}))")
 
 
-def test_the_channel_and_rfm_dashboards_draw_their_charts(demo_server, page, tmp_path):
+def test_the_channel_and_rfm_dashboards_draw_their_charts(demo_server, page, tmp_path):  # noqa: F811
+    page.set_viewport_size({"width": 1440, "height": 1000})
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{demo_server.url}/login?next=/analytics/channels")

@@ -252,10 +252,10 @@ def cohort_heatmap(language: Language, cohorts: tuple[Cohort, ...], rate: str) -
     cells = [[m.offset, i, round(getattr(m, rate) * 100, 1)] for i, c in enumerate(cohorts) for m in c.months]
     return {
         "tooltip": {"position": "top"},
-        "grid": {"left": 8, "right": 16, "top": 8, "bottom": 64, "containLabel": True},
+        "grid": {"left": 8, "right": 16, "top": 8, "bottom": 90, "containLabel": True},
         "xAxis": {"type": "category", "data": [f"M{k}" for k in range(offsets)], "splitArea": {"show": True}},
         "yAxis": {"type": "category", "data": labels, "inverse": True, "splitArea": {"show": True}},
         "visualMap": {"min": 0, "max": 100, "calculable": True, "orient": "horizontal", "left": "center", "bottom": 0,
                       "inRange": {"color": ["#eff6ff", "#2563eb"]}, "text": ["100%", "0%"]},
-        "series": [{"type": "heatmap", "data": cells, "label": {"show": True, "formatter": "{@[2]}%"}}],
+        "series": [{"type": "heatmap", "data": cells, "label": {"show": True, "fontSize": 10, "formatter": "{@[2]}%"}}],
     }

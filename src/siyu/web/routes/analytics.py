@@ -198,7 +198,8 @@ def cohorts(request: Request, viewer: CurrentViewer, since: str | None = None, u
         result = results["cohorts"]
         shown = d.chosen_cohorts(result, channel)
         channels = sorted({(c.channel_id, c.channel_name) for c in result.cohorts if c.channel_id is not None}, key=lambda c: c[0])
-        return {"result": result, "cohorts": shown, "table": d.cohort_table(language, shown), "channels": channels,
+        return {"result": result, "cohorts": shown, "channels": channels,
+                "chart_height": max(340, 26 * len(shown) + 110),
                 "friend_chart": d.cohort_heatmap(language, shown, "still_friend_rate"),
                 "repurchase_chart": d.cohort_heatmap(language, shown, "repurchase_rate"),
                 "has_unattributed": any(c.channel_id is None for c in result.cohorts),

@@ -11,6 +11,7 @@
       var option = JSON.parse(source.textContent);
       var target = document.createElement("div");
       target.className = "chart-canvas";
+      if (box.dataset.height) target.style.height = box.dataset.height + "px";
       box.appendChild(target);
       var chart = echarts.init(target, null, { renderer: "canvas" });
       chart.setOption(option);
