@@ -190,3 +190,18 @@ def test_a_bad_date_is_said_on_the_page(signed_in: Browser, org: Org) -> None:
     assert page.status_code == 400 and "2026-13-01" in page.text
     backwards = signed_in.get("/analytics/channels?start=2026-03-31&end=2026-03-01")
     assert backwards.status_code == 400 and "统计周期的结束日期早于开始日期" in backwards.text
+
+
+def test_another_tenants_admin_sees_none_of_it(context: Any, browser: Browser, march: dict[str, int]) -> None:
+    from siyu.services import auth, tenants
+    from tests.web.conftest import unique
+
+    other = tenants.create_tenant(context.uow(), slug=unique("b-"), name="乙品牌")
+    b = Org(context=context, tenant=other, system=auth.system_actor(other.id))
+    browser.sign_in(b.user(Role.ADMIN).login)
+    _sync(b)
+    page = browser.get("/analytics/channels?start=2026-03-01&end=2026-03-31")
+    assert page.status_code == 200 and "公众号" not in page.text and "¥138.00" not in page.text
+    assert _csv_rows(browser.get("/analytics/channels.csv?start=2026-03-01&end=2026-03-31"))[1:] == []
+    assert f'href="/customers/{march["one"]}"' not in browser.get("/analytics/rfm?as_of=2026-03-31").text
+    assert _csv_rows(browser.get("/analytics/private-domain.csv?since=2026-03&until=2026-03"))[1:] == []
