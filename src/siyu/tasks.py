@@ -49,6 +49,12 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         with context.warehouse() as warehouse:
             return sum(r.rows_written for r in warehouse_sync.sync_all_tenants(context.uow(), warehouse))
 
+    @huey.task(name="sync_tenant_warehouse")
+    def sync_tenant_warehouse(tenant_id: int) -> int:
+        """One tenant's sync, asked for now (the console's "sync now"); returns rows written."""
+        with context.warehouse() as warehouse:
+            return warehouse_sync.sync_tenant(context.uow(), warehouse, tenant_id).rows_written
+
     @huey.task(name="run_customer_import")
     def run_customer_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
         """Run an uploaded import for the person who started it; the upload is removed after."""
@@ -117,6 +123,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
         "sync_warehouse": sync_warehouse,
+        "sync_tenant_warehouse": sync_tenant_warehouse,
         "run_customer_import": run_customer_import,
         "refresh_wecom_contact": refresh_wecom_contact,
         "send_welcome": send_welcome,
@@ -150,6 +157,12 @@ def queue_customer_import(context: Context, actor: Actor, upload: IO[bytes], *, 
         raise
     context.tasks["run_customer_import"](actor_fields(actor), import_id, str(stored), encoding)
     return imports.get_import(context.uow(), actor, import_id)
+
+
+def queue_warehouse_sync(context: Context, actor: Actor) -> None:
+    """Ask the worker to sync the actor's tenant into the warehouse now (``analytics.sync``)."""
+    actor.require(Permission.ANALYTICS_SYNC)
+    context.tasks["sync_tenant_warehouse"](actor.tenant_id)
 
 
 def actor_fields(actor: Actor) -> dict[str, object]:

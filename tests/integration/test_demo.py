@@ -219,3 +219,9 @@ def test_the_demo_command_loads_n_people_once(tmp_path, monkeypatch):
     assert first.exit_code == 0, first.output
     assert "60 people ->" in first.output and "merged by OneID" in first.output
     assert again.exit_code == 0 and "demo brand already loaded" in again.output and "people ->" not in again.output
+    # the command ends with a warehouse sync, so the dashboards have the demo's numbers at once
+    assert "analytics warehouse synced" in first.output
+    from siyu.adapters.warehouse import open_warehouse
+
+    with open_warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}") as wh:
+        assert wh.fetch("SELECT count(*) FROM orders")[0][0] > 0 and wh.fetch("SELECT count(*) FROM sync_runs")[0][0] == 2

@@ -6,12 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from siyu.domain.access import Role
 from siyu.domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from siyu.bootstrap import Context
 
 app = typer.Typer(help="Siyu (私域): private-domain operations for WeCom brands.", no_args_is_help=True)
 db_app = typer.Typer(help="The operational database: migrations.", no_args_is_help=True)
@@ -161,9 +164,23 @@ def demo(
                        f"{o.channels} channels with {o.costs:,} monthly costs")
     else:
         typer.echo("demo brand already loaded")
+    _sync_demo(context, summary.tenant_id)
     typer.echo(f"\nConsole: {context.settings.base_url}   API docs: {context.settings.base_url}/docs")
     for entry in summary.logins:
         typer.echo(f"  {entry.description:<36} login: {entry.login:<22} password: {entry.password}")
+
+
+def _sync_demo(context: Context, tenant_id: int) -> None:
+    """Copy the demo brand into the analytics warehouse, so the dashboards have numbers at once
+    (the worker's ``sync_warehouse`` keeps it up to date every 15 minutes after)."""
+    from siyu.services import warehouse_sync
+
+    try:
+        with context.warehouse() as wh:
+            report = warehouse_sync.sync_tenant(context.uow(), wh, tenant_id)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"  analytics warehouse synced: {report.rows_written:,} rows written in {report.seconds:.1f} s")
 
 
 @app.command("serve")

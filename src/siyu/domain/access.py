@@ -45,6 +45,7 @@ class Permission(StrEnum):
     ORDERS_MANAGE = "orders.manage"  # send and import orders and refunds, match unmatched orders
     EVENTS_TRACK = "events.track"  # send behaviour events
     ANALYTICS_VIEW = "analytics.view"  # the warehouse's tenant-wide analyses and its sync status
+    ANALYTICS_SYNC = "analytics.sync"  # start a warehouse sync of the tenant now (the console's "sync now")
 
 
 MATRIX: dict[Role, frozenset[Permission]] = {
@@ -63,6 +64,7 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             Permission.ORDERS_MANAGE,
             Permission.EVENTS_TRACK,
             Permission.ANALYTICS_VIEW,
+            Permission.ANALYTICS_SYNC,
         }
     ),
     Role.STORE_MANAGER: frozenset(

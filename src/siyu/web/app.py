@@ -16,6 +16,7 @@ from siyu.web import errors
 from siyu.web.console import Console
 from siyu.web.csrf import verify_csrf
 from siyu.web.routes import (
+    analytics,
     auth,
     channels,
     contact_ways,
@@ -39,7 +40,7 @@ from siyu.web.routes import (
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways)
+                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from siyu.analytics import periods
 from siyu.analytics.base import Timed
-from siyu.analytics.channels import ChannelQuery
-from siyu.analytics.cohorts import CohortQuery
-from siyu.analytics.frame import today_in_shanghai
-from siyu.analytics.private_domain import PrivateDomainShareQuery
 from siyu.analytics.rfm import RfmQuery, Segment
 from siyu.api.analytics_schemas import (
     Answered,
@@ -55,9 +52,7 @@ def cohorts(
     months: Annotated[int, Query(ge=0, le=36)] = 12, as_of: date | None = None,
 ) -> CohortsOut:
     """Cohorts by month of add and channel (default: the last twelve months of adds)."""
-    today = as_of or today_in_shanghai()
-    query = CohortQuery(tenant_id=actor.tenant_id, since=since or (today.replace(day=1) - timedelta(days=330)).replace(day=1),
-                        until=until or today, months=months, as_of=as_of)
+    query = periods.cohort_query(actor.tenant_id, since, until, months, as_of)
     with ctx.warehouse() as wh:
         timed = query.answer(actor, wh, ctx.analytics_cache)
     return CohortsOut.model_validate({"as_of": timed.result.as_of, "cohorts": list(timed.result.cohorts),
@@ -67,8 +62,7 @@ def cohorts(
 @router.get("/analytics/channels", response_model=ChannelsOut, tags=["analytics"])
 def channels(ctx: Ctx, actor: CurrentActor, start: date | None = None, end: date | None = None, as_of: date | None = None) -> ChannelsOut:
     """Channel ROI for a period of business days (default: this month so far)."""
-    today = as_of or today_in_shanghai()
-    query = ChannelQuery(tenant_id=actor.tenant_id, start=start or today.replace(day=1), end=end or today, as_of=as_of)
+    query = periods.channel_query(actor.tenant_id, start, end, as_of)
     with ctx.warehouse() as wh:
         timed = query.answer(actor, wh, ctx.analytics_cache)
     result = timed.result
@@ -79,9 +73,7 @@ def channels(ctx: Ctx, actor: CurrentActor, start: date | None = None, end: date
 @router.get("/analytics/private-domain", response_model=PrivateDomainOut, tags=["analytics"])
 def private_domain(ctx: Ctx, actor: CurrentActor, since: date | None = None, until: date | None = None) -> PrivateDomainOut:
     """Private-domain GMV against total GMV, by month (default: the last twelve months)."""
-    today = today_in_shanghai()
-    query = PrivateDomainShareQuery(tenant_id=actor.tenant_id, since=since or (today.replace(day=1) - timedelta(days=330)).replace(day=1),
-                                    until=until or today)
+    query = periods.private_domain_query(actor.tenant_id, since, until)
     with ctx.warehouse() as wh:
         timed = query.answer(actor, wh, ctx.analytics_cache)
     return PrivateDomainOut.model_validate({"months": list(timed.result.months), "answered": _answered(timed)}, from_attributes=True)

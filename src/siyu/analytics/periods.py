@@ -1,0 +1,40 @@
+"""The questions as their callers ask them: the default periods of the API and the console.
+
+One place for "no dates given means ...", so ``GET /api/v1/analytics/...`` and the console's
+dashboards answer the same question for the same request.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from siyu.analytics.channels import ChannelQuery
+from siyu.analytics.cohorts import CohortQuery
+from siyu.analytics.frame import today_in_shanghai
+from siyu.analytics.private_domain import PrivateDomainShareQuery
+
+
+def twelve_months_to(today: date) -> date:
+    """The first day of the month eleven months before ``today``'s: twelve months with today's."""
+    return (today.replace(day=1) - timedelta(days=330)).replace(day=1)
+
+
+def cohort_query(tenant_id: int, since: date | None = None, until: date | None = None, months: int = 12,
+                 as_of: date | None = None) -> CohortQuery:
+    """Cohorts of the given months of add (default: the last twelve months, this one included)."""
+    today = as_of or today_in_shanghai()
+    return CohortQuery(tenant_id=tenant_id, since=since or twelve_months_to(today), until=until or today, months=months,
+                       as_of=as_of)
+
+
+def channel_query(tenant_id: int, start: date | None = None, end: date | None = None,
+                  as_of: date | None = None) -> ChannelQuery:
+    """Channel ROI of a period of business days (default: this month so far)."""
+    today = as_of or today_in_shanghai()
+    return ChannelQuery(tenant_id=tenant_id, start=start or today.replace(day=1), end=end or today, as_of=as_of)
+
+
+def private_domain_query(tenant_id: int, since: date | None = None, until: date | None = None) -> PrivateDomainShareQuery:
+    """Private-domain share by month (default: the last twelve months, this one included)."""
+    today = today_in_shanghai()
+    return PrivateDomainShareQuery(tenant_id=tenant_id, since=since or twelve_months_to(today), until=until or today)

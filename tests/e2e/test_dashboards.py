@@ -1,0 +1,48 @@
+"""A person opens the channel ROI dashboard of the demo brand in Chromium: the ECharts charts
+are drawn (a canvas of real size in each chart box) from the vendored library, no CDN."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_browser import page  # noqa: F401  (the Chromium page fixture)
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(os.environ.get("SIYU_SCREENSHOT_DIR", "")) if os.environ.get("SIYU_SCREENSHOT_DIR") else None
+
+
+def _charts_drawn(page) -> list[dict[str, float]]:  # type: ignore[no-untyped-def]
+    return page.eval_on_selector_all(
+        "[data-chart] canvas", "els => els.map(e => ({w: e.getBoundingClientRect().width, h: e.getBoundingClientRect().height}))")
+
+
+def test_the_channel_and_rfm_dashboards_draw_their_charts(demo_server, page, tmp_path):  # noqa: F811
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{demo_server.url}/login?next=/analytics/channels")
+    page.fill("input[name=login]", "admin@demo.siyu")
+    page.fill("input[name=password]", "siyu-demo-2026")
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{demo_server.url}/analytics/channels")
+    # the demo's orders and adds span the months before today: ask for the last year
+    today = date.today()
+    page.goto(f"{demo_server.url}/analytics/channels?start={today - timedelta(days=365)}&end={today}")
+    page.wait_for_selector("#channel-adds [data-chart] canvas")
+    sizes = _charts_drawn(page)
+    assert len(sizes) == 2 and all(s["w"] > 100 and s["h"] > 100 for s in sizes), sizes
+    body = page.locator("body").inner_text()
+    assert "渠道 ROI" in body and "获客成本" in body and "最近同步于" in body
+    assert page.locator("table[data-table=channels] tbody tr").count() >= 1
+    assert all(url.startswith(demo_server.url) for url in requested), [u for u in requested if not u.startswith(demo_server.url)]
+    page.screenshot(path=str((SHOTS or tmp_path) / "channels.png"), full_page=True)
+
+    page.goto(f"{demo_server.url}/analytics/rfm")
+    page.wait_for_selector("[data-chart] canvas")
+    assert all(s["w"] > 100 and s["h"] > 100 for s in _charts_drawn(page))
+    assert page.locator("table[data-table=rfm-customers] tbody tr a[href^='/customers/']").count() >= 1
+    page.screenshot(path=str((SHOTS or tmp_path) / "rfm.png"), full_page=True)
