@@ -18,7 +18,7 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportRun
-from siyu.services import housekeeping, imports, order_matching, wecom_events
+from siyu.services import housekeeping, imports, order_matching, wecom_events, wecom_sync
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -57,6 +57,20 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         """After a contact callback was answered: fetch the customer's details from WeCom."""
         done = wecom_events.refresh_contact(context.uow(), context.secret_box, context.wecom_channel, tenant_id, external_userid)
         return done.customer_id
+
+    @huey.task(name="run_wecom_sync")
+    def run_wecom_sync(tenant_id: int, run_id: int) -> str:
+        """Run (or resume) a WeCom sync run; an interrupted one is picked up by the next schedule."""
+        return wecom_sync.run_sync(context.uow(), context.secret_box, context.wecom_channel, tenant_id, run_id).status.value
+
+    @huey.periodic_task(crontab(minute="7", hour="*/2"), name="wecom_sync_everywhere")
+    def wecom_sync_everywhere() -> int:
+        """Every two hours: an incremental WeCom sync of every linked tenant (or the resumption of its unfinished run)."""
+        tenants = wecom_sync.due_tenants(context.uow())
+        for tenant_id in tenants:
+            run_wecom_sync(tenant_id, wecom_sync.start_scheduled(context.uow(), tenant_id))
+        return len(tenants)
+
     @huey.periodic_task(crontab(minute="*/10"), name="match_orders_everywhere")
     def match_orders_everywhere() -> int:
         """Every ten minutes: unmatched orders and events of every tenant, against the identities known now."""
@@ -74,6 +88,8 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "heartbeat": heartbeat,
         "run_customer_import": run_customer_import,
         "refresh_wecom_contact": refresh_wecom_contact,
+        "run_wecom_sync": run_wecom_sync,
+        "wecom_sync_everywhere": wecom_sync_everywhere,
         "match_orders": match_orders,
         "match_orders_everywhere": match_orders_everywhere,
     }

@@ -28,6 +28,7 @@ from siyu.adapters.db.repositories.tenants import TenantRepository
 from siyu.adapters.db.repositories.tokens import ApiTokenRepository
 from siyu.adapters.db.repositories.users import UserRepository
 from siyu.adapters.db.repositories.wecom import WeComRepository
+from siyu.adapters.db.repositories.wecom_sync import WeComSyncRepository
 from siyu.domain.errors import Conflict
 
 
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     merges: MergeRepository
     duplicates: DuplicateRepository
     wecom: WeComRepository
+    wecom_sync: WeComSyncRepository
     channels: ChannelRepository
     orders: OrderRepository
     events: EventRepository
@@ -78,6 +80,7 @@ class SqlUnitOfWork:
         self.merges = MergeRepository(session)
         self.duplicates = DuplicateRepository(session)
         self.wecom = WeComRepository(session)
+        self.wecom_sync = WeComSyncRepository(session)
         self.channels = ChannelRepository(session)
         self.orders = OrderRepository(session)
         self.events = EventRepository(session)

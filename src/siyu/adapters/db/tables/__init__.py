@@ -19,7 +19,7 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
-from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_settings
+from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_group_chats, wecom_settings, wecom_sync_runs
 
 __all__ = [
     "UTCDateTime",
@@ -52,5 +52,7 @@ __all__ = [
     "timeline_events",
     "users",
     "wecom_callbacks",
+    "wecom_group_chats",
     "wecom_settings",
+    "wecom_sync_runs",
 ]

@@ -1,0 +1,375 @@
+"""The WeCom sync: staff, corp tags (both ways), customers and relations, customer groups.
+
+A run is a row (``wecom_sync_runs``) that walks its steps in order and writes its position
+(step, chunk of 100 staff, WeCom's cursor) in the same transaction as each page's changes,
+so an interrupted run (WeCom down past the client's retries, the process killed) resumes at
+the first page it had not committed, and nothing is counted twice.
+
+- staff: ``get_follow_user_list``; each userid mapped to a staff member by ``wecom_userid``;
+  the ones Siyu does not know are reported (``unknown_userids``) and skipped.
+- tags: WeCom's corp tag groups and tags become Siyu tag groups and tags (linked by id, or by
+  name the first time); Siyu tags WeCom does not have are created there (``add_corp_tag``).
+- customers: ``batch/get_by_user`` (100 staff per call, every cursor). Every customer goes
+  through OneID (``wecom_external`` + ``unionid``); the relation takes remark, description,
+  state, add_way and createtime; WeCom's tags on the relation are applied in Siyu (source
+  ``wecom_sync``), and Siyu's own tags on the customer are pushed to the relation
+  (``mark_tag``). A ``wecom_sync`` tag WeCom no longer shows on the owner's relation is removed.
+- groups: ``groupchat/list`` by owner (100 per call) and ``groupchat/get`` each.
+- ending: active relations of the synced staff that this run did not see are ended
+  (``ended``: WeCom no longer reports them; who ended them is unknown).
+
+Full and incremental runs read the same (WeCom has no "changed since" for customers); an
+incremental run skips the writes for a relation whose fingerprint (a hash of what WeCom and
+Siyu said last time) is unchanged. WeCom's limits: the client retries -1/45009/45033 with
+backoff; a run makes one call per 100 relations, far under 10,000 calls a minute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from siyu.adapters.channels.models import ContactWithFollow, GroupChat
+from siyu.adapters.channels.port import Channel
+from siyu.adapters.db.unit_of_work import SqlUnitOfWork
+from siyu.adapters.secret_box import SecretBox
+from siyu.domain.access import Actor, Permission
+from siyu.domain.customers import CustomerRecord, Profile, RelationState, TagSource
+from siyu.domain.errors import ChannelError, InvalidInput, NotFound
+from siyu.domain.identities import IdentityKey, IdentityKind, IdentitySource
+from siyu.domain.paging import Page, PageRequest
+from siyu.domain.wecom_sync import SyncRun, SyncStatus, SyncStep
+from siyu.services import oneid, relations
+from siyu.services.clock import utcnow
+from siyu.services.wecom_settings import ChannelFactory, open_channel
+
+ACTOR = "wecom_sync"
+CHUNK = 100  # staff per batch/get_by_user and per groupchat/list (WeCom's limit)
+ENDING_BATCH = 500
+
+
+# ---- what people call ---------------------------------------------------------------------
+
+
+def start_sync(uow: SqlUnitOfWork, actor: Actor, *, full: bool) -> SyncRun:
+    """A new run, or the unfinished one (a run in progress or interrupted is resumed, never doubled)."""
+    actor.require(Permission.WECOM_MANAGE)
+    with uow:
+        if uow.wecom.sealed(actor.tenant_id) is None:
+            raise InvalidInput("wecom_sync.not_linked", "WeCom is not set up for this brand: enter its settings first", field="corp_id")
+        existing = uow.wecom_sync.unfinished(actor.tenant_id)
+        if existing is not None:
+            return existing
+        run_id = uow.wecom_sync.add_run(actor.tenant_id, full=full, actor=actor.name or f"user:{actor.user_id}", now=utcnow(),
+                                        position={"step": SyncStep.STAFF.value})
+        uow.commit()
+        run = uow.wecom_sync.get_run(actor.tenant_id, run_id)
+    assert run is not None
+    return run
+
+
+def get_sync(uow: SqlUnitOfWork, actor: Actor, run_id: int) -> SyncRun:
+    actor.require(Permission.WECOM_MANAGE)
+    with uow:
+        run = uow.wecom_sync.get_run(actor.tenant_id, run_id)
+    if run is None:
+        raise NotFound("wecom_sync.not_found", "no WeCom sync run %(id)s", id=run_id)
+    return run
+
+
+def list_syncs(uow: SqlUnitOfWork, actor: Actor, request: PageRequest = PageRequest()) -> Page[SyncRun]:
+    actor.require(Permission.WECOM_MANAGE)
+    with uow:
+        return uow.wecom_sync.runs(actor.tenant_id, request)
+
+
+def run_sync(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, tenant_id: int, run_id: int) -> SyncRun:
+    """Run (or resume) a run to its end. WeCom failing mid-way leaves it ``interrupted`` at
+    the last committed page, with the reason; running it again carries on from there."""
+    with uow:
+        run = uow.wecom_sync.get_run(tenant_id, run_id)
+    if run is None:
+        raise NotFound("wecom_sync.not_found", "no WeCom sync run %(id)s", id=run_id)
+    if run.status in (SyncStatus.DONE, SyncStatus.FAILED):
+        return run
+    channel = open_channel(uow, box, channels, tenant_id)
+    sync = _Sync(uow, channel, run)
+    try:
+        sync.run()
+    except ChannelError as exc:
+        sync.stop(SyncStatus.INTERRUPTED if exc.retryable else SyncStatus.FAILED, exc.message)
+    with uow:
+        done = uow.wecom_sync.get_run(tenant_id, run_id)
+    assert done is not None
+    return done
+
+
+def due_tenants(uow: SqlUnitOfWork) -> list[int]:
+    """Tenants linked to WeCom, for the scheduled incremental sync."""
+    with uow:
+        return uow.wecom_sync.linked_tenants()
+
+
+def start_scheduled(uow: SqlUnitOfWork, tenant_id: int) -> int:
+    """The scheduled run of one tenant: an incremental run, or its unfinished one."""
+    with uow:
+        existing = uow.wecom_sync.unfinished(tenant_id)
+        if existing is not None:
+            return existing.id
+        run_id = uow.wecom_sync.add_run(tenant_id, full=False, actor="schedule", now=utcnow(), position={"step": SyncStep.STAFF.value})
+        uow.commit()
+        return run_id
+
+
+# ---- the run ----------------------------------------------------------------------------
+
+
+def _fingerprint(*parts: Any) -> str:
+    return hashlib.md5(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode(), usedforsecurity=False).hexdigest()
+
+
+def _wecom_tags(item: ContactWithFollow) -> set[str]:
+    return set(item.follow_info.tag_id) | {t.tag_id for t in item.follow_info.tags if t.type == 1}
+
+
+class _Sync:
+    def __init__(self, uow: SqlUnitOfWork, channel: Channel, run: SyncRun) -> None:
+        self.uow, self.channel, self.run_id, self.tenant_id = uow, channel, run.id, run.tenant_id
+        self.full = run.full
+        self.position = dict(run.position)
+        self.counts: Counter[str] = Counter(run.counts)
+        self.userids = list(run.userids)
+        self.staff_ids: dict[str, int] = {}
+        self.tag_of: dict[str, int] = {}  # WeCom tag id -> Siyu tag id
+        self.wecom_of: dict[int, str] = {}  # Siyu tag id -> WeCom tag id
+
+    # bookkeeping
+    def _save(self, **values: Any) -> None:
+        self.uow.wecom_sync.save_run(self.tenant_id, self.run_id, position=dict(self.position), counts=dict(self.counts),
+                                     updated_at=utcnow(), **values)
+
+    def stop(self, status: SyncStatus, error: str) -> None:
+        with self.uow:
+            self.uow.wecom_sync.save_run(self.tenant_id, self.run_id, status=status.value, error=error[:1000], updated_at=utcnow())
+            self.uow.commit()
+
+    def _goto(self, step: SyncStep) -> None:
+        self.position = {"step": step.value, "chunk": 0, "cursor": ""}
+
+    def run(self) -> None:
+        with self.uow:
+            self.uow.wecom_sync.save_run(self.tenant_id, self.run_id, status=SyncStatus.RUNNING.value, error=None, updated_at=utcnow())
+            self.uow.commit()
+        steps = {SyncStep.STAFF: self._staff, SyncStep.TAGS: self._tags, SyncStep.CUSTOMERS: self._customers,
+                 SyncStep.GROUPS: self._groups, SyncStep.ENDING: self._ending}
+        while (step := SyncStep(self.position.get("step", SyncStep.STAFF.value))) is not SyncStep.DONE:
+            if step is not SyncStep.STAFF and not self.staff_ids:
+                with self.uow:
+                    self.staff_ids = self.uow.wecom_sync.staff_by_userid(self.tenant_id, self.userids)
+            steps[step]()
+        with self.uow:
+            self._save(status=SyncStatus.DONE.value, finished_at=utcnow())
+            self.uow.commit()
+
+    # steps
+    def _staff(self) -> None:
+        userids = self.channel.follow_users()
+        with self.uow:
+            self.staff_ids = self.uow.wecom_sync.staff_by_userid(self.tenant_id, userids)
+            self.userids = [u for u in userids if u in self.staff_ids]
+            unknown = [u for u in userids if u not in self.staff_ids]
+            self.counts.update(staff_synced=len(self.userids), staff_unknown=len(unknown))
+            self._goto(SyncStep.TAGS)
+            self._save(userids=self.userids, unknown_userids=unknown)
+            self.uow.commit()
+
+    def _tags(self) -> None:
+        groups = self.channel.corp_tags()
+        now = utcnow()
+        with self.uow:
+            links = {link["wecom_tag_id"]: link for link in self.uow.wecom_sync.tag_links(self.tenant_id) if link["wecom_tag_id"]}
+            ours = self.uow.wecom_sync.groups(self.tenant_id)
+            by_wecom = {g["wecom_group_id"]: g["id"] for g in ours if g["wecom_group_id"]}
+            by_name = {g["name"]: g["id"] for g in ours}
+            for group in (g for g in groups if not g.deleted):
+                group_id = by_wecom.get(group.group_id) or by_name.get(group.group_name[:30])
+                if group_id is None:
+                    group_id = self.uow.tags.add_group(self.tenant_id, group.group_name[:30], now=now).id
+                    by_name[group.group_name[:30]] = group_id
+                self.uow.wecom_sync.link_group(self.tenant_id, group_id, group.group_id)
+                for tag in (t for t in group.tag if not t.deleted and t.id not in links):
+                    found = self.uow.tags.find(self.tenant_id, group.group_name[:30], tag.name[:30])
+                    tag_id = found.id if found else self.uow.tags.add_tag(self.tenant_id, group_id, tag.name[:30], now=now)
+                    self.uow.wecom_sync.link_tag(self.tenant_id, tag_id, tag.id)
+                    self.counts["corp_tags_imported"] += 0 if found else 1
+            self.uow.commit()
+            unlinked: dict[int, list[dict[str, Any]]] = {}
+            for link in self.uow.wecom_sync.tag_links(self.tenant_id):
+                if not link["wecom_tag_id"]:
+                    unlinked.setdefault(link["group_id"], []).append(link)
+        for tags in unlinked.values():  # Siyu's own tags, created in WeCom one group at a time
+            first = tags[0]
+            made = self.channel.add_corp_tags([t["name"] for t in tags], group_id=first["wecom_group_id"] or None,
+                                              group_name=None if first["wecom_group_id"] else first["group_name"])
+            ids = {t.name: t.id for t in made.tag}
+            with self.uow:
+                self.uow.wecom_sync.link_group(self.tenant_id, first["group_id"], made.group_id)
+                for tag in tags:
+                    if tag["name"] in ids:
+                        self.uow.wecom_sync.link_tag(self.tenant_id, tag["id"], ids[tag["name"]])
+                        self.counts["corp_tags_exported"] += 1
+                self._save()
+                self.uow.commit()
+        with self.uow:
+            self._goto(SyncStep.CUSTOMERS)
+            self._save()
+            self.uow.commit()
+
+    def _load_tag_links(self) -> None:
+        with self.uow:
+            links = [link for link in self.uow.wecom_sync.tag_links(self.tenant_id) if link["wecom_tag_id"]]
+        self.tag_of = {link["wecom_tag_id"]: link["id"] for link in links}
+        self.wecom_of = {link["id"]: link["wecom_tag_id"] for link in links}
+
+    def _customers(self) -> None:
+        self._load_tag_links()
+        chunks = [self.userids[i : i + CHUNK] for i in range(0, len(self.userids), CHUNK)]
+        while self.position.get("chunk", 0) < len(chunks):
+            page = self.channel.contacts_by_user(chunks[self.position["chunk"]], cursor=self.position.get("cursor", ""))
+            with self.uow:
+                self._contacts(page.items)
+                self.position["cursor"] = page.next_cursor
+                if not page.next_cursor:
+                    self.position["chunk"] += 1
+                self._save()
+                self.uow.commit()
+        with self.uow:
+            self._goto(SyncStep.GROUPS)
+            self._save()
+            self.uow.commit()
+
+    def _contacts(self, items: list[ContactWithFollow]) -> None:
+        uow, tenant_id, now = self.uow, self.tenant_id, utcnow()
+        keys = {item.external_contact.external_userid: IdentityKey.parse(IdentityKind.WECOM_EXTERNAL, item.external_contact.external_userid)
+                for item in items}
+        owners = uow.identities.owners(tenant_id, list(keys.values()))
+        pairs = [(owners[keys[i.external_contact.external_userid]], self.staff_ids[i.follow_info.userid]) for i in items
+                 if keys[i.external_contact.external_userid] in owners and i.follow_info.userid in self.staff_ids]
+        marks = uow.wecom_sync.relation_marks(tenant_id, pairs)
+        sources = uow.wecom_sync.tag_sources(tenant_id, sorted({c for c, _ in pairs}))
+        seen: list[int] = []
+        for item in items:
+            staff_id = self.staff_ids.get(item.follow_info.userid)
+            if staff_id is None:
+                continue
+            customer_id = owners.get(keys[item.external_contact.external_userid])
+            mark = marks.get((customer_id, staff_id)) if customer_id else None
+            before = sources.get(customer_id, {}) if customer_id else {}
+            fingerprint = _fingerprint(item.model_dump(), sorted(before))
+            if not self.full and mark and mark[1] == RelationState.ACTIVE.value and mark[2] == fingerprint:
+                seen.append(mark[0])
+                self.counts["relations_unchanged"] += 1
+                continue
+            self._contact(item, staff_id, now)
+        uow.wecom_sync.mark_seen(tenant_id, self.run_id, seen)
+
+    def _contact(self, item: ContactWithFollow, staff_id: int, now: datetime) -> None:
+        uow, tenant_id, contact, follow = self.uow, self.tenant_id, item.external_contact, item.follow_info
+        keys = [IdentityKey.parse(IdentityKind.WECOM_EXTERNAL, contact.external_userid)]
+        if contact.unionid:
+            keys.append(IdentityKey.parse(IdentityKind.UNIONID, contact.unionid))
+        profile = Profile.parse(name=contact.name or None, avatar=contact.avatar or None,
+                                gender=int(contact.gender) if contact.gender in (1, 2) else None)
+        added = datetime.fromtimestamp(follow.createtime, UTC) if follow.createtime else now
+        found = oneid.resolve(uow, tenant_id, CustomerRecord(keys=tuple(keys), profile=profile), source=IdentitySource.WECOM,
+                              actor=ACTOR, now=now, added_at=added)
+        self.counts["customers_created" if found.created else "customers_updated" if found.changed else "customers_unchanged"] += 1
+        self.counts["customers_merged"] += len(found.merged_ids)
+        customer_id = found.customer_id
+        created = relations.follow_in(uow, tenant_id, customer_id, staff_id, at=added, actor=ACTOR, add_way=follow.add_way,
+                                      channel_state=follow.state[:30] or None, remark=follow.remark[:20] or None)
+        self.counts["relations_created"] += int(created)
+        relation = uow.relations.find(tenant_id, customer_id, staff_id)
+        assert relation is not None
+        wanted = {"add_way": follow.add_way, "channel_state": follow.state[:30] or None, "remark": follow.remark[:20] or None,
+                  "description": follow.description[:150] or None, "added_at": added}
+        changes = {k: v for k, v in wanted.items() if getattr(relation, k) != v}
+        self.counts["relations_updated"] += int(bool(changes) and not created)
+        current = uow.wecom_sync.tag_sources(tenant_id, [customer_id])[customer_id]
+        on_wecom = _wecom_tags(item)
+        pulled = sorted({self.tag_of[t] for t in on_wecom if t in self.tag_of} - set(current))
+        uow.tags.apply(tenant_id, [(customer_id, t) for t in pulled], source=TagSource.WECOM_SYNC.value, applied_by=ACTOR, now=now)
+        self.counts["tags_added"] += len(pulled)
+        customer = uow.customers.get_any(tenant_id, customer_id)
+        if customer is not None and customer.owner_staff_id == staff_id:
+            dropped = [t for t, source in current.items()
+                       if source == TagSource.WECOM_SYNC.value and t in self.wecom_of and self.wecom_of[t] not in on_wecom]
+            if dropped:
+                uow.tags.remove(tenant_id, customer_id, dropped)
+                self.counts["tags_removed"] += len(dropped)
+        push = sorted(self.wecom_of[t] for t, source in current.items()
+                      if source != TagSource.WECOM_SYNC.value and t in self.wecom_of and self.wecom_of[t] not in on_wecom)
+        if push:
+            self.channel.mark_tags(follow.userid, contact.external_userid, add=push)
+            self.counts["tags_pushed"] += len(push)
+        after = uow.wecom_sync.tag_sources(tenant_id, [customer_id])[customer_id]
+        seen_as = item.model_copy(update={"follow_info": follow.model_copy(update={"tag_id": sorted(set(follow.tag_id) | set(push))})})
+        uow.relations.update(tenant_id, relation.id, wecom_seen_run_id=self.run_id,
+                             wecom_fingerprint=_fingerprint(seen_as.model_dump(), sorted(after)), **changes)
+
+    def _groups(self) -> None:
+        chunks = [self.userids[i : i + CHUNK] for i in range(0, len(self.userids), CHUNK)]
+        while self.position.get("chunk", 0) < len(chunks):
+            page = self.channel.group_chats(owners=chunks[self.position["chunk"]], cursor=self.position.get("cursor", ""), limit=100)
+            chats = [(ref.status, self.channel.get_group_chat(ref.chat_id)) for ref in page.items]
+            with self.uow:
+                for status, chat in chats:
+                    self._group(status, chat)
+                self.position["cursor"] = page.next_cursor
+                if not page.next_cursor:
+                    self.position["chunk"] += 1
+                self._save()
+                self.uow.commit()
+        with self.uow:
+            self._goto(SyncStep.ENDING)
+            self._save()
+            self.uow.commit()
+
+    def _group(self, status: int, chat: GroupChat) -> None:
+        values = {
+            "name": chat.name[:100], "owner_userid": chat.owner, "owner_staff_id": self.staff_ids.get(chat.owner), "status": status,
+            "members": len(chat.member_list), "external_members": sum(1 for m in chat.member_list if m.type == 2),
+            "created_in_wecom": datetime.fromtimestamp(chat.create_time, UTC) if chat.create_time else None,
+        }
+        fingerprint = _fingerprint(values, [m.userid for m in chat.member_list])
+        existing = self.uow.wecom_sync.group_chat(self.tenant_id, chat.chat_id)
+        stamp = {"fingerprint": fingerprint, "seen_run_id": self.run_id, "synced_at": utcnow()}
+        if existing is None:
+            self.uow.wecom_sync.add_group_chat(self.tenant_id, chat_id=chat.chat_id, **values, **stamp)
+            self.counts["groups_created"] += 1
+        elif existing["fingerprint"] != fingerprint:
+            self.uow.wecom_sync.update_group_chat(self.tenant_id, existing["id"], **values, **stamp)
+            self.counts["groups_updated"] += 1
+        else:
+            self.uow.wecom_sync.update_group_chat(self.tenant_id, existing["id"], seen_run_id=self.run_id)
+
+    def _ending(self) -> None:
+        staff_ids = sorted(self.staff_ids.values())
+        while staff_ids:
+            with self.uow:
+                batch = self.uow.wecom_sync.unseen_active(self.tenant_id, self.run_id, staff_ids, limit=ENDING_BATCH)
+                now = utcnow()
+                for customer_id, staff_id in batch:
+                    relations.end_in(self.uow, self.tenant_id, customer_id, staff_id, RelationState.ENDED, at=now, actor=ACTOR)
+                self.counts["relations_ended"] += len(batch)
+                self._save()
+                self.uow.commit()
+            if len(batch) < ENDING_BATCH:
+                break
+        with self.uow:
+            self._goto(SyncStep.DONE)
+            self._save()
+            self.uow.commit()
