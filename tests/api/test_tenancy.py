@@ -18,7 +18,7 @@ from siyu.services import fields as fields_service
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import channels as channels_service
 from siyu.services import customers as customers_service
-from siyu.services import imports, merging, tokens, wecom_settings
+from siyu.services import imports, merging, tokens, wecom_settings, wecom_sync
 from siyu.services import orders as orders_service
 from siyu.services import stages as stages_service
 from siyu.services import tags as tags_service
@@ -46,6 +46,7 @@ BODIES = {
     "FieldCreate": {"key": "intruder", "label": "越权", "kind": "text"},
     "FieldUpdate": {"label": "越权"},
     "WeComSettingsUpdate": {"corp_id": "wwintruder000001"},
+    "SyncStart": {"full": True},
     "ChannelCreate": {"name": "越权渠道", "state": "intruder"},
     "ChannelUpdate": {"name": "越权渠道", "state": "intruder"},
     "CostCreate": {"period_start": "2026-01-01", "period_end": "2026-01-31", "amount": "1"},
@@ -106,6 +107,7 @@ def _tenant_a(context):
     corp = f"ww{f.uid(16)}"
     wecom_settings.save_wecom_settings(context.uow(), context.secret_box, a.actor, WeComSettingsDraft.parse(
         corp_id=corp, contact_secret=f"secret-{f.uid(16)}"))
+    sync_run = wecom_sync.start_sync(context.uow(), a.actor, full=False)  # recorded, not run (no WeCom here)
     channel = channels_service.create_channel(context.uow(), a.actor, ChannelDraft.parse(name=f"渠道{f.uid()}", state=f"ch-{f.uid()}"))
     cost = channels_service.add_cost(
         context.uow(), a.actor, channel.id, CostDraft.parse(period_start=date(2026, 1, 1), period_end=date(2026, 1, 31), amount="1")
@@ -119,7 +121,7 @@ def _tenant_a(context):
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
-        "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
+        "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id, "run_id": sync_run.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
                source_order_id, corp]
@@ -134,7 +136,7 @@ def test_every_route_hides_another_tenants_objects(context, client):
                f"/api/v1/customers/{ids['customer_id']}", "/api/v1/tags", "/api/v1/stages", "/api/v1/fields", "/api/v1/merges",
                "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors", "/api/v1/channels",
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
-               f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings")
+               f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/wecom/syncs")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0
