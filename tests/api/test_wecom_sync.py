@@ -142,7 +142,7 @@ def test_an_incremental_run_writes_only_what_changed_in_wecom(context, fake):
     assert run.count("customers_created") == 1 and run.count("relations_created") == 1
     assert run.count("relations_updated") == 1 and run.count("relations_ended") == 1
     assert run.count("relations_unchanged") == 17  # 20 - remark - tag - deleted: skipped, nothing written
-    assert run.count("customers_unchanged") == 2 and run.count("customers_updated") == 0  # re-read, the profile the same
+    assert run.count("customers_updated") == 2 and run.count("customers_unchanged") == 0  # re-read: their relation changed
     assert run.count("tags_added") == 2 and run.count("tags_removed") == 0  # 茶 on wm00007, 咖啡 on the new wm00020
 
     changed = customers.get_customer(context.uow(), linked.admin, _customer_of(context, linked.tenant.id, "wm00003"))

@@ -42,7 +42,9 @@ from siyu.domain.errors import ChannelError, InvalidInput, NotFound
 from siyu.domain.identities import IdentityKey, IdentityKind, IdentitySource
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.wecom_sync import SyncRun, SyncStatus, SyncStep
-from siyu.services import oneid, relations
+from siyu.domain.timeline import EventKind
+from siyu.services import relations
+from siyu.services.oneid_bulk import BatchResolver, Incoming
 from siyu.services.clock import utcnow
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
@@ -129,6 +131,21 @@ def start_scheduled(uow: SqlUnitOfWork, tenant_id: int) -> int:
 
 def _fingerprint(*parts: Any) -> str:
     return hashlib.md5(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode(), usedforsecurity=False).hexdigest()
+
+
+def _keys(item: ContactWithFollow) -> list[IdentityKey]:
+    """wecom_external first (what the page is matched by), then the unionid when WeCom gives one."""
+    contact = item.external_contact
+    keys = [IdentityKey.parse(IdentityKind.WECOM_EXTERNAL, contact.external_userid)]
+    if contact.unionid:
+        keys.append(IdentityKey.parse(IdentityKind.UNIONID, contact.unionid))
+    return keys
+
+
+def _profile(item: ContactWithFollow) -> Profile:
+    contact = item.external_contact
+    return Profile.parse(name=contact.name or None, avatar=contact.avatar or None,
+                         gender=int(contact.gender) if contact.gender in (1, 2) else None)
 
 
 def _wecom_tags(item: ContactWithFollow) -> set[str]:
@@ -252,73 +269,109 @@ class _Sync:
             self.uow.commit()
 
     def _contacts(self, items: list[ContactWithFollow]) -> None:
+        """One page: skip what is unchanged (incremental), resolve the rest through OneID as a
+        batch (:class:`BatchResolver`, the same rule as ``oneid.resolve``), then write the
+        relations, tags and marks with a few statements per page."""
         uow, tenant_id, now = self.uow, self.tenant_id, utcnow()
-        keys = {item.external_contact.external_userid: IdentityKey.parse(IdentityKind.WECOM_EXTERNAL, item.external_contact.external_userid)
-                for item in items}
-        owners = uow.identities.owners(tenant_id, list(keys.values()))
-        pairs = [(owners[keys[i.external_contact.external_userid]], self.staff_ids[i.follow_info.userid]) for i in items
-                 if keys[i.external_contact.external_userid] in owners and i.follow_info.userid in self.staff_ids]
-        marks = uow.wecom_sync.relation_marks(tenant_id, pairs)
-        sources = uow.wecom_sync.tag_sources(tenant_id, sorted({c for c, _ in pairs}))
+        items = [i for i in items if i.follow_info.userid in self.staff_ids]
+        keysets = [_keys(i) for i in items]
+        before = uow.identities.owners(tenant_id, [k for ks in keysets for k in ks])
+        known = [before.get(ks[0]) for ks in keysets]
+        marks = uow.wecom_sync.relation_marks(tenant_id, [(c, self.staff_ids[i.follow_info.userid]) for i, c in zip(items, known) if c])
+        sources = uow.wecom_sync.tag_sources(tenant_id, sorted({c for c in known if c}))
+        todo: list[tuple[ContactWithFollow, list[IdentityKey], int, bool]] = []
         seen: list[int] = []
-        for item in items:
-            staff_id = self.staff_ids.get(item.follow_info.userid)
-            if staff_id is None:
-                continue
-            customer_id = owners.get(keys[item.external_contact.external_userid])
+        for item, keys, customer_id in zip(items, keysets, known):
+            staff_id = self.staff_ids[item.follow_info.userid]
             mark = marks.get((customer_id, staff_id)) if customer_id else None
-            before = sources.get(customer_id, {}) if customer_id else {}
-            fingerprint = _fingerprint(item.model_dump(), sorted(before))
-            if not self.full and mark and mark[1] == RelationState.ACTIVE.value and mark[2] == fingerprint:
-                seen.append(mark[0])
+            same = bool(mark and mark["state"] == RelationState.ACTIVE.value
+                        and mark["wecom_fingerprint"] == _fingerprint(item.model_dump(), sorted(sources.get(customer_id or 0, {}))))
+            if same and not self.full:
+                seen.append(mark["id"])  # type: ignore[index]
                 self.counts["relations_unchanged"] += 1
-                continue
-            self._contact(item, staff_id, now)
+            else:
+                todo.append((item, keys, staff_id, same))
         uow.wecom_sync.mark_seen(tenant_id, self.run_id, seen)
+        if not todo:
+            return
+        resolver = BatchResolver(uow, tenant_id, actor=ACTOR)
+        resolved = resolver.resolve([Incoming(CustomerRecord(keys=tuple(keys), profile=_profile(item)), IdentitySource.WECOM.value, now)
+                                     for item, keys, _, _ in todo])
+        survivors = [resolver.survivor_of(c) for c in resolved]
+        resolver.flush()
+        first_added: dict[int, datetime] = {}
+        for (item, keys, _, same), customer_id in zip(todo, survivors):
+            owned = {before[k] for k in keys if k in before}
+            self.counts["customers_created" if not owned else "customers_unchanged" if same else "customers_updated"] += 1
+            self.counts["customers_merged"] += max(0, len(owned) - 1)
+            if not owned and item.follow_info.createtime:
+                at = datetime.fromtimestamp(item.follow_info.createtime, UTC)
+                first_added[customer_id] = min(at, first_added.get(customer_id, at))
+        uow.wecom_sync.set_added_at(tenant_id, first_added)
+        self._relations(todo, survivors, now)
 
-    def _contact(self, item: ContactWithFollow, staff_id: int, now: datetime) -> None:
-        uow, tenant_id, contact, follow = self.uow, self.tenant_id, item.external_contact, item.follow_info
-        keys = [IdentityKey.parse(IdentityKind.WECOM_EXTERNAL, contact.external_userid)]
-        if contact.unionid:
-            keys.append(IdentityKey.parse(IdentityKind.UNIONID, contact.unionid))
-        profile = Profile.parse(name=contact.name or None, avatar=contact.avatar or None,
-                                gender=int(contact.gender) if contact.gender in (1, 2) else None)
-        added = datetime.fromtimestamp(follow.createtime, UTC) if follow.createtime else now
-        found = oneid.resolve(uow, tenant_id, CustomerRecord(keys=tuple(keys), profile=profile), source=IdentitySource.WECOM,
-                              actor=ACTOR, now=now, added_at=added)
-        self.counts["customers_created" if found.created else "customers_updated" if found.changed else "customers_unchanged"] += 1
-        self.counts["customers_merged"] += len(found.merged_ids)
-        customer_id = found.customer_id
-        created = relations.follow_in(uow, tenant_id, customer_id, staff_id, at=added, actor=ACTOR, add_way=follow.add_way,
-                                      channel_state=follow.state[:30] or None, remark=follow.remark[:20] or None)
-        self.counts["relations_created"] += int(created)
-        relation = uow.relations.find(tenant_id, customer_id, staff_id)
-        assert relation is not None
-        wanted = {"add_way": follow.add_way, "channel_state": follow.state[:30] or None, "remark": follow.remark[:20] or None,
-                  "description": follow.description[:150] or None, "added_at": added}
-        changes = {k: v for k, v in wanted.items() if getattr(relation, k) != v}
-        self.counts["relations_updated"] += int(bool(changes) and not created)
-        current = uow.wecom_sync.tag_sources(tenant_id, [customer_id])[customer_id]
-        on_wecom = _wecom_tags(item)
-        pulled = sorted({self.tag_of[t] for t in on_wecom if t in self.tag_of} - set(current))
-        uow.tags.apply(tenant_id, [(customer_id, t) for t in pulled], source=TagSource.WECOM_SYNC.value, applied_by=ACTOR, now=now)
+    def _relations(self, todo: list[tuple[ContactWithFollow, list[IdentityKey], int, bool]], survivors: list[int], now: datetime) -> None:
+        uow, tenant_id = self.uow, self.tenant_id
+        ids = sorted(set(survivors))
+        marks = uow.wecom_sync.relation_marks(tenant_id, [(c, s) for (_, _, s, _), c in zip(todo, survivors)])
+        sources = uow.wecom_sync.tag_sources(tenant_id, ids)
+        owners = uow.wecom_sync.owners_of(tenant_id, ids)
+        new_rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        pulled: list[tuple[int, int]] = []
+        owned_now: dict[int, list[int]] = {}
+        for (item, _, staff_id, _), customer_id in zip(todo, survivors):
+            follow, contact = item.follow_info, item.external_contact
+            added = datetime.fromtimestamp(follow.createtime, UTC) if follow.createtime else now
+            wanted = {"add_way": follow.add_way, "channel_state": follow.state[:30] or None, "remark": follow.remark[:20] or None,
+                      "description": follow.description[:150] or None, "added_at": added}
+            mark = marks.get((customer_id, staff_id))
+            active = bool(mark and mark["state"] == RelationState.ACTIVE.value)
+            if owners.get(customer_id) is None and not active:  # a new follower owns an unowned customer, as follow_in does
+                owners[customer_id] = staff_id
+                owned_now.setdefault(staff_id, []).append(customer_id)
+            current = sources.setdefault(customer_id, {})
+            on_wecom = _wecom_tags(item)
+            for tag_id in sorted({self.tag_of[t] for t in on_wecom if t in self.tag_of} - set(current)):
+                current[tag_id] = TagSource.WECOM_SYNC.value
+                pulled.append((customer_id, tag_id))
+            if owners.get(customer_id) == staff_id:
+                dropped = [t for t, source in current.items()
+                           if source == TagSource.WECOM_SYNC.value and t in self.wecom_of and self.wecom_of[t] not in on_wecom]
+                pending = {t for c, t in pulled if c == customer_id}  # pulled from another follow on this page, not written yet
+                stored = [t for t in dropped if t not in pending]
+                if stored:
+                    uow.tags.remove(tenant_id, customer_id, stored)
+                    self.counts["tags_removed"] += len(stored)
+                pulled = [(c, t) for c, t in pulled if not (c == customer_id and t in dropped)]
+                for tag_id in dropped:
+                    del current[tag_id]
+            push = sorted(self.wecom_of[t] for t, source in current.items()
+                          if source != TagSource.WECOM_SYNC.value and t in self.wecom_of and self.wecom_of[t] not in on_wecom)
+            if push:
+                self.channel.mark_tags(follow.userid, contact.external_userid, add=push)
+                self.counts["tags_pushed"] += len(push)
+            seen_as = item.model_copy(update={"follow_info": follow.model_copy(update={"tag_id": sorted(set(follow.tag_id) | set(push))})})
+            stamp = {"wecom_seen_run_id": self.run_id, "wecom_fingerprint": _fingerprint(seen_as.model_dump(), sorted(current))}
+            if mark is None:
+                new_rows.append({"tenant_id": tenant_id, "customer_id": customer_id, "staff_id": staff_id,
+                                 "state": RelationState.ACTIVE.value, **wanted, **stamp})
+            elif not active:
+                uow.relations.update(tenant_id, mark["id"], state=RelationState.ACTIVE.value, ended_at=None, **wanted, **stamp)
+            else:
+                changes = {k: v for k, v in wanted.items() if mark[k] != v}
+                self.counts["relations_updated"] += int(bool(changes))
+                uow.relations.update(tenant_id, mark["id"], **changes, **stamp)
+            if not active:
+                self.counts["relations_created"] += 1
+                events.append({"tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.RELATION_ADDED.value,
+                               "occurred_at": added, "actor": ACTOR, "data": {"staff_id": staff_id, "channel_state": wanted["channel_state"]}})
+        uow.wecom_sync.add_relations(new_rows)
+        uow.timeline.add_many(events)
+        uow.tags.apply(tenant_id, pulled, source=TagSource.WECOM_SYNC.value, applied_by=ACTOR, now=now)
         self.counts["tags_added"] += len(pulled)
-        customer = uow.customers.get_any(tenant_id, customer_id)
-        if customer is not None and customer.owner_staff_id == staff_id:
-            dropped = [t for t, source in current.items()
-                       if source == TagSource.WECOM_SYNC.value and t in self.wecom_of and self.wecom_of[t] not in on_wecom]
-            if dropped:
-                uow.tags.remove(tenant_id, customer_id, dropped)
-                self.counts["tags_removed"] += len(dropped)
-        push = sorted(self.wecom_of[t] for t, source in current.items()
-                      if source != TagSource.WECOM_SYNC.value and t in self.wecom_of and self.wecom_of[t] not in on_wecom)
-        if push:
-            self.channel.mark_tags(follow.userid, contact.external_userid, add=push)
-            self.counts["tags_pushed"] += len(push)
-        after = uow.wecom_sync.tag_sources(tenant_id, [customer_id])[customer_id]
-        seen_as = item.model_copy(update={"follow_info": follow.model_copy(update={"tag_id": sorted(set(follow.tag_id) | set(push))})})
-        uow.relations.update(tenant_id, relation.id, wecom_seen_run_id=self.run_id,
-                             wecom_fingerprint=_fingerprint(seen_as.model_dump(), sorted(after)), **changes)
+        for staff_id, customer_ids in owned_now.items():
+            uow.wecom_sync.set_owner(tenant_id, customer_ids, staff_id, now=now)
 
     def _groups(self) -> None:
         chunks = [self.userids[i : i + CHUNK] for i in range(0, len(self.userids), CHUNK)]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from siyu.adapters.db.tables import staff, staff_relations, tag_groups, tags, wecom_group_chats, wecom_settings, wecom_sync_runs
+from siyu.adapters.db.tables import customers, staff, staff_relations, tag_groups, tags, wecom_group_chats, wecom_settings, wecom_sync_runs
 from siyu.domain.customers import RelationState
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.wecom_sync import SyncRun, SyncStatus
@@ -109,20 +109,47 @@ class WeComSyncRepository:
         return out
 
     # ---- relations ----
-    def relation_marks(self, tenant_id: int, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, str, str | None]]:
-        """(customer, staff) -> (relation id, state, fingerprint) for the pairs that exist."""
+    def relation_marks(self, tenant_id: int, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
+        """(customer, staff) -> the relation's id, state, fields and fingerprint, for the pairs that exist."""
         r = staff_relations.c
-        out: dict[tuple[int, int], tuple[int, str, str | None]] = {}
+        out: dict[tuple[int, int], dict[str, Any]] = {}
         customer_ids = sorted({c for c, _ in pairs})
         wanted = set(pairs)
         for start in range(0, len(customer_ids), 500):
             chunk = customer_ids[start : start + 500]
-            rows = self.session.execute(select(r.id, r.customer_id, r.staff_id, r.state, r.wecom_fingerprint)
+            rows = self.session.execute(select(r.id, r.customer_id, r.staff_id, r.state, r.wecom_fingerprint, r.add_way, r.channel_state,
+                                               r.remark, r.description, r.added_at)
                                         .where(r.tenant_id == tenant_id, r.customer_id.in_(chunk))).all()
             for row in rows:
                 if (row.customer_id, row.staff_id) in wanted:
-                    out[(row.customer_id, row.staff_id)] = (row.id, row.state, row.wecom_fingerprint)
+                    out[(row.customer_id, row.staff_id)] = dict(row._mapping)
         return out
+
+    def add_relations(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(insert(staff_relations), rows)
+
+    # ---- customers ----
+    def owners_of(self, tenant_id: int, customer_ids: list[int]) -> dict[int, int | None]:
+        c = customers.c
+        out: dict[int, int | None] = {}
+        for start in range(0, len(customer_ids), 500):
+            chunk = customer_ids[start : start + 500]
+            out.update({r.id: r.owner_staff_id for r in self.session.execute(
+                select(c.id, c.owner_staff_id).where(c.tenant_id == tenant_id, c.id.in_(chunk)))})
+        return out
+
+    def set_owner(self, tenant_id: int, customer_ids: list[int], staff_id: int, *, now: datetime) -> None:
+        """Unowned customers among these get ``staff_id`` as their owner."""
+        c = customers.c
+        self.session.execute(update(customers).where(c.tenant_id == tenant_id, c.id.in_(customer_ids), c.owner_staff_id.is_(None))
+                             .values(owner_staff_id=staff_id, updated_at=now))
+
+    def set_added_at(self, tenant_id: int, added: dict[int, datetime]) -> None:
+        """Customers the sync created: known since the relation's createtime, not since the sync."""
+        c = customers.c
+        for customer_id, at in added.items():
+            self.session.execute(update(customers).where(c.tenant_id == tenant_id, c.id == customer_id).values(added_at=at))
 
     def mark_seen(self, tenant_id: int, run_id: int, relation_ids: list[int]) -> None:
         r = staff_relations.c
