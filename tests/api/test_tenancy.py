@@ -47,6 +47,8 @@ BODIES = {
     "FieldUpdate": {"label": "越权"},
     "WeComSettingsUpdate": {"corp_id": "wwintruder000001"},
     "SyncStart": {"full": True},
+    "AlertsRead": {"alert_ids": None},
+    "AlertSettingsUpdate": {"mass_deletion_threshold": 3},
     "ChannelCreate": {"name": "越权渠道", "state": "intruder"},
     "ChannelUpdate": {"name": "越权渠道", "state": "intruder"},
     "CostCreate": {"period_start": "2026-01-01", "period_end": "2026-01-31", "amount": "1"},
@@ -136,7 +138,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
                f"/api/v1/customers/{ids['customer_id']}", "/api/v1/tags", "/api/v1/stages", "/api/v1/fields", "/api/v1/merges",
                "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors", "/api/v1/channels",
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
-               f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/wecom/syncs")
+               f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/wecom/syncs",
+               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu.adapters.db.repositories.alerts import AlertRepository
 from siyu.adapters.db.repositories.channels import ChannelRepository
 from siyu.adapters.db.repositories import customer_search
 from siyu.adapters.db.repositories.customers import CustomerRepository
@@ -51,6 +52,7 @@ class SqlUnitOfWork:
     duplicates: DuplicateRepository
     wecom: WeComRepository
     wecom_sync: WeComSyncRepository
+    alerts: AlertRepository
     channels: ChannelRepository
     orders: OrderRepository
     events: EventRepository
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
         self.duplicates = DuplicateRepository(session)
         self.wecom = WeComRepository(session)
         self.wecom_sync = WeComSyncRepository(session)
+        self.alerts = AlertRepository(session)
         self.channels = ChannelRepository(session)
         self.orders = OrderRepository(session)
         self.events = EventRepository(session)

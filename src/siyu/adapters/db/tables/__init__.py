@@ -1,5 +1,6 @@
 """The operational schema, as SQLAlchemy Core tables, one module per area."""
 
+from siyu.adapters.db.tables.alerts import alert_reads, alerts
 from siyu.adapters.db.tables.base import UTCDateTime, metadata
 from siyu.adapters.db.tables.commerce import channel_costs, channels, events, order_lines, orders, refunds
 from siyu.adapters.db.tables.customers import (
@@ -23,6 +24,8 @@ from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_group_chats, we
 
 __all__ = [
     "UTCDateTime",
+    "alert_reads",
+    "alerts",
     "api_tokens",
     "channel_costs",
     "channels",

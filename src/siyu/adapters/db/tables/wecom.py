@@ -22,6 +22,8 @@ wecom_settings = Table(
     Column("callback_token_tail", String(4)),
     Column("encoding_aes_key_tail", String(4)),
     Column("callback_verified_at", UTCDateTime()),  # the last URL check WeCom made that passed
+    # An extra alert when one staff member deletes more than this many customers in a day.
+    Column("mass_deletion_threshold", Integer, nullable=False, server_default="10"),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("updated_by", String(80), nullable=False),
 )
