@@ -25,6 +25,7 @@ from siyu.web.routes import (
     home,
     imports,
     locale,
+    notifications,
     orders,
     regions,
     staff,
@@ -36,7 +37,7 @@ from siyu.web.routes import (
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders)
+                 stores, regions, staff, tokens, orders, notifications)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:
