@@ -18,7 +18,7 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportRun
-from siyu.services import housekeeping, imports, order_matching, wecom_events, wecom_sync
+from siyu.services import housekeeping, imports, order_matching, transfers, wecom_events, wecom_sync
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -63,6 +63,19 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         """Run (or resume) a WeCom sync run; an interrupted one is picked up by the next schedule."""
         return wecom_sync.run_sync(context.uow(), context.secret_box, context.wecom_channel, tenant_id, run_id).status.value
 
+    @huey.task(name="run_transfer", retries=3, retry_delay=60)
+    def run_transfer(tenant_id: int, transfer_id: int) -> str:
+        """Send a transfer's customers to WeCom (100 per call) and read the first results."""
+        return transfers.submit_transfer(context.uow(), context.secret_box, context.wecom_channel, tenant_id, transfer_id).status.value
+
+    @huey.periodic_task(crontab(minute="*/30"), name="poll_transfers")
+    def poll_transfers() -> int:
+        """Every half hour: WeCom's results for every unfinished transfer (takeovers complete within 24 h)."""
+        found = transfers.unfinished(context.uow())
+        for tenant_id, transfer_id in found:
+            run_transfer(tenant_id, transfer_id)  # submits what is still pending, then polls
+        return len(found)
+
     @huey.periodic_task(crontab(minute="7", hour="*/2"), name="wecom_sync_everywhere")
     def wecom_sync_everywhere() -> int:
         """Every two hours: an incremental WeCom sync of every linked tenant (or the resumption of its unfinished run)."""
@@ -90,6 +103,8 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "refresh_wecom_contact": refresh_wecom_contact,
         "run_wecom_sync": run_wecom_sync,
         "wecom_sync_everywhere": wecom_sync_everywhere,
+        "run_transfer": run_transfer,
+        "poll_transfers": poll_transfers,
         "match_orders": match_orders,
         "match_orders_everywhere": match_orders_everywhere,
     }

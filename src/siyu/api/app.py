@@ -8,11 +8,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from siyu.api.routes import accounts, alerts, channels, customer_settings, customers, imports, orders, organisation, wecom, wecom_callbacks, wecom_sync
+from siyu.api.routes import (
+    accounts,
+    alerts,
+    channels,
+    customer_settings,
+    customers,
+    imports,
+    orders,
+    organisation,
+    transfers,
+    wecom,
+    wecom_callbacks,
+    wecom_sync,
+)
 
 # imports before customers: its /customers/export must match before /customers/{customer_id}
 ROUTERS: tuple[APIRouter, ...] = (
     organisation.router, accounts.router, imports.router, customers.router, customer_settings.router, channels.router, orders.router,
-    wecom.router, wecom_sync.router, alerts.router,
+    wecom.router, wecom_sync.router, alerts.router, transfers.router,
     wecom_callbacks.router,  # /callbacks/wecom/{tenant}: outside /api/v1 and the OpenAPI document
 )

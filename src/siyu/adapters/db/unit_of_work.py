@@ -27,6 +27,7 @@ from siyu.adapters.db.repositories.staff import StaffRepository
 from siyu.adapters.db.repositories.stores import StoreRepository
 from siyu.adapters.db.repositories.tenants import TenantRepository
 from siyu.adapters.db.repositories.tokens import ApiTokenRepository
+from siyu.adapters.db.repositories.transfers import TransferRepository
 from siyu.adapters.db.repositories.users import UserRepository
 from siyu.adapters.db.repositories.wecom import WeComRepository
 from siyu.adapters.db.repositories.wecom_sync import WeComSyncRepository
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
     wecom: WeComRepository
     wecom_sync: WeComSyncRepository
     alerts: AlertRepository
+    transfers: TransferRepository
     channels: ChannelRepository
     orders: OrderRepository
     events: EventRepository
@@ -84,6 +86,7 @@ class SqlUnitOfWork:
         self.wecom = WeComRepository(session)
         self.wecom_sync = WeComSyncRepository(session)
         self.alerts = AlertRepository(session)
+        self.transfers = TransferRepository(session)
         self.channels = ChannelRepository(session)
         self.orders = OrderRepository(session)
         self.events = EventRepository(session)

@@ -20,6 +20,7 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
+from siyu.adapters.db.tables.transfers import transfer_items, transfers
 from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_group_chats, wecom_settings, wecom_sync_runs
 
 __all__ = [
@@ -54,6 +55,8 @@ __all__ = [
     "tenants",
     "timeline_events",
     "users",
+    "transfer_items",
+    "transfers",
     "wecom_callbacks",
     "wecom_group_chats",
     "wecom_settings",
