@@ -54,15 +54,19 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
          "identities": {"phone": "13800138000"}},
         {"source": "mall", "order_id": "甲订单-2", "ordered_at": "2026-11-01T10:00:00+08:00", "amount": "1"},
     ])
-    with context.uow() as uow:  # a deletion alert for A's store manager
+    takeover = a.member(store=store)
+    with context.uow() as uow:  # a deletion alert for A's store manager, and a transfer (recorded, not sent)
         relation = uow.relations.find(tenant_a.id, customer_id, member.id)
         assert relation is not None
         alerts.relation_ended(uow, tenant_a.id, customer_id, member, RelationState.DELETED_BY_CUSTOMER, at=relation.added_at)
         alert_id = uow.alerts.visible_ids(a.system.scope, None)[0]
+        transfer_id = uow.transfers.add(tenant_a.id, now=relation.added_at, resigned=False, handover_staff_id=member.id,
+                                        takeover_staff_id=takeover.id, message=None, actor="test")
         uow.commit()
     ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
-           "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id, "alert_id": alert_id}
+           "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id, "alert_id": alert_id,
+           "transfer_id": transfer_id}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
                stage.name, field.label, "甲导入文件", "甲订单"]
     org.store()  # B has data of its own

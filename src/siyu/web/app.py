@@ -32,12 +32,13 @@ from siyu.web.routes import (
     stages,
     stores,
     tokens,
+    transfers,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders, notifications)
+                 stores, regions, staff, tokens, orders, notifications, transfers)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:
