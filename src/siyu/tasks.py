@@ -19,7 +19,9 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportRun
-from siyu.services import contact_ways, housekeeping, imports, order_matching, warehouse_sync, wecom_events, welcome
+from siyu.services import (
+    contact_ways, housekeeping, imports, order_matching, transfers, warehouse_sync, wecom_events, wecom_sync, welcome,
+)
 from siyu.services.demo import DEMO_SLUG, live
 
 if TYPE_CHECKING:
@@ -107,6 +109,32 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
                                   enqueue=refresh_wecom_contact, enqueue_welcome=send_welcome)
         return done.outcome if done else "nothing to simulate"
 
+    @huey.task(name="run_wecom_sync")
+    def run_wecom_sync(tenant_id: int, run_id: int) -> str:
+        """Run (or resume) a WeCom sync run; an interrupted one is picked up by the next schedule."""
+        return wecom_sync.run_sync(context.uow(), context.secret_box, context.wecom_channel, tenant_id, run_id).status.value
+
+    @huey.task(name="run_transfer", retries=3, retry_delay=60)
+    def run_transfer(tenant_id: int, transfer_id: int) -> str:
+        """Send a transfer's customers to WeCom (100 per call) and read the first results."""
+        return transfers.submit_transfer(context.uow(), context.secret_box, context.wecom_channel, tenant_id, transfer_id).status.value
+
+    @huey.periodic_task(crontab(minute="*/30"), name="poll_transfers")
+    def poll_transfers() -> int:
+        """Every half hour: WeCom's results for every unfinished transfer (takeovers complete within 24 h)."""
+        found = transfers.unfinished(context.uow())
+        for tenant_id, transfer_id in found:
+            run_transfer(tenant_id, transfer_id)  # submits what is still pending, then polls
+        return len(found)
+
+    @huey.periodic_task(crontab(minute="7", hour="*/2"), name="wecom_sync_everywhere")
+    def wecom_sync_everywhere() -> int:
+        """Every two hours: an incremental WeCom sync of every linked tenant (or the resumption of its unfinished run)."""
+        tenants = wecom_sync.due_tenants(context.uow())
+        for tenant_id in tenants:
+            run_wecom_sync(tenant_id, wecom_sync.start_scheduled(context.uow(), tenant_id))
+        return len(tenants)
+
     @huey.periodic_task(crontab(minute="*/10"), name="match_orders_everywhere")
     def match_orders_everywhere() -> int:
         """Every ten minutes: unmatched orders and events of every tenant, against the identities known now."""
@@ -131,6 +159,10 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "rebind_contact_ways": rebind_contact_ways,
         "simulate_demo_minute": simulate_demo_minute,
         "simulate_demo_customer": simulate_demo_customer,
+        "run_wecom_sync": run_wecom_sync,
+        "wecom_sync_everywhere": wecom_sync_everywhere,
+        "run_transfer": run_transfer,
+        "poll_transfers": poll_transfers,
         "match_orders": match_orders,
         "match_orders_everywhere": match_orders_everywhere,
     }

@@ -22,7 +22,8 @@ from siyu.services import fields as fields_service
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import channels as channels_service
 from siyu.services import customers as customers_service
-from siyu.services import imports, merging, tokens, wecom_settings
+from siyu.services import imports, merging, tokens, wecom_settings, wecom_sync
+from siyu.services.clock import utcnow
 from siyu.services import orders as orders_service
 from siyu.services import stages as stages_service
 from siyu.services import tags as tags_service
@@ -50,6 +51,9 @@ BODIES = {
     "FieldCreate": {"key": "intruder", "label": "越权", "kind": "text"},
     "FieldUpdate": {"label": "越权"},
     "WeComSettingsUpdate": {"corp_id": "wwintruder000001"},
+    "SyncStart": {"full": True},
+    "AlertsRead": {"alert_ids": None},
+    "AlertSettingsUpdate": {"mass_deletion_threshold": 3},
     "ChannelCreate": {"name": "越权渠道", "state": "intruder"},
     "ChannelUpdate": {"name": "越权渠道", "state": "intruder"},
     "CostCreate": {"period_start": "2026-01-01", "period_end": "2026-01-31", "amount": "1"},
@@ -80,6 +84,7 @@ def _tenant_a_bodies(ids):
     """Bodies that name tenant A's objects, for routes without path parameters."""
     return {
         "TagBulk": {"customer_ids": [ids["customer_id"]], "tag_ids": [ids["tag_id"]]},
+        "TransferCreate": {"handover_staff_id": ids["staff_id"], "takeover_staff_id": ids["takeover_id"]},
         "StageOrder": {"stage_ids": [ids["stage_id"]]},
         "MergeCreate": {"customer_ids": [ids["first_id"], ids["second_id"]]},
         "ContactWayCreate": {"channel_id": ids["channel_id"], "name": "越权活码", "state": "intruder", "staff": [{"staff_id": ids["staff_id"]}]},
@@ -117,6 +122,12 @@ def _tenant_a(context):
     secret = f"secret-{f.uid(16)}"
     wecom_settings.save_wecom_settings(context.uow(), context.secret_box, a.actor, WeComSettingsDraft.parse(
         corp_id=corp, contact_secret=secret))
+    sync_run = wecom_sync.start_sync(context.uow(), a.actor, full=False)  # recorded, not run (no WeCom here)
+    second_member = f.member(context, a.actor, store_id=store.id)
+    with context.uow() as uow:  # a transfer of A's, as recorded (not sent: no WeCom here)
+        transfer_id = uow.transfers.add(a.actor.tenant_id, now=utcnow(), resigned=False, handover_staff_id=member.id,
+                                        takeover_staff_id=second_member.id, message=None, actor="test")
+        uow.commit()
     channel = channels_service.create_channel(context.uow(), a.actor, ChannelDraft.parse(name=f"渠道{f.uid()}", state=f"ch-{f.uid()}"))
     simulated = Corp(corp_id=corp, secret=secret)
     simulated.add_user(member.wecom_userid)
@@ -141,6 +152,7 @@ def _tenant_a(context):
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
         "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
         "way_id": way.id, "material_id": material.id, "message_id": message.id,
+        "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
                source_order_id, corp, way.name, way.state, material.title, message.text]
@@ -156,7 +168,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
                "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors", "/api/v1/channels",
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
                f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/contact-ways",
-               "/api/v1/materials", "/api/v1/welcome-messages")
+               "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs",
+               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

@@ -17,6 +17,8 @@ from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import auth as auth_service
 from siyu.services import channels, contact_ways, imports, orders, wecom_settings
 from siyu.services import customers, fields, merging, regions, staff, stages, stores, tags, tenants, tokens
+from siyu.domain.customers import RelationState
+from siyu.services import alerts
 from siyu.web.app import ROUTE_MODULES as MODULES
 from tests.web.conftest import Org, unique
 
@@ -76,11 +78,20 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     wecom = wecom_settings.save_wecom_settings(context.uow(), context.secret_box, a.system, WeComSettingsDraft.parse(
         corp_id="wwtenantacorp0001", contact_secret="tenant-a-contact-secret-0001"))
     way = _contact_way_of(a, member, channel)
+    takeover = a.member(store=store)
+    with context.uow() as uow:  # a deletion alert for A's store manager, and a transfer (recorded, not sent)
+        relation = uow.relations.find(tenant_a.id, customer_id, member.id)
+        assert relation is not None
+        alerts.relation_ended(uow, tenant_a.id, customer_id, member, RelationState.DELETED_BY_CUSTOMER, at=relation.added_at)
+        alert_id = uow.alerts.visible_ids(a.system.scope, None)[0]
+        transfer_id = uow.transfers.add(tenant_a.id, now=relation.added_at, resigned=False, handover_staff_id=member.id,
+                                        takeover_staff_id=takeover.id, message=None, actor="test")
+        uow.commit()
     ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
            "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id,
-           "channel_id": channel.id, "cost_id": cost.id,
-           "way_id": way.id, "fmt": "png"}
+           "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "fmt": "png",
+           "alert_id": alert_id, "transfer_id": transfer_id}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
                stage.name, field.label, "甲导入文件", "甲订单", "甲渠道", "a-chan", "wwtenantacorp0001", wecom.contact_secret_hint,
                way.name, way.state]

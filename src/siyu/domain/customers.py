@@ -41,6 +41,7 @@ class RelationState(StrEnum):
     DELETED_BY_CUSTOMER = "deleted_by_customer"  # the customer deleted the staff member
     DELETED_BY_STAFF = "deleted_by_staff"  # the staff member deleted the customer
     TRANSFERRED = "transferred"  # handed to another staff member
+    ENDED = "ended"  # WeCom no longer reports it (found by a sync); who ended it is unknown
 
 
 class TagSource(StrEnum):

@@ -22,7 +22,7 @@ from siyu.domain.customers import CustomerRecord, Profile, RelationState
 from siyu.domain.errors import InvalidInput
 from siyu.domain.identities import IdentityKey, IdentityKind, IdentitySource
 from siyu.domain.wecom import CallbackEvent, ContactChange, WeComEvent
-from siyu.services import oneid, relations, welcome
+from siyu.services import alerts, oneid, relations, welcome
 from siyu.services.clock import utcnow
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
@@ -68,6 +68,8 @@ def apply_event(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> Applie
         if state is RelationState.DELETED_BY_STAFF and event.get("Source") == "DELETE_BY_TRANSFER":
             state = RelationState.TRANSFERRED
         changed = relations.end_in(uow, tenant_id, customer_id, staff.id, state, at=at, actor=ACTOR)
+        if changed:
+            alerts.relation_ended(uow, tenant_id, customer_id, staff, state, at=at)  # deletions alert the store manager
         return Applied(f"relation of customer {customer_id} and staff {staff.id}: {state.value}" + ("" if changed else " (already)"))
     if change == ContactChange.TRANSFER_FAIL:
         return Applied(f"transfer failed: {event.get('FailReason') or 'no reason given'}")

@@ -28,19 +28,21 @@ from siyu.web.routes import (
     home,
     imports,
     locale,
+    notifications,
     orders,
     regions,
     staff,
     stages,
     stores,
     tokens,
+    transfers,
     wecom,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics)
+                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics, notifications, transfers)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

@@ -79,6 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         RelationState.DELETED_BY_CUSTOMER: N_("Customer deleted the staff member"),
         RelationState.DELETED_BY_STAFF: N_("Staff member deleted the customer"),
         RelationState.TRANSFERRED: N_("Transferred"),
+        RelationState.ENDED: N_("No longer in WeCom"),
     },
     "gender": {str(Gender.UNKNOWN.value): N_("Unknown"), str(Gender.MALE.value): N_("Male"),
                str(Gender.FEMALE.value): N_("Female")},

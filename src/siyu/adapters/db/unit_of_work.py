@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu.adapters.db.repositories.alerts import AlertRepository
 from siyu.adapters.db.repositories.channels import ChannelRepository
 from siyu.adapters.db.repositories.contact_ways import ContactWayRepository
 from siyu.adapters.db.repositories import customer_search
@@ -27,9 +28,11 @@ from siyu.adapters.db.repositories.staff import StaffRepository
 from siyu.adapters.db.repositories.stores import StoreRepository
 from siyu.adapters.db.repositories.tenants import TenantRepository
 from siyu.adapters.db.repositories.tokens import ApiTokenRepository
+from siyu.adapters.db.repositories.transfers import TransferRepository
 from siyu.adapters.db.repositories.users import UserRepository
 from siyu.adapters.db.repositories.wecom import WeComRepository
 from siyu.adapters.db.repositories.welcome import WelcomeRepository
+from siyu.adapters.db.repositories.wecom_sync import WeComSyncRepository
 from siyu.domain.errors import Conflict
 
 
@@ -51,6 +54,9 @@ class SqlUnitOfWork:
     merges: MergeRepository
     duplicates: DuplicateRepository
     wecom: WeComRepository
+    wecom_sync: WeComSyncRepository
+    alerts: AlertRepository
+    transfers: TransferRepository
     channels: ChannelRepository
     orders: OrderRepository
     events: EventRepository
@@ -82,6 +88,9 @@ class SqlUnitOfWork:
         self.merges = MergeRepository(session)
         self.duplicates = DuplicateRepository(session)
         self.wecom = WeComRepository(session)
+        self.wecom_sync = WeComSyncRepository(session)
+        self.alerts = AlertRepository(session)
+        self.transfers = TransferRepository(session)
         self.channels = ChannelRepository(session)
         self.orders = OrderRepository(session)
         self.events = EventRepository(session)

@@ -29,6 +29,7 @@ class Faults:
     slow_times: int = 0
     server_error_times: int = 0
     server_error_status: int = 502
+    server_error_after: int = 0  # calls to let through before the 5xx start (a fault mid-way through a sync)
     busy_times: int = 0  # errcode -1
     frequency_times: int = 0  # errcode 45009
     concurrency_times: int = 0  # errcode 45033
@@ -39,8 +40,8 @@ class Faults:
     def slow(self, seconds: float, times: int = 1) -> None:
         self.slow_seconds, self.slow_times = seconds, times
 
-    def server_errors(self, times: int = 1, status: int = 502) -> None:
-        self.server_error_times, self.server_error_status = times, status
+    def server_errors(self, times: int = 1, status: int = 502, *, after: int = 0) -> None:
+        self.server_error_times, self.server_error_status, self.server_error_after = times, status, after
 
     def busy(self, times: int = 1) -> None:
         self.busy_times = times
@@ -87,6 +88,7 @@ class Corp:
     tokens: dict[str, Token] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    listings: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)  # batch/get_by_user snapshots, per userid list
     lock: threading.RLock = field(default_factory=threading.RLock)
     _window: dict[str, tuple[int, int]] = field(default_factory=dict)
     _ids: int = 0
@@ -177,7 +179,9 @@ class Corp:
                 raise Fail(60020, "not allow to access from your ip")
             if spared:
                 return delay
-            if faults.server_error_times > 0:
+            if faults.server_error_times > 0 and faults.server_error_after > 0:
+                faults.server_error_after -= 1
+            elif faults.server_error_times > 0:
                 faults.server_error_times -= 1
                 raise ServerError(faults.server_error_status)
             for attr, code in (("busy_times", -1), ("frequency_times", 45009), ("concurrency_times", 45033)):

@@ -99,8 +99,15 @@ def batch_get_by_user(corp: Corp, params: dict[str, str], body: dict[str, Any]) 
     need(1 <= limit <= 100, 40058, "limit: at most 100")
     for userid in userids:
         user_of(corp, userid)
-    pairs = [(e, corp.follows[e][u]) for u in userids for e in sorted(corp.follows) if u in corp.follows[e]]
-    page, next_cursor = _page(pairs, str(body.get("cursor") or ""), limit)
+    cursor = str(body.get("cursor") or "")
+    key = tuple(userids)
+    pairs = corp.listings.get(key) if cursor else None
+    if pairs is None:  # a first page takes a snapshot that its cursors walk (one pass over the corp, not one per page)
+        wanted = {u: i for i, u in enumerate(userids)}
+        found = [(wanted[u], e, f) for e, follows in corp.follows.items() for u, f in follows.items() if u in wanted]
+        pairs = [(e, f) for _, e, f in sorted(found, key=lambda p: (p[0], p[1]))]
+        corp.listings[key] = pairs
+    page, next_cursor = _page(pairs, cursor, limit)
     items = [{"external_contact": corp.contacts[e], "follow_info": _follow_out(corp, f, detailed=False)} for e, f in page]
     return {"external_contact_list": items, "next_cursor": next_cursor}
 

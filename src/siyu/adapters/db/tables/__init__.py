@@ -1,6 +1,7 @@
 """The operational schema, as SQLAlchemy Core tables, one module per area."""
 
 from siyu.adapters.db.tables.acquisition import contact_ways, materials, welcome_messages, welcome_sends
+from siyu.adapters.db.tables.alerts import alert_reads, alerts
 from siyu.adapters.db.tables.base import UTCDateTime, metadata
 from siyu.adapters.db.tables.commerce import channel_costs, channels, events, order_lines, orders, refunds
 from siyu.adapters.db.tables.customers import (
@@ -20,7 +21,8 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
-from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_settings
+from siyu.adapters.db.tables.transfers import transfer_items, transfers
+from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_group_chats, wecom_settings, wecom_sync_runs
 
 __all__ = [
     "UTCDateTime",
@@ -28,6 +30,8 @@ __all__ = [
     "materials",
     "welcome_messages",
     "welcome_sends",
+    "alert_reads",
+    "alerts",
     "api_tokens",
     "channel_costs",
     "channels",
@@ -56,6 +60,10 @@ __all__ = [
     "tenants",
     "timeline_events",
     "users",
+    "transfer_items",
+    "transfers",
     "wecom_callbacks",
+    "wecom_group_chats",
     "wecom_settings",
+    "wecom_sync_runs",
 ]

@@ -101,6 +101,10 @@ staff_relations = Table(
     Column("remark", String(20)),
     Column("description", String(150)),
     Column("ended_at", UTCDateTime()),
+    # The WeCom sync's marks: the last run that saw this relation, and a hash of what WeCom
+    # and Siyu said then (an incremental run skips a relation whose hash is unchanged).
+    Column("wecom_seen_run_id", Integer),
+    Column("wecom_fingerprint", String(32)),
     UniqueConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "customer_id", "staff_id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),

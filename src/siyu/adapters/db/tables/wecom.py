@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Table, Text, UniqueConstraint
 
-from siyu.adapters.db.tables.base import UTCDateTime, id_column, metadata, tenant_column
+from siyu.adapters.db.tables.base import UTCDateTime, created_column, id_column, metadata, tenant_column
 
 wecom_settings = Table(
     "wecom_settings",
@@ -22,6 +22,8 @@ wecom_settings = Table(
     Column("callback_token_tail", String(4)),
     Column("encoding_aes_key_tail", String(4)),
     Column("callback_verified_at", UTCDateTime()),  # the last URL check WeCom made that passed
+    # An extra alert when one staff member deletes more than this many customers in a day.
+    Column("mass_deletion_threshold", Integer, nullable=False, server_default="10"),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("updated_by", String(80), nullable=False),
 )
@@ -47,4 +49,49 @@ wecom_callbacks = Table(
     UniqueConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "event_key"),
     Index("ix_wecom_callbacks_tenant_received", "tenant_id", "received_at"),
+)
+
+# One row per sync run. ``position`` is where the run stands (step, staff chunk, cursor): it
+# is written in the same transaction as each page's changes, so an interrupted run resumes
+# exactly after the last page it committed.
+wecom_sync_runs = Table(
+    "wecom_sync_runs",
+    metadata,
+    id_column(),
+    tenant_column(),
+    Column("full", Boolean, nullable=False),
+    Column("status", String(12), nullable=False),  # running, interrupted, done, failed
+    Column("position", JSON, nullable=False),
+    Column("userids", JSON, nullable=False),  # the staff synced (WeCom userids known to Siyu), fixed at the start
+    Column("unknown_userids", JSON, nullable=False),  # staff with the permission whom Siyu does not know
+    Column("counts", JSON, nullable=False),
+    Column("error", Text),
+    Column("actor", String(80), nullable=False),
+    created_column(),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    UniqueConstraint("tenant_id", "id"),
+    Index("ix_wecom_sync_runs_tenant_status", "tenant_id", "status"),
+)
+
+# Customer groups (客户群) as the last sync saw them.
+wecom_group_chats = Table(
+    "wecom_group_chats",
+    metadata,
+    id_column(),
+    tenant_column(),
+    Column("chat_id", String(64), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("owner_userid", String(64), nullable=False),
+    Column("owner_staff_id", Integer),
+    Column("status", Integer, nullable=False),  # WeCom's: 0 normal, 1 owner resigned, 2 transferring, 3 transferred
+    Column("members", Integer, nullable=False),
+    Column("external_members", Integer, nullable=False),
+    Column("created_in_wecom", UTCDateTime()),
+    Column("fingerprint", String(32), nullable=False),
+    Column("seen_run_id", Integer),
+    Column("synced_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "chat_id"),
+    ForeignKeyConstraint(["tenant_id", "owner_staff_id"], ["staff.tenant_id", "staff.id"]),
 )

@@ -1,0 +1,44 @@
+"""Alerts for the console: a customer deleted a staff member, a staff member deleted a
+customer, or one staff member deleted more customers in a day than the tenant allows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+DEFAULT_MASS_DELETION_THRESHOLD = 10
+
+
+class AlertKind(StrEnum):
+    DELETED_BY_CUSTOMER = "deleted_by_customer"  # the customer deleted the staff member
+    DELETED_BY_STAFF = "deleted_by_staff"  # the staff member deleted the customer
+    MASS_DELETION = "mass_deletion"  # a staff member deleted more than N customers in one day
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    kind: AlertKind
+    store_id: int | None
+    staff_id: int
+    staff_name: str
+    customer_id: int | None
+    customer_name: str | None
+    channel_state: str | None
+    day: date
+    occurred_at: datetime
+    data: dict[str, Any]
+    read: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCount:
+    """Deletions on one day, by one staff member or through one channel."""
+
+    day: date
+    kind: AlertKind
+    key: str  # the staff member's id, or the channel state ("" when the relation had none)
+    label: str
+    count: int
