@@ -7,7 +7,7 @@ them. Each task calls a service; none touches tables.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import IO, TYPE_CHECKING
 
@@ -18,13 +18,23 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportRun
-from siyu.services import housekeeping, imports, order_matching, warehouse_sync, wecom_events
+from siyu.adapters.db.unit_of_work import SqlUnitOfWork
+from siyu.adapters.warehouse import Warehouse
+from siyu.analytics.smart_tags import CHURN_THRESHOLD, smart_tag_rules
+from siyu.services import housekeeping, imports, order_matching, smart_tags, warehouse_sync, wecom_events
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
 
 HEARTBEAT_KEY = "siyu:worker:heartbeat"
 IMPORT_SUFFIXES = (".csv", ".xlsx")
+
+
+def refresh_smart_tags(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, *, as_of: date | None = None,
+                       churn_threshold: float = CHURN_THRESHOLD) -> smart_tags.SmartTagReport:
+    """RFM and churn-risk tags from the warehouse onto the tenant's customers (after each sync)."""
+    rules = smart_tag_rules(warehouse, tenant_id, as_of=as_of, churn_threshold=churn_threshold)
+    return smart_tags.apply_rule_tags(uow, tenant_id, rules)
 
 
 def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
@@ -42,9 +52,13 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
 
     @huey.periodic_task(crontab(minute="*/15"), name="sync_warehouse")
     def sync_warehouse() -> int:
-        """Copy what changed into the analytics warehouse, every tenant; returns rows written."""
+        """Copy what changed into the analytics warehouse, every tenant, and refresh each tenant's
+        smart tags from it; returns rows written."""
         with context.warehouse() as warehouse:
-            return sum(r.rows_written for r in warehouse_sync.sync_all_tenants(context.uow(), warehouse))
+            reports = warehouse_sync.sync_all_tenants(context.uow(), warehouse)
+            for report in reports:
+                refresh_smart_tags(context.uow(), warehouse, report.tenant_id)
+            return sum(r.rows_written for r in reports)
 
     @huey.task(name="run_customer_import")
     def run_customer_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
