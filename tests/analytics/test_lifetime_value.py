@@ -14,6 +14,7 @@ from siyu.analytics.lifetime_value import DEFAULT_PENALIZER, LtvQuery
 from siyu.analytics.ltv.model import fit_ltv
 from siyu.analytics.ltv.summary import summary_from_columns
 from siyu.bootstrap import Context
+from siyu.domain.access import Actor
 from siyu.domain.errors import InvalidInput
 from siyu.domain.paging import PageRequest
 from siyu.services import merging, warehouse_sync
@@ -23,10 +24,12 @@ from tests.analytics import history as h
 AS_OF = date(2026, 6, 30)
 
 
-def ltv_history(context: Context) -> tuple[int, dict[str, int]]:
-    """Six buying customers (one of them two merged records) and one who buys after AS_OF."""
-    tenant, admin = factories.tenant(context)
-    t = tenant.id
+def ltv_history(context: Context, admin: Actor | None = None) -> tuple[int, dict[str, int]]:
+    """Six buying customers (one of them two merged records) and one who buys after AS_OF, in
+    ``admin``'s tenant (a new one by default)."""
+    if admin is None:
+        admin = factories.tenant(context)[1]
+    t = admin.tenant_id
     a, b, c, d, e, f, g, k = factories.customers_of(context, admin, 8)
     # A: 01-05 100; 02-05 60; 03-05 40 + 20 (one day: 60) -> freq 2, recency 59, T 176, monetary (60 + 60) / 2 = 60
     for at, amount in ((h.sh(2026, 1, 5), "100.00"), (h.sh(2026, 2, 5), "60.00"), (h.sh(2026, 3, 5, 10), "40.00"),
