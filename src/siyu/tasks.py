@@ -11,12 +11,13 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import IO, TYPE_CHECKING
 
+import structlog
 from huey import crontab
 from huey.constants import EmptyData
 
 from siyu.adapters.files.uploads import store_upload
 from siyu.domain.access import Actor, Permission, Role
-from siyu.domain.errors import InvalidInput
+from siyu.domain.errors import DomainError, InvalidInput
 from siyu.domain.imports import ImportRun
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.warehouse import Warehouse
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from siyu.bootstrap import Context
 
 HEARTBEAT_KEY = "siyu:worker:heartbeat"
+log = structlog.get_logger("siyu.tasks")
 IMPORT_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -57,7 +59,10 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         with context.warehouse() as warehouse:
             reports = warehouse_sync.sync_all_tenants(context.uow(), warehouse)
             for report in reports:
-                refresh_smart_tags(context.uow(), warehouse, report.tenant_id)
+                try:
+                    refresh_smart_tags(context.uow(), warehouse, report.tenant_id)
+                except DomainError as exc:  # one tenant's tags (e.g. at WeCom's tag limit) must not stop the others
+                    log.warning("smart tags not refreshed", tenant_id=report.tenant_id, code=exc.code, reason=exc.message)
             return sum(r.rows_written for r in reports)
 
     @huey.task(name="run_customer_import")

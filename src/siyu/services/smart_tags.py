@@ -36,7 +36,10 @@ def apply_rule_tags(uow: SqlUnitOfWork, tenant_id: int, rules: list[RuleTags]) -
     added = removed = 0
     with uow:
         for rule in rules:
-            ids = {name: ensure_tag(uow, tenant_id, rule.group, name).id for name in rule.names}
+            if rule.wanted:  # the group's tags are made on first use; a rule wanting nothing makes none
+                ids = {name: ensure_tag(uow, tenant_id, rule.group, name).id for name in rule.names}
+            else:
+                ids = {name: found.id for name in rule.names if (found := uow.tags.find(tenant_id, rule.group, name)) is not None}
             wanted = {customer_id: {ids[name]} for customer_id, name in rule.wanted.items()}
             more, fewer = _reconcile(uow, tenant_id, set(ids.values()), wanted)
             added, removed = added + more, removed + fewer
