@@ -12,7 +12,8 @@ import json
 from datetime import date, datetime
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 warehouse_app = typer.Typer(help="The analytics warehouse: sync and status.", no_args_is_help=True)
 Tenant = Annotated[str, typer.Option(help="The tenant's slug")]
 Day = Annotated[str | None, typer.Option(help="A business day, YYYY-MM-DD (Asia/Shanghai)")]
+E = TypeVar("E", bound=StrEnum)
 
 
 def _context() -> Context:
@@ -54,6 +56,14 @@ def _day(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         typer.secho(f"error (--{option}): “{value}” is not a date like 2026-03-31", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+def _choice(kind: type[E], value: str, option: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        typer.secho(f"error (--{option}): “{value}” is not one of {', '.join(v.value for v in kind)}", fg="red", err=True)
         raise typer.Exit(2) from None
 
 
@@ -184,11 +194,9 @@ def funnel(
     context = _context()
     actor = _actor(context, tenant)
     first, last = _day(start, "start"), _day(end, "end")
-    if by not in {b.value for b in Breakdown}:
-        typer.secho(f"error (--by): “{by}” is not one of {', '.join(b.value for b in Breakdown)}", fg="red", err=True)
-        raise typer.Exit(2)
+    breakdown = _choice(Breakdown, by, "by")
     result = _answer(lambda: FunnelQuery(tenant_id=actor.tenant_id, start=first, end=last, window_days=window_days,  # type: ignore[arg-type]
-                                         by=Breakdown(by)), actor, context)
+                                         by=breakdown), actor, context)
     _print({"start": result.start, "end": result.end, "window_days": result.window_days, "by": result.by.value,
             "total": result.total.as_dict(), "groups": [g.as_dict() for g in result.groups]})
 
@@ -206,10 +214,8 @@ def staff(
     context = _context()
     actor = _actor(context, tenant)
     first, last = _day(start, "start"), _day(end, "end")
-    if level not in {v.value for v in Level}:
-        typer.secho(f"error (--level): “{level}” is not one of {', '.join(v.value for v in Level)}", fg="red", err=True)
-        raise typer.Exit(2)
-    result = _answer(lambda: StaffQuery(tenant_id=actor.tenant_id, start=first, end=last, level=Level(level)),  # type: ignore[arg-type]
+    chosen = _choice(Level, level, "level")
+    result = _answer(lambda: StaffQuery(tenant_id=actor.tenant_id, start=first, end=last, level=chosen),  # type: ignore[arg-type]
                      actor, context)
     _print([{**dataclasses.asdict(r), "repurchase_rate": r.repurchase_rate} for r in result.rows])
 
