@@ -14,11 +14,13 @@ Steps, on a fresh SQLite operational database and a fresh DuckDB warehouse under
 2. the first sync (everything), then an incremental sync after 0.1 % of relations end, 0.1 % of
    customers lose their tags, 0.1 % of orders are refunded and 1,000 orders arrive, then a sync
    with nothing new;
-3. RFM, cohorts and channel ROI three times each (best of three): the Ibis expression executed
+3. RFM, cohorts, channel ROI, the AIPL funnel (by store), staff performance and the LTV summary
+   (the per-customer frequency, recency, T and monetary the models are fitted on) three times each (best of three): the Ibis expression executed
    to Arrow (compile + execute), the SQL Ibis compiled executed alone, the query class's full
    ``run()`` (typed frozen results), and the hand-written DuckDB SQL executed to Arrow on the
    same connection. The rows of the Ibis and SQL answers are
    compared (they must be the same). The goal: Ibis within 1.3x of hand-written SQL.
+4. the LTV query's full ``run()`` (summary, BG/NBD and Gamma-Gamma fit, predictions) once.
 Peak memory is this process's ru_maxrss. Nothing passes or fails on time: it prints figures.
 """
 
@@ -165,6 +167,9 @@ def main() -> None:
     from siyu.adapters.warehouse import open_warehouse
     from siyu.analytics.channels import ChannelQuery
     from siyu.analytics.cohorts import CohortQuery
+    from siyu.analytics.funnel import AWARENESS_EVENTS, INTEREST_EVENTS, Breakdown, FunnelQuery
+    from siyu.analytics.lifetime_value import LtvQuery
+    from siyu.analytics.staff import StaffQuery
     from siyu.analytics.rfm import RfmQuery
     from siyu.services import warehouse_sync
     from siyu.services.demo import load_demo_brand
@@ -207,6 +212,12 @@ def main() -> None:
              warehouse_sql.cohorts(tenant_id, date(2025, 11, 1), date(2026, 10, 31), 12, TODAY)),
             ("channel ROI (one month)", ChannelQuery(tenant_id=tenant_id, start=month_start, end=month_end, as_of=TODAY),
              warehouse_sql.channels(tenant_id, month_start, month_end, TODAY)),
+            ("AIPL funnel (one month, by store, 30 days)",
+             FunnelQuery(tenant_id=tenant_id, start=month_start, end=month_end, window_days=30, by=Breakdown.STORE),
+             warehouse_sql.funnel_by_store(tenant_id, month_start, month_end, 30, AWARENESS_EVENTS, INTEREST_EVENTS)),
+            ("staff (one month, per staff member)", StaffQuery(tenant_id=tenant_id, start=month_start, end=month_end),
+             warehouse_sql.staff(tenant_id, month_start, month_end)),
+            ("LTV summary (per customer)", LtvQuery(tenant_id=tenant_id, as_of=TODAY), warehouse_sql.ltv_summary(tenant_id, TODAY)),
         ]
         duck = wh.backend.con
         print()
@@ -217,12 +228,18 @@ def main() -> None:
             ibis_s, ibis_out = _best(lambda q=query: wh.backend.to_pyarrow(q.build(wh)))
             compiled = str(wh.backend.compile(query.build(wh)))
             exec_s, _ = _best(lambda c=compiled: duck.execute(c).fetch_arrow_table())
-            run_s, _ = _best(lambda q=query: q.run(wh))
+            run_s, _ = _best(lambda q=query: q.run(wh), runs=1 if isinstance(query, LtvQuery) else 3)
             sql_s, sql_out = _best(lambda s=sql: duck.execute(s).fetch_arrow_table())
             same = _rows(ibis_out.select(sql_out.column_names)) == _rows(sql_out) if set(sql_out.column_names) <= set(
                 ibis_out.column_names) else "columns differ"
             print(f"| {label} | {sql_out.num_rows:,} | {ibis_s * 1000:,.0f} ms | {exec_s * 1000:,.0f} ms | {run_s * 1000:,.0f} ms | "
                   f"{sql_s * 1000:,.0f} ms | {ibis_s / sql_s:.2f} | {exec_s / sql_s:.2f} | {same} |")
+        ltv_start = time.perf_counter()
+        fitted = LtvQuery(tenant_id=tenant_id, as_of=TODAY).run(wh)
+        print()
+        print(f"LTV run() (summary + BG/NBD + Gamma-Gamma fit + 90/365-day predictions): {len(fitted.customers):,} customers, "
+              f"{fitted.fit.repeat_customers:,} repeat, {time.perf_counter() - ltv_start:.2f} s; "
+              f"BG/NBD {fitted.fit.bgnbd}, Gamma-Gamma {fitted.fit.gamma_gamma}")
     print()
     print(f"peak memory (ru_maxrss, this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024:,} MB")
 

@@ -97,3 +97,88 @@ SELECT ch.channel_id, ch.name, ch.group_name, coalesce(a.adds, 0) AS adds, coale
        coalesce(o.buyers, 0) AS buyers, o.gmv, k.cost
 FROM ch LEFT JOIN a USING (channel_id) LEFT JOIN o USING (channel_id) LEFT JOIN k USING (channel_id)
 ORDER BY ch.channel_id""".format(t=tenant_id)
+
+
+EVENTS = """ev AS (
+  SELECT coalesce(l.live_customer_id, e.customer_id) AS cid, e.name, e.occurred_at
+  FROM events e LEFT JOIN links l ON e.customer_id = l.customer_id WHERE e.tenant_id = {t} AND e.customer_id IS NOT NULL)"""
+STAFF_RELATIONS = """srel AS (
+  SELECT coalesce(l.live_customer_id, r.customer_id) AS cid, r.relation_id, r.staff_id, r.added_at, r.ended_at,
+         r.state IN ('deleted_by_customer', 'deleted_by_staff') AS deleted
+  FROM relations r LEFT JOIN links l ON r.customer_id = l.customer_id WHERE r.tenant_id = {t})"""
+STAFF_PURCHASES = """spurchases AS (
+  SELECT coalesce(l.live_customer_id, o.customer_id) AS cid, o.order_id, o.staff_id, o.ordered_at,
+         CAST(o.ordered_at + INTERVAL 8 HOUR AS DATE) AS day, o.amount - o.refunded_amount AS net
+  FROM orders o LEFT JOIN links l ON o.customer_id = l.customer_id
+  WHERE o.tenant_id = {t} AND o.amount > o.refunded_amount AND o.customer_id IS NOT NULL)"""
+
+
+def _names(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def funnel_by_store(tenant_id: int, start: date, end: date, window_days: int, aware: tuple[str, ...], interest: tuple[str, ...]) -> str:
+    w = f"INTERVAL {window_days} DAY"
+    return f"""
+WITH {LINKS}, {EVENTS}, {STAFF_RELATIONS}, {STAFF_PURCHASES},
+aware AS (SELECT cid, min(occurred_at) AS a_at FROM ev WHERE name IN ({_names(aware)})
+          AND CAST(occurred_at + INTERVAL 8 HOUR AS DATE) BETWEEN DATE '{start}' AND DATE '{end}' GROUP BY cid),
+acts AS (SELECT cid, occurred_at AS at FROM ev WHERE name IN ({_names(interest)}) UNION ALL SELECT cid, added_at FROM srel),
+interest AS (SELECT a.cid, min(x.at) AS i_at FROM aware a JOIN acts x ON x.cid = a.cid AND x.at >= a.a_at AND x.at <= a.a_at + {w}
+             GROUP BY a.cid),
+steps AS (SELECT a.cid, a.a_at, i.i_at FROM aware a LEFT JOIN interest i ON i.cid = a.cid),
+bought AS (SELECT s.cid, count(DISTINCT p.order_id) AS n FROM steps s
+           JOIN spurchases p ON p.cid = s.cid AND p.ordered_at >= s.i_at AND p.ordered_at <= s.a_at + {w} GROUP BY s.cid),
+first_rel AS (SELECT cid, staff_id FROM (
+  SELECT cid, staff_id, row_number() OVER (PARTITION BY cid ORDER BY added_at, relation_id) AS pos FROM srel) WHERE pos = 1),
+attr AS (SELECT f.cid, so.store_id AS key_id, so.name AS key_name FROM first_rel f
+         LEFT JOIN staff st ON st.tenant_id = {{t}} AND st.staff_id = f.staff_id
+         LEFT JOIN stores so ON so.tenant_id = {{t}} AND so.store_id = st.store_id)
+SELECT a.key_id, a.key_name, count(*) AS awareness, sum(CASE WHEN s.i_at IS NOT NULL THEN 1 ELSE 0 END) AS interest,
+       sum(CASE WHEN coalesce(b.n, 0) >= 1 THEN 1 ELSE 0 END) AS purchase, sum(CASE WHEN coalesce(b.n, 0) >= 2 THEN 1 ELSE 0 END) AS loyalty
+FROM steps s LEFT JOIN bought b ON b.cid = s.cid LEFT JOIN attr a ON a.cid = s.cid
+GROUP BY a.key_id, a.key_name ORDER BY awareness DESC, a.key_id""".format(t=tenant_id)
+
+
+def staff(tenant_id: int, start: date, end: date) -> str:
+    opens = f"TIMESTAMP '{start}' - INTERVAL 8 HOUR"
+    closes = f"TIMESTAMP '{end + timedelta(days=1)}' - INTERVAL 8 HOUR"
+    return f"""
+WITH {LINKS}, {STAFF_RELATIONS}, {STAFF_PURCHASES},
+facts AS (
+  SELECT staff_id, cid,
+         CASE WHEN CAST(added_at + INTERVAL 8 HOUR AS DATE) BETWEEN DATE '{start}' AND DATE '{end}' THEN 1 ELSE 0 END AS is_add,
+         CASE WHEN deleted AND CAST(ended_at + INTERVAL 8 HOUR AS DATE) BETWEEN DATE '{start}' AND DATE '{end}' THEN 1 ELSE 0 END AS is_del,
+         CASE WHEN added_at < {closes} AND (ended_at IS NULL OR ended_at >= {opens}) THEN 1 ELSE 0 END AS is_served,
+         NULL::BIGINT AS order_id, NULL::DECIMAL(12, 2) AS net
+  FROM srel
+  UNION ALL
+  SELECT staff_id, cid, 0, 0, 0, order_id, net FROM spurchases
+  WHERE staff_id IS NOT NULL AND day BETWEEN DATE '{start}' AND DATE '{end}'),
+per AS (
+  SELECT f.staff_id AS key_id, st.name, st.store_id, so.region_id, f.cid, max(is_add) AS is_add, max(is_del) AS is_del,
+         max(is_served) AS is_served, count(DISTINCT order_id) AS n, sum(net) AS gmv
+  FROM facts f LEFT JOIN staff st ON st.tenant_id = {{t}} AND st.staff_id = f.staff_id
+  LEFT JOIN stores so ON so.tenant_id = {{t}} AND so.store_id = st.store_id
+  GROUP BY 1, 2, 3, 4, 5),
+agg AS (
+  SELECT key_id, name, store_id, region_id, sum(is_add) AS adds, sum(is_del) AS deletions, sum(is_served) AS customers_served,
+         sum(CASE WHEN n >= 1 THEN 1 ELSE 0 END) AS buyers, sum(CASE WHEN n >= 2 THEN 1 ELSE 0 END) AS repurchasers,
+         coalesce(sum(gmv), 0) AS gmv
+  FROM per GROUP BY 1, 2, 3, 4)
+SELECT *, rank() OVER (ORDER BY gmv DESC, buyers DESC) AS rank,
+       rank() OVER (PARTITION BY region_id ORDER BY gmv DESC, buyers DESC) AS rank_in_region,
+       rank() OVER (PARTITION BY store_id ORDER BY gmv DESC, buyers DESC) AS rank_in_store
+FROM agg ORDER BY rank, key_id""".format(t=tenant_id)
+
+
+def ltv_summary(tenant_id: int, as_of: date) -> str:
+    return f"""
+WITH {LINKS}, {STAFF_PURCHASES},
+days AS (SELECT cid, day, sum(net) AS net FROM spurchases WHERE day <= DATE '{as_of}' GROUP BY cid, day),
+ranked AS (SELECT *, row_number() OVER (PARTITION BY cid ORDER BY day) AS pos FROM days),
+per AS (SELECT cid, count(*) AS n, min(day) AS first_day, max(day) AS last_day, sum(net) AS total,
+               sum(CASE WHEN pos = 1 THEN net ELSE 0 END) AS first_total FROM ranked GROUP BY cid)
+SELECT cid AS customer_id, n - 1 AS frequency, last_day - first_day AS recency, DATE '{as_of}' - first_day AS age,
+       total - first_total AS repeat_total
+FROM per ORDER BY customer_id""".format(t=tenant_id)

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import IO, TYPE_CHECKING
 
+import structlog
 from huey import crontab
 from huey.constants import EmptyData
 
+from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.files.uploads import store_upload
+from siyu.adapters.warehouse import Warehouse
+from siyu.analytics.smart_tags import CHURN_THRESHOLD, smart_tag_rules
 from siyu.domain.access import Actor, Permission, Role
-from siyu.domain.errors import InvalidInput
+from siyu.domain.errors import DomainError, InvalidInput
 from siyu.domain.imports import ImportRun
 from siyu.services import (
-    contact_ways, housekeeping, imports, order_matching, transfers, warehouse_sync, wecom_events, wecom_sync, welcome,
+    contact_ways, housekeeping, imports, order_matching, smart_tags, transfers, warehouse_sync, wecom_events, wecom_sync,
+    welcome,
 )
 from siyu.services.demo import DEMO_SLUG, live
 
@@ -29,7 +34,15 @@ if TYPE_CHECKING:
 
 HEARTBEAT_KEY = "siyu:worker:heartbeat"
 DEMO_TICK_SECONDS = 5
+log = structlog.get_logger("siyu.tasks")
 IMPORT_SUFFIXES = (".csv", ".xlsx")
+
+
+def refresh_smart_tags(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, *, as_of: date | None = None,
+                       churn_threshold: float = CHURN_THRESHOLD) -> smart_tags.SmartTagReport:
+    """RFM and churn-risk tags from the warehouse onto the tenant's customers (after each sync)."""
+    rules = smart_tag_rules(warehouse, tenant_id, as_of=as_of, churn_threshold=churn_threshold)
+    return smart_tags.apply_rule_tags(uow, tenant_id, rules)
 
 
 def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
@@ -47,9 +60,16 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
 
     @huey.periodic_task(crontab(minute="*/15"), name="sync_warehouse")
     def sync_warehouse() -> int:
-        """Copy what changed into the analytics warehouse, every tenant; returns rows written."""
+        """Copy what changed into the analytics warehouse, every tenant, and refresh each tenant's
+        smart tags from it; returns rows written."""
         with context.warehouse() as warehouse:
-            return sum(r.rows_written for r in warehouse_sync.sync_all_tenants(context.uow(), warehouse))
+            reports = warehouse_sync.sync_all_tenants(context.uow(), warehouse)
+            for report in reports:
+                try:
+                    refresh_smart_tags(context.uow(), warehouse, report.tenant_id)
+                except DomainError as exc:  # one tenant's tags (e.g. at WeCom's tag limit) must not stop the others
+                    log.warning("smart tags not refreshed", tenant_id=report.tenant_id, code=exc.code, reason=exc.message)
+            return sum(r.rows_written for r in reports)
 
     @huey.task(name="sync_tenant_warehouse")
     def sync_tenant_warehouse(tenant_id: int) -> int:

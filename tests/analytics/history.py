@@ -51,14 +51,14 @@ def cost(ctx: Context, tenant_id: int, channel_id: int, start: date, end: date, 
 
 
 def order(ctx: Context, tenant_id: int, customer_id: int | None, at: datetime, amount: str, *, refunded: str = "0",
-          channel_id: int | None = None) -> int:
+          channel_id: int | None = None, staff_id: int | None = None, store_id: int | None = None) -> int:
     paid, back = Decimal(amount), Decimal(refunded)
     status = "paid" if back == 0 else "refunded" if back == paid else "partially_refunded"
     with ctx.uow() as uow:
         now = datetime.now(UTC)
         oid = uow.session.execute(insert(orders).values(
             tenant_id=tenant_id, source="mall", source_order_id=uid(12), customer_id=customer_id, identities={},
-            channel_id=channel_id, ordered_at=at, amount=paid, refunded_amount=back, status=status, digest=uid(16),
+            channel_id=channel_id, staff_id=staff_id, store_id=store_id, ordered_at=at, amount=paid, refunded_amount=back, status=status, digest=uid(16),
             created_at=now, updated_at=now).returning(orders.c.id)).scalar_one()
         uow.commit()
     return int(oid)

@@ -32,8 +32,8 @@ import ibis.expr.types as ir
 
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
-from siyu.analytics.frame import day_start_utc, purchases, relations, today_in_shanghai
-from siyu.domain.errors import InvalidInput
+from siyu.analytics.frame import check_period, day_start_utc, purchases, relations, today_in_shanghai
+from siyu.analytics.frame import flag as _flag
 
 FEN = Decimal("0.01")
 
@@ -44,11 +44,6 @@ def _money(value: Any) -> Decimal:
 
 def _ratio(top: Decimal | int, bottom: Decimal | int) -> float | None:
     return None if not bottom else float(Decimal(top) / Decimal(bottom))
-
-
-def _flag(condition: ir.BooleanValue) -> ir.IntegerValue:
-    """1 or 0 (PostgreSQL casts no boolean to a number)."""
-    return ibis.cases((condition, 1), else_=0)
 
 
 @dataclass(frozen=True)
@@ -111,10 +106,7 @@ class ChannelQuery(AnalyticsQuery[ChannelResult]):
     as_of: date | None = None
 
     def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise InvalidInput("analytics.period_backwards", "the period ends before it starts", field="end")
-        if (self.end - self.start).days > 3660:
-            raise InvalidInput("analytics.period_too_long", "a period is at most %(years)s years", field="end", years=10)
+        check_period(self.start, self.end)
 
     @property
     def day(self) -> date:

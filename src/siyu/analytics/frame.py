@@ -18,9 +18,23 @@ import ibis
 import ibis.expr.types as ir
 
 from siyu.adapters.warehouse import Warehouse
+from siyu.domain.errors import InvalidInput
 
 SHANGHAI = timedelta(hours=8)
 DELETED_STATES = ("deleted_by_customer", "deleted_by_staff")
+
+
+def check_period(start: date, end: date) -> None:
+    """A period of business days: forwards, and at most ten years."""
+    if end < start:
+        raise InvalidInput("analytics.period_backwards", "the period ends before it starts", field="end")
+    if (end - start).days > 3660:
+        raise InvalidInput("analytics.period_too_long", "a period is at most %(years)s years", field="end", years=10)
+
+
+def flag(condition: ir.BooleanValue) -> ir.IntegerValue:
+    """1 or 0 (PostgreSQL casts no boolean to a number)."""
+    return ibis.cases((condition, 1), else_=0)
 
 
 def business_day(ts: ir.TimestampValue) -> ir.DateValue:

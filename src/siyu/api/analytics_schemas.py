@@ -8,7 +8,9 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from siyu.api.schemas import Out, PageOut
+from siyu.analytics.funnel import Breakdown
 from siyu.analytics.rfm import Segment
+from siyu.analytics.staff import Level
 
 
 class Answered(BaseModel):
@@ -116,4 +118,86 @@ class MonthShareOut(Out):
 
 class PrivateDomainOut(BaseModel):
     months: list[MonthShareOut]
+    answered: Answered
+
+
+class FunnelCountsOut(Out):
+    key_id: int | None
+    key_name: str | None
+    awareness: int
+    interest: int
+    purchase: int
+    loyalty: int
+    interest_rate: float | None
+    purchase_rate: float | None
+    loyalty_rate: float | None
+    overall_rate: float | None
+
+
+class FunnelOut(BaseModel):
+    start: date
+    end: date
+    window_days: int
+    by: Breakdown
+    total: FunnelCountsOut
+    groups: list[FunnelCountsOut]
+    answered: Answered
+
+
+class StaffPerformanceOut(Out):
+    level: Level
+    key_id: int | None
+    name: str | None
+    store_id: int | None
+    region_id: int | None
+    adds: int
+    deletions: int
+    customers_served: int
+    buyers: int
+    repurchasers: int
+    repurchase_rate: float | None
+    gmv: Decimal
+    rank: int
+    rank_in_region: int | None
+    rank_in_store: int | None
+
+
+class StaffOut(BaseModel):
+    start: date
+    end: date
+    level: Level
+    rows: list[StaffPerformanceOut]
+    answered: Answered
+
+
+class CustomerLtvOut(Out):
+    customer_id: int
+    frequency: int
+    recency_days: int
+    age_days: int
+    monetary: Decimal
+    probability_alive: float
+    purchases_90d: float
+    purchases_365d: float
+    value_90d: Decimal
+    value_365d: Decimal
+
+
+class CustomerLtvPage(PageOut[CustomerLtvOut]):
+    pass
+
+
+class LtvFitOut(Out):
+    bgnbd: dict[str, float]
+    gamma_gamma: dict[str, float]
+    bgnbd_log_likelihood: float
+    gamma_gamma_log_likelihood: float
+    customers: int
+    repeat_customers: int
+
+
+class LtvOut(BaseModel):
+    as_of: date
+    fit: LtvFitOut
+    customers: CustomerLtvPage
     answered: Answered

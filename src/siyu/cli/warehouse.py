@@ -1,4 +1,5 @@
-"""``siyu warehouse sync|status`` and ``siyu analytics rfm|cohorts|channels``, as the system actor.
+"""``siyu warehouse sync|status`` and ``siyu analytics rfm|cohorts|channels|private-domain|funnel|staff|ltv|smart-tags``,
+as the system actor.
 
 Answers print as JSON (money as strings in yuan, dates ISO), so they can be piped into jq or
 a spreadsheet.
@@ -11,7 +12,8 @@ import json
 from datetime import date, datetime
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 warehouse_app = typer.Typer(help="The analytics warehouse: sync and status.", no_args_is_help=True)
 Tenant = Annotated[str, typer.Option(help="The tenant's slug")]
 Day = Annotated[str | None, typer.Option(help="A business day, YYYY-MM-DD (Asia/Shanghai)")]
+E = TypeVar("E", bound=StrEnum)
 
 
 def _context() -> Context:
@@ -53,6 +56,14 @@ def _day(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         typer.secho(f"error (--{option}): “{value}” is not a date like 2026-03-31", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+def _choice(kind: type[E], value: str, option: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        typer.secho(f"error (--{option}): “{value}” is not one of {', '.join(v.value for v in kind)}", fg="red", err=True)
         raise typer.Exit(2) from None
 
 
@@ -167,3 +178,77 @@ def private_domain(
     first, last = _day(since, "since"), _day(until, "until")
     result = _answer(lambda: PrivateDomainShareQuery(tenant_id=actor.tenant_id, since=first, until=last), actor, context)  # type: ignore[arg-type]
     _print([{**dataclasses.asdict(m), "share": m.share} for m in result.months])
+
+
+@analytics_app.command("funnel")
+def funnel(
+    tenant: Tenant,
+    start: Annotated[str, typer.Option(help="First business day of the period")],
+    end: Annotated[str, typer.Option(help="Last business day of the period")],
+    window_days: Annotated[int, typer.Option(min=1, max=365, help="Conversion window from awareness, in days")] = 30,
+    by: Annotated[str, typer.Option(help="Breakdown: none, channel, store, staff or region")] = "none",
+) -> None:
+    """The AIPL funnel: awareness, interest, purchase, loyalty and the conversion between them."""
+    from siyu.analytics.funnel import Breakdown, FunnelQuery
+
+    context = _context()
+    actor = _actor(context, tenant)
+    first, last = _day(start, "start"), _day(end, "end")
+    breakdown = _choice(Breakdown, by, "by")
+    result = _answer(lambda: FunnelQuery(tenant_id=actor.tenant_id, start=first, end=last, window_days=window_days,  # type: ignore[arg-type]
+                                         by=breakdown), actor, context)
+    _print({"start": result.start, "end": result.end, "window_days": result.window_days, "by": result.by.value,
+            "total": result.total.as_dict(), "groups": [g.as_dict() for g in result.groups]})
+
+
+@analytics_app.command("staff")
+def staff(
+    tenant: Tenant,
+    start: Annotated[str, typer.Option(help="First business day of the period")],
+    end: Annotated[str, typer.Option(help="Last business day of the period")],
+    level: Annotated[str, typer.Option(help="staff, store, region or nation")] = "staff",
+) -> None:
+    """Staff and stores: adds, deletions, customers served, attributed GMV, repurchase, ranked."""
+    from siyu.analytics.staff import Level, StaffQuery
+
+    context = _context()
+    actor = _actor(context, tenant)
+    first, last = _day(start, "start"), _day(end, "end")
+    chosen = _choice(Level, level, "level")
+    result = _answer(lambda: StaffQuery(tenant_id=actor.tenant_id, start=first, end=last, level=chosen),  # type: ignore[arg-type]
+                     actor, context)
+    _print([{**dataclasses.asdict(r), "repurchase_rate": r.repurchase_rate} for r in result.rows])
+
+
+@analytics_app.command("ltv")
+def ltv(tenant: Tenant, as_of: Day = None) -> None:
+    """Lifetime value fitted on the tenant's purchases: the fit, then every customer's P(alive),
+    predicted purchases and value over 90 and 365 days."""
+    from siyu.analytics.lifetime_value import LtvQuery
+
+    context = _context()
+    actor = _actor(context, tenant)
+    day = _day(as_of, "as-of")
+    _print(_answer(lambda: LtvQuery(tenant_id=actor.tenant_id, as_of=day), actor, context))
+
+
+@analytics_app.command("smart-tags")
+def smart_tags(
+    tenant: Tenant,
+    as_of: Day = None,
+    churn_threshold: Annotated[float, typer.Option(help="Tag customers whose P(alive) is below this as churn risk")] = 0.3,
+) -> None:
+    """Refresh the RFM and churn-risk smart tags from the warehouse now (the sync task does it too)."""
+    from siyu.domain.errors import DomainError
+    from siyu.tasks import refresh_smart_tags
+
+    context = _context()
+    actor = _actor(context, tenant)
+    day = _day(as_of, "as-of")
+    try:
+        with context.warehouse() as wh:
+            report = refresh_smart_tags(context.uow(), wh, actor.tenant_id, as_of=day, churn_threshold=churn_threshold)
+    except DomainError as exc:
+        typer.secho(f"error: {exc.message}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    _print(report)

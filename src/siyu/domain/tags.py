@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,3 +57,13 @@ class Stage:
 
 
 DEFAULT_STAGES = ("新客", "意向", "首购", "复购", "忠诚", "沉睡")
+
+
+@dataclass(frozen=True)
+class RuleTags:
+    """What a rule wants of a machine-owned tag group: its tag names, and for each customer the
+    one tag of them they should carry (a customer not in ``wanted`` carries none)."""
+
+    group: str
+    names: tuple[str, ...]
+    wanted: Mapping[int, str]

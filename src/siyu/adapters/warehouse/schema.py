@@ -55,6 +55,13 @@ TABLES: dict[str, ibis.Schema] = {
             "amount": MONEY,
         }
     ),
+    "regions": ibis.schema({"tenant_id": "int64", "region_id": "int64", "name": "string"}),
+    "stores": ibis.schema(
+        {"tenant_id": "int64", "store_id": "int64", "name": "string", "region_id": "int64", "city": "string"}
+    ),
+    "staff": ibis.schema(
+        {"tenant_id": "int64", "staff_id": "int64", "name": "string", "store_id": "int64", "status": "string"}
+    ),
     "orders": ibis.schema(
         {
             "tenant_id": "int64",

@@ -1,4 +1,4 @@
-"""The warehouse's analyses (RFM, cohorts, channel ROI) and its sync status."""
+"""The warehouse's analyses (RFM, cohorts, channel ROI, funnel, staff, LTV) and its sync status."""
 
 from __future__ import annotations
 
@@ -9,11 +9,19 @@ from fastapi import APIRouter, Depends, Query
 
 from siyu.analytics import periods
 from siyu.analytics.base import Timed
+from siyu.analytics.frame import today_in_shanghai
+from siyu.analytics.funnel import MAX_WINDOW_DAYS, Breakdown, FunnelQuery
+from siyu.analytics.lifetime_value import LtvQuery
 from siyu.analytics.rfm import RfmQuery, Segment
+from siyu.analytics.staff import Level, StaffQuery
 from siyu.api.analytics_schemas import (
     Answered,
     ChannelsOut,
     CohortsOut,
+    CustomerLtvPage,
+    FunnelOut,
+    LtvOut,
+    StaffOut,
     RfmCustomerPage,
     PrivateDomainOut,
     RfmOut,
@@ -84,3 +92,46 @@ def warehouse_status(ctx: Ctx, actor: CurrentActor) -> WarehouseStatusOut:
     """When the analytics warehouse last synced this tenant (and its sync version)."""
     with ctx.warehouse() as wh:
         return WarehouseStatusOut.model_validate(warehouse_sync.warehouse_status(actor, wh))
+
+
+@router.get("/analytics/funnel", response_model=FunnelOut, tags=["analytics"])
+def funnel(
+    ctx: Ctx, actor: CurrentActor, start: date | None = None, end: date | None = None,
+    window_days: Annotated[int, Query(ge=1, le=MAX_WINDOW_DAYS)] = 30, by: Breakdown = Breakdown.NONE,
+) -> FunnelOut:
+    """The AIPL funnel for a period (default: this month so far), ordered steps within a conversion
+    window from awareness, optionally by channel, store, staff or region (docs/warehouse.md#the-questions)."""
+    today = today_in_shanghai()
+    query = FunnelQuery(tenant_id=actor.tenant_id, start=start or today.replace(day=1), end=end or today,
+                        window_days=window_days, by=by)
+    with ctx.warehouse() as wh:
+        timed = query.answer(actor, wh, ctx.analytics_cache)
+    r = timed.result
+    return FunnelOut.model_validate({"start": r.start, "end": r.end, "window_days": r.window_days, "by": r.by, "total": r.total,
+                                     "groups": list(r.groups), "answered": _answered(timed)}, from_attributes=True)
+
+
+@router.get("/analytics/staff", response_model=StaffOut, tags=["analytics"])
+def staff_performance(
+    ctx: Ctx, actor: CurrentActor, start: date | None = None, end: date | None = None, level: Level = Level.STAFF,
+) -> StaffOut:
+    """Adds, deletions, customers served, attributed GMV and repurchase per staff member, store,
+    region or the nation, ranked by GMV (default period: this month so far)."""
+    today = today_in_shanghai()
+    query = StaffQuery(tenant_id=actor.tenant_id, start=start or today.replace(day=1), end=end or today, level=level)
+    with ctx.warehouse() as wh:
+        timed = query.answer(actor, wh, ctx.analytics_cache)
+    r = timed.result
+    return StaffOut.model_validate({"start": r.start, "end": r.end, "level": r.level, "rows": list(r.rows),
+                                    "answered": _answered(timed)}, from_attributes=True)
+
+
+@router.get("/analytics/ltv", response_model=LtvOut, tags=["analytics"])
+def lifetime_value(ctx: Ctx, actor: CurrentActor, paging: Paging, as_of: date | None = None) -> LtvOut:
+    """Lifetime value: the tenant's BG/NBD and Gamma-Gamma fit, and per customer P(alive) and the
+    predicted purchases and value over 90 and 365 days; customers paginate."""
+    with ctx.warehouse() as wh:
+        timed = LtvQuery(tenant_id=actor.tenant_id, as_of=as_of).answer(actor, wh, ctx.analytics_cache)
+    r = timed.result
+    return LtvOut.model_validate({"as_of": r.as_of, "fit": r.fit, "customers": page_out(CustomerLtvPage, r.page(paging)),
+                                  "answered": _answered(timed)}, from_attributes=True)

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from siyu.adapters.db.tables import customer_tags, tag_groups, tags
+from siyu.adapters.db.tables import customer_tags, customers, tag_groups, tags
 from siyu.domain.tags import AppliedTag, Tag, TagGroup
 
 
@@ -98,6 +98,25 @@ class TagRepository:
             for r in self.session.execute(select(t.customer_id, t.tag_id).where(t.tenant_id == tenant_id, t.customer_id.in_(chunk))).all():
                 out[r.customer_id].add(r.tag_id)
         return out
+
+    def holders(self, tenant_id: int, tag_ids: list[int]) -> dict[int, set[int]]:
+        """Every customer holding any of ``tag_ids``, with which of them."""
+        t = customer_tags.c
+        out: dict[int, set[int]] = {}
+        if tag_ids:
+            for r in self.session.execute(select(t.customer_id, t.tag_id).where(t.tenant_id == tenant_id, t.tag_id.in_(tag_ids))):
+                out.setdefault(r.customer_id, set()).add(r.tag_id)
+        return out
+
+    def live_among(self, tenant_id: int, customer_ids: list[int]) -> set[int]:
+        """Those of ``customer_ids`` that exist in the tenant and are not merged away (taggable)."""
+        c = customers.c
+        found: set[int] = set()
+        for start in range(0, len(customer_ids), 500):
+            chunk = customer_ids[start : start + 500]
+            found.update(self.session.execute(
+                select(c.id).where(c.tenant_id == tenant_id, c.id.in_(chunk), c.merged_into_id.is_(None))).scalars())
+        return found
 
     def apply(self, tenant_id: int, rows: list[tuple[int, int]], *, source: str, applied_by: str | None, now: datetime) -> None:
         """Insert (customer_id, tag_id) pairs; the caller passes only pairs not applied yet."""

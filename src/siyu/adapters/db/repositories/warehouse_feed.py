@@ -18,7 +18,7 @@ import hashlib
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from siyu.adapters.db.tables import customer_tags, customers, staff_relations, tenants
+from siyu.adapters.db.tables import customer_tags, customers, regions, staff, staff_relations, stores, tenants
 from siyu.adapters.db.tables.commerce import channel_costs, channels, events, orders
 
 STREAM_CHUNK = 10_000
@@ -69,6 +69,21 @@ def _costs(tenant_id: int) -> Select[Any]:
             .where(c.tenant_id == tenant_id).order_by(c.id))
 
 
+def _regions(tenant_id: int) -> Select[Any]:
+    r = regions.c
+    return select(r.id, r.name).where(r.tenant_id == tenant_id).order_by(r.id)
+
+
+def _stores(tenant_id: int) -> Select[Any]:
+    s = stores.c
+    return select(s.id, s.name, s.region_id, s.city).where(s.tenant_id == tenant_id).order_by(s.id)
+
+
+def _staff(tenant_id: int) -> Select[Any]:
+    s = staff.c
+    return select(s.id, s.name, s.store_id, s.status).where(s.tenant_id == tenant_id).order_by(s.id)
+
+
 def _orders(tenant_id: int) -> Select[Any]:
     o = orders.c
     return (select(o.id, o.customer_id, o.source, o.store_id, o.staff_id, o.channel_id, o.ordered_at, o.amount,
@@ -99,6 +114,9 @@ SOURCES: dict[str, Source] = {
     "channel_costs": Source(
         "channel_costs", _costs, lambda r: (r.id, r.channel_id, r.period_start, r.period_end, r.amount), channel_costs.c.id,
     ),
+    "regions": Source("regions", _regions, lambda r: (r.id, r.name), regions.c.id),
+    "stores": Source("stores", _stores, lambda r: (r.id, r.name, r.region_id, r.city), stores.c.id),
+    "staff": Source("staff", _staff, lambda r: (r.id, r.name, r.store_id, r.status), staff.c.id),
     "orders": Source(
         "orders", _orders,
         lambda r: (r.id, r.customer_id, r.source, r.store_id, r.staff_id, r.channel_id, _naive(r.ordered_at), r.amount,

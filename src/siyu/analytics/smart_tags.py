@@ -1,0 +1,66 @@
+"""Which smart tags each customer should carry, from the analyses (read-only: the writes are
+``siyu.services.smart_tags``; ``siyu.tasks.refresh_smart_tags`` joins the two after each sync).
+
+- **RFM** (tag group :data:`RFM_GROUP`): every live customer the RFM query scores carries
+  exactly one tag, their segment (:data:`RFM_TAGS`, Chinese and English so both read it).
+- **Churn risk** (tag :data:`CHURN_TAG`, group :data:`LTV_GROUP`): live customers whose BG/NBD
+  P(alive), from the tenant's lifetime-value fit, is below :data:`CHURN_THRESHOLD` (default
+  0.3: fewer than three chances in ten that they are still buying). One-time buyers are never at
+  risk by this measure (BG/NBD's P(alive) is 1 for them). While the tenant's purchases cannot fit
+  the models (no repeat buyers yet), there is no churn rule and its tags stay as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import structlog
+
+from siyu.adapters.warehouse import Warehouse
+from siyu.analytics.lifetime_value import LtvQuery, LtvResult
+from siyu.analytics.rfm import RfmQuery, RfmResult, Segment
+from siyu.domain.errors import InvalidInput
+from siyu.domain.tags import RuleTags
+
+log = structlog.get_logger("siyu.analytics")
+
+RFM_GROUP = "RFM"
+RFM_TAGS: dict[Segment, str] = {
+    Segment.CHAMPIONS: "重要价值 champions",
+    Segment.LOYAL: "忠诚 loyal",
+    Segment.POTENTIAL_LOYALISTS: "潜力 potential loyalists",
+    Segment.NEW: "新客 new",
+    Segment.PROMISING: "有望 promising",
+    Segment.NEED_ATTENTION: "需关注 need attention",
+    Segment.ABOUT_TO_SLEEP: "将沉睡 about to sleep",
+    Segment.AT_RISK: "有风险 at risk",
+    Segment.CANT_LOSE: "不能失去 can't lose",
+    Segment.HIBERNATING: "沉睡 hibernating",
+}
+LTV_GROUP = "LTV"
+CHURN_TAG = "流失风险 churn risk"
+CHURN_THRESHOLD = 0.3
+
+
+def rfm_rule(result: RfmResult) -> RuleTags:
+    return RuleTags(group=RFM_GROUP, names=tuple(RFM_TAGS.values()),
+                    wanted={score.customer_id: RFM_TAGS[score.segment] for score in result.customers})
+
+
+def churn_rule(result: LtvResult, threshold: float = CHURN_THRESHOLD) -> RuleTags:
+    return RuleTags(group=LTV_GROUP, names=(CHURN_TAG,),
+                    wanted={c.customer_id: CHURN_TAG for c in result.customers if c.probability_alive < threshold})
+
+
+def smart_tag_rules(warehouse: Warehouse, tenant_id: int, *, as_of: date | None = None,
+                    churn_threshold: float = CHURN_THRESHOLD) -> list[RuleTags]:
+    """The RFM rule, and the churn rule when the tenant's purchases fit the LTV models."""
+    if not 0 < churn_threshold < 1:
+        raise InvalidInput("analytics.threshold_out_of_range", "the churn threshold is a probability between 0 and 1",
+                           field="churn_threshold")
+    rules = [rfm_rule(RfmQuery(tenant_id=tenant_id, as_of=as_of).run(warehouse))]
+    try:
+        rules.append(churn_rule(LtvQuery(tenant_id=tenant_id, as_of=as_of).run(warehouse), churn_threshold))
+    except InvalidInput as exc:
+        log.info("no churn rule yet", tenant_id=tenant_id, reason=exc.message)
+    return rules
