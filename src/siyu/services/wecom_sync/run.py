@@ -19,7 +19,7 @@ from siyu.domain.timeline import EventKind
 from siyu.domain.wecom_sync import SyncRun, SyncStatus, SyncStep
 from siyu.services import relations
 from siyu.services.clock import utcnow
-from siyu.services.oneid_bulk import BatchResolver, Incoming
+from siyu.services.oneid_bulk import BatchResolver, Incoming, resolve_all
 
 ACTOR = "wecom_sync"
 CHUNK = 100  # staff per batch/get_by_user and per groupchat/list (WeCom's limit)
@@ -199,7 +199,7 @@ class Sync:
         if not todo:
             return
         resolver = BatchResolver(uow, tenant_id, actor=ACTOR)
-        resolved = resolver.resolve([Incoming(CustomerRecord(keys=tuple(keys), profile=_profile(item)), IdentitySource.WECOM.value, now)
+        resolved = resolve_all(resolver, [Incoming(CustomerRecord(keys=tuple(keys), profile=_profile(item)), IdentitySource.WECOM.value, now)
                                      for item, keys, _, _ in todo])
         survivors = [resolver.survivor_of(c) for c in resolved]
         resolver.flush()
