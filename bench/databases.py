@@ -3,7 +3,9 @@ SIYU_BENCH_DATABASE_URL is set."""
 
 from __future__ import annotations
 
+import csv
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,3 +74,26 @@ def backends(data_dir: Path, schema: str) -> list[Backend]:
     if os.environ.get("SIYU_BENCH_DATABASE_URL"):
         found.append(Backend.named("postgresql", data_dir, schema))
     return found
+
+
+def naive_load(engine, csv_path: Path, *, table: str) -> float:  # type: ignore[no-untyped-def]
+    """The CSV (header skipped) -> one DB-API executemany into a bare text table, in one
+    transaction: the floor for any loader, the benchmarks' same-run baseline. Seconds."""
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        width = len(next(csv.reader(handle)))
+    columns = ", ".join(f"c{i} TEXT" for i in range(width))
+    marks = ", ".join(["?" if engine.dialect.name == "sqlite" else "%s"] * width)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"CREATE TABLE {table} ({columns})")
+        raw.commit()
+        started = time.perf_counter()
+        with open(csv_path, encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", list(reader))
+        raw.commit()
+        return time.perf_counter() - started
+    finally:
+        raw.close()

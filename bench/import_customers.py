@@ -29,6 +29,10 @@ import time
 import uuid
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from databases import naive_load  # noqa: E402
+
 HEADER = ["姓名", "手机", "性别", "生日", "会员号", "标签", "阶段", "归属员工", "会员等级"]
 STAFF = [f"guide{i:03d}" for i in range(50)]
 TAGS = ["VIP", "老客", "会员/金卡", "会员/银卡", "渠道/门店"]
@@ -119,7 +123,7 @@ def child(backend: str, url: str, csv_path: Path, seed_path: Path, *, again: boo
         second = {"reimport_s": round(again_elapsed, 1), "reimport_rows_per_s": round(rerun.rows_total / again_elapsed),
                   "reimport_created": rerun.customers_created, "reimport_updated": rerun.customers_updated}
 
-    baseline = naive_load(context.engine, csv_path)
+    baseline = naive_load(context.engine, csv_path, table="bench_naive")
     context.close()
     return {
         "backend": backend, "rows": run.rows_total, "good": run.rows_good, "bad": run.rows_bad, "errors": run.errors,
@@ -131,25 +135,6 @@ def child(backend: str, url: str, csv_path: Path, seed_path: Path, *, again: boo
         "ratio": round(elapsed / baseline, 1),
     }
 
-
-def naive_load(engine, csv_path: Path) -> float:  # type: ignore[no-untyped-def]
-    """CSV -> executemany into a bare table, in one transaction: the floor for any loader."""
-    columns = ", ".join(f"c{i} TEXT" for i in range(len(HEADER)))
-    marks = ", ".join(["?" if engine.dialect.name == "sqlite" else "%s"] * len(HEADER))
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(f"CREATE TABLE bench_naive ({columns})")
-        raw.commit()
-        started = time.perf_counter()
-        with open(csv_path, encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle)
-            next(reader)
-            cursor.executemany(f"INSERT INTO bench_naive VALUES ({marks})", list(reader))
-        raw.commit()
-        return time.perf_counter() - started
-    finally:
-        raw.close()
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from databases import backends  # noqa: E402
+from databases import backends, naive_load  # noqa: E402
 
 HEADER = ["source", "order_id", "ordered_at", "amount", "phone", "store_code", "staff_userid", "sku", "line_name", "quantity",
           "line_amount", "refund_id", "refund_amount", "refunded_at"]
@@ -116,7 +116,7 @@ def child(backend: str, url: str, csv_path: Path, known: int) -> dict[str, objec
     again_started = time.perf_counter()
     again = order_imports.import_orders(context.uow(), actor, csv_path)
     again_elapsed = time.perf_counter() - again_started
-    baseline = naive_load(context.engine, csv_path)
+    baseline = naive_load(context.engine, csv_path, table="bench_naive_orders")
     context.close()
     return {
         "backend": backend, "rows": report.rows_total, "good": report.rows_good, "bad": report.rows_bad,
@@ -129,25 +129,6 @@ def child(backend: str, url: str, csv_path: Path, known: int) -> dict[str, objec
         "ratio": round(elapsed / baseline, 1),
     }
 
-
-def naive_load(engine, csv_path: Path) -> float:  # type: ignore[no-untyped-def]
-    """CSV -> executemany into a bare table, in one transaction: the floor for any loader."""
-    columns = ", ".join(f"c{i} TEXT" for i in range(len(HEADER)))
-    marks = ", ".join(["?" if engine.dialect.name == "sqlite" else "%s"] * len(HEADER))
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(f"CREATE TABLE bench_naive_orders ({columns})")
-        raw.commit()
-        started = time.perf_counter()
-        with open(csv_path, encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle)
-            next(reader)
-            cursor.executemany(f"INSERT INTO bench_naive_orders VALUES ({marks})", list(reader))
-        raw.commit()
-        return time.perf_counter() - started
-    finally:
-        raw.close()
 
 
 def main() -> None:
