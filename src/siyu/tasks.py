@@ -21,7 +21,7 @@ from siyu.adapters.files.uploads import store_upload
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.smart_tags import CHURN_THRESHOLD, smart_tag_rules
 from siyu.domain.access import Actor, Permission, Role
-from siyu.domain.errors import DomainError, InvalidInput
+from siyu.domain.errors import DomainError, InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
 from siyu.services import (
     contact_ways, housekeeping, imports, order_matching, smart_tags, transfers, warehouse_sync, wecom_events, wecom_sync,
@@ -207,7 +207,14 @@ def queue_customer_import(context: Context, actor: Actor, upload: IO[bytes], *, 
     except BaseException:
         stored.unlink(missing_ok=True)
         raise
-    context.tasks["run_customer_import"](actor_fields(actor), import_id, str(stored), encoding)
+    try:
+        context.tasks["run_customer_import"](actor_fields(actor), import_id, str(stored), encoding)
+    except Exception as exc:  # the queue is down: the run would wait forever, so it fails now, with the reason
+        stored.unlink(missing_ok=True)
+        failure = Unavailable("queue.unavailable", "the worker queue could not take the import (%(reason)s); upload the file again",
+                              reason=type(exc).__name__)
+        imports.fail_import(context.uow(), actor, import_id, failure)
+        raise failure from exc
     return imports.get_import(context.uow(), actor, import_id)
 
 

@@ -59,6 +59,21 @@ def test_a_queued_upload_is_running_until_the_worker_takes_it(context, tmp_path)
     assert list((context.settings.data_dir / "uploads").iterdir()) == []  # the worker removed the upload
 
 
+def test_an_upload_the_queue_cannot_take_fails_its_run_with_the_reason_and_leaves_no_file(context, client):
+    h = api_tenant(context).headers
+
+    def queue_down(*args: object) -> None:
+        raise ConnectionError("redis is down")
+
+    context.tasks["run_customer_import"] = queue_down
+    answer = _upload(client, h)
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "queue.unavailable"
+    [run] = client.get("/api/v1/imports", headers=h).json()["items"]
+    assert (run["status"], run["message_code"], run["finished_at"] is not None) == ("failed", "queue.unavailable", True)
+    assert list((context.settings.data_dir / "uploads").iterdir()) == []
+
+
 def test_the_errors_of_a_run_are_paged(context, client):
     h = api_tenant(context).headers
     rows = "".join(f"客户{n},1{n:02d}\n" for n in range(25))  # 25 bad phones

@@ -235,6 +235,22 @@ class _Importer:
             uow.commit()
 
 
+def fail_import(uow: SqlUnitOfWork, actor: Actor, import_id: int, failure: DomainError) -> ImportRun:
+    """Mark a run that will never be read as failed, with the reason (its upload could not be
+    handed to the worker, say), so nobody waits on a run that stays "running" forever."""
+    actor.require(Permission.CUSTOMERS_MANAGE)
+    run = get_import(uow, actor, import_id)
+    counts = ImportCounts(run.rows_total, run.rows_good, run.rows_bad, run.customers_created, run.customers_updated,
+                          run.customers_merged)
+    with uow:
+        ImportRepository(uow.session).record(
+            actor.tenant_id, import_id, counts, status=ImportStatus.FAILED, finished_at=utcnow(),
+            message=failure.message, message_code=failure.code, message_params=dict(failure.params),
+        )
+        uow.commit()
+    return get_import(uow, actor, import_id)
+
+
 def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
     while chunk := list(islice(rows, size)):
         yield chunk
