@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, ClassVar
 
 import ibis
@@ -45,19 +44,7 @@ from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import purchases, today_in_shanghai
 from siyu.domain.paging import Page, PageRequest
-
-
-class Segment(StrEnum):
-    CHAMPIONS = "champions"
-    LOYAL = "loyal"
-    POTENTIAL_LOYALISTS = "potential_loyalists"
-    NEW = "new"
-    PROMISING = "promising"
-    NEED_ATTENTION = "need_attention"
-    ABOUT_TO_SLEEP = "about_to_sleep"
-    AT_RISK = "at_risk"
-    CANT_LOSE = "cant_lose"
-    HIBERNATING = "hibernating"
+from siyu.domain.rfm import RfmSegment as Segment
 
 
 def segment_of(r: int, f: int) -> Segment:

@@ -1,0 +1,98 @@
+"""The segment rule language: shape, per-kind validation, references and cycles."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from siyu.domain.errors import InvalidInput
+from siyu.domain.fields import FieldKind
+from siyu.domain.segments import ConditionKind, Op, RuleCatalog, SegmentRule
+
+
+def rule(*groups: list[dict]) -> dict:
+    return {"groups": [{"conditions": list(g)} for g in groups]}
+
+
+def test_a_rule_round_trips_through_its_stored_form() -> None:
+    raw = rule([{"kind": "tags", "op": "any", "value": [3, 7]},
+                {"kind": "orders", "attribute": "gmv", "op": "gte", "value": 500, "days": 365}],
+               [{"kind": "rfm", "op": "in", "value": ["champions"]},
+                {"kind": "profile", "attribute": "added_at", "op": "between", "value": ["2026-01-01", "2026-03-31"]},
+                {"kind": "event", "attribute": "mini_visit", "op": "at_least", "value": 3, "days": 30}])
+    parsed = SegmentRule.parse(raw)
+    assert parsed.to_dict() == {"groups": [{"conditions": [
+        {"kind": "tags", "op": "any", "value": [3, 7]},
+        {"kind": "orders", "op": "gte", "attribute": "gmv", "value": 500, "days": 365}]}, {"conditions": [
+        {"kind": "rfm", "op": "in", "value": ["champions"]},
+        {"kind": "profile", "op": "between", "attribute": "added_at", "value": ["2026-01-01", "2026-03-31"]},
+        {"kind": "event", "op": "at_least", "attribute": "mini_visit", "value": 3, "days": 30}]}]}
+    assert parsed.groups[1].conditions[1].value == (date(2026, 1, 1), date(2026, 3, 31))
+    assert SegmentRule.parse(parsed.to_dict()) == parsed
+
+
+@pytest.mark.parametrize(("raw", "code", "where"), [
+    ({"groups": []}, "segment.no_groups", "groups"),
+    ([], "segment.rule_shape", "groups"),
+    (rule([]), "segment.empty_group", "groups[0]"),
+    (rule([{"kind": "colour", "op": "eq"}]), "segment.unknown_kind", "groups[0].conditions[0]"),
+    (rule([{"kind": "tags", "op": "gte", "value": [1]}]), "segment.op_not_allowed", "groups[0].conditions[0]"),
+    (rule([{"kind": "tags", "op": "any", "value": []}]), "segment.bad_ids", "groups[0].conditions[0]"),
+    (rule([{"kind": "stage", "op": "in", "value": 1}], [{"kind": "rfm", "op": "in", "value": ["vip"]}]),
+     "segment.bad_ids", "groups[0].conditions[0]"),
+    (rule([{"kind": "rfm", "op": "in", "value": ["vip"]}]), "segment.unknown_option", "groups[0].conditions[0]"),
+    (rule([{"kind": "orders", "attribute": "gmv", "op": "within_days", "value": 3}]), "segment.op_not_allowed",
+     "groups[0].conditions[0]"),
+    (rule([{"kind": "orders", "attribute": "last_purchase", "op": "within_days", "value": 3, "days": 9}]),
+     "segment.days_not_allowed", "groups[0].conditions[0]"),
+    (rule([{"kind": "orders", "attribute": "visits", "op": "gt", "value": 3}]), "segment.bad_attribute",
+     "groups[0].conditions[0]"),
+    (rule([{"kind": "orders", "attribute": "count", "op": "between", "value": [5, 2]}]), "segment.bad_range",
+     "groups[0].conditions[0]"),
+    (rule([{"kind": "profile", "attribute": "birthday", "op": "before", "value": "31/12/1990"}]), "segment.bad_date",
+     "groups[0].conditions[0]"),
+    (rule([{"kind": "event", "attribute": "visit", "op": "at_least", "value": 2}]), "segment.value_needed",
+     "groups[0].conditions[0]"),
+    (rule([{"kind": "event", "attribute": "visit", "op": "at_least", "value": 0.5, "days": 7}]), "segment.bad_count",
+     "groups[0].conditions[0]"),
+    (rule([{"kind": "identity", "attribute": "qq", "op": "set"}]), "segment.bad_attribute", "groups[0].conditions[0]"),
+    (rule([{"kind": "ltv", "attribute": "p_alive", "op": "gte", "value": "high"}]), "segment.bad_number",
+     "groups[0].conditions[0]"),
+])
+def test_a_bad_rule_names_the_condition_and_what_is_wrong(raw: object, code: str, where: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        SegmentRule.parse(raw)
+    assert (caught.value.code, caught.value.field) == (code, where)
+
+
+def test_references_are_checked_against_the_tenant_and_field_values_typed() -> None:
+    parsed = SegmentRule.parse(rule([{"kind": "tags", "op": "all", "value": [1, 2]},
+                                     {"kind": "field", "attribute": "since", "op": "after", "value": "2025-06-01"},
+                                     {"kind": "field", "attribute": "level", "op": "in", "value": ["gold"]}]))
+    catalog = RuleCatalog(fields={"since": FieldKind.DATE, "level": FieldKind.SINGLE}, field_options={"level": ("gold",)},
+                          tag_ids=frozenset({1, 2}))
+    typed = parsed.check(catalog)
+    assert typed.groups[0].conditions[1].value == date(2025, 6, 1)
+    with pytest.raises(InvalidInput) as caught:
+        parsed.check(RuleCatalog(fields=catalog.fields, field_options=catalog.field_options, tag_ids=frozenset({1})))
+    assert (caught.value.code, caught.value.params["id"]) == ("segment.unknown_reference", 2)
+    wrong_op = SegmentRule.parse(rule([{"kind": "field", "attribute": "level", "op": "gt", "value": 3}]))
+    with pytest.raises(InvalidInput, match="does not apply"):
+        wrong_op.check(catalog)
+
+
+def test_a_segment_may_not_reach_itself_through_other_segments() -> None:
+    a_refers_to_b = SegmentRule.parse(rule([{"kind": "segment", "op": "in", "value": 2}]))
+    b_refers_to_c = SegmentRule.parse(rule([{"kind": "segment", "op": "not_in", "value": 3}]))
+    catalog = RuleCatalog(segment_ids=frozenset({1, 2, 3}), segment_rules={2: b_refers_to_c})
+    a_refers_to_b.check(catalog, segment_id=4)  # no cycle
+    with pytest.raises(InvalidInput) as caught:
+        a_refers_to_b.check(catalog, segment_id=3)
+    assert caught.value.code == "segment.cycle"
+    with pytest.raises(InvalidInput) as caught:
+        a_refers_to_b.check(catalog, segment_id=2)
+    assert caught.value.code == "segment.self_reference"
+    assert a_refers_to_b.referenced_segments() == {2}
+    assert a_refers_to_b.groups[0].conditions[0].kind is ConditionKind.SEGMENT
+    assert a_refers_to_b.groups[0].conditions[0].op is Op.IN
