@@ -21,6 +21,7 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
+from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
 from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_group_chats, wecom_settings, wecom_sync_runs
 
@@ -38,6 +39,7 @@ __all__ = [
     "custom_fields",
     "customer_identities",
     "customer_merges",
+    "customer_scores",
     "customer_tags",
     "customers",
     "duplicate_dismissals",
@@ -49,6 +51,7 @@ __all__ = [
     "orders",
     "refunds",
     "regions",
+    "segments",
     "sessions",
     "staff",
     "staff_relations",
