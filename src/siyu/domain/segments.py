@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -488,3 +488,32 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A saved rule with a name; ``materialise_as_tag_id``: kept as that smart tag after each sync."""
+
+    id: int
+    name: str
+    description: str
+    rule: SegmentRule
+    materialise_as_tag_id: int | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+def clean_segment_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 40:
+        raise InvalidInput("segment.bad_name", "a segment name is 1 to 40 characters", field="name")
+    return name
+
+
+def clean_description(description: str | None) -> str:
+    text = (description or "").strip()
+    if len(text) > 200:
+        raise InvalidInput("segment.description_too_long", "a description is at most 200 characters", field="description")
+    return text

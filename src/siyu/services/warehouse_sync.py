@@ -29,9 +29,10 @@ way is simply finished by the next one. Each sync that changed something raises 
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 
@@ -46,7 +47,8 @@ from siyu.services import clock
 BLOCK = 256
 FLUSH_ROWS = 50_000
 LOOKBACK = timedelta(minutes=10)
-BLOCK_SOURCES = ("regions", "stores", "staff", "channels", "channel_costs", "customers", "relations", "customer_tags")
+BLOCK_SOURCES = ("regions", "stores", "staff", "channels", "channel_costs", "customers", "relations", "customer_tags",
+                 "customer_identities", "customer_scores")
 MARK_SOURCES = ("orders", "events")
 MASK = (1 << 63) - 1
 
@@ -114,6 +116,9 @@ class _Run:
             self._note_moves(ranges, rows)
         self.wh.delete_ranges(table, self.tenant_id, key, ranges)
         written = self.wh.insert(table, rows)
+        if name == "customers":  # their extended fields, one row per value, for the segment rules
+            self.wh.delete_ranges("customer_fields", self.tenant_id, "customer_id", ranges)
+            self.wh.insert("customer_fields", [f for row in rows for f in field_rows(row)])
         self.wh.delete_tenant("sync_blocks", self.tenant_id,
                               f"source = '{name}' AND block IN ({','.join(str(b) for b in blocks)})")
         self.wh.insert("sync_blocks", [(self.tenant_id, name, b, fp) for b, fp in fingerprints.items()])
@@ -195,6 +200,26 @@ class _Run:
         links = [(self.tenant_id, customer_id, live_customer(customer_id, merged)) for customer_id in merged]
         self.wh.delete_tenant("customer_links", self.tenant_id)
         self.wh.insert("customer_links", links)
+
+
+def field_rows(customer_row: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """A warehouse customer row's extended fields as ``customer_fields`` rows: a multi-choice
+    field gives one row per option; a text that is an ISO date also fills ``date_value``."""
+    tenant_id, customer_id, text = customer_row[0], customer_row[1], customer_row[-1]
+    out: list[tuple[Any, ...]] = []
+    for key, value in (json.loads(text) if text else {}).items():
+        for item in value if isinstance(value, list) else [value]:
+            if item is None or item == "":
+                continue
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                out.append((tenant_id, customer_id, key, None, float(item), None))
+                continue
+            try:
+                day = date.fromisoformat(str(item))
+            except ValueError:
+                day = None
+            out.append((tenant_id, customer_id, key, str(item), None, day))
+    return out
 
 
 def _aware(value: datetime) -> datetime:

@@ -20,6 +20,7 @@ from siyu.adapters.db.repositories.merges import MergeRepository
 from siyu.adapters.db.repositories.orders import OrderRepository
 from siyu.adapters.db.repositories.regions import RegionRepository
 from siyu.adapters.db.repositories.relations import RelationRepository
+from siyu.adapters.db.repositories.segments import SegmentRepository
 from siyu.adapters.db.repositories.stages import StageRepository
 from siyu.adapters.db.repositories.tags import TagRepository
 from siyu.adapters.db.repositories.timeline import TimelineRepository
@@ -62,6 +63,7 @@ class SqlUnitOfWork:
     events: EventRepository
     contact_ways: ContactWayRepository
     welcome: WelcomeRepository
+    segments: SegmentRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -96,6 +98,7 @@ class SqlUnitOfWork:
         self.events = EventRepository(session)
         self.contact_ways = ContactWayRepository(session)
         self.welcome = WelcomeRepository(session)
+        self.segments = SegmentRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

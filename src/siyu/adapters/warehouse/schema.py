@@ -24,6 +24,35 @@ TABLES: dict[str, ibis.Schema] = {
             "stage_id": "int64",
             "owner_staff_id": "int64",
             "merged_into_id": "int64",
+            "name": "string",
+            "gender": "string",
+            "birthday": "date",
+            "fields": "string",
+        }
+    ),
+    "customer_fields": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "customer_id": "int64",
+            "key": "string",
+            "text_value": "string",
+            "number_value": "float64",
+            "date_value": "date",
+        }
+    ),
+    "customer_identities": ibis.schema(
+        {"tenant_id": "int64", "identity_id": "int64", "customer_id": "int64", "kind": "string"}
+    ),
+    "customer_scores": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "customer_id": "int64",
+            "rfm_segment": "string",
+            "p_alive": "float64",
+            "predicted_purchases_90": "float64",
+            "predicted_purchases_365": "float64",
+            "predicted_value_90": "float64",
+            "predicted_value_365": "float64",
         }
     ),
     "customer_links": ibis.schema({"tenant_id": "int64", "customer_id": "int64", "live_customer_id": "int64"}),

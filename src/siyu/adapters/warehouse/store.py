@@ -87,6 +87,12 @@ class Warehouse:
     def ensure_schema(self) -> None:
         existing = set(self.backend.list_tables())
         for name, schema in TABLES.items():
+            if name in existing and self.backend.table(name).schema().names != schema.names:
+                # a table of an older Siyu: made again, and its blocks forgotten so the next sync fills it
+                self.backend.drop_table(name)
+                existing.discard(name)
+                if "sync_blocks" in existing:
+                    self.execute(f"DELETE FROM sync_blocks WHERE source = '{name}'")
             if name not in existing:
                 self.backend.create_table(name, schema=schema)
 

@@ -14,11 +14,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import hashlib
+import json
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from siyu.adapters.db.tables import customer_tags, customers, regions, staff, staff_relations, stores, tenants
+from siyu.adapters.db.tables import (
+    customer_identities,
+    customer_tags,
+    customers,
+    regions,
+    staff,
+    staff_relations,
+    stores,
+    tenants,
+)
+from siyu.adapters.db.tables.segments import customer_scores
 from siyu.adapters.db.tables.commerce import channel_costs, channels, events, orders
 
 STREAM_CHUNK = 10_000
@@ -42,8 +53,28 @@ class Source:
 
 def _customers(tenant_id: int) -> Select[Any]:
     c = customers.c
-    return (select(c.id, c.added_at, c.region, c.stage_id, c.owner_staff_id, c.merged_into_id)
+    return (select(c.id, c.added_at, c.region, c.stage_id, c.owner_staff_id, c.merged_into_id, c.name, c.gender, c.birthday,
+                   c.fields)
             .where(c.tenant_id == tenant_id).order_by(c.id))
+
+
+def _identities(tenant_id: int) -> Select[Any]:
+    i = customer_identities.c
+    return select(i.id, i.customer_id, i.kind).where(i.tenant_id == tenant_id).order_by(i.id)
+
+
+def _scores(tenant_id: int) -> Select[Any]:
+    s = customer_scores.c
+    return (select(s.customer_id, s.rfm_segment, s.p_alive, s.predicted_purchases_90, s.predicted_purchases_365,
+                   s.predicted_value_90, s.predicted_value_365)
+            .where(s.tenant_id == tenant_id).order_by(s.customer_id))
+
+
+GENDERS = {0: "unknown", 1: "male", 2: "female"}
+
+
+def _fields_text(fields: Any) -> str | None:
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True) if fields else None
 
 
 def _relations(tenant_id: int) -> Select[Any]:
@@ -99,8 +130,19 @@ def _events(tenant_id: int) -> Select[Any]:
 
 SOURCES: dict[str, Source] = {
     "customers": Source(
-        "customers", _customers, lambda r: (r.id, _naive(r.added_at), r.region, r.stage_id, r.owner_staff_id, r.merged_into_id),
+        "customers", _customers,
+        lambda r: (r.id, _naive(r.added_at), r.region, r.stage_id, r.owner_staff_id, r.merged_into_id, r.name,
+                   GENDERS.get(r.gender, "unknown"), r.birthday, _fields_text(r.fields)),
         customers.c.id,
+    ),
+    "customer_identities": Source(
+        "customer_identities", _identities, lambda r: (r.id, r.customer_id, r.kind), customer_identities.c.id,
+    ),
+    "customer_scores": Source(
+        "customer_scores", _scores,
+        lambda r: (r.customer_id, r.rfm_segment, r.p_alive, r.predicted_purchases_90, r.predicted_purchases_365,
+                   r.predicted_value_90, r.predicted_value_365),
+        customer_scores.c.customer_id,
     ),
     "relations": Source(
         "relations", _relations,
