@@ -96,3 +96,13 @@ def test_a_segment_may_not_reach_itself_through_other_segments() -> None:
     assert a_refers_to_b.referenced_segments() == {2}
     assert a_refers_to_b.groups[0].conditions[0].kind is ConditionKind.SEGMENT
     assert a_refers_to_b.groups[0].conditions[0].op is Op.IN
+
+
+def test_a_multi_choice_field_takes_a_list_of_its_options() -> None:
+    catalog = RuleCatalog(fields={"hobbies": FieldKind.MULTI}, field_options={"hobbies": ("run", "read")})
+    for op in ("any", "all", "none"):
+        checked = SegmentRule.parse(rule([{"kind": "field", "attribute": "hobbies", "op": op, "value": ["read"]}])).check(catalog)
+        assert checked.groups[0].conditions[0].value == ("read",)
+    with pytest.raises(InvalidInput) as caught:
+        SegmentRule.parse(rule([{"kind": "field", "attribute": "hobbies", "op": "any", "value": ["swim"]}])).check(catalog)
+    assert caught.value.code == "segment.unknown_option"

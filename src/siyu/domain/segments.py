@@ -415,7 +415,7 @@ def _value(op: Op, value: Any, vtype: ValueType, where: str) -> Any:
             raise InvalidInput("segment.bad_range", "%(where)s: the first value is after the second", field=where,
                                where=where)
         return (low, high)
-    if op in (Op.IN, Op.NOT_IN):
+    if op in (Op.IN, Op.NOT_IN, Op.ANY, Op.ALL, Op.NONE):
         return _texts(value, where)
     return _scalar(value, vtype, where)
 

@@ -1,0 +1,309 @@
+"""Segment rules on the warehouse: count and list the live customers a rule matches.
+
+A :class:`~siyu.domain.segments.SegmentRule` compiles into one Ibis filter over the tenant's
+live customers (``merged_into_id`` empty; rows of merged-away customers count for the customer
+they were merged into, through ``customer_links``): each condition is a ``customer_id IN
+(sub-select)`` or a test on the customer's own columns, conditions of a group are ANDed, the
+groups ORed. ``segment`` conditions inline the referenced saved rule (``saved`` holds the
+tenant's rules by id). The same meaning, on the operational store, is
+``siyu.services.segment_matching``; a test holds the two to the same customers.
+
+What the ops mean where the domain leaves a choice:
+
+- A comparison (``eq``, ``ne``, ``gt`` ... ``between``, ``contains``, date ops) needs a value:
+  a customer without one does not match it, ``ne`` and ``not_in`` included. Text ``set`` means
+  not empty.
+- The negative memberships (tags ``none``, stage / channel / staff / store / region / relation /
+  rfm / segment ``not_in``, identity ``not_set``, event ``not_since``) are exactly *not* the
+  positive one: a customer with no stage is ``not_in`` any stages.
+- Orders: purchases as everywhere (net above zero); ``count`` and ``gmv`` are 0 for a customer
+  with no purchase in the window (so ``count eq 0`` finds them), ``aov`` and the purchase dates
+  are then unset; ``set`` = bought (in the window), ``not_set`` = did not. A window of ``days``
+  and ``within_days`` count from the start of the Shanghai day ``as_of - days``.
+- Scores (rfm, ltv) are the ``customer_scores`` written after the previous sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, ClassVar
+
+import ibis
+import ibis.expr.types as ir
+
+from siyu.adapters.warehouse import Warehouse
+from siyu.analytics.base import AnalyticsQuery
+from siyu.analytics.frame import day_start_utc, purchases, today_in_shanghai, with_live_customer
+from siyu.domain.customers import RelationState
+from siyu.domain.fields import FieldKind
+from siyu.domain.paging import Page, PageRequest
+from siyu.domain.segments import Condition, ConditionKind, Op, SegmentRule
+
+DAY = timedelta(days=1)
+
+
+def _numeric(x: Any, op: Op, v: Any) -> Any:
+    if op is Op.BETWEEN:
+        return x.between(v[0], v[1])
+    if op is Op.SET:
+        return x.notnull()
+    if op is Op.NOT_SET:
+        return x.isnull()
+    return {Op.EQ: lambda: x == v, Op.NE: lambda: x != v, Op.GT: lambda: x > v, Op.GTE: lambda: x >= v,
+            Op.LT: lambda: x < v, Op.LTE: lambda: x <= v}[op]()
+
+
+def _dated(x: Any, op: Op, v: Any, today: date, *, timestamp: bool) -> Any:
+    def lo(day: date) -> Any:
+        return ibis.timestamp(day_start_utc(day)) if timestamp else ibis.date(day)
+
+    if op is Op.SET:
+        return x.notnull()
+    if op is Op.NOT_SET:
+        return x.isnull()
+    if op is Op.BEFORE:
+        return x < lo(v)
+    if op is Op.AFTER:
+        return x >= lo(v + DAY)
+    if op is Op.ON:
+        return (x >= lo(v)) & (x < lo(v + DAY))
+    if op is Op.BETWEEN:
+        return (x >= lo(v[0])) & (x < lo(v[1] + DAY))
+    if op is Op.WITHIN_DAYS:
+        return x >= lo(today - timedelta(days=v))
+    return x < lo(today - timedelta(days=v))  # MORE_THAN_DAYS_AGO
+
+
+def _text(x: Any, op: Op, v: Any) -> Any:
+    if op is Op.IN:
+        return x.isin(list(v))
+    if op is Op.NOT_IN:
+        return x.notin(list(v))
+    if op is Op.CONTAINS:
+        return x.lower().contains(v.lower())
+    if op is Op.SET:
+        return x.notnull() & (x != "")
+    if op is Op.NOT_SET:
+        return x.isnull() | (x == "")
+    return x == v if op is Op.EQ else x != v
+
+
+def _holds_at_zero(op: Op, v: Any) -> bool:
+    if op is Op.BETWEEN:
+        return bool(v[0] <= 0 <= v[1])
+    return {Op.EQ: v == 0, Op.NE: v != 0, Op.GT: 0 > v, Op.GTE: 0 >= v, Op.LT: 0 < v, Op.LTE: 0 <= v}.get(op, False)
+
+
+class SegmentCompiler:
+    """Conditions of one tenant's rules as boolean Ibis expressions over its customers table."""
+
+    def __init__(self, warehouse: Warehouse, tenant_id: int, *, fields: Mapping[str, FieldKind],
+                 saved: Mapping[int, SegmentRule], today: date) -> None:
+        self.wh, self.tenant_id, self.fields, self.saved, self.today = warehouse, tenant_id, fields, saved, today
+        c = warehouse.table("customers")
+        self.customers = c.filter((c.tenant_id == tenant_id) & c.merged_into_id.isnull())
+
+    def members(self, rule: SegmentRule) -> ir.Table:
+        """The live customers of the rule: a table with ``customer_id``."""
+        return self.customers.filter(self.rule(rule)).select("customer_id")
+
+    def rule(self, rule: SegmentRule, seen: frozenset[int] = frozenset()) -> ir.BooleanValue:
+        groups = [self._all([self.condition(c, seen) for c in g.conditions]) for g in rule.groups]
+        out = groups[0]
+        for g in groups[1:]:
+            out = out | g
+        return out
+
+    @staticmethod
+    def _all(parts: list[Any]) -> Any:
+        out = parts[0]
+        for p in parts[1:]:
+            out = out & p
+        return out
+
+    def condition(self, c: Condition, seen: frozenset[int]) -> Any:
+        if c.kind is ConditionKind.SEGMENT:
+            inner = self.saved.get(c.value)
+            matched = ibis.literal(False) if inner is None or c.value in seen else self.rule(inner, seen | {c.value})
+            return matched if c.op is Op.IN else ~matched
+        return getattr(self, f"_{c.kind.value}")(c)
+
+    def _table(self, name: str, *, live: bool = True) -> ir.Table:
+        t = self.wh.table(name)
+        t = t.filter(t.tenant_id == self.tenant_id)
+        if not live:
+            return t
+        t = with_live_customer(t, self.wh, self.tenant_id)
+        return t.filter(t.live_customer_id.notnull())
+
+    def _in(self, ids: ir.IntegerColumn, negate: bool = False) -> Any:
+        x = self.customers.customer_id
+        return x.notin(ids) if negate else x.isin(ids)
+
+    # -- conditions ------------------------------------------------------------------------
+    def _profile(self, c: Condition) -> Any:
+        col = self.customers
+        if c.attribute == "gender":
+            if c.op is Op.SET:
+                return col.gender != "unknown"
+            if c.op is Op.NOT_SET:
+                return col.gender == "unknown"
+            return _text(col.gender, c.op, c.value)
+        if c.attribute in ("birthday", "added_at"):
+            return _dated(col[c.attribute], c.op, c.value, self.today, timestamp=c.attribute == "added_at")
+        return _text(col[c.attribute], c.op, c.value)
+
+    def _field(self, c: Condition) -> Any:
+        kind = self.fields[c.attribute or ""]
+        f = self._table("customer_fields", live=False)
+        f = f.filter(f.key == c.attribute)
+        if c.op in (Op.SET, Op.NOT_SET):
+            return self._in(f.customer_id, negate=c.op is Op.NOT_SET)
+        if kind is FieldKind.MULTI:
+            chosen = f.filter(f.text_value.isin(list(c.value)))
+            if c.op is Op.ALL:
+                per = chosen.group_by("customer_id").aggregate(n=chosen.text_value.nunique())
+                return self._in(per.filter(per.n == len(c.value)).customer_id)
+            return self._in(chosen.customer_id, negate=c.op is Op.NONE)
+        if kind is FieldKind.NUMBER:
+            return self._in(f.filter(_numeric(f.number_value, c.op, c.value)).customer_id)
+        if kind is FieldKind.DATE:
+            return self._in(f.filter(_dated(f.date_value, c.op, c.value, self.today, timestamp=False)).customer_id)
+        return self._in(f.filter(_text(f.text_value, c.op, c.value)).customer_id)
+
+    def _identity(self, c: Condition) -> Any:
+        i = self._table("customer_identities")
+        return self._in(i.filter(i.kind == c.attribute).live_customer_id, negate=c.op is Op.NOT_SET)
+
+    def _tags(self, c: Condition) -> Any:
+        t = self._table("customer_tags")
+        tagged = t.filter(t.tag_id.isin(list(c.value)))
+        if c.op is Op.ALL:
+            per = tagged.group_by("live_customer_id").aggregate(n=tagged.tag_id.nunique())
+            return self._in(per.filter(per.n == len(c.value)).live_customer_id)
+        return self._in(tagged.live_customer_id, negate=c.op is Op.NONE)
+
+    def _stage(self, c: Condition) -> Any:
+        s = self.customers.stage_id
+        return s.isin(list(c.value)) if c.op is Op.IN else (s.isnull() | s.notin(list(c.value)))
+
+    def _channel(self, c: Condition) -> Any:
+        r, ch = self._table("relations"), self._table("channels", live=False)
+        states = ch.filter(ch.channel_id.isin(list(c.value))).state
+        return self._in(r.filter(r.channel_state.isin(states)).live_customer_id, negate=c.op is Op.NOT_IN)
+
+    def _active(self, staff_ids: Any, negate: bool) -> Any:
+        r = self._table("relations")
+        active = r.filter((r.state == RelationState.ACTIVE.value) & r.staff_id.isin(staff_ids))
+        return self._in(active.live_customer_id, negate=negate)
+
+    def _staff(self, c: Condition) -> Any:
+        return self._active(list(c.value), c.op is Op.NOT_IN)
+
+    def _store(self, c: Condition) -> Any:
+        s = self._table("staff", live=False)
+        return self._active(s.filter(s.store_id.isin(list(c.value))).staff_id, c.op is Op.NOT_IN)
+
+    def _region(self, c: Condition) -> Any:
+        s, st = self._table("staff", live=False), self._table("stores", live=False)
+        stores = st.filter(st.region_id.isin(list(c.value))).store_id
+        return self._active(s.filter(s.store_id.isin(stores)).staff_id, c.op is Op.NOT_IN)
+
+    def _relation(self, c: Condition) -> Any:
+        r = self._table("relations")
+        return self._in(r.filter(r.state.isin(list(c.value))).live_customer_id, negate=c.op is Op.NOT_IN)
+
+    def _orders(self, c: Condition) -> Any:
+        p = purchases(self.wh, self.tenant_id)
+        if c.days is not None:
+            p = p.filter(p.ordered_at >= ibis.timestamp(day_start_utc(self.today - timedelta(days=c.days))))
+        bought = p.live_customer_id
+        if c.op in (Op.SET, Op.NOT_SET):
+            return self._in(bought, negate=c.op is Op.NOT_SET)
+        per = p.group_by(customer_id=p.live_customer_id).aggregate(
+            n=p.order_id.count(), gmv=p.net.sum().cast("float64"), first=p.ordered_at.min(), last=p.ordered_at.max())
+        if c.attribute in ("first_purchase", "last_purchase"):
+            at = per.first if c.attribute == "first_purchase" else per.last
+            return self._in(per.filter(_dated(at, c.op, c.value, self.today, timestamp=True)).customer_id)
+        measure = {"count": per.n, "gmv": per.gmv, "aov": per.gmv / per.n}[c.attribute or ""]
+        matched = self._in(per.filter(_numeric(measure, c.op, c.value)).customer_id)
+        if c.attribute != "aov" and _holds_at_zero(c.op, c.value):
+            return matched | self._in(bought, negate=True)
+        return matched
+
+    def _rfm(self, c: Condition) -> Any:
+        s = self._table("customer_scores")
+        return self._in(s.filter(s.rfm_segment.isin(list(c.value))).live_customer_id, negate=c.op is Op.NOT_IN)
+
+    def _ltv(self, c: Condition) -> Any:
+        s = self._table("customer_scores")
+        return self._in(s.filter(_numeric(s[c.attribute or ""], c.op, c.value)).live_customer_id)
+
+    def _event(self, c: Condition) -> Any:
+        e = self._table("events")
+        assert c.days is not None
+        recent = e.filter((e.name == c.attribute)
+                          & (e.occurred_at >= ibis.timestamp(day_start_utc(self.today - timedelta(days=c.days)))))
+        if c.op is Op.NOT_SINCE:
+            return self._in(recent.live_customer_id, negate=True)
+        per = recent.group_by("live_customer_id").aggregate(n=recent.count())
+        return self._in(per.filter(per.n >= c.value).live_customer_id)
+
+
+@dataclass(frozen=True)
+class _SegmentQuery:
+    tenant_id: int
+    rule: SegmentRule
+    fields: tuple[tuple[str, FieldKind], ...] = ()  # the tenant's field kinds (key, kind)
+    saved: tuple[tuple[int, SegmentRule], ...] = ()  # the tenant's saved rules (id, rule)
+    as_of: date | None = None
+
+    def members(self, warehouse: Warehouse) -> ir.Table:
+        return SegmentCompiler(warehouse, self.tenant_id, fields=dict(self.fields), saved=dict(self.saved),
+                               today=self.as_of or today_in_shanghai()).members(self.rule)
+
+
+@dataclass(frozen=True)
+class SegmentCountQuery(_SegmentQuery, AnalyticsQuery[int]):
+    """How many live customers the rule matches (the editor's live preview)."""
+
+    name: ClassVar[str] = "segment_count"
+
+    def build(self, warehouse: Warehouse) -> ir.Table:
+        members = self.members(warehouse)
+        return members.aggregate(customers=members.count())
+
+    def result(self, rows: list[dict[str, Any]]) -> int:
+        return int(rows[0]["customers"]) if rows else 0
+
+
+@dataclass(frozen=True)
+class SegmentMembersQuery(_SegmentQuery, AnalyticsQuery[Page[int]]):
+    """One page of the matching customers' ids, ascending, with the total."""
+
+    name: ClassVar[str] = "segment_members"
+    page: int = 1
+    page_size: int = 50
+    request: PageRequest = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "request", PageRequest(self.page, self.page_size))
+
+    def build(self, warehouse: Warehouse) -> ir.Table:
+        members = self.members(warehouse)
+        total = members.count().as_scalar()
+        page = members.order_by("customer_id").limit(self.page_size, offset=self.request.offset)
+        return page.mutate(total=total)
+
+    def result(self, rows: list[dict[str, Any]]) -> Page[int]:
+        total = int(rows[0]["total"]) if rows else 0
+        return Page(items=[int(r["customer_id"]) for r in rows], total=total, page=self.page, page_size=self.page_size)
+
+
+def all_members(warehouse: Warehouse, query: _SegmentQuery) -> list[int]:
+    """Every matching customer id, ascending (exports and smart tags)."""
+    return [int(r["customer_id"]) for r in warehouse.rows(query.members(warehouse).order_by("customer_id"))]
+
+
