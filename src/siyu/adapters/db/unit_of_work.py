@@ -14,6 +14,7 @@ from siyu.adapters.db.repositories import customer_search
 from siyu.adapters.db.repositories.customers import CustomerRepository
 from siyu.adapters.db.repositories.duplicates import DuplicateRepository
 from siyu.adapters.db.repositories.events import EventRepository
+from siyu.adapters.db.repositories.experiments import ExperimentRepository
 from siyu.adapters.db.repositories.fields import FieldRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
     contact_ways: ContactWayRepository
     welcome: WelcomeRepository
     segments: SegmentRepository
+    experiments: ExperimentRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -99,6 +101,7 @@ class SqlUnitOfWork:
         self.contact_ways = ContactWayRepository(session)
         self.welcome = WelcomeRepository(session)
         self.segments = SegmentRepository(session)
+        self.experiments = ExperimentRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -20,6 +20,7 @@ from siyu.adapters.db.tables.customers import (
     tags,
     timeline_events,
 )
+from siyu.adapters.db.tables.experiments import experiment_assignments, experiments
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
@@ -44,6 +45,8 @@ __all__ = [
     "customers",
     "duplicate_dismissals",
     "events",
+    "experiment_assignments",
+    "experiments",
     "import_errors",
     "imports",
     "metadata",

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from siyu.adapters.db.paging import fetch_page
+from siyu.adapters.db.tables import customers, experiment_assignments, experiments
+from siyu.domain.experiments import Arm, Experiment
+from siyu.domain.paging import Page, PageRequest
+
+CHUNK = 900  # bound parameters per IN list / per insert
+
+
+def _experiment(row: Any) -> Experiment:
+    arms = tuple(Arm(str(a["key"]), int(a["weight"]), bool(a.get("control"))) for a in row.arms)
+    return Experiment(id=row.id, name=row.name, salt=row.salt, arms=arms, window_days=row.window_days, started_at=row.started_at,
+                      created_at=row.created_at)
+
+
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    wanted = sorted(set(ids))
+    for i in range(0, len(wanted), CHUNK):
+        yield wanted[i : i + CHUNK]
+
+
+class ExperimentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, tenant_id: int, *, name: str, salt: str, arms: tuple[Arm, ...], window_days: int, started_at: datetime,
+            now: datetime) -> int:
+        return self.session.execute(  # type: ignore[no-any-return]
+            insert(experiments).values(tenant_id=tenant_id, name=name, salt=salt, arms=[a.as_dict() for a in arms],
+                                       window_days=window_days, started_at=started_at, created_at=now)
+        ).inserted_primary_key[0]  # type: ignore[index]
+
+    def get(self, tenant_id: int, experiment_id: int) -> Experiment | None:
+        c = experiments.c
+        row = self.session.execute(select(experiments).where(c.tenant_id == tenant_id, c.id == experiment_id)).one_or_none()
+        return _experiment(row) if row else None
+
+    def list(self, tenant_id: int, request: PageRequest) -> Page[Experiment]:
+        c = experiments.c
+        query = select(experiments).where(c.tenant_id == tenant_id).order_by(c.started_at.desc(), c.id.desc())
+        return fetch_page(self.session, query, request, _experiment)
+
+    def known_customers(self, tenant_id: int, customer_ids: Iterable[int]) -> set[int]:
+        c = customers.c
+        found: set[int] = set()
+        for chunk in _chunks(customer_ids):
+            found.update(self.session.execute(select(c.id).where(c.tenant_id == tenant_id, c.id.in_(chunk))).scalars())
+        return found
+
+    def arms_of(self, tenant_id: int, experiment_id: int, customer_ids: Iterable[int]) -> dict[int, str]:
+        a = experiment_assignments.c
+        found: dict[int, str] = {}
+        for chunk in _chunks(customer_ids):
+            rows = self.session.execute(select(a.customer_id, a.arm).where(
+                a.tenant_id == tenant_id, a.experiment_id == experiment_id, a.customer_id.in_(chunk)))
+            found.update({int(customer_id): str(arm) for customer_id, arm in rows})
+        return found
+
+    def assign(self, tenant_id: int, experiment_id: int, arms: dict[int, str], at: datetime) -> None:
+        """Record the arms; a customer already in the experiment keeps the row it has (``ON CONFLICT DO NOTHING``
+        on the unique key, so two writers racing cannot give one customer two arms)."""
+        if not arms:
+            return
+        rows = [{"tenant_id": tenant_id, "experiment_id": experiment_id, "customer_id": c, "arm": arm, "assigned_at": at}
+                for c, arm in sorted(arms.items())]
+        dialect = self.session.get_bind().dialect.name
+        for i in range(0, len(rows), CHUNK // 6):
+            statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(experiment_assignments).values(rows[i : i + CHUNK // 6])
+            self.session.execute(statement.on_conflict_do_nothing(index_elements=["tenant_id", "experiment_id", "customer_id"]))
+
+    def arm_counts(self, tenant_id: int, experiment_id: int) -> dict[str, int]:
+        a = experiment_assignments.c
+        rows = self.session.execute(select(a.arm, func.count()).where(a.tenant_id == tenant_id, a.experiment_id == experiment_id)
+                                    .group_by(a.arm))
+        return {str(arm): int(n) for arm, n in rows}

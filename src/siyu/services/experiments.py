@@ -1,0 +1,99 @@
+"""Experiments (实验): create one, put customers in its arms, read it back.
+
+Any send can use an experiment: before it fans out, it calls :func:`assign_in` inside its own
+unit of work with its audience and reaches only the customers whose arm is not the control
+(the holdout). Assignment is the domain's hash of the experiment's salt and the customer id
+(:meth:`siyu.domain.experiments.Experiment.arm_of`), stored on first assignment: assigning a
+customer again returns the arm they already have, even if they were first assigned by
+another send of the same experiment. The report is the read side's
+(``siyu.analytics.experiments.ExperimentReportQuery``), over the warehouse copy of the
+assignments.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+
+from siyu.adapters.db.unit_of_work import SqlUnitOfWork
+from siyu.domain.access import Actor, Permission
+from siyu.domain.errors import InvalidInput, NotFound
+from siyu.domain.experiments import Experiment, ExperimentDraft
+from siyu.domain.paging import Page, PageRequest
+from siyu.services.clock import utcnow
+
+MAX_ASSIGN = 100_000  # customers per call from outside a send (the API takes fewer per request)
+
+
+def create_experiment(uow: SqlUnitOfWork, actor: Actor, draft: ExperimentDraft, *, started_at: datetime | None = None) -> Experiment:
+    """Record the experiment with a fresh random salt; its conversion window counts from each customer's assignment."""
+    actor.require(Permission.CUSTOMERS_MANAGE)
+    now = utcnow()
+    with uow:
+        experiment_id = uow.experiments.add(actor.tenant_id, name=draft.name, salt=secrets.token_hex(16), arms=draft.arms,
+                                            window_days=draft.window_days, started_at=started_at or now, now=now)
+        experiment = _get(uow, actor.tenant_id, experiment_id)
+        uow.commit()
+    return experiment
+
+
+def get_experiment(uow: SqlUnitOfWork, actor: Actor, experiment_id: int) -> Experiment:
+    actor.require(Permission.ANALYTICS_VIEW)
+    with uow:
+        return _get(uow, actor.tenant_id, experiment_id)
+
+
+def list_experiments(uow: SqlUnitOfWork, actor: Actor, request: PageRequest = PageRequest()) -> Page[Experiment]:
+    actor.require(Permission.ANALYTICS_VIEW)
+    with uow:
+        return uow.experiments.list(actor.tenant_id, request)
+
+
+def arm_counts(uow: SqlUnitOfWork, actor: Actor, experiment_id: int) -> dict[str, int]:
+    """Customers assigned so far, per arm (every arm listed, in the experiment's order)."""
+    actor.require(Permission.ANALYTICS_VIEW)
+    with uow:
+        experiment = _get(uow, actor.tenant_id, experiment_id)
+        counts = uow.experiments.arm_counts(actor.tenant_id, experiment_id)
+    return {a.key: counts.get(a.key, 0) for a in experiment.arms}
+
+
+def _get(uow: SqlUnitOfWork, tenant_id: int, experiment_id: int) -> Experiment:
+    found = uow.experiments.get(tenant_id, experiment_id)
+    if found is None:
+        raise NotFound("experiment.not_found", "no such experiment")
+    return found
+
+
+def assign_in(uow: SqlUnitOfWork, tenant_id: int, experiment_id: int, customer_ids: Iterable[int], *,
+              now: datetime | None = None) -> dict[int, str]:
+    """Each customer's arm, assigning those not yet in the experiment (inside the caller's unit of work).
+
+    Idempotent: a customer already assigned keeps their first arm. Ids of no customer of the
+    tenant are refused as a whole, so a send never half-assigns a bad audience.
+    """
+    experiment = _get(uow, tenant_id, experiment_id)
+    wanted = set(customer_ids)
+    unknown = wanted - uow.experiments.known_customers(tenant_id, wanted)
+    if unknown:
+        raise InvalidInput("experiment.unknown_customers", "%(count)s customer ids are not customers of this brand (e.g. %(example)s)",
+                           field="customer_ids", count=len(unknown), example=min(unknown))
+    have = uow.experiments.arms_of(tenant_id, experiment_id, wanted)
+    new = {c: experiment.arm_of(c) for c in wanted - set(have)}
+    uow.experiments.assign(tenant_id, experiment_id, new, now or utcnow())
+    if new:  # a concurrent writer may have assigned some first: read back what is stored
+        have = uow.experiments.arms_of(tenant_id, experiment_id, wanted)
+    return dict(sorted(have.items()))
+
+
+def assign(uow: SqlUnitOfWork, actor: Actor, experiment_id: int, customer_ids: Iterable[int]) -> dict[int, str]:
+    """:func:`assign_in` in a transaction of its own, for the API and the console."""
+    actor.require(Permission.CUSTOMERS_MANAGE)
+    wanted = set(customer_ids)
+    if len(wanted) > MAX_ASSIGN:
+        raise InvalidInput("experiment.too_many_customers", "at most %(max)s customers at a time", field="customer_ids", max=MAX_ASSIGN)
+    with uow:
+        arms = assign_in(uow, actor.tenant_id, experiment_id, wanted)
+        uow.commit()
+    return arms
