@@ -8,7 +8,7 @@ import pytest
 
 from siyu.domain.errors import InvalidInput
 from siyu.domain.fields import FieldKind
-from siyu.domain.segments import ConditionKind, Op, RuleCatalog, SegmentRule
+from siyu.domain.segments import ConditionKind, Op, RuleCatalog, SegmentRule, compare, day_range
 
 
 def rule(*groups: list[dict]) -> dict:
@@ -106,3 +106,21 @@ def test_a_multi_choice_field_takes_a_list_of_its_options() -> None:
     with pytest.raises(InvalidInput) as caught:
         SegmentRule.parse(rule([{"kind": "field", "attribute": "hobbies", "op": "any", "value": ["swim"]}])).check(catalog)
     assert caught.value.code == "segment.unknown_option"
+
+
+@pytest.mark.parametrize(("op", "value", "expected"), [
+    (Op.BEFORE, date(2026, 3, 1), (None, date(2026, 3, 1))),
+    (Op.AFTER, date(2026, 3, 1), (date(2026, 3, 2), None)),
+    (Op.ON, date(2026, 3, 1), (date(2026, 3, 1), date(2026, 3, 2))),
+    (Op.BETWEEN, (date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 3, 1), date(2026, 4, 1))),
+    (Op.WITHIN_DAYS, 7, (date(2026, 11, 25), None)),
+    (Op.MORE_THAN_DAYS_AGO, 30, (None, date(2026, 11, 2))),
+])
+def test_a_date_op_covers_the_days_from_start_up_to_not_including_end(op: Op, value: object, expected: tuple) -> None:
+    assert day_range(op, value, date(2026, 12, 2)) == expected
+
+
+def test_comparisons_mean_the_same_on_plain_values() -> None:
+    assert [compare(5, op, 5) for op in (Op.EQ, Op.NE, Op.GT, Op.GTE, Op.LT, Op.LTE)] == \
+        [True, False, False, True, False, True]
+    assert compare(0, Op.BETWEEN, (0, 3)) and not compare(4, Op.BETWEEN, (0, 3))

@@ -12,15 +12,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import ibis
 import ibis.expr.types as ir
 
 from siyu.adapters.warehouse import Warehouse
+from siyu.domain.days import SHANGHAI, day_start_utc, today_in_shanghai  # the query modules import them from here
 from siyu.domain.errors import InvalidInput
-
-SHANGHAI = timedelta(hours=8)
 DELETED_STATES = ("deleted_by_customer", "deleted_by_staff")
 
 
@@ -44,15 +43,6 @@ def business_day(ts: ir.TimestampValue) -> ir.DateValue:
 def month_index(day: ir.DateValue) -> ir.IntegerValue:
     """Months since year 0: consecutive months differ by one."""
     return day.year() * 12 + day.month() - 1
-
-
-def today_in_shanghai(now: datetime | None = None) -> date:
-    return ((now or datetime.now(UTC)).astimezone(UTC) + SHANGHAI).date()
-
-
-def day_start_utc(day: date) -> datetime:
-    """The naive-UTC instant a Shanghai business day starts."""
-    return datetime(day.year, day.month, day.day) - SHANGHAI
 
 
 def live_map(wh: Warehouse, tenant_id: int) -> ir.Table:

@@ -39,41 +39,31 @@ from siyu.analytics.frame import day_start_utc, purchases, today_in_shanghai, wi
 from siyu.domain.customers import RelationState
 from siyu.domain.fields import FieldKind
 from siyu.domain.paging import Page, PageRequest
-from siyu.domain.segments import Condition, ConditionKind, Op, SegmentRule
+from siyu.domain.segments import COMPARISON_OPS, Condition, ConditionKind, Op, SegmentRule, compare, day_range
 
-DAY = timedelta(days=1)
 
 
 def _numeric(x: Any, op: Op, v: Any) -> Any:
-    if op is Op.BETWEEN:
-        return x.between(v[0], v[1])
     if op is Op.SET:
         return x.notnull()
     if op is Op.NOT_SET:
         return x.isnull()
-    return {Op.EQ: lambda: x == v, Op.NE: lambda: x != v, Op.GT: lambda: x > v, Op.GTE: lambda: x >= v,
-            Op.LT: lambda: x < v, Op.LTE: lambda: x <= v}[op]()
+    return compare(x, op, v)
 
 
 def _dated(x: Any, op: Op, v: Any, today: date, *, timestamp: bool) -> Any:
-    def lo(day: date) -> Any:
-        return ibis.timestamp(day_start_utc(day)) if timestamp else ibis.date(day)
-
     if op is Op.SET:
         return x.notnull()
     if op is Op.NOT_SET:
         return x.isnull()
-    if op is Op.BEFORE:
-        return x < lo(v)
-    if op is Op.AFTER:
-        return x >= lo(v + DAY)
-    if op is Op.ON:
-        return (x >= lo(v)) & (x < lo(v + DAY))
-    if op is Op.BETWEEN:
-        return (x >= lo(v[0])) & (x < lo(v[1] + DAY))
-    if op is Op.WITHIN_DAYS:
-        return x >= lo(today - timedelta(days=v))
-    return x < lo(today - timedelta(days=v))  # MORE_THAN_DAYS_AGO
+    start, end = day_range(op, v, today)
+
+    def lo(day: date) -> Any:
+        return ibis.timestamp(day_start_utc(day)) if timestamp else ibis.date(day)
+
+    if start is None:
+        return x < lo(end)
+    return x >= lo(start) if end is None else (x >= lo(start)) & (x < lo(end))
 
 
 def _text(x: Any, op: Op, v: Any) -> Any:
@@ -88,12 +78,6 @@ def _text(x: Any, op: Op, v: Any) -> Any:
     if op is Op.NOT_SET:
         return x.isnull() | (x == "")
     return x == v if op is Op.EQ else x != v
-
-
-def _holds_at_zero(op: Op, v: Any) -> bool:
-    if op is Op.BETWEEN:
-        return bool(v[0] <= 0 <= v[1])
-    return {Op.EQ: v == 0, Op.NE: v != 0, Op.GT: 0 > v, Op.GTE: 0 >= v, Op.LT: 0 < v, Op.LTE: 0 <= v}.get(op, False)
 
 
 class SegmentCompiler:
@@ -229,7 +213,7 @@ class SegmentCompiler:
             return self._in(per.filter(_dated(at, c.op, c.value, self.today, timestamp=True)).customer_id)
         measure = {"count": per.n, "gmv": per.gmv, "aov": per.gmv / per.n}[c.attribute or ""]
         matched = self._in(per.filter(_numeric(measure, c.op, c.value)).customer_id)
-        if c.attribute != "aov" and _holds_at_zero(c.op, c.value):
+        if c.attribute != "aov" and c.op in COMPARISON_OPS and compare(0, c.op, c.value):
             return matched | self._in(bought, negate=True)
         return matched
 

@@ -50,9 +50,10 @@ Asia/Shanghai, as every date in Siyu.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -141,6 +142,40 @@ ID_KINDS = frozenset({ConditionKind.STAGE, ConditionKind.CHANNEL, ConditionKind.
 _OPS_BY_TYPE = {ValueType.TEXT: TEXT_OPS, ValueType.NUMBER: NUMBER_OPS, ValueType.DATE: DATE_OPS}
 _FIELD_TYPES = {FieldKind.TEXT: ValueType.TEXT, FieldKind.NUMBER: ValueType.NUMBER, FieldKind.DATE: ValueType.DATE,
                 FieldKind.SINGLE: ValueType.TEXT, FieldKind.MULTI: ValueType.TEXT}
+
+
+_COMPARISONS: dict[Op, Callable[[Any, Any], Any]] = {
+    Op.EQ: operator.eq, Op.NE: operator.ne, Op.GT: operator.gt, Op.GTE: operator.ge, Op.LT: operator.lt,
+    Op.LTE: operator.le,
+}
+COMPARISON_OPS = frozenset(_COMPARISONS) | {Op.BETWEEN}
+
+
+def compare(x: Any, op: Op, v: Any) -> Any:
+    """``x op v`` for ``eq ne gt gte lt lte between``, on anything with Python's comparison and
+    ``&`` operators: plain numbers and dates, Ibis and SQLAlchemy expressions alike (so the
+    warehouse, the operational store and the in-Python field check share one meaning)."""
+    if op is Op.BETWEEN:
+        return (x >= v[0]) & (x <= v[1])
+    return _COMPARISONS[op](x, v)
+
+
+def day_range(op: Op, v: Any, today: date) -> tuple[date | None, date | None]:
+    """A date op as the days it covers: ``[start, end)``, ``None`` for an open side."""
+    day = timedelta(days=1)
+    if op is Op.BEFORE:
+        return None, v
+    if op is Op.AFTER:
+        return v + day, None
+    if op is Op.ON:
+        return v, v + day
+    if op is Op.BETWEEN:
+        return v[0], v[1] + day
+    if op is Op.WITHIN_DAYS:
+        return today - timedelta(days=v), None
+    if op is Op.MORE_THAN_DAYS_AGO:
+        return None, today - timedelta(days=v)
+    raise ValueError(f"{op} is not a date op with a range")
 
 
 @dataclass(frozen=True, slots=True)

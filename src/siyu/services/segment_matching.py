@@ -32,15 +32,11 @@ from siyu.adapters.db.tables.segments import customer_scores
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.customers import RelationState
 from siyu.domain.fields import FieldKind
-from siyu.domain.segments import Condition, ConditionKind, Op, SegmentRule
+from siyu.domain.days import day_start_utc, today_in_shanghai
+from siyu.domain.segments import COMPARISON_OPS, Condition, ConditionKind, Op, SegmentRule, compare, day_range
 from siyu.services import clock
 
-SHANGHAI = timedelta(hours=8)
 GENDER_CODES = {"unknown": 0, "male": 1, "female": 2}
-
-
-def today_in_shanghai() -> date:
-    return (clock.utcnow() + SHANGHAI).date()
 
 
 def matching_customers(uow: SqlUnitOfWork, tenant_id: int, rule: SegmentRule, customer_ids: set[int] | None = None, *,
@@ -48,7 +44,7 @@ def matching_customers(uow: SqlUnitOfWork, tenant_id: int, rule: SegmentRule, cu
     """Inside an open unit of work: the live customers (of ``customer_ids``, or all) the rule matches."""
     if customer_ids is not None and not customer_ids:
         return set()
-    compiler = _Compiler(uow, tenant_id, today or today_in_shanghai(), customer_ids)
+    compiler = _Compiler(uow, tenant_id, today or today_in_shanghai(clock.utcnow()), customer_ids)
     c = customers.c
     query = select(c.id).where(c.tenant_id == tenant_id, c.merged_into_id.is_(None), compiler.rule(rule))
     if customer_ids is not None:
@@ -57,50 +53,30 @@ def matching_customers(uow: SqlUnitOfWork, tenant_id: int, rule: SegmentRule, cu
 
 
 def _day_start(day: date) -> datetime:
-    """The naive-UTC instant an Asia/Shanghai day starts (the tables store naive UTC)."""
-    return (datetime(day.year, day.month, day.day) - SHANGHAI).replace(tzinfo=UTC)
+    """The UTC instant an Asia/Shanghai day starts (the operational tables store UTC)."""
+    return day_start_utc(day).replace(tzinfo=UTC)
 
 
 def _numeric(x: Any, op: Op, v: Any) -> Any:
-    if op is Op.EQ:
-        return x == v
-    if op is Op.NE:
-        return x != v
-    if op is Op.GT:
-        return x > v
-    if op is Op.GTE:
-        return x >= v
-    if op is Op.LT:
-        return x < v
-    if op is Op.LTE:
-        return x <= v
-    if op is Op.BETWEEN:
-        return and_(x >= v[0], x <= v[1])
-    if op is Op.SET:
-        return x.is_not(None)
-    return x.is_(None)  # NOT_SET
-
-
-def _dated(x: Any, op: Op, v: Any, today: date, *, timestamp: bool) -> Any:
-    """A date op on a date column, or on a timestamp column by Shanghai day."""
-    def lo(day: date) -> Any:
-        return _day_start(day) if timestamp else day
-
     if op is Op.SET:
         return x.is_not(None)
     if op is Op.NOT_SET:
         return x.is_(None)
-    if op is Op.BEFORE:
-        return x < lo(v)
-    if op is Op.AFTER:
-        return x >= lo(v + timedelta(days=1))
-    if op is Op.ON:
-        return and_(x >= lo(v), x < lo(v + timedelta(days=1)))
-    if op is Op.BETWEEN:
-        return and_(x >= lo(v[0]), x < lo(v[1] + timedelta(days=1)))
-    if op is Op.WITHIN_DAYS:
-        return x >= lo(today - timedelta(days=v))
-    return x < lo(today - timedelta(days=v))  # MORE_THAN_DAYS_AGO
+    return compare(x, op, v)
+
+
+def _dated(x: Any, op: Op, v: Any, today: date, *, timestamp: bool) -> Any:
+    """A date op on a date column, or on a timestamp column by Shanghai day."""
+    if op is Op.SET:
+        return x.is_not(None)
+    if op is Op.NOT_SET:
+        return x.is_(None)
+    start, end = day_range(op, v, today)
+
+    def lo(day: date) -> Any:
+        return _day_start(day) if timestamp else day
+
+    return and_(*([x >= lo(start)] if start else []), *([x < lo(end)] if end else []))
 
 
 def _text(x: Any, op: Op, v: Any) -> Any:
@@ -231,7 +207,7 @@ class _Compiler:
             return self._in(per.having(_dated(at, c.op, c.value, self.today, timestamp=True)))
         measure = {"count": func.count(), "gmv": net, "aov": net / func.count()}[c.attribute or ""]
         matched = self._in(per.having(_numeric(measure, c.op, c.value)))
-        if c.attribute != "aov" and numeric_holds(c.op, c.value, 0):  # customers with no purchase have 0
+        if c.attribute != "aov" and c.op in COMPARISON_OPS and compare(0, c.op, c.value):  # customers with no purchase have 0
             return or_(matched, self._in(bought, negate=True))
         return matched
 
@@ -257,14 +233,6 @@ class _Compiler:
         return self._in(recent.group_by(e.customer_id).having(func.count() >= c.value))
 
 
-def numeric_holds(op: Op, value: Any, x: float) -> bool:
-    """A numeric op on a plain number (the value of customers with no purchase, 0)."""
-    if op is Op.BETWEEN:
-        return bool(value[0] <= x <= value[1])
-    return {Op.EQ: x == value, Op.NE: x != value, Op.GT: x > value, Op.GTE: x >= value, Op.LT: x < value,
-            Op.LTE: x <= value}.get(op, False)
-
-
 def field_matches(kind: FieldKind, stored: Any, c: Condition, today: date) -> bool:
     """One customer's stored field value against a field condition."""
     empty = stored is None or stored == "" or stored == []
@@ -282,14 +250,11 @@ def field_matches(kind: FieldKind, stored: Any, c: Condition, today: date) -> bo
     if empty:
         return False
     if kind is FieldKind.NUMBER:
-        return numeric_holds(c.op, c.value, float(stored))
+        return bool(compare(float(stored), c.op, c.value))
     if kind is FieldKind.DATE:
         day = date.fromisoformat(str(stored))
-        v = c.value
-        return {Op.BEFORE: lambda: day < v, Op.AFTER: lambda: day > v, Op.ON: lambda: day == v,
-                Op.BETWEEN: lambda: v[0] <= day <= v[1],
-                Op.WITHIN_DAYS: lambda: day >= today - timedelta(days=v),
-                Op.MORE_THAN_DAYS_AGO: lambda: day < today - timedelta(days=v)}[c.op]()
+        start, end = day_range(c.op, c.value, today)
+        return (start is None or day >= start) and (end is None or day < end)
     text = str(stored)
     return {Op.EQ: lambda: text == c.value, Op.NE: lambda: text != c.value, Op.IN: lambda: text in c.value,
             Op.NOT_IN: lambda: text not in c.value,
