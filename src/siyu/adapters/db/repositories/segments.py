@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
+from siyu.adapters.db.repositories.segment_matching import matching_ids
 from siyu.adapters.db.tables import channels, regions, segments, stages, staff, stores, tags
 from siyu.adapters.db.tables.segments import customer_scores
+from siyu.domain.fields import FieldKind
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.segments import Segment, SegmentRule
 
@@ -46,6 +48,12 @@ class SegmentRepository:
     def all(self, tenant_id: int) -> list[Segment]:
         rows = self.session.execute(select(segments).where(segments.c.tenant_id == tenant_id).order_by(segments.c.id))
         return [_segment(r) for r in rows]
+
+    def matching(self, tenant_id: int, rule: SegmentRule, customer_ids: set[int] | None, today: date, *,
+                 field_kinds: Callable[[], Mapping[str, FieldKind]]) -> set[int]:
+        """The live customers the rule matches now (see ``segment_matching``)."""
+        return matching_ids(self.session, tenant_id, rule, customer_ids, today,
+                            saved_rules=lambda: self.rules(tenant_id), field_kinds=field_kinds)
 
     def rules(self, tenant_id: int) -> dict[int, SegmentRule]:
         rows = self.session.execute(select(segments.c.id, segments.c.rule).where(segments.c.tenant_id == tenant_id))
