@@ -24,6 +24,7 @@ from siyu.analytics.ltv.errors import FitDidNotConverge
 # value and gradient of the mean negative log-likelihood at log-parameters
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 GRADIENT_TOLERANCE = 1e-9  # on the mean log-likelihood per customer
+UNIDENTIFIED_LOG_ERROR = 10.0  # a standard error over 10x the parameter: a 95% interval spanning e^+-20
 HESSIAN_STEP = 1e-5
 
 
@@ -130,9 +131,16 @@ def maximise(
         )
     params = np.exp(result.x)
     covariance = _covariance(_hessian(lambda x: penalised(x)[1], result.x), params, n_customers)
-    if not np.all(np.isfinite(params)) or np.any(params <= 0) or not np.all(np.isfinite(covariance)):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_scale_errors = np.sqrt(np.abs(np.diag(covariance))) / params
+    if not np.all(np.isfinite(params)) or np.any(params <= 0) or not np.all(np.isfinite(covariance)) \
+            or (not penalizer and np.any(log_scale_errors > UNIDENTIFIED_LOG_ERROR)):
         # flat in some direction: the likelihood keeps rising towards the edge of the parameter
-        # space (say b -> infinity when nobody seems to have left), so there is no estimate
+        # space (say b -> infinity when nobody seems to have left), so there is no estimate.
+        # Where the optimiser stops on the way out depends on its version (scipy 1.17 stops at
+        # a = 3e-7 with a finite but meaningless curvature), so the test is the estimate's own
+        # precision: a standard error many times the parameter pins nothing down. A penalised fit
+        # is the regularised estimate the user asked for and is reported as it is.
         raise FitDidNotConverge(
             "ltv.no_maximum",
             "the %(model)s likelihood has no maximum inside the parameter space (it is flat where the fit "
