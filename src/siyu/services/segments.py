@@ -51,7 +51,7 @@ def validate_rule(uow: SqlUnitOfWork, actor: Actor, raw: Any) -> SegmentRule:
 def _check_tag(uow: SqlUnitOfWork, tenant_id: int, tag_id: int | None, segment_id: int | None) -> None:
     if tag_id is None:
         return
-    if tag_id not in uow.segments.ids_of(tenant_id)["tags"]:
+    if uow.tags.get(tenant_id, tag_id) is None:
         raise NotFound("tag.not_found", "no such tag", field="materialise_as_tag_id")
     if any(s.materialise_as_tag_id == tag_id and s.id != segment_id for s in uow.segments.materialised(tenant_id)):
         raise Conflict("segment.tag_taken", "another segment keeps this tag already", field="materialise_as_tag_id")
