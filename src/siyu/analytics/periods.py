@@ -11,7 +11,9 @@ from datetime import date, timedelta
 from siyu.analytics.channels import ChannelQuery
 from siyu.analytics.cohorts import CohortQuery
 from siyu.analytics.frame import today_in_shanghai
+from siyu.analytics.funnel import Breakdown, FunnelQuery
 from siyu.analytics.private_domain import PrivateDomainShareQuery
+from siyu.analytics.staff import Level, StaffQuery
 
 
 def twelve_months_to(today: date) -> date:
@@ -38,3 +40,16 @@ def private_domain_query(tenant_id: int, since: date | None = None, until: date 
     """Private-domain share by month (default: the last twelve months, this one included)."""
     today = today_in_shanghai()
     return PrivateDomainShareQuery(tenant_id=tenant_id, since=since or twelve_months_to(today), until=until or today)
+
+
+def funnel_query(tenant_id: int, start: date | None = None, end: date | None = None, window_days: int = 30,
+                 by: Breakdown = Breakdown.NONE) -> FunnelQuery:
+    """The AIPL funnel of a period of business days (default: this month so far)."""
+    today = today_in_shanghai()
+    return FunnelQuery(tenant_id=tenant_id, start=start or today.replace(day=1), end=end or today, window_days=window_days, by=by)
+
+
+def staff_query(tenant_id: int, start: date | None = None, end: date | None = None, level: Level = Level.STAFF) -> StaffQuery:
+    """Staff and store performance of a period of business days (default: this month so far)."""
+    today = today_in_shanghai()
+    return StaffQuery(tenant_id=tenant_id, start=start or today.replace(day=1), end=end or today, level=level)

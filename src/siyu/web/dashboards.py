@@ -45,7 +45,7 @@ class Column:
     key: str
     label: str  # a msgid
     help: str  # a msgid: how the number is computed
-    kind: str = "count"  # count, money, rate, ratio, text, date, month, customer
+    kind: str = "count"  # count, money, rate, ratio, number, text, date, month, customer
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,8 @@ def display(language: Language, value: Any, kind: str) -> str:
         return f"{float(value) * 100:.1f}%"
     if kind == "ratio":
         return f"{float(value):.2f}"
+    if kind == "number":  # a model's estimate: four significant digits
+        return f"{float(value):.4g}"
     if kind == "count":
         return f"{int(value):,}"
     if kind == "month" and isinstance(value, date):

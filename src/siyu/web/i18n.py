@@ -151,8 +151,13 @@ class Language:
 
     def error(self, exc: DomainError) -> str:
         """The error in this language, by its code (the catalog entry with ``msgctxt`` = the
-        code), filled with the error's params. An error the catalogs do not know is shown in English."""
-        return self.coded(exc.code, exc.params, exc.message)
+        code), filled with the error's params. An error the catalogs do not know is shown in English.
+        An error raised from another coded error (``raise InvalidInput(..., reason=cause.message)
+        from cause``, as the LTV query wraps a failed fit) gets its ``reason`` in this language too."""
+        params = exc.params
+        if isinstance(exc.__cause__, DomainError) and "reason" in params:
+            params = {**params, "reason": self.error(exc.__cause__)}
+        return self.coded(exc.code, params, exc.message)
 
     def coded(self, code: str | None, params: Mapping[str, object] | None, english: str) -> str:
         """A stored error (an import's bad row, a failed run) by its code and values; ``english``

@@ -9,11 +9,10 @@ from fastapi import APIRouter, Depends, Query
 
 from siyu.analytics import periods
 from siyu.analytics.base import Timed
-from siyu.analytics.frame import today_in_shanghai
-from siyu.analytics.funnel import MAX_WINDOW_DAYS, Breakdown, FunnelQuery
+from siyu.analytics.funnel import MAX_WINDOW_DAYS, Breakdown
 from siyu.analytics.lifetime_value import LtvQuery
 from siyu.analytics.rfm import RfmQuery, Segment
-from siyu.analytics.staff import Level, StaffQuery
+from siyu.analytics.staff import Level
 from siyu.api.analytics_schemas import (
     Answered,
     ChannelsOut,
@@ -101,9 +100,7 @@ def funnel(
 ) -> FunnelOut:
     """The AIPL funnel for a period (default: this month so far), ordered steps within a conversion
     window from awareness, optionally by channel, store, staff or region (docs/warehouse.md#the-questions)."""
-    today = today_in_shanghai()
-    query = FunnelQuery(tenant_id=actor.tenant_id, start=start or today.replace(day=1), end=end or today,
-                        window_days=window_days, by=by)
+    query = periods.funnel_query(actor.tenant_id, start, end, window_days, by)
     with ctx.warehouse() as wh:
         timed = query.answer(actor, wh, ctx.analytics_cache)
     r = timed.result
@@ -117,8 +114,7 @@ def staff_performance(
 ) -> StaffOut:
     """Adds, deletions, customers served, attributed GMV and repurchase per staff member, store,
     region or the nation, ranked by GMV (default period: this month so far)."""
-    today = today_in_shanghai()
-    query = StaffQuery(tenant_id=actor.tenant_id, start=start or today.replace(day=1), end=end or today, level=level)
+    query = periods.staff_query(actor.tenant_id, start, end, level)
     with ctx.warehouse() as wh:
         timed = query.answer(actor, wh, ctx.analytics_cache)
     r = timed.result

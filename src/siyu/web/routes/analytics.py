@@ -1,4 +1,5 @@
-"""The analytics dashboards (数据分析): overview, RFM, cohorts, channel ROI, private-domain share.
+"""The analytics dashboards (数据分析): overview, RFM, cohorts, channel ROI, private-domain share
+(the funnel, staff and LTV pages are ``siyu.web.routes.analytics_more``, on the same helpers).
 
 Each page asks the warehouse's query classes (``siyu.analytics``) the same question the API
 asks — the default periods come from ``siyu.analytics.periods``, shared with
@@ -37,9 +38,12 @@ from siyu.web.session import CurrentViewer
 router = APIRouter()
 TABS = (
     ("/analytics", N_("Overview")),
-    ("/analytics/rfm", N_("RFM")),
-    ("/analytics/cohorts", N_("Cohorts")),
+    ("/analytics/funnel", N_("Funnel")),
     ("/analytics/channels", N_("Channels")),
+    ("/analytics/rfm", N_("RFM")),
+    ("/analytics/ltv", N_("Lifetime value")),
+    ("/analytics/cohorts", N_("Cohorts")),
+    ("/analytics/staff", N_("Staff and stores")),
     ("/analytics/private-domain", N_("Private-domain share")),
 )
 
