@@ -46,3 +46,35 @@ def test_the_channel_and_rfm_dashboards_draw_their_charts(demo_server, page, tmp
     assert all(s["w"] > 100 and s["h"] > 100 for s in _charts_drawn(page))
     assert page.locator("table[data-table=rfm-customers] tbody tr a[href^='/customers/']").count() >= 1
     page.screenshot(path=str((SHOTS or tmp_path) / "rfm.png"), full_page=True)
+
+
+def test_the_funnel_staff_and_ltv_dashboards_draw_their_charts(demo_server, page, tmp_path):  # noqa: F811
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{demo_server.url}/login?next=/analytics/funnel")
+    page.fill("input[name=login]", "admin@demo.siyu")
+    page.fill("input[name=password]", "siyu-demo-2026")
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{demo_server.url}/analytics/funnel")
+    today = date.today()
+    year = f"start={today - timedelta(days=365)}&end={today}"
+
+    page.goto(f"{demo_server.url}/analytics/funnel?{year}&window_days=60&by=store")
+    page.wait_for_selector("#funnel-stages [data-chart] canvas")
+    assert all(s["w"] > 100 and s["h"] > 100 for s in _charts_drawn(page))
+    assert page.locator("table[data-table=funnel-stages] tbody tr").count() == 4
+    page.screenshot(path=str((SHOTS or tmp_path) / "funnel.png"), full_page=True)
+
+    page.goto(f"{demo_server.url}/analytics/staff?{year}")
+    page.wait_for_selector("#staff-gmv [data-chart] canvas")
+    assert len(_charts_drawn(page)) == 2 and all(s["w"] > 100 and s["h"] > 100 for s in _charts_drawn(page))
+    assert page.locator("table[data-table=staff-staff] tbody tr").count() >= 1
+    page.screenshot(path=str((SHOTS or tmp_path) / "staff.png"), full_page=True)
+
+    page.goto(f"{demo_server.url}/analytics/ltv")
+    page.wait_for_selector("#ltv-alive [data-chart] canvas")
+    assert all(s["w"] > 100 and s["h"] > 100 for s in _charts_drawn(page))
+    assert page.locator("table[data-table=ltv-customers] tbody tr a[href^='/customers/']").count() >= 1
+    page.screenshot(path=str((SHOTS or tmp_path) / "ltv.png"), full_page=True)
+    assert all(url.startswith(demo_server.url) for url in requested), [u for u in requested if not u.startswith(demo_server.url)]

@@ -120,9 +120,9 @@ def test_staff_page_ranks_staff_members(signed_in: Browser, org: Org, shops: dic
     assert 'title="复购客户数 / 购买客户数（没有购买客户时为空）。"' in text
     rows = _csv_rows(signed_in.get(f"/analytics/staff.csv?{MARCH}"))
     assert rows[0][:5] == ["排名", "区域排名", "门店排名", "员工", "门店"]
-    # rank, rank in region, rank in store, name, store, region, adds, deletions, served, buyers, repurchasers, rate, GMV
-    assert rows[1:] == [["1", "1", "1", "王导购", "静安店", "华东", "2", "1", "2", "1", "1", "1.0", "138.00"],
-                        ["2", "1", "1", "李导购", "天河店", "", "1", "0", "1", "1", "0", "0.0", "12.00"]]
+    # rank, rank in region, rank in store, name, store, region, GMV, adds, deletions, served, buyers, repurchasers, rate
+    assert rows[1:] == [["1", "1", "1", "王导购", "静安店", "华东", "138.00", "2", "1", "2", "1", "1", "1.0"],
+                        ["2", "1", "1", "李导购", "天河店", "", "12.00", "1", "0", "1", "1", "0", "0.0"]]
 
 
 def test_staff_page_filters_by_region_and_store_and_sums_levels(signed_in: Browser, org: Org, shops: dict[str, Any]) -> None:
@@ -134,12 +134,12 @@ def test_staff_page_filters_by_region_and_store_and_sums_levels(signed_in: Brows
     assert f'<option value="{tianhe}" selected>天河店</option>' in only_tianhe.text
 
     stores = _csv_rows(signed_in.get(f"/analytics/staff.csv?{MARCH}&level=store"))
-    assert [(r[0], r[2], r[-1]) for r in stores[1:]] == [("1", "静安店", "138.00"), ("2", "天河店", "12.00")]
+    assert [(r[0], r[2], r[4]) for r in stores[1:]] == [("1", "静安店", "138.00"), ("2", "天河店", "12.00")]
     regions = _csv_rows(signed_in.get(f"/analytics/staff.csv?{MARCH}&level=region"))
-    assert [(r[1], r[-1]) for r in regions[1:]] == [("华东", "138.00"), ("不属于任何区域", "12.00")]
+    assert [(r[1], r[2]) for r in regions[1:]] == [("华东", "138.00"), ("不属于任何区域", "12.00")]
     # the nation: 3 adds, 1 deletion, 3 served, 2 buyers, 1 repurchaser, 150 GMV; filters do not narrow it
     nation = _csv_rows(signed_in.get(f"/analytics/staff.csv?{MARCH}&level=nation&region={east}"))
-    assert nation[1:] == [["1", "全品牌", "3", "1", "3", "2", "1", "0.5", "150.00"]]
+    assert nation[1:] == [["1", "全品牌", "150.00", "3", "1", "3", "2", "1", "0.5"]]
     result = _run(org, periods.staff_query(org.tenant.id, date(2026, 3, 1), date(2026, 3, 31), Level.NATION))
     assert result.rows[0].gmv == Decimal("150.00")
 
@@ -175,6 +175,12 @@ def test_ltv_page_shows_the_fit_and_every_customer(signed_in: Browser, org: Org)
     assert [int(r[0]) for r in customers[1:]] == sorted(c.customer_id for c in result.customers)
     by_id = {int(r[0]): r for r in customers[1:]}
     assert by_id[ids["a"]][1:5] == ["2", "59", "176", "60.00"]  # frequency, recency, T, monetary (test_lifetime_value)
+    by_value = _csv_rows(signed_in.get("/analytics/ltv.csv?table=customers&as_of=2026-06-30&sort=value"))
+    assert [int(r[0]) for r in by_value[1:]] == [c.customer_id for c in sorted(result.customers, key=lambda c: (-c.value_365d, c.customer_id))]
+    by_alive = signed_in.get("/analytics/ltv?as_of=2026-06-30&sort=alive")
+    listed = [int(i) for i in re.findall(r'<a href="/customers/(\d+)">', by_alive.text)]
+    assert listed == [c.customer_id for c in sorted(result.customers, key=lambda c: (c.probability_alive, c.customer_id))]
+    assert listed != sorted(listed) and '<option value="alive" selected>' in by_alive.text
 
 
 def test_ltv_page_lists_the_customers_at_churn_risk(signed_in: Browser, org: Org) -> None:

@@ -54,7 +54,7 @@ def _group_column(by: Breakdown) -> Column:
         Breakdown.STAFF: N_("The staff member of the customer's first relation (earliest add)."),
         Breakdown.REGION: N_("The region of the store of the customer's first relation."),
     }
-    return Column("group", N_("Group"), helps[by], "text")
+    return Column("group", N_("Breakdown group"), helps[by], "text")
 
 
 def group_name(language: Language, by: Breakdown, group: FunnelCounts) -> str:
@@ -90,7 +90,7 @@ def funnel_chart(language: Language, table: Table) -> dict[str, Any]:
         "color": PALETTE, "tooltip": {"trigger": "item", "formatter": "{b}: {c}"}, "legend": {"top": 0},
         "series": [{
             "type": "funnel", "sort": "none", "left": "10%", "width": "80%", "top": 36, "bottom": 8, "min": 0, "max": top,
-            "minSize": "8%", "gap": 2, "label": {"show": True, "position": "inside", "formatter": "{b}: {c}"},
+            "minSize": "22%", "gap": 2, "label": {"show": True, "position": "inside", "formatter": "{b}: {c}"},
             "data": [{"name": row[0], "value": row[1]} for row in table.rows],
         }],
     }

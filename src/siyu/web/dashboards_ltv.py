@@ -39,7 +39,7 @@ ALIVE_COLUMNS = (
 CUSTOMER_COLUMNS = (
     Column("customer_id", N_("Customer"), N_("The live customer (merged-away customers are counted under the one they were merged into)."), "customer"),
     Column("frequency", N_("Frequency"), N_("Business days with a purchase after the first (purchases on one day count once).")),
-    Column("recency_days", N_("Recency (days)"), N_("Days from the first purchase day to the last.")),
+    Column("recency_days", N_("First to last purchase (days)"), N_("Recency in the BG/NBD sense: days from the first purchase day to the last.")),
     Column("age_days", N_("Age (days)"), N_("Days from the first purchase day to the day asked about (T).")),
     Column("monetary", N_("Average repeat spend"), N_("The mean net (paid minus refunded) of the repeat purchase days; 0 with no repeat."), "money"),
     Column("probability_alive", N_("P(alive)"), N_("BG/NBD's probability that the customer is still buying (1 for one-time buyers)."), "rate"),
@@ -51,8 +51,26 @@ CUSTOMER_COLUMNS = (
 MODELS = (("BG/NBD", "bgnbd"), ("Gamma-Gamma", "gamma_gamma"))
 
 
+SORTS = {
+    "customer": N_("By customer"),
+    "value": N_("Highest predicted value first"),
+    "alive": N_("Lowest P(alive) first"),
+}
+
+
 def at_risk(customer: CustomerLtv) -> bool:
     return customer.probability_alive < CHURN_THRESHOLD
+
+
+def chosen_customers(result: LtvResult, only_risk: bool, sort: str) -> tuple[CustomerLtv, ...]:
+    """The customers shown: all or those at churn risk, by customer id (as the API pages them),
+    by predicted 365-day value (highest first) or by P(alive) (lowest first)."""
+    shown = [c for c in result.customers if not only_risk or at_risk(c)]
+    if sort == "value":
+        shown.sort(key=lambda c: (-c.value_365d, c.customer_id))
+    elif sort == "alive":
+        shown.sort(key=lambda c: (c.probability_alive, c.customer_id))
+    return tuple(shown)
 
 
 def headline_values(result: LtvResult) -> tuple[Any, ...]:

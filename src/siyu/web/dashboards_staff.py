@@ -39,13 +39,13 @@ RANK_IN_STORE = Column("rank_in_store", N_("Rank in store"), N_("Rank by attribu
 STORE = Column("store", N_("Store"), N_("The staff member's store."), "text")
 REGION = Column("region", N_("Region"), N_("The store's region."), "text")
 MEASURES = (
+    Column("gmv", N_("Attributed GMV"), N_("Net GMV (paid minus refunded) of the purchases credited to the staff member (the order's guide) in the period."), "money"),
     Column("adds", N_("Adds"), N_("Live customers who added the staff member on a day of the period (a store, region or the nation counts each customer once).")),
     Column("deletions", N_("Deletions"), N_("Live customers whose relation was deleted by either side on a day of the period; transfers are not deletions.")),
     Column("customers_served", N_("Customers served"), N_("Live customers with a relation alive at some time in the period: added by its end, not ended before its start.")),
     Column("buyers", N_("Buyers"), N_("Distinct live customers with a purchase (an order not fully refunded) credited to the staff member on a day of the period.")),
     Column("repurchasers", N_("Repurchasers"), N_("Buyers with two or more such purchases in the period.")),
     Column("repurchase_rate", N_("Repurchase rate"), N_("Repurchasers / buyers (empty with no buyers)."), "rate"),
-    Column("gmv", N_("Attributed GMV"), N_("Net GMV (paid minus refunded) of the purchases credited to the staff member (the order's guide) in the period."), "money"),
 )
 
 
@@ -71,7 +71,7 @@ def staff_table(language: Language, level: Level, rows: tuple[StaffPerformance, 
         region = regions.get(r.region_id, "") if r.region_id is not None else ""
         place = {Level.STAFF: (r.rank_in_region, r.rank_in_store, label, store, region),
                  Level.STORE: (r.rank_in_region, label, region), Level.REGION: (label,), Level.NATION: (label,)}[level]
-        return (r.rank, *place, r.adds, r.deletions, r.customers_served, r.buyers, r.repurchasers, r.repurchase_rate, r.gmv)
+        return (r.rank, *place, r.gmv, r.adds, r.deletions, r.customers_served, r.buyers, r.repurchasers, r.repurchase_rate)
 
     return Table(f"staff-{level.value}", columns, tuple(cells(r) for r in rows))
 

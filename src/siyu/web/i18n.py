@@ -163,10 +163,6 @@ class Language:
         """A stored error (an import's bad row, a failed run) by its code and values; ``english``
         when it has no code the catalogs know."""
         return error_text(self.code, code, params, english)
-        try:
-            return text % params if params else text
-        except (KeyError, TypeError, ValueError):  # values stored before the wording changed
-            return english
 
     def when(self, moment: datetime | None) -> str:
         if moment is None:

@@ -132,28 +132,30 @@ def _ltv_query(actor: Actor, as_of: str | None) -> Queries:
 
 
 @router.get("/analytics/ltv")
-def lifetime_value(request: Request, viewer: CurrentViewer, paging: Paging, as_of: str | None = None, risk: str = "") -> Response:
-    only_risk = risk == "1"
+def lifetime_value(request: Request, viewer: CurrentViewer, paging: Paging, as_of: str | None = None, risk: str = "",
+                   sort: str = "customer") -> Response:
+    only_risk, order = risk == "1", sort if sort in dl.SORTS else "customer"
 
     def view(language: Language, results: dict[str, Any]) -> dict[str, Any]:
         result = results["ltv"]
-        shown = tuple(c for c in result.customers if dl.at_risk(c)) if only_risk else result.customers
+        shown = dl.chosen_customers(result, only_risk, order)
         listed = Page(items=shown[paging.offset: paging.offset + paging.page_size], total=len(shown), page=paging.page,
                         page_size=paging.page_size)
         alive = dl.alive_table(result)
         return {"result": result, "headlines": list(zip(dl.HEADLINES, dl.headline_values(result), strict=True)),
                 "fit": dl.fit_table(result), "alive": alive, "alive_chart": dl.alive_chart(language, alive),
                 "customers": dl.customer_table(listed.items), "listed": listed}
-    filters = {"as_of": as_of or "", "risk": "1" if only_risk else ""}
-    return _show(request, viewer, "analytics/ltv.html", _ltv_query(viewer.actor, as_of), view, filters)
+    filters = {"as_of": as_of or "", "risk": "1" if only_risk else "", "sort": order}
+    return _show(request, viewer, "analytics/ltv.html", _ltv_query(viewer.actor, as_of), view, filters,
+                 lambda language: {"sorts": [(key, language.gettext(label)) for key, label in dl.SORTS.items()]})
 
 
 @router.get("/analytics/ltv.csv")
 def lifetime_value_csv(request: Request, viewer: CurrentViewer, table: str = "summary", as_of: str | None = None,
-                       risk: str = "") -> Response:
+                       risk: str = "", sort: str = "customer") -> Response:
     tables: dict[str, Callable[[Language, Any], d.Table]] = {
         "summary": dl.headline_table, "fit": lambda _, r: dl.fit_table(r), "alive": lambda _, r: dl.alive_table(r),
-        "customers": lambda _, r: dl.customer_table(c for c in r.customers if risk != "1" or dl.at_risk(c)),
+        "customers": lambda _, r: dl.customer_table(dl.chosen_customers(r, risk == "1", sort)),
     }
     make = tables.get(table, dl.headline_table)
     return _csv(request, viewer, _ltv_query(viewer.actor, as_of), lambda language, results: make(language, results["ltv"]))
