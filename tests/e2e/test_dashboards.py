@@ -78,3 +78,10 @@ def test_the_funnel_staff_and_ltv_dashboards_draw_their_charts(demo_server, page
     assert page.locator("table[data-table=ltv-customers] tbody tr a[href^='/customers/']").count() >= 1
     page.screenshot(path=str((SHOTS or tmp_path) / "ltv.png"), full_page=True)
     assert all(url.startswith(demo_server.url) for url in requested), [u for u in requested if not u.startswith(demo_server.url)]
+
+    # before the demo's first purchase the models cannot be fitted: the page says why, in Chinese
+    page.goto(f"{demo_server.url}/analytics/ltv?as_of=2020-01-01")
+    alert = page.locator(".alert-error[role=alert]")
+    assert "现有购买数据还无法拟合生命周期价值模型" in alert.inner_text()
+    assert page.locator("text=模型暂时无法拟合").count() == 1
+    page.screenshot(path=str((SHOTS or tmp_path) / "ltv-cannot-fit.png"), full_page=True)

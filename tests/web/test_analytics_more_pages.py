@@ -109,6 +109,11 @@ def test_funnel_window_is_checked_on_the_page(signed_in: Browser, org: Org) -> N
     assert page.status_code == 400 and "转化窗口" in page.text
 
 
+def test_a_bad_day_on_the_ltv_page_is_not_taken_for_too_little_history(signed_in: Browser, org: Org) -> None:
+    page = signed_in.get("/analytics/ltv?as_of=2026-02-30")
+    assert page.status_code == 400 and "2026-02-30" in page.text and "模型暂时无法拟合" not in page.text
+
+
 # -- staff and stores --------------------------------------------------------------------------
 
 def test_staff_page_ranks_staff_members(signed_in: Browser, org: Org, shops: dict[str, Any]) -> None:
@@ -211,6 +216,7 @@ def test_ltv_that_cannot_be_fitted_yet_is_said_in_the_persons_language(browser: 
     page = browser.get("/analytics/ltv?as_of=2026-06-30")
     assert page.status_code == 400 and said in page.text
     assert 'role="alert"' in page.text and "Traceback" not in page.text
+    assert ("模型暂时无法拟合" if locale == "zh_CN" else "The models cannot be fitted yet") in page.text
     export = browser.get("/analytics/ltv.csv?as_of=2026-06-30")
     assert export.status_code == 400 and said in export.text
 

@@ -87,7 +87,7 @@ def _show(request: Request, viewer: CurrentViewer, template: str, queries: Calla
     except Unavailable:
         return page(request, template, {**base, "busy": True}, status_code=503)
     except InvalidInput as exc:
-        return page(request, template, {**base, "problem": language.error(exc)}, status_code=400)
+        return page(request, template, {**base, "problem": language.error(exc), "problem_code": exc.code}, status_code=400)
     return page(request, template, {**base, "status": answers.status, **view(language, answers.results)})
 
 
