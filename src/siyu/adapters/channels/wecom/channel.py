@@ -226,15 +226,16 @@ class WeComChannel:
                          attachments: list[dict[str, Any]] | None = None) -> MassMessageCreated:
         """Create a mass-send task for one staff member (delivered once they confirm in WeCom).
 
-        Not repeated on a timeout (``idempotent=False``): a task that may have been created
-        is for the caller to reconcile (``get_groupmsg_list``), never to send twice."""
+        Never repeated once it may have reached WeCom (``at_most_once``: a timeout, a 5xx, a
+        broken connection): a task that may have been created is for the caller to reconcile
+        (``get_groupmsg_list``), never to send twice."""
         _limit(external_userids, 10_000, "external_userid")
         message = WelcomeMessage(text=text, attachments=attachments or [])  # same text and attachment limits
         body: dict[str, Any] = {"chat_type": "single", "sender": sender, "external_userid": external_userids,
                                 "attachments": message.attachments}
         if message.text:
             body["text"] = {"content": message.text}
-        return _parse(MassMessageCreated, self.client.post(f"{EC}/add_msg_template", body, idempotent=False))
+        return _parse(MassMessageCreated, self.client.post(f"{EC}/add_msg_template", body, at_most_once=True))
 
     def get_groupmsg_list(self, *, start_time: int, end_time: int, creator: str | None = None, cursor: str = "",
                           limit: int = 100) -> MassMessagePage:

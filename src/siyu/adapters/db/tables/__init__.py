@@ -21,12 +21,16 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.experiments import experiment_assignments, experiments
+from siyu.adapters.db.tables.mass_sends import mass_send_targets, mass_send_tasks, mass_sends
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
 from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_group_chats, wecom_settings, wecom_sync_runs
 
 __all__ = [
+    "mass_send_targets",
+    "mass_send_tasks",
+    "mass_sends",
     "UTCDateTime",
     "contact_ways",
     "materials",
