@@ -66,7 +66,8 @@ class ExclusionReason(StrEnum):
     NO_RELATION = "no_relation"  # no active relation with a staff member who is still here
     NO_WECOM_ID = "no_wecom_id"  # the customer has no WeCom external_userid
     HOLDOUT = "holdout"  # the experiment's control arm
-    PRESSURE = "pressure"  # contact pressure (the detailed reason is stored as given)
+    # ... and contact pressure's own reasons, stored as they come (domain.contact_pressure.ExclusionReason):
+    # opted_out, quiet_hours, capped_day, capped_week, capped_month, wecom_cap
 
 
 @dataclass(frozen=True, slots=True)

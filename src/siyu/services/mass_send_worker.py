@@ -53,14 +53,10 @@ from siyu.domain.mass_sends import (
     OPEN_TARGETS, TASK_MAX_CUSTOMERS, WECOM_RESULT, ExclusionReason, MassSend, MassSendTask, SendStatus, StaffPicker, TargetStatus, TaskState,
     chunks, idempotency_key, reminders_left, render,
 )
-from siyu.services import experiments, segment_matching
+from siyu.services import contact_pressure, experiments, segment_matching
 from siyu.services.clock import utcnow
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
-try:  # the contact-pressure service (branch h/pressure); until it lands no pressure rule applies
-    from siyu.services import contact_pressure
-except ImportError:  # pragma: no cover - depends on the merge
-    contact_pressure = None  # type: ignore[assignment]
 
 log = structlog.get_logger("siyu.mass_sends")
 SOURCE_KIND = "mass_send"
@@ -129,9 +125,9 @@ def plan_mass_send(uow: SqlUnitOfWork, tenant_id: int, send_id: int, *, now: dat
             elif control is not None and arms.get(customer_id) == control:
                 excluded[customer_id] = ExclusionReason.HOLDOUT.value
         candidates = sorted(audience - excluded.keys())
-        if contact_pressure is not None and candidates:
+        if candidates:  # opted out, quiet hours, the tenant's limits and WeCom's cap (services.contact_pressure)
             screening = contact_pressure.screen_in(uow, tenant_id, candidates, at=now, wecom_mass=True)
-            excluded.update({c: str(getattr(r, "value", r)) for c, r in screening.excluded.items()})
+            excluded.update({c: r.value for c, r in screening.excluded.items()})
             candidates = sorted(screening.allowed)
         groups: dict[tuple[int, str], list[int]] = defaultdict(list)
         for customer_id in candidates:
@@ -344,7 +340,7 @@ def _poll(uow: SqlUnitOfWork, channel: Channel, tenant_id: int, ctx: _Send, task
             else:
                 uow.mass_sends.set_targets(tenant_id, task.id, customer_ids, status=status)
         newly_sent = changes.get(TargetStatus.SENT.value, [])
-        if contact_pressure is not None and newly_sent:
+        if newly_sent:  # what the next screening counts; (mass_send, id) once per customer
             contact_pressure.record_in(uow, tenant_id, [(c, task.staff_id) for c in newly_sent], source_kind=SOURCE_KIND,
                                        source_id=task.mass_send_id, sent_at=now, wecom_mass=True)
         values: dict[str, object] = {"polled_at": now, "reminded": reminded}

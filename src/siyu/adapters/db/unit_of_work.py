@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.adapters.db.repositories.alerts import AlertRepository
 from siyu.adapters.db.repositories.channels import ChannelRepository
+from siyu.adapters.db.repositories.contact_pressure import ContactPressureRepository
 from siyu.adapters.db.repositories.contact_ways import ContactWayRepository
 from siyu.adapters.db.repositories import customer_search
 from siyu.adapters.db.repositories.customers import CustomerRepository
@@ -67,7 +68,11 @@ class SqlUnitOfWork:
     welcome: WelcomeRepository
     segments: SegmentRepository
     experiments: ExperimentRepository
+<<<<<<< HEAD
     mass_sends: MassSendRepository
+=======
+    contact_pressure: ContactPressureRepository
+>>>>>>> h/pressure
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -104,7 +109,11 @@ class SqlUnitOfWork:
         self.welcome = WelcomeRepository(session)
         self.segments = SegmentRepository(session)
         self.experiments = ExperimentRepository(session)
+<<<<<<< HEAD
         self.mass_sends = MassSendRepository(session)
+=======
+        self.contact_pressure = ContactPressureRepository(session)
+>>>>>>> h/pressure
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

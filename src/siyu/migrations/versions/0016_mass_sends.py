@@ -1,7 +1,7 @@
 """mass sends, their targets and their WeCom tasks
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-02
 
 Mass sends (services/mass_sends, services/mass_send_worker): the send, one target row per
@@ -17,7 +17,7 @@ from alembic import op
 from siyu.adapters.db.tables.base import UTCDateTime
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'  # 0014 in the brief; re-chained after merging h/pressure (0015)
 branch_labels = None
 depends_on = None
 

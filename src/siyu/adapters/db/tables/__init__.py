@@ -4,6 +4,7 @@ from siyu.adapters.db.tables.acquisition import contact_ways, materials, welcome
 from siyu.adapters.db.tables.alerts import alert_reads, alerts
 from siyu.adapters.db.tables.base import UTCDateTime, metadata
 from siyu.adapters.db.tables.commerce import channel_costs, channels, events, order_lines, orders, refunds
+from siyu.adapters.db.tables.contact_pressure import contact_rules, customer_messages, customer_opt_outs
 from siyu.adapters.db.tables.customers import (
     custom_fields,
     customer_identities,
@@ -41,9 +42,12 @@ __all__ = [
     "api_tokens",
     "channel_costs",
     "channels",
+    "contact_rules",
     "custom_fields",
     "customer_identities",
     "customer_merges",
+    "customer_messages",
+    "customer_opt_outs",
     "customer_scores",
     "customer_tags",
     "customers",
