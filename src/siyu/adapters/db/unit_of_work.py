@@ -68,11 +68,8 @@ class SqlUnitOfWork:
     welcome: WelcomeRepository
     segments: SegmentRepository
     experiments: ExperimentRepository
-<<<<<<< HEAD
     mass_sends: MassSendRepository
-=======
     contact_pressure: ContactPressureRepository
->>>>>>> h/pressure
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -109,11 +106,8 @@ class SqlUnitOfWork:
         self.welcome = WelcomeRepository(session)
         self.segments = SegmentRepository(session)
         self.experiments = ExperimentRepository(session)
-<<<<<<< HEAD
         self.mass_sends = MassSendRepository(session)
-=======
         self.contact_pressure = ContactPressureRepository(session)
->>>>>>> h/pressure
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
