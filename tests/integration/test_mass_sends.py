@@ -228,3 +228,24 @@ def test_the_text_takes_the_staff_name_but_not_a_per_customer_field():
     with pytest.raises(InvalidInput) as raised:
         MassSendDraft.parse(name="x", text="hi", customer_ids=[1], segment_id=2)
     assert raised.value.code == "mass_send.audience"
+
+
+def test_contact_pressure_exclusions_are_counted_and_deliveries_recorded(context, fake):
+    from siyu.domain.contact_pressure import ContactRules
+    from siyu.services import contact_pressure
+
+    b = brand(context, fake, staff_count=1)
+    opted = customer(context, fake, b, follows=[(b.staff[0], T0 - timedelta(days=1))])
+    reached = customer(context, fake, b, follows=[(b.staff[0], T0 - timedelta(days=1))])
+    contact_pressure.opt_out(context.uow(), b.admin, opted)
+    contact_pressure.update_rules(context.uow(), b.admin, ContactRules.parse(per_day=1))
+    send = _send(context, b)
+    _advance(context, b, send.id, T0, fake)
+    assert mass_sends.mass_send_report(context.uow(), b.admin, send.id).exclusions == {"opted_out": 1}
+    confirm_mass_message(fake.corp, next(iter(fake.corp.mass_messages)))
+    assert _advance(context, b, send.id, T0 + timedelta(minutes=1), fake) is SendStatus.DONE
+    again = _send(context, b, name="第二次")  # the same day: the delivery recorded above counts
+    _advance(context, b, again.id, T0 + timedelta(minutes=2), fake)
+    report = mass_sends.mass_send_report(context.uow(), b.admin, again.id)
+    assert report.exclusions == {"opted_out": 1, "capped_day": 1} and report.send.status is SendStatus.DONE
+    assert _targets(context, b, again.id)[reached].reason == "capped_day"

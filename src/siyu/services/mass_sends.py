@@ -26,10 +26,7 @@ def create_mass_send(uow: SqlUnitOfWork, actor: Actor, draft: MassSendDraft, *, 
         if draft.segment_id is not None and uow.segments.find(tenant_id, draft.segment_id) is None:
             raise NotFound("segment.not_found", "no such segment")
         if draft.customer_ids:
-            unknown = set(draft.customer_ids) - uow.mass_sends.live_customers(tenant_id, draft.customer_ids)
-            if unknown:
-                raise InvalidInput("mass_send.unknown_customers", "%(count)s customers are not customers of this brand (e.g. %(example)s)",
-                                   field="customer_ids", count=len(unknown), example=min(unknown))
+            _refuse_unknown(set(draft.customer_ids) - uow.mass_sends.live_customers(tenant_id, draft.customer_ids))
         if draft.material_ids:
             found = uow.welcome.materials(tenant_id, list(draft.material_ids))
             if len(found) != len(draft.material_ids):
@@ -63,7 +60,10 @@ def audience_count(uow: SqlUnitOfWork, actor: Actor, *, segment_id: int | None =
             if segment is None:
                 raise NotFound("segment.not_found", "no such segment")
             return len(segment_matching.matching_customers(uow, actor.tenant_id, segment.rule))
-        return len(uow.mass_sends.live_customers(actor.tenant_id, customer_ids or []))
+        wanted = set(customer_ids or [])
+        found = uow.mass_sends.live_customers(actor.tenant_id, wanted)
+        _refuse_unknown(wanted - found)
+        return len(found)
 
 
 def list_mass_sends(uow: SqlUnitOfWork, actor: Actor, request: PageRequest = PageRequest(), *,
@@ -116,6 +116,12 @@ def cancel_mass_send(uow: SqlUnitOfWork, actor: Actor, send_id: int, *, now: dat
         cancelled = _get(uow, actor.tenant_id, send_id)
         uow.commit()
     return cancelled
+
+
+def _refuse_unknown(unknown: set[int]) -> None:
+    if unknown:
+        raise InvalidInput("mass_send.unknown_customers", "%(count)s customers are not customers of this brand (e.g. %(example)s)",
+                           field="customer_ids", count=len(unknown), example=min(unknown))
 
 
 def _get(uow: SqlUnitOfWork, tenant_id: int, send_id: int) -> MassSend:
