@@ -249,3 +249,22 @@ def test_contact_pressure_exclusions_are_counted_and_deliveries_recorded(context
     report = mass_sends.mass_send_report(context.uow(), b.admin, again.id)
     assert report.exclusions == {"opted_out": 1, "capped_day": 1} and report.send.status is SendStatus.DONE
     assert _targets(context, b, again.id)[reached].reason == "capped_day"
+
+
+def test_the_planning_query_picks_staff_by_the_domain_rule(context, fake):
+    import random
+
+    from siyu.domain.mass_sends import Relation, pick_staff
+
+    rng = random.Random(3)
+    b = brand(context, fake, staff_count=4)
+    expected = {}
+    for _ in range(16):
+        people = rng.sample(b.staff, rng.randint(1, 4))
+        follows = [(p, T0 - timedelta(days=rng.choice((1, 2, 2, 5)))) for p in people]
+        owner = rng.choice([None, *b.staff])
+        customer_id = customer(context, fake, b, follows=follows, owner=owner)
+        expected[customer_id] = pick_staff(owner.id if owner else None, [Relation(customer_id, p.id, at) for p, at in follows])
+    uow = context.uow()
+    with uow:
+        assert uow.mass_sends.chosen_staff(b.tenant_id) == expected

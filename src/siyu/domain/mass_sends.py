@@ -133,7 +133,10 @@ class Relation:
 
 def pick_staff(owner_staff_id: int | None, relations: Iterable[Relation]) -> int | None:
     """Who reaches the customer: the owner when their relation is active, else the most recent
-    active relation (ties: the lower staff id). ``relations`` are the customer's active ones."""
+    active relation (ties: the lower staff id). ``relations`` are the customer's active ones.
+
+    The rule as the domain states it; planning runs the same rule as one window query over the
+    tenant (``MassSendRepository.chosen_staff``), and a test holds the two to the same answers."""
     best: Relation | None = None
     for relation in relations:
         if relation.staff_id == owner_staff_id:
@@ -215,24 +218,3 @@ class MassSendTask:
     polled_at: datetime | None
     errcode: int | None
     error: str | None
-
-
-class StaffPicker:
-    """Fed every active relation of the audience once, keeps who reaches each customer (the
-    :func:`pick_staff` rule, incrementally: planning a million customers builds no lists)."""
-
-    __slots__ = ("chosen",)
-
-    def __init__(self) -> None:
-        self.chosen: dict[int, tuple[int, datetime, bool]] = {}  # customer -> (staff, added_at, is the owner)
-
-    def offer(self, customer_id: int, staff_id: int, added_at: datetime, owner_staff_id: int | None) -> None:
-        current = self.chosen.get(customer_id)
-        if staff_id == owner_staff_id:
-            self.chosen[customer_id] = (staff_id, added_at, True)
-        elif current is None or (not current[2] and (added_at, -staff_id) > (current[1], -current[0])):
-            self.chosen[customer_id] = (staff_id, added_at, False)
-
-    def staff_of(self, customer_id: int) -> int | None:
-        found = self.chosen.get(customer_id)
-        return found[0] if found else None

@@ -50,7 +50,7 @@ from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.secret_box import SecretBox
 from siyu.domain.errors import ChannelError, DomainError, InvalidInput
 from siyu.domain.mass_sends import (
-    OPEN_TARGETS, TASK_MAX_CUSTOMERS, WECOM_RESULT, ExclusionReason, MassSend, MassSendTask, SendStatus, StaffPicker, TargetStatus, TaskState,
+    OPEN_TARGETS, TASK_MAX_CUSTOMERS, WECOM_RESULT, ExclusionReason, MassSend, MassSendTask, SendStatus, TargetStatus, TaskState,
     chunks, idempotency_key, reminders_left, render,
 )
 from siyu.services import contact_pressure, experiments, segment_matching
@@ -105,10 +105,7 @@ def plan_mass_send(uow: SqlUnitOfWork, tenant_id: int, send_id: int, *, now: dat
                                 error=exc.message[:300], finished_at=now)
             uow.commit()
             return None
-        picker = StaffPicker()
-        for customer_id, staff_id, added_at, owner in uow.mass_sends.active_relations(tenant_id):
-            if customer_id in audience:
-                picker.offer(customer_id, staff_id, added_at, owner)
+        chosen = uow.mass_sends.chosen_staff(tenant_id)  # customer -> staff (the owner, else the latest active relation)
         with_wecom = uow.mass_sends.with_wecom_id(tenant_id)
         arms: dict[int, str] = {}
         control = None
@@ -118,7 +115,7 @@ def plan_mass_send(uow: SqlUnitOfWork, tenant_id: int, send_id: int, *, now: dat
             arms = experiments.assign_in(uow, tenant_id, send.experiment_id, audience, now=now)
         excluded: dict[int, str] = {}
         for customer_id in audience:
-            if customer_id not in picker.chosen:
+            if customer_id not in chosen:
                 excluded[customer_id] = ExclusionReason.NO_RELATION.value
             elif customer_id not in with_wecom:
                 excluded[customer_id] = ExclusionReason.NO_WECOM_ID.value
@@ -131,7 +128,7 @@ def plan_mass_send(uow: SqlUnitOfWork, tenant_id: int, send_id: int, *, now: dat
             candidates = sorted(screening.allowed)
         groups: dict[tuple[int, str], list[int]] = defaultdict(list)
         for customer_id in candidates:
-            groups[(picker.chosen[customer_id][0], arms.get(customer_id, ""))].append(customer_id)
+            groups[(chosen[customer_id], arms.get(customer_id, ""))].append(customer_id)
         task_of: dict[int, int] = {}
         tasks = 0
         for (staff_id, arm), members in sorted(groups.items()):
@@ -143,15 +140,13 @@ def plan_mass_send(uow: SqlUnitOfWork, tenant_id: int, send_id: int, *, now: dat
                 for customer_id in chunk:
                     task_of[customer_id] = task_id
 
-        def rows() -> Iterable[dict[str, object]]:
+        planned, excluded_status = TargetStatus.PLANNED.value, TargetStatus.EXCLUDED.value
+
+        def rows() -> Iterable[tuple[object, ...]]:  # the repository's TARGET_COLUMNS order
             for customer_id in candidates:
-                yield {"tenant_id": tenant_id, "mass_send_id": send_id, "customer_id": customer_id,
-                       "staff_id": picker.chosen[customer_id][0], "task_id": task_of[customer_id], "arm": arms.get(customer_id),
-                       "status": TargetStatus.PLANNED.value, "reason": None, "sent_at": None}
+                yield (tenant_id, send_id, customer_id, chosen[customer_id], task_of[customer_id], arms.get(customer_id), planned, None)
             for customer_id, reason in sorted(excluded.items()):
-                yield {"tenant_id": tenant_id, "mass_send_id": send_id, "customer_id": customer_id,
-                       "staff_id": picker.staff_of(customer_id), "task_id": None, "arm": arms.get(customer_id),
-                       "status": TargetStatus.EXCLUDED.value, "reason": reason, "sent_at": None}
+                yield (tenant_id, send_id, customer_id, chosen.get(customer_id), None, arms.get(customer_id), excluded_status, reason)
 
         uow.mass_sends.add_targets(rows())
         status = SendStatus.SENDING if tasks else SendStatus.DONE
