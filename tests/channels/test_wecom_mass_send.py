@@ -133,3 +133,20 @@ def test_a_timed_out_add_msg_template_is_not_repeated(fake, connect_http):
         channel.add_msg_template("zhangsan", ["wm000"], text="hi")
     assert raised.value.code == "wecom.timeout_not_repeated"
     assert fake.corp.count(f"{EC}/add_msg_template") == 1  # reached WeCom once: the caller must reconcile
+
+
+def test_the_demo_corp_takes_customers_another_process_made_and_some_are_not_friends(fake):
+    from siyu.adapters.channels.sandbox import Corp, SandboxChannel
+
+    corp = Corp(corp_id="wwdemo", secret="s", lenient=True)
+    corp.mass_not_friend_share = 0.3
+    channel = SandboxChannel(corp)
+    try:
+        externals = [f"wmdemo{i:04d}" for i in range(200)]
+        created = channel.add_msg_template("guide01", externals, text="hi")
+        assert created.fail_list == []
+        confirm_mass_message(corp, created.msgid)
+        statuses = [r.status for r in channel.get_groupmsg_send_result(created.msgid, "guide01").items]
+        assert set(statuses) == {1, 2} and 30 < statuses.count(2) < 90  # a stable ~30% not friends, the rest sent
+    finally:
+        channel.close()
