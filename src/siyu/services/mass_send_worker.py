@@ -18,9 +18,12 @@ the row's state committed *before* the next WeCom call:
   commit): the task stays ``submitting`` and WeCom may or may not hold it. It is never simply
   resubmitted. Once ``reconcile_after`` has passed since the attempt (longer than any call can
   stay in flight), :func:`_reconcile` looks for it: ``get_groupmsg_list_v2`` over the window
-  from a few minutes before the attempt, created by the task's staff member, with the task's
-  text, whose msgid no other task has claimed, and whose recipients
-  (``get_groupmsg_send_result``) are all customers of this task. Found: the task is
+  from a few minutes before the attempt, with the task's text, whose msgid no other task has
+  claimed, and whose recipients for the task's staff member (``get_groupmsg_send_result``
+  with that userid) are non-empty and all customers of this task. Chunks of one staff member
+  are disjoint, so at most one candidate fits; two sends with the same text to the same
+  customers through the same staff member within minutes are the one case it cannot tell
+  apart (it then takes the unclaimed one, still sending nothing twice). Found: the task is
   ``submitted`` with that msgid (recipients WeCom left out count as its fail_list). Not found:
   WeCom never made it, and only then it goes back to ``planned`` and is submitted again.
 
@@ -269,7 +272,9 @@ def _reconcile(uow: SqlUnitOfWork, channel: Channel, tenant_id: int, ctx: _Send,
     end = max(start + 1, min(int(now.timestamp()) + 60, start + 30 * 86400))
     cursor = ""
     while True:
-        page = channel.get_groupmsg_list(start_time=start, end_time=end, creator=sender, cursor=cursor)
+        # No creator filter: WeCom leaves ``creator`` out for tasks made through the API. The sender
+        # shows in the recipients instead (send results are asked for per sender).
+        page = channel.get_groupmsg_list(start_time=start, end_time=end, cursor=cursor)
         for message in page.items:
             if message.msgid in claimed or (message.text or {}).get("content", "") != text:
                 continue

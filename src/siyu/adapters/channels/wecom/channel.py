@@ -243,7 +243,8 @@ class WeComChannel:
             raise InvalidInput("wecom.mass_list_span", "WeCom lists mass messages over at most one month", field="end_time")
         if not 1 <= limit <= 100:
             raise InvalidInput("wecom.limit_range", "limit is 1-%(max)s", field="limit", max=100)
-        body: dict[str, Any] = {"chat_type": "single", "start_time": start_time, "end_time": end_time, "filter_type": 0,
+        # filter_type 2: made by the corp or by staff (the API's own tasks are the corp's; 2 misses none)
+        body: dict[str, Any] = {"chat_type": "single", "start_time": start_time, "end_time": end_time, "filter_type": 2,
                                 "cursor": cursor, "limit": limit}
         if creator:
             body["creator"] = creator
