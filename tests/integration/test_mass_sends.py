@@ -268,3 +268,20 @@ def test_the_planning_query_picks_staff_by_the_domain_rule(context, fake):
     uow = context.uow()
     with uow:
         assert uow.mass_sends.chosen_staff(b.tenant_id) == expected
+
+
+def test_attachments_come_from_the_material_library(context, fake):
+    from siyu.domain.errors import NotFound
+    from siyu.domain.welcome import MaterialDraft
+    from siyu.services import welcome
+
+    b = brand(context, fake, staff_count=1)
+    customer(context, fake, b, follows=[(b.staff[0], T0 - timedelta(days=1))])
+    link = welcome.create_material(context.uow(), b.admin, MaterialDraft.parse(kind="link", title="春季新品", url="https://x.cn/p"))
+    send = _send(context, b, text="", material_ids=[link.id])
+    _advance(context, b, send.id, T0, fake)
+    [message] = fake.corp.mass_messages.values()
+    assert message["attachments"] == [{"msgtype": "link", "link": {"title": "春季新品", "url": "https://x.cn/p"}}]
+    assert message["text"] is None
+    with pytest.raises(NotFound):
+        _send(context, b, material_ids=[link.id + 999])
