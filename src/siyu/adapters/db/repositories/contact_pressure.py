@@ -57,8 +57,12 @@ class ContactPressureRepository:
 
     # -- opt-outs
     def find_opt_out(self, tenant_id: int, customer_id: int) -> OptOut | None:
-        o = customer_opt_outs.c
-        row = self.session.execute(select(customer_opt_outs).where(o.tenant_id == tenant_id, o.customer_id == customer_id)).one_or_none()
+        o, c = customer_opt_outs.c, customers.c
+        row = self.session.execute(
+            select(customer_opt_outs, c.name.label("customer_name"))
+            .join(customers, (c.tenant_id == o.tenant_id) & (c.id == o.customer_id))
+            .where(o.tenant_id == tenant_id, o.customer_id == customer_id)
+        ).one_or_none()
         return _opt_out(row) if row else None
 
     def add_opt_out(self, tenant_id: int, customer_id: int, *, source: OptOutSource, actor: str, note: str | None,
