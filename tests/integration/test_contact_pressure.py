@@ -16,6 +16,7 @@ from siyu.domain.paging import PageRequest
 from siyu.domain.timeline import EventKind
 from siyu.services import contact_pressure as cp
 from siyu.services import customers as customers_service
+from siyu.services import merging
 from siyu.services.clock import utcnow
 from tests import factories
 
@@ -118,8 +119,8 @@ def test_screen_in_reads_in_chunks_not_per_customer(context: Context, monkeypatc
         event.remove(engine, "before_cursor_execute", count)
     assert screened.allowed[:3] == ids[2:] and len(screened.allowed) == 203
     assert screened.excluded == {ids[0]: R.CAPPED_DAY, ids[1]: R.CAPPED_DAY}
-    reads = [s for s in statements if "customer_messages" in s or "customer_opt_outs" in s]
-    assert len(reads) == 2 * ((205 + 1) // 2)  # opt-outs and counts, once per chunk of 2
+    reads = [s for s in statements if "customer_messages" in s or "customer_opt_outs" in s or "merged_into_id IN" in s]
+    assert len(reads) == 3 * ((205 + 1) // 2)  # merged-in customers, opt-outs and counts, once per chunk of 2
 
 
 def test_screen_in_handles_more_ids_than_a_statement_can_bind(context: Context) -> None:
@@ -129,6 +130,32 @@ def test_screen_in_handles_more_ids_than_a_statement_can_bind(context: Context) 
     ids = list(range(2 * 10**9, 2 * 10**9 + 70_000)) + [known]  # over SQLite's and PostgreSQL's parameter limits
     screened = _screen(context, admin.tenant_id, ids)
     assert len(screened.allowed) == 70_000 and screened.excluded == {known: R.OPTED_OUT}
+
+
+def test_a_merged_customers_opt_out_and_messages_count_for_the_survivor(context: Context) -> None:
+    _, admin = factories.tenant(context)
+    t = admin.tenant_id
+    [first, messaged, later, opted, bystander] = [c.id for c in factories.customers_of(context, admin, 5)]
+    cp.update_rules(context.uow(), admin, ContactRules(per_day=2))
+    cp.opt_out(context.uow(), admin, opted)
+    _record(context, t, [messaged, first], at=NOON - timedelta(hours=1), source_id=1)
+    assert _screen(context, t, [first, messaged]).allowed == [first, messaged]  # one message each today
+
+    one = merging.merge_customers(context.uow(), admin, first, messaged).survivor_id
+    assert _screen(context, t, [one, bystander]).excluded == {one: R.CAPPED_DAY}  # the same person: two today
+    two = merging.merge_customers(context.uow(), admin, later, opted).survivor_id
+    third = merging.merge_customers(context.uow(), admin, one, two)
+    survivor = third.survivor_id  # the opted-out customer may be two merges away from it now
+    assert _screen(context, t, [survivor, bystander]).excluded == {survivor: R.OPTED_OUT}
+    assert cp.find_opt_out(context.uow(), admin, survivor).customer_id == opted
+    with pytest.raises(Conflict):
+        cp.opt_out(context.uow(), admin, survivor)
+    cp.opt_in(context.uow(), admin, survivor)  # removes the merged-in opt-out
+    assert cp.find_opt_out(context.uow(), admin, survivor) is None
+    assert _screen(context, t, [survivor]).excluded == {survivor: R.CAPPED_DAY}
+    merging.undo_merge(context.uow(), admin, third.id)
+    apart = _screen(context, t, [third.survivor_id, third.merged_id]).excluded
+    assert sorted(apart.values()) == [R.CAPPED_DAY]  # only the side holding both messages is still capped
 
 
 def test_record_in_logs_one_row_per_customer_and_source_and_is_idempotent(context: Context) -> None:

@@ -91,6 +91,23 @@ class ContactPressureRepository:
         return set(self.session.execute(
             select(o.customer_id).where(o.tenant_id == tenant_id, o.customer_id.in_(customer_ids))).scalars())
 
+    def merged_into_among(self, tenant_id: int, customer_ids: Sequence[int]) -> dict[int, int]:
+        """``{merged-away customer: the one of customer_ids it lives on in}``, through merges of merges."""
+        c = customers.c
+        found: dict[int, int] = {}
+        frontier = {int(i): int(i) for i in customer_ids}  # id -> the given id it belongs to
+        for _ in range(10):  # a merge of a merge of ... is rare; ten levels is more than any brand has
+            rows = []
+            keys = list(frontier)
+            for i in range(0, len(keys), 900):
+                rows += self.session.execute(select(c.id, c.merged_into_id).where(
+                    c.tenant_id == tenant_id, c.merged_into_id.in_(keys[i : i + 900]), c.merged_into_id.is_not(None))).all()
+            frontier = {int(merged): frontier[int(into)] for merged, into in rows if int(merged) not in found}
+            if not frontier:
+                break
+            found.update(frontier)
+        return found
+
     # -- the message log
     def counts_among(self, tenant_id: int, customer_ids: Sequence[int], periods: Periods) -> dict[int, PeriodCounts]:
         """Per customer with any message in ``periods.span``: how many fall in each period
