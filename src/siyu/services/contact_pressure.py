@@ -39,7 +39,7 @@ from siyu.domain.timeline import EventKind
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
 
-CHUNK = 900  # customer ids per IN list (SQLite binds at most 32,766 parameters a statement; PostgreSQL 65,535)
+CHUNK = 5000  # customer ids per query (each chunk is one bound parameter: see the repository)
 NO_MESSAGES = PeriodCounts()
 MAX_NOTE = 200
 
