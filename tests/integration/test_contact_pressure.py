@@ -185,14 +185,18 @@ def test_record_in_logs_one_row_per_customer_and_source_and_is_idempotent(contex
     assert _screen(context, t, ids).excluded == {ids[0]: R.CAPPED_DAY}
 
 
-def test_record_in_many_deliveries_in_one_call(context: Context) -> None:
+def test_record_in_many_deliveries_in_one_call(context: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    from siyu.adapters.db.repositories import contact_pressure as repository
+
+    monkeypatch.setattr(repository, "ROWS_PER_INSERT", 2)  # several inserts, some rows already there
     _, admin = factories.tenant(context)
-    ids = [c.id for c in factories.customers_of(context, admin, 3)]
-    deliveries = [(ids[i % 3], None) for i in range(250)]  # the same customers many times over: one row each
+    ids = [c.id for c in factories.customers_of(context, admin, 5)]
+    assert _record(context, admin.tenant_id, ids[1:3], at=NOON, source_id=1) == 2
+    deliveries = [(ids[i % 5], None) for i in range(250)]  # the same customers many times over: one row each
     assert _record(context, admin.tenant_id, [d[0] for d in deliveries], at=NOON, source_id=1) == 3
     with context.uow() as uow:
         m = customer_messages.c
-        assert uow.session.execute(select(func.count()).where(m.tenant_id == admin.tenant_id)).scalar_one() == 3
+        assert uow.session.execute(select(func.count()).where(m.tenant_id == admin.tenant_id)).scalar_one() == 5
 
 
 def test_rules_are_for_admins_and_default_to_the_wecom_monthly_cap(context: Context) -> None:
