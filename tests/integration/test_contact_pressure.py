@@ -130,6 +130,8 @@ def test_screen_in_handles_more_ids_than_a_statement_can_bind(context: Context) 
     ids = list(range(2 * 10**9, 2 * 10**9 + 70_000)) + [known]  # over SQLite's and PostgreSQL's parameter limits
     screened = _screen(context, admin.tenant_id, ids)
     assert len(screened.allowed) == 70_000 and screened.excluded == {known: R.OPTED_OUT}
+    with pytest.raises(InvalidInput):
+        _screen(context, admin.tenant_id, ids[:1], at=datetime(2026, 12, 2, 12))  # a time without its zone
 
 
 def test_a_merged_customers_opt_out_and_messages_count_for_the_survivor(context: Context) -> None:

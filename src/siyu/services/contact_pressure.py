@@ -76,6 +76,8 @@ def screen_in(uow: SqlUnitOfWork, tenant_id: int, customer_ids: Sequence[int], *
     Ids that are no customer of the tenant are not looked up as such: they have no opt-out and
     no messages, so they pass (the caller's audience is already the tenant's).
     """
+    if at.tzinfo is None:
+        raise InvalidInput("contact_pressure.naive_time", "give the delivery time with its time zone", field="at")
     rules = rules_in(uow, tenant_id)
     periods = rules.periods(at)
     quiet = rules.in_quiet_hours(at)
