@@ -6,7 +6,8 @@
 Loads a bare brand straight into the tables (--customers customers; every third got two
 messages this month, one of them today; 1% opted out), then times ``screen_in`` of every
 customer id once (all limits on, wecom_mass), and ``record_in`` of --deliveries deliveries in
-one unit of work (rolled back). The issue's goal is planning a mass send to 1M customers under
+one unit of work (rolled back). The tables are ANALYZEd after the load: without statistics
+PostgreSQL scans the whole message log per chunk (80 s for 1M ids instead of ~20 s). The issue's goal is planning a mass send to 1M customers under
 30 s; screening is one step of it. Prints figures only.
 """
 
@@ -39,7 +40,7 @@ def main() -> None:
 
 
 def _load(context, n: int) -> int:  # type: ignore[no-untyped-def]
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, text
 
     from siyu.adapters.db.tables import customer_messages, customer_opt_outs, customers, tenants
 
@@ -61,6 +62,8 @@ def _load(context, n: int) -> int:  # type: ignore[no-untyped-def]
             conn.execute(insert(customer_messages), rows[start : start + 50_000])
         conn.execute(insert(customer_opt_outs), [{"tenant_id": tenant_id, "customer_id": c, "source": "import", "actor": "bench",
                                                   "created_at": now} for c in ids[::100]])
+    with context.engine.begin() as conn:  # statistics, as a live database has them (autovacuum; a fresh load has none)
+        conn.execute(text("ANALYZE"))
     return tenant_id
 
 
