@@ -16,6 +16,7 @@ from siyu.domain.paging import PageRequest
 from siyu.domain.timeline import EventKind
 from siyu.services import contact_pressure as cp
 from siyu.services import customers as customers_service
+from siyu.services import merging
 from siyu.services.clock import utcnow
 from tests import factories
 
@@ -118,8 +119,8 @@ def test_screen_in_reads_in_chunks_not_per_customer(context: Context, monkeypatc
         event.remove(engine, "before_cursor_execute", count)
     assert screened.allowed[:3] == ids[2:] and len(screened.allowed) == 203
     assert screened.excluded == {ids[0]: R.CAPPED_DAY, ids[1]: R.CAPPED_DAY}
-    reads = [s for s in statements if "customer_messages" in s or "customer_opt_outs" in s]
-    assert len(reads) == 2 * ((205 + 1) // 2)  # opt-outs and counts, once per chunk of 2
+    reads = [s for s in statements if "customer_messages" in s or "customer_opt_outs" in s or "merged_into_id" in s]
+    assert len(reads) == 3 * ((205 + 1) // 2)  # merged-in customers, opt-outs and counts, once per chunk of 2
 
 
 def test_screen_in_handles_more_ids_than_a_statement_can_bind(context: Context) -> None:
@@ -129,6 +130,34 @@ def test_screen_in_handles_more_ids_than_a_statement_can_bind(context: Context) 
     ids = list(range(2 * 10**9, 2 * 10**9 + 70_000)) + [known]  # over SQLite's and PostgreSQL's parameter limits
     screened = _screen(context, admin.tenant_id, ids)
     assert len(screened.allowed) == 70_000 and screened.excluded == {known: R.OPTED_OUT}
+    with pytest.raises(InvalidInput):
+        _screen(context, admin.tenant_id, ids[:1], at=datetime(2026, 12, 2, 12))  # a time without its zone
+
+
+def test_a_merged_customers_opt_out_and_messages_count_for_the_survivor(context: Context) -> None:
+    _, admin = factories.tenant(context)
+    t = admin.tenant_id
+    [first, messaged, later, opted, bystander] = [c.id for c in factories.customers_of(context, admin, 5)]
+    cp.update_rules(context.uow(), admin, ContactRules(per_day=2))
+    cp.opt_out(context.uow(), admin, opted)
+    _record(context, t, [messaged, first], at=NOON - timedelta(hours=1), source_id=1)
+    assert _screen(context, t, [first, messaged]).allowed == [first, messaged]  # one message each today
+
+    one = merging.merge_customers(context.uow(), admin, first, messaged).survivor_id
+    assert _screen(context, t, [one, bystander]).excluded == {one: R.CAPPED_DAY}  # the same person: two today
+    two = merging.merge_customers(context.uow(), admin, later, opted).survivor_id
+    third = merging.merge_customers(context.uow(), admin, one, two)
+    survivor = third.survivor_id  # the opted-out customer may be two merges away from it now
+    assert _screen(context, t, [survivor, bystander]).excluded == {survivor: R.OPTED_OUT}
+    assert cp.find_opt_out(context.uow(), admin, survivor).customer_id == opted
+    with pytest.raises(Conflict):
+        cp.opt_out(context.uow(), admin, survivor)
+    cp.opt_in(context.uow(), admin, survivor)  # removes the merged-in opt-out
+    assert cp.find_opt_out(context.uow(), admin, survivor) is None
+    assert _screen(context, t, [survivor]).excluded == {survivor: R.CAPPED_DAY}
+    merging.undo_merge(context.uow(), admin, third.id)
+    apart = _screen(context, t, [third.survivor_id, third.merged_id]).excluded
+    assert sorted(apart.values()) == [R.CAPPED_DAY]  # only the side holding both messages is still capped
 
 
 def test_record_in_logs_one_row_per_customer_and_source_and_is_idempotent(context: Context) -> None:
@@ -158,14 +187,18 @@ def test_record_in_logs_one_row_per_customer_and_source_and_is_idempotent(contex
     assert _screen(context, t, ids).excluded == {ids[0]: R.CAPPED_DAY}
 
 
-def test_record_in_many_deliveries_in_one_call(context: Context) -> None:
+def test_record_in_many_deliveries_in_one_call(context: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    from siyu.adapters.db.repositories import contact_pressure as repository
+
+    monkeypatch.setattr(repository, "ROWS_PER_INSERT", 2)  # several inserts, some rows already there
     _, admin = factories.tenant(context)
-    ids = [c.id for c in factories.customers_of(context, admin, 3)]
-    deliveries = [(ids[i % 3], None) for i in range(250)]  # the same customers many times over: one row each
+    ids = [c.id for c in factories.customers_of(context, admin, 5)]
+    assert _record(context, admin.tenant_id, ids[1:3], at=NOON, source_id=1) == 2
+    deliveries = [(ids[i % 5], None) for i in range(250)]  # the same customers many times over: one row each
     assert _record(context, admin.tenant_id, [d[0] for d in deliveries], at=NOON, source_id=1) == 3
     with context.uow() as uow:
         m = customer_messages.c
-        assert uow.session.execute(select(func.count()).where(m.tenant_id == admin.tenant_id)).scalar_one() == 3
+        assert uow.session.execute(select(func.count()).where(m.tenant_id == admin.tenant_id)).scalar_one() == 5
 
 
 def test_rules_are_for_admins_and_default_to_the_wecom_monthly_cap(context: Context) -> None:

@@ -30,6 +30,7 @@ from siyu.domain.contact_pressure import (
     OptOut,
     OptOutSource,
     PeriodCounts,
+    Periods,
     decide,
 )
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
@@ -38,7 +39,7 @@ from siyu.domain.timeline import EventKind
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
 
-CHUNK = 900  # customer ids per IN list (SQLite binds at most 32,766 parameters a statement; PostgreSQL 65,535)
+CHUNK = 5000  # customer ids per query (each chunk is one bound parameter: see the repository)
 NO_MESSAGES = PeriodCounts()
 MAX_NOTE = 200
 
@@ -69,22 +70,24 @@ def screen_in(uow: SqlUnitOfWork, tenant_id: int, customer_ids: Sequence[int], *
     """Which of ``customer_ids`` may get one more message at ``at`` (inside the caller's unit of work).
 
     ``wecom_mass``: the message goes out as a WeCom mass message (``add_msg_template``), so
-    WeCom's per-customer cap applies too. Two queries per chunk of ids (opt-outs, message
-    counts), never one per customer; duplicate ids are screened once, at their first place.
+    WeCom's per-customer cap applies too. Three queries per chunk of ids (customers merged into
+    them, opt-outs, message counts), never one per customer; duplicate ids are screened once, at
+    their first place. A customer merged into one of the ids brings their opt-out and messages.
     Ids that are no customer of the tenant are not looked up as such: they have no opt-out and
     no messages, so they pass (the caller's audience is already the tenant's).
     """
+    if at.tzinfo is None:
+        raise InvalidInput("contact_pressure.naive_time", "give the delivery time with its time zone", field="at")
     rules = rules_in(uow, tenant_id)
     periods = rules.periods(at)
     quiet = rules.in_quiet_hours(at)
     needs_counts = not quiet and (wecom_mass or any(x is not None for x in (rules.per_day, rules.per_week, rules.per_month)))
-    wanted = list(dict.fromkeys(customer_ids))
+    wanted = [int(c) for c in dict.fromkeys(customer_ids)]
     allowed: list[int] = []
     excluded: dict[int, ExclusionReason] = {}
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
-        opted_out = uow.contact_pressure.opted_out_among(tenant_id, chunk)
-        counts = uow.contact_pressure.counts_among(tenant_id, chunk, periods) if needs_counts else {}
+        opted_out, counts = _pressure_of(uow, tenant_id, chunk, periods if needs_counts else None)
         for customer_id in chunk:
             reason = decide(rules, at, counts.get(customer_id, NO_MESSAGES), opted_out=customer_id in opted_out, periods=periods,
                             wecom_mass=wecom_mass)
@@ -93,6 +96,27 @@ def screen_in(uow: SqlUnitOfWork, tenant_id: int, customer_ids: Sequence[int], *
             else:
                 excluded[customer_id] = reason
     return Screening(allowed=allowed, excluded=excluded)
+
+
+def _pressure_of(uow: SqlUnitOfWork, tenant_id: int, chunk: list[int],
+                 periods: Periods | None) -> tuple[set[int], dict[int, PeriodCounts]]:
+    """Opted-out ids and message counts of a chunk of customers. A customer merged into one of
+    them is the same person: their opt-out and their messages count for the one they live on in."""
+    merged = uow.contact_pressure.merged_into_among(tenant_id, chunk)
+    lookup = chunk + list(merged)
+    opted_out: set[int] = set()
+    counts: dict[int, PeriodCounts] = {}
+    for start in range(0, len(lookup), CHUNK):
+        part = lookup[start : start + CHUNK]
+        opted_out |= {merged.get(c, c) for c in uow.contact_pressure.opted_out_among(tenant_id, part)}
+        if periods is not None:
+            for customer_id, found in uow.contact_pressure.counts_among(tenant_id, part, periods).items():
+                owner = merged.get(customer_id, customer_id)
+                have = counts.get(owner)
+                counts[owner] = found if have is None else PeriodCounts(
+                    day=have.day + found.day, week=have.week + found.week, month=have.month + found.month,
+                    wecom=have.wecom + found.wecom)
+    return opted_out, counts
 
 
 def record_in(uow: SqlUnitOfWork, tenant_id: int, deliveries: Iterable[tuple[int, int | None]], *, source_kind: str,
@@ -143,12 +167,25 @@ def _customer_in_scope(uow: SqlUnitOfWork, actor: Actor, customer_id: int) -> No
         raise NotFound("customer.not_found", "no such customer")
 
 
+def _same_person(uow: SqlUnitOfWork, tenant_id: int, customer_id: int) -> list[int]:
+    """The customer and every customer merged into them (whose opt-outs are theirs too)."""
+    return [customer_id, *sorted(uow.contact_pressure.merged_into_among(tenant_id, [customer_id]))]
+
+
+def _opt_out_of(uow: SqlUnitOfWork, tenant_id: int, customer_id: int) -> OptOut | None:
+    for candidate in _same_person(uow, tenant_id, customer_id):
+        found = uow.contact_pressure.find_opt_out(tenant_id, candidate)
+        if found is not None:
+            return found
+    return None
+
+
 def find_opt_out(uow: SqlUnitOfWork, actor: Actor, customer_id: int) -> OptOut | None:
-    """The customer's opt-out, or ``None`` when they may be contacted."""
+    """The customer's opt-out (or that of a customer merged into them), or ``None`` when they may be contacted."""
     actor.require(Permission.CUSTOMERS_VIEW)
     with uow:
         _customer_in_scope(uow, actor, customer_id)
-        return uow.contact_pressure.find_opt_out(actor.tenant_id, customer_id)
+        return _opt_out_of(uow, actor.tenant_id, customer_id)
 
 
 def opt_out(uow: SqlUnitOfWork, actor: Actor, customer_id: int, *, source: OptOutSource | str = OptOutSource.MANUAL,
@@ -164,7 +201,7 @@ def opt_out(uow: SqlUnitOfWork, actor: Actor, customer_id: int, *, source: OptOu
         raise InvalidInput("opt_out.note_too_long", "the note is at most %(max)s characters", field="note", max=MAX_NOTE)
     with uow:
         _customer_in_scope(uow, actor, customer_id)
-        if uow.contact_pressure.find_opt_out(actor.tenant_id, customer_id) is not None:
+        if _opt_out_of(uow, actor.tenant_id, customer_id) is not None:
             raise Conflict("opt_out.exists", "this customer has already opted out")
         now, label = utcnow(), actor_label(actor)
         uow.contact_pressure.add_opt_out(actor.tenant_id, customer_id, source=kind, actor=label, note=note, now=now)
@@ -180,10 +217,11 @@ def opt_in(uow: SqlUnitOfWork, actor: Actor, customer_id: int) -> None:
     actor.require(Permission.CUSTOMERS_EDIT)
     with uow:
         _customer_in_scope(uow, actor, customer_id)
-        current = uow.contact_pressure.find_opt_out(actor.tenant_id, customer_id)
+        current = _opt_out_of(uow, actor.tenant_id, customer_id)
         if current is None:
             raise NotFound("opt_out.not_found", "this customer has not opted out")
-        uow.contact_pressure.remove_opt_out(actor.tenant_id, customer_id)
+        for same in _same_person(uow, actor.tenant_id, customer_id):  # a merged-in customer's opt-out goes too
+            uow.contact_pressure.remove_opt_out(actor.tenant_id, same)
         uow.timeline.add(actor.tenant_id, customer_id, EventKind.OPTED_IN, actor=actor_label(actor), at=utcnow(),
                          source=current.source.value)
         uow.commit()

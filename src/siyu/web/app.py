@@ -19,6 +19,7 @@ from siyu.web.routes import (
     analytics,
     auth,
     channels,
+    contact_pressure,
     contact_ways,
     customer,
     customer_tags,
@@ -44,7 +45,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics, notifications, transfers,
-                 mass_sends)
+                 contact_pressure, mass_sends)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

@@ -40,6 +40,7 @@ NAV = (
     NavItem("/staff", N_("Staff"), "people", Permission.ORG_VIEW),
     NavItem("/channels", N_("Channels"), "link", Permission.CHANNELS_VIEW),
     NavItem("/wecom", N_("WeCom link"), "key", Permission.WECOM_MANAGE),
+    NavItem("/settings/contact-rules", N_("Contact rules"), "clock", Permission.CONTACT_RULES_MANAGE),
     NavItem("/tokens", N_("API tokens"), "key", Permission.TOKENS_MANAGE),
 )
 

@@ -5,7 +5,8 @@ Revises: 0014
 Create Date: 2026-12-02
 
 Contact pressure (services/contact_pressure): a tenant's rules (per-day/week/month limits, quiet
-hours, WeCom's cap), customers' opt-outs, and one row per message delivered to a customer.
+hours, WeCom's cap), customers' opt-outs, and one row per message delivered to a customer; and an
+index of merged-away customers by the customer they were merged into (screening counts theirs too).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.create_index('ix_customers_merged_into', ['tenant_id', 'merged_into_id'], unique=False,
+                              sqlite_where=sa.text('merged_into_id IS NOT NULL'), postgresql_where=sa.text('merged_into_id IS NOT NULL'))
+
     op.create_table('contact_rules',
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.Column('per_day', sa.Integer(), nullable=True),
@@ -82,3 +87,6 @@ def downgrade() -> None:
 
     op.drop_table('customer_messages')
     op.drop_table('contact_rules')
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_index('ix_customers_merged_into', sqlite_where=sa.text('merged_into_id IS NOT NULL'),
+                            postgresql_where=sa.text('merged_into_id IS NOT NULL'))
