@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     import_max_mb: int = Field(default=256, ge=1)  # the largest import upload (CSV/XLSX) taken, in MiB
     password_hashing: Literal["standard", "fast"] = "standard"  # "fast" is for test suites only
+    # Mass sends: how long an unanswered add_msg_template is left alone before WeCom is searched for it.
+    mass_send_reconcile_seconds: float = Field(default=90, ge=0)
     demo_simulator: bool = True  # simulated customers scan the demo brand's codes (only a tenant linked to the sandbox)
 
     @model_validator(mode="after")

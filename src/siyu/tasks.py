@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePath
 from typing import IO, TYPE_CHECKING
 
@@ -24,8 +24,8 @@ from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import DomainError, InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
 from siyu.services import (
-    contact_ways, housekeeping, imports, order_matching, smart_tags, transfers, warehouse_sync, wecom_events, wecom_sync,
-    welcome,
+    contact_ways, housekeeping, imports, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
+    wecom_sync, welcome,
 )
 from siyu.services.demo import DEMO_SLUG, live
 
@@ -167,7 +167,27 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         return {"orders_matched": counts.orders_matched, "events_matched": counts.events_matched,
                 "orders_followed": counts.orders_followed, "events_followed": counts.events_followed}
 
+    def mass_send_timing() -> mass_send_worker.Timing:
+        return mass_send_worker.Timing(reconcile_after=timedelta(seconds=context.settings.mass_send_reconcile_seconds))
+
+    @huey.task(name="advance_mass_send")
+    def advance_mass_send(tenant_id: int, send_id: int) -> str | None:
+        """Plan a due mass send, submit its tasks to WeCom, read its results (idempotent: safe after any crash)."""
+        status = mass_send_worker.advance(context.uow(), context.secret_box, context.wecom_channel, tenant_id, send_id,
+                                          timing=mass_send_timing())
+        return status.value if status else None
+
+    @huey.periodic_task(crontab(minute="*"), name="mass_sends_everywhere")
+    def mass_sends_everywhere() -> int:
+        """Every minute: every due or unfinished mass send of every tenant (a killed worker's work is picked up here)."""
+        found = mass_send_worker.unfinished(context.uow())
+        for tenant_id, send_id in found:
+            advance_mass_send(tenant_id, send_id)
+        return len(found)
+
     return {
+        "advance_mass_send": advance_mass_send,
+        "mass_sends_everywhere": mass_sends_everywhere,
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
         "sync_warehouse": sync_warehouse,

@@ -17,7 +17,10 @@ from siyu.adapters.channels.sandbox import Corp, SandboxChannel
 from siyu.domain.channels import ChannelDraft, CostDraft
 from siyu.domain.contact_ways import ContactWayDraft, StaffRule
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
-from siyu.services import contact_ways, welcome
+from siyu.domain.contact_pressure import ContactRules
+from siyu.services import contact_pressure, contact_ways, welcome
+from siyu.domain.mass_sends import MassSendDraft
+from siyu.services import mass_sends as mass_sends_service
 from siyu.services import fields as fields_service
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import channels as channels_service
@@ -63,6 +66,8 @@ BODIES = {
                                  "refunded_at": "2026-01-02T00:00:00Z"}]},
     "MaterialCreate": {"kind": "image", "title": "越权", "url": "https://x.cn/i.png"},
     "MaterialUpdate": {"kind": "image", "title": "越权", "url": "https://x.cn/i.png"},
+    "ContactRulesUpdate": {"per_day": 1, "quiet_start": "21:00", "quiet_end": "08:00", "wecom_cap": "day"},
+    "OptOutCreate": {"source": "api", "note": "越权"},
     "EventBatch": {"events": [{"event_id": "intruder-1", "name": "visit", "occurred_at": "2026-01-01T00:00:00Z",
                                "identity": {"kind": "phone", "value": "13999999999"}}]},
 }
@@ -91,6 +96,8 @@ def _tenant_a_bodies(ids):
         "ContactWayUpdate": {"channel_id": ids["channel_id"], "name": "越权活码", "state": "intruder", "staff": [{"staff_id": ids["staff_id"]}]},
         "WelcomeCreate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
         "WelcomeUpdate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
+        "MassSendCreate": {"name": "越权群发", "text": "越权", "customer_ids": [ids["customer_id"]]},
+        "MassSendAudience": {"customer_ids": [ids["customer_id"]], "segment_id": None},
     }
 
 
@@ -141,12 +148,17 @@ def _tenant_a(context):
     cost = channels_service.add_cost(
         context.uow(), a.actor, channel.id, CostDraft.parse(period_start=date(2026, 1, 1), period_end=date(2026, 1, 31), amount="1")
     )
+    opted = contact_pressure.opt_out(context.uow(), a.actor, made[0].id, source="customer_request", note=f"secret-note-{f.uid()}")
+    contact_pressure.update_rules(context.uow(), a.actor, ContactRules(per_day=3, quiet_start=1290, quiet_end=480))
     source_order_id = f"secret-order-{f.uid()}"
     [placed] = orders_service.record_orders(context.uow(), a.actor, [{
         "source": "mall", "order_id": source_order_id, "ordered_at": "2026-01-01T00:00:00Z", "amount": "10",
         "identities": {"phone": customers_service.get_customer(context.uow(), a.actor, made[0].id).identities[0].value},
     }])
+    send = mass_sends_service.create_mass_send(context.uow(), a.actor, MassSendDraft.parse(
+        name=f"群发{f.uid(4)}", text="春季上新", customer_ids=[made[0].id]))  # recorded, not run (no worker here)
     ids = {
+        "send_id": send.id,
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
@@ -155,7 +167,7 @@ def _tenant_a(context):
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
-               source_order_id, corp, way.name, way.state, material.title, message.text]
+               source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name]
     return a, ids, markers
 
 
@@ -169,7 +181,9 @@ def test_every_route_hides_another_tenants_objects(context, client):
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
                f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/contact-ways",
                "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs",
-               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers")
+               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers",
+               "/api/v1/contact-rules", "/api/v1/opt-outs",
+               "/api/v1/mass-sends", f"/api/v1/mass-sends/{ids['send_id']}")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

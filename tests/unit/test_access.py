@@ -58,7 +58,7 @@ def _documented_matrix() -> dict[str, dict[str, bool]]:
     roles = [cell.strip() for cell in header.strip("|").split("|")[1:]]
     table: dict[str, dict[str, bool]] = {}
     for line in lines:
-        match = re.match(r"\| `([a-z.]+)` \|", line)
+        match = re.match(r"\| `([a-z_.]+)` \|", line)
         if match:
             cells = [cell.strip() for cell in line.strip("|").split("|")[1:]]
             table[match.group(1)] = {role: cell == "✓" for role, cell in zip(roles, cells, strict=True)}

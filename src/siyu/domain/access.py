@@ -46,6 +46,7 @@ class Permission(StrEnum):
     EVENTS_TRACK = "events.track"  # send behaviour events
     ANALYTICS_VIEW = "analytics.view"  # the warehouse's tenant-wide analyses and its sync status
     ANALYTICS_SYNC = "analytics.sync"  # start a warehouse sync of the tenant now (the console's "sync now")
+    CONTACT_RULES_MANAGE = "contact_rules.manage"  # the tenant's contact-pressure rules (limits, quiet hours, WeCom cap)
 
 
 MATRIX: dict[Role, frozenset[Permission]] = {

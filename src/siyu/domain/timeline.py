@@ -22,6 +22,8 @@ class EventKind(StrEnum):
     UNMERGED = "unmerged"
     ORDER_PLACED = "order_placed"  # an order was matched to the customer (data: the order's id, source, amount)
     ORDER_REFUNDED = "order_refunded"
+    OPTED_OUT = "opted_out"  # do-not-disturb set (data: source, note)
+    OPTED_IN = "opted_in"  # do-not-disturb removed (data: the source it had)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from siyu.web.routes import (
     analytics_more,
     auth,
     channels,
+    contact_pressure,
     contact_ways,
     customer,
     customer_tags,
@@ -29,6 +30,7 @@ from siyu.web.routes import (
     home,
     imports,
     locale,
+    mass_sends,
     notifications,
     orders,
     regions,
@@ -44,7 +46,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics,
-                 analytics_more, notifications, transfers)
+                 analytics_more, notifications, transfers, contact_pressure, mass_sends)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

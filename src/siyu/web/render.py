@@ -33,12 +33,14 @@ NAV = (
     NavItem("/customers", N_("Customers"), "customers", Permission.CUSTOMERS_VIEW),
     NavItem("/orders", N_("Orders"), "tag", Permission.ORDERS_VIEW),
     NavItem("/contact-ways", N_("Contact ways"), "tag", Permission.CHANNELS_VIEW),
+    NavItem("/mass-sends", N_("Mass sends"), "bell", Permission.CUSTOMERS_MANAGE),
     NavItem("/analytics", N_("Analytics"), "chart", Permission.ANALYTICS_VIEW),
     NavItem("/stores", N_("Stores"), "store", Permission.ORG_VIEW),
     NavItem("/regions", N_("Regions"), "map", Permission.ORG_VIEW),
     NavItem("/staff", N_("Staff"), "people", Permission.ORG_VIEW),
     NavItem("/channels", N_("Channels"), "link", Permission.CHANNELS_VIEW),
     NavItem("/wecom", N_("WeCom link"), "key", Permission.WECOM_MANAGE),
+    NavItem("/settings/contact-rules", N_("Contact rules"), "clock", Permission.CONTACT_RULES_MANAGE),
     NavItem("/tokens", N_("API tokens"), "key", Permission.TOKENS_MANAGE),
 )
 

@@ -41,11 +41,18 @@ STYLE = {
     EventKind.UNMERGED: "orange",
     EventKind.ORDER_PLACED: "green",
     EventKind.ORDER_REFUNDED: "orange",
+    EventKind.OPTED_OUT: "red",
+    EventKind.OPTED_IN: "green",
 }
 # Where orders come from, as the console names them; other sources show as sent.
 ORDER_SOURCES = {
     "mall": N_("mall"), "store": N_("store"), "miniprogram": N_("mini-program"), "tmall": N_("Tmall"), "jd": N_("JD"),
     "douyin": N_("Douyin"),
+}
+# Where an opt-out (do-not-disturb) came from (domain OptOutSource).
+OPT_OUT_SOURCES = {
+    "manual": N_("set by hand"), "import": N_("from an import"), "customer_request": N_("at the customer's request"),
+    "api": N_("through the API"),
 }
 ORDER_STATUSES = {"paid": N_("paid"), "partially_refunded": N_("partly refunded"), "refunded": N_("refunded")}
 
@@ -212,6 +219,21 @@ def _order_refunded(language: Language, data: dict[str, Any], names: Names) -> s
                             order=data.get("source_order_id", "?"), source=order_source(language, str(data.get("source", ""))))
 
 
+def opt_out_source(language: Language, source: str) -> str:
+    return language.gettext(OPT_OUT_SOURCES[source]) if source in OPT_OUT_SOURCES else source
+
+
+def _opted_out(language: Language, data: dict[str, Any], names: Names) -> str:
+    source = opt_out_source(language, str(data.get("source", "")))
+    if data.get("note"):
+        return language.gettext(N_("Do not disturb set (%(source)s): %(note)s"), source=source, note=data["note"])
+    return language.gettext(N_("Do not disturb set (%(source)s)"), source=source)
+
+
+def _opted_in(language: Language, data: dict[str, Any], names: Names) -> str:
+    return language.gettext(N_("Do not disturb removed; sends may reach the customer again"))
+
+
 _SENTENCES: dict[EventKind, Callable[[Language, dict[str, Any], Names], str]] = {
     EventKind.CREATED: _created,
     EventKind.IDENTITY_ADDED: _identity_added,
@@ -226,4 +248,6 @@ _SENTENCES: dict[EventKind, Callable[[Language, dict[str, Any], Names], str]] = 
     EventKind.UNMERGED: _unmerged,
     EventKind.ORDER_PLACED: _order_placed,
     EventKind.ORDER_REFUNDED: _order_refunded,
+    EventKind.OPTED_OUT: _opted_out,
+    EventKind.OPTED_IN: _opted_in,
 }

@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.adapters.db.repositories.alerts import AlertRepository
 from siyu.adapters.db.repositories.channels import ChannelRepository
+from siyu.adapters.db.repositories.contact_pressure import ContactPressureRepository
 from siyu.adapters.db.repositories.contact_ways import ContactWayRepository
 from siyu.adapters.db.repositories import customer_search
 from siyu.adapters.db.repositories.customers import CustomerRepository
 from siyu.adapters.db.repositories.duplicates import DuplicateRepository
 from siyu.adapters.db.repositories.events import EventRepository
 from siyu.adapters.db.repositories.experiments import ExperimentRepository
+from siyu.adapters.db.repositories.mass_sends import MassSendRepository
 from siyu.adapters.db.repositories.fields import FieldRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
@@ -66,6 +68,8 @@ class SqlUnitOfWork:
     welcome: WelcomeRepository
     segments: SegmentRepository
     experiments: ExperimentRepository
+    mass_sends: MassSendRepository
+    contact_pressure: ContactPressureRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -102,6 +106,8 @@ class SqlUnitOfWork:
         self.welcome = WelcomeRepository(session)
         self.segments = SegmentRepository(session)
         self.experiments = ExperimentRepository(session)
+        self.mass_sends = MassSendRepository(session)
+        self.contact_pressure = ContactPressureRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -16,7 +16,7 @@ from siyu.domain.customers import Profile
 from siyu.domain.errors import Conflict, InvalidInput
 from siyu.domain.fields import CustomField, FieldKind
 from siyu.domain.identities import IdentityKey, IdentityKind
-from siyu.services import actors, customers, fields, merging, orders, tags
+from siyu.services import actors, contact_pressure, customers, fields, merging, orders, tags
 from siyu.services.customers import CustomerDetail
 from siyu.web.console import get_console
 from siyu.domain.paging import PageRequest
@@ -25,7 +25,7 @@ from siyu.web.i18n import N_
 from siyu.web.lookups import all_staff, all_stores, grouped_tags
 from siyu.web.render import flash, fragment, is_htmx, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
-from siyu.web.timeline import Names, describe, order_source, order_status
+from siyu.web.timeline import Names, describe, opt_out_source, order_source, order_status
 
 router = APIRouter()
 Field = Annotated[str, Form()]
@@ -78,7 +78,9 @@ def _page(request: Request, viewer: Viewer, customer_id: int, timeline_page: Pag
     names = Names(staff=staff_names, fields={definition.key: definition.label for definition, _ in detail.fields})
     language = language_for(request)
     merges = merging.merges_of(context.uow(), actor, customer_id)
+    opted = contact_pressure.find_opt_out(context.uow(), actor, customer_id)
     labels = [e.actor for e in events.items] + [a.applied_by for a in detail.tags] + [m.actor for m in merges]
+    labels += [opted.actor] if opted else []
     view = {
         "detail": detail,
         "customer": detail.customer,
@@ -88,6 +90,8 @@ def _page(request: Request, viewer: Viewer, customer_id: int, timeline_page: Pag
         "order_status": lambda status: order_status(language, status),
         "lines": [describe(language, event, names) for event in events.items],
         "merges": merges,
+        "opt_out": opted,
+        "opt_out_source": lambda source: opt_out_source(language, source),
         "actors": actors.actor_names(context.uow(), actor, labels),
         "tag_groups": grouped_tags(tags.list_tags(context.uow(), actor)),
         "applied_ids": [applied.tag.id for applied in detail.tags],

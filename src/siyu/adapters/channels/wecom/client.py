@@ -120,14 +120,19 @@ class WeComClient:
     def get(self, path: str, params: dict[str, Any] | None = None, *, idempotent: bool = True) -> dict[str, Any]:
         return self.call("GET", path, params=params, idempotent=idempotent)
 
-    def post(self, path: str, body: dict[str, Any], *, idempotent: bool = True) -> dict[str, Any]:
-        return self.call("POST", path, body=body, idempotent=idempotent)
+    def post(self, path: str, body: dict[str, Any], *, idempotent: bool = True, at_most_once: bool = False) -> dict[str, Any]:
+        """``at_most_once``: a call WeCom may have carried out without answering (a 5xx, a broken
+        connection, a timeout) is not repeated at all — for creates that must never happen twice
+        (add_msg_template); the caller reconciles."""
+        return self.call("POST", path, body=body, idempotent=idempotent and not at_most_once, at_most_once=at_most_once)
 
     def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None,
-             idempotent: bool = True) -> dict[str, Any]:
+             idempotent: bool = True, at_most_once: bool = False) -> dict[str, Any]:
         def once() -> dict[str, Any]:
             token = self.token()
             try:
+                if at_most_once:
+                    return self._send_once(method, path, params=params, body=body, token=token)
                 return self._send(method, path, params=params, body=body, token=token, idempotent=idempotent)
             except WeComTokenError:
                 self.tokens.drop(self.connection.cache_key, token)
@@ -163,6 +168,18 @@ class WeComClient:
             return retrying(attempt)
         except RetryError as exc:  # pragma: no cover - reraise=True hands back the last error
             raise exc.last_attempt.exception() from None  # type: ignore[misc]
+
+    def _send_once(self, method: str, path: str, *, params: dict[str, Any] | None, body: dict[str, Any] | None,
+                   token: str | None) -> dict[str, Any]:
+        """:meth:`_send`, where every failure that may have reached WeCom is final (not retryable)."""
+        try:
+            return self._send(method, path, params=params, body=body, token=token, idempotent=False)
+        except (WeComTimeout, WeComUnavailable) as exc:
+            if isinstance(exc, WeComTimeout):  # only a connect timeout comes this way: the request never left
+                raise
+            raise WeComError("wecom.unanswered_not_repeated",
+                             "WeCom's answer was lost and this call is not safe to repeat: Siyu checks in WeCom whether it took effect",
+                             api=path) from None
 
     def _send(self, method: str, path: str, *, params: dict[str, Any] | None, body: dict[str, Any] | None,
               token: str | None, idempotent: bool) -> dict[str, Any]:

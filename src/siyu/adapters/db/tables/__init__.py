@@ -4,6 +4,7 @@ from siyu.adapters.db.tables.acquisition import contact_ways, materials, welcome
 from siyu.adapters.db.tables.alerts import alert_reads, alerts
 from siyu.adapters.db.tables.base import UTCDateTime, metadata
 from siyu.adapters.db.tables.commerce import channel_costs, channels, events, order_lines, orders, refunds
+from siyu.adapters.db.tables.contact_pressure import contact_rules, customer_messages, customer_opt_outs
 from siyu.adapters.db.tables.customers import (
     custom_fields,
     customer_identities,
@@ -21,12 +22,16 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.experiments import experiment_assignments, experiments
+from siyu.adapters.db.tables.mass_sends import mass_send_targets, mass_send_tasks, mass_sends
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
 from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_group_chats, wecom_settings, wecom_sync_runs
 
 __all__ = [
+    "mass_send_targets",
+    "mass_send_tasks",
+    "mass_sends",
     "UTCDateTime",
     "contact_ways",
     "materials",
@@ -37,9 +42,12 @@ __all__ = [
     "api_tokens",
     "channel_costs",
     "channels",
+    "contact_rules",
     "custom_fields",
     "customer_identities",
     "customer_merges",
+    "customer_messages",
+    "customer_opt_outs",
     "customer_scores",
     "customer_tags",
     "customers",

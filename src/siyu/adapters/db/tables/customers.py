@@ -23,6 +23,7 @@ from sqlalchemy import (
 from siyu.adapters.db.tables.base import UTCDateTime, created_column, id_column, metadata, tenant_column
 
 LIVE = text("merged_into_id IS NULL")
+MERGED = text("merged_into_id IS NOT NULL")
 HAS_REMARK = text("remark IS NOT NULL")
 
 stages = Table(
@@ -68,6 +69,8 @@ customers = Table(
     Index("ix_customers_live_stage", "tenant_id", "stage_id", "added_at", sqlite_where=LIVE, postgresql_where=LIVE),
     # "is this customer live?" from the index alone, for counts that start from relations or tags
     Index("ix_customers_live_id", "tenant_id", "id", sqlite_where=LIVE, postgresql_where=LIVE),
+    # who was merged into these customers (contact pressure counts their opt-outs and messages too)
+    Index("ix_customers_merged_into", "tenant_id", "merged_into_id", sqlite_where=MERGED, postgresql_where=MERGED),
 )
 
 customer_identities = Table(
