@@ -16,6 +16,7 @@ from siyu.adapters.db.repositories.duplicates import DuplicateRepository
 from siyu.adapters.db.repositories.events import EventRepository
 from siyu.adapters.db.repositories.experiments import ExperimentRepository
 from siyu.adapters.db.repositories.fields import FieldRepository
+from siyu.adapters.db.repositories.guide_tasks import GuideTaskRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
 from siyu.adapters.db.repositories.orders import OrderRepository
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
     welcome: WelcomeRepository
     segments: SegmentRepository
     experiments: ExperimentRepository
+    guide_tasks: GuideTaskRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -102,6 +104,7 @@ class SqlUnitOfWork:
         self.welcome = WelcomeRepository(session)
         self.segments = SegmentRepository(session)
         self.experiments = ExperimentRepository(session)
+        self.guide_tasks = GuideTaskRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

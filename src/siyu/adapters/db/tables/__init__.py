@@ -21,6 +21,7 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.experiments import experiment_assignments, experiments
+from siyu.adapters.db.tables.guide_tasks import guide_task_rules, guide_tasks
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
@@ -47,6 +48,8 @@ __all__ = [
     "events",
     "experiment_assignments",
     "experiments",
+    "guide_task_rules",
+    "guide_tasks",
     "import_errors",
     "imports",
     "metadata",
