@@ -17,7 +17,8 @@ from siyu.adapters.channels.sandbox import Corp, SandboxChannel
 from siyu.domain.channels import ChannelDraft, CostDraft
 from siyu.domain.contact_ways import ContactWayDraft, StaffRule
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
-from siyu.services import contact_ways, welcome
+from siyu.domain.guide_tasks import RuleDraft
+from siyu.services import contact_ways, guide_tasks, welcome
 from siyu.services import fields as fields_service
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import channels as channels_service
@@ -91,6 +92,9 @@ def _tenant_a_bodies(ids):
         "ContactWayUpdate": {"channel_id": ids["channel_id"], "name": "越权活码", "state": "intruder", "staff": [{"staff_id": ids["staff_id"]}]},
         "WelcomeCreate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
         "WelcomeUpdate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
+        "GuideTaskCreate": {"staff_id": ids["staff_id"], "customer_id": ids["customer_id"], "kind": "greet", "title": "越权任务",
+                            "due_at": "2026-01-01T00:00:00Z"},
+        "RuleIn": {"stage_id": ids["stage_id"], "days": 3, "kind": "follow_up", "title": "越权规则"},
     }
 
 
@@ -146,7 +150,16 @@ def _tenant_a(context):
         "source": "mall", "order_id": source_order_id, "ordered_at": "2026-01-01T00:00:00Z", "amount": "10",
         "identities": {"phone": customers_service.get_customer(context.uow(), a.actor, made[0].id).identities[0].value},
     }])
+    with context.uow() as uow:  # a guide task and a lifecycle rule of A's
+        task_id = guide_tasks.add_source_task_in(uow, a.actor.tenant_id, staff_id=member.id, customer_id=made[0].id, kind="greet",
+                                                 title=f"任务{f.uid()}", script="", due_at=utcnow(), source_kind="journey",
+                                                 source_key=f.uid())
+        uow.commit()
+    task_title = guide_tasks.get_task(context.uow(), a.actor, task_id).title
+    rule = guide_tasks.create_rule(context.uow(), a.actor, RuleDraft.parse(stage_id=stage.id, days=3, kind="follow_up",
+                                                                           title=f"规则{f.uid()}", script=""))
     ids = {
+        "task_id": task_id, "rule_id": rule.id,
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
@@ -155,7 +168,7 @@ def _tenant_a(context):
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
-               source_order_id, corp, way.name, way.state, material.title, message.text]
+               source_order_id, corp, way.name, way.state, material.title, message.text, task_title, rule.title]
     return a, ids, markers
 
 
@@ -169,7 +182,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
                f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/contact-ways",
                "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs",
-               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers")
+               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers",
+               "/api/v1/guide-tasks", "/api/v1/guide-tasks/rules", "/api/v1/guide-tasks/leaderboard?level=store")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

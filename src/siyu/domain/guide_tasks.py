@@ -212,6 +212,13 @@ class BoardLevel(StrEnum):
     NATION = "nation"
 
 
+def parse_level(value: str) -> BoardLevel:
+    try:
+        return BoardLevel(value)
+    except ValueError:
+        raise InvalidInput("guide_task.unknown_level", "choose guide, store, region or nation", field="level") from None
+
+
 @dataclass(frozen=True, slots=True)
 class BoardCounts:
     """Raw counts of one row of a leaderboard, as the store's query returns them."""

@@ -18,7 +18,7 @@ Times: due dates are instants (UTC in the store); "today" is the brand's day in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -172,9 +172,13 @@ def daily_tasks(uow: SqlUnitOfWork, actor: Actor, request: PageRequest = PageReq
         return uow.guide_tasks.page(Scope(actor.tenant_id, staff_id=actor.staff_id), flt, request)
 
 
-def list_tasks(uow: SqlUnitOfWork, actor: Actor, flt: TaskFilter = TaskFilter(), request: PageRequest = PageRequest()) -> Page[GuideTask]:
-    """Tasks in the actor's scope, filtered (managers: by guide, store, state, source, due period, overdue)."""
+def list_tasks(uow: SqlUnitOfWork, actor: Actor, flt: TaskFilter = TaskFilter(), request: PageRequest = PageRequest(), *,
+               overdue: bool = False) -> Page[GuideTask]:
+    """Tasks in the actor's scope, filtered (managers: by guide, store, state, source, due period; ``overdue``:
+    open and past due now)."""
     actor.require(Permission.CUSTOMERS_VIEW)
+    if overdue:
+        flt = replace(flt, overdue_at=utcnow())
     with uow:
         return uow.guide_tasks.page(actor.scope, flt, request)
 
