@@ -25,6 +25,7 @@ from siyu.web.routes import (
     customers,
     duplicates,
     fields,
+    guide_tasks,
     home,
     imports,
     locale,
@@ -42,7 +43,8 @@ from siyu.web.routes import (
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics, notifications, transfers)
+                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics, notifications, transfers,
+                 guide_tasks)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:
