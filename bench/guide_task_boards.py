@@ -118,6 +118,8 @@ def run(backend: Backend, args: argparse.Namespace) -> None:
             board = guide_tasks.leaderboard(context.uow(), admin, level, days=days, now=NOW)
             ms = timed(lambda: guide_tasks.leaderboard(context.uow(), admin, level, days=days, now=NOW), args.runs)
             print(f"| leaderboard {level.value}, {days} days | {len(board.rows):,} | {ms:.0f} |")
+        ms = timed(lambda: guide_tasks.boards(context.uow(), admin, days=days, now=NOW), args.runs)
+        print(f"| all four boards (the home page), {days} days | | {ms:.0f} |")
     page = guide_tasks.daily_tasks(context.uow(), guide, now=NOW)
     print(f"| a guide's daily list, page 1 | {len(page.items)} of {page.total} | "
           f"{timed(lambda: guide_tasks.daily_tasks(context.uow(), guide, now=NOW), args.runs):.0f} |")

@@ -61,3 +61,20 @@ def test_ranking_puts_the_best_rate_first_and_shares_ties() -> None:
                       _counts(6, 4, 2)])
     assert [(r.key, r.rank, r.completion_rate) for r in rows] == [
         (2, 1, 1.0), (5, 2, 0.5), (1, 3, 0.5), (6, 3, 0.5), (3, 5, 0.5), (4, 6, 0.0)]
+
+
+def test_rolling_up_counts_an_order_once_per_row() -> None:
+    from siyu.domain.guide_tasks import BoardLevel, GuideTally, Outcome, roll_up
+
+    tallies = [GuideTally(1, "甲", 10, "A店", 100, "华东", due=4, done=2, skipped=1),
+               GuideTally(2, "乙", 10, "A店", 100, "华东", due=2, done=2, skipped=0),
+               GuideTally(3, "丙", 20, "B店", None, "", due=1, done=0, skipped=1)]
+    outcomes = [Outcome(1, 10, 501, Decimal("100.00")), Outcome(1, 10, 502, Decimal("150.00")), Outcome(2, 10, 502, Decimal("150.00"))]
+    by = {level: {(r.key, r.label, r.due, r.done, r.skipped, r.orders, r.gmv) for r in roll_up(level, tallies, outcomes)}
+          for level in BoardLevel}
+    assert by[BoardLevel.GUIDE] == {(1, "甲", 4, 2, 1, 2, Decimal("250.00")), (2, "乙", 2, 2, 0, 1, Decimal("150.00")),
+                                    (3, "丙", 1, 0, 1, 0, Decimal("0.00"))}
+    assert by[BoardLevel.STORE] == {(10, "A店", 6, 4, 1, 2, Decimal("250.00")), (20, "B店", 1, 0, 1, 0, Decimal("0.00"))}
+    assert by[BoardLevel.REGION] == {(100, "华东", 6, 4, 1, 2, Decimal("250.00")), (None, "", 1, 0, 1, 0, Decimal("0.00"))}
+    assert by[BoardLevel.NATION] == {(None, "", 7, 4, 2, 2, Decimal("250.00"))}
+    assert [(r.key, r.due) for r in roll_up(BoardLevel.NATION, [], [])] == [(None, 0)]

@@ -233,6 +233,59 @@ class BoardCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideTally:
+    """Tasks due in a period for one guide in one store (the task's store), with where that store is."""
+
+    staff_id: int
+    staff_name: str
+    store_id: int | None
+    store_name: str
+    region_id: int | None
+    region_name: str
+    due: int
+    done: int
+    skipped: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """An order that followed a done task of this guide in this store (once per guide, store and order)."""
+
+    staff_id: int
+    store_id: int | None
+    order_id: int
+    net: Decimal
+
+
+def roll_up(level: BoardLevel, tallies: list[GuideTally], outcomes: list[Outcome]) -> list[BoardCounts]:
+    """The rows of one leaderboard from the per-guide tallies: counts add up; an order counts once per row,
+    however many of the row's done tasks it followed. The nation is always one row."""
+    region_of = {t.store_id: t.region_id for t in tallies}
+
+    def key_of(staff_id: int, store_id: int | None) -> int | None:
+        if level is BoardLevel.GUIDE:
+            return staff_id
+        if level is BoardLevel.STORE:
+            return store_id
+        return region_of.get(store_id) if level is BoardLevel.REGION else None
+
+    labels: dict[int | None, str] = {None: ""} if level is BoardLevel.NATION else {}
+    sums: dict[int | None, tuple[int, int, int]] = {None: (0, 0, 0)} if level is BoardLevel.NATION else {}
+    for t in tallies:
+        key = key_of(t.staff_id, t.store_id)
+        labels[key] = {BoardLevel.GUIDE: t.staff_name, BoardLevel.STORE: t.store_name, BoardLevel.REGION: t.region_name}.get(level, "")
+        due, done, skipped = sums.get(key, (0, 0, 0))
+        sums[key] = (due + t.due, done + t.done, skipped + t.skipped)
+    orders: dict[int | None, dict[int, Decimal]] = {}
+    for o in outcomes:
+        orders.setdefault(key_of(o.staff_id, o.store_id), {})[o.order_id] = o.net
+    cent = Decimal("0.01")
+    return [BoardCounts(key=key, label=labels[key], due=due, done=done, skipped=skipped, orders=len(orders.get(key, {})),
+                        gmv=sum(orders.get(key, {}).values(), Decimal(0)).quantize(cent))
+            for key, (due, done, skipped) in sums.items()]
+
+
+@dataclass(frozen=True, slots=True)
 class BoardRow:
     rank: int
     key: int | None

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.access import Actor, Permission, Role, Scope
@@ -28,8 +27,8 @@ from siyu.domain.alerts import AlertKind
 from siyu.domain.days import day_start_utc, today_in_shanghai
 from siyu.domain.errors import InvalidInput, NotFound, PermissionDenied
 from siyu.domain.guide_tasks import (
-    OUTCOME_DAYS, BoardCounts, BoardLevel, GuideTask, Leaderboard, LifecycleRule, RuleDraft, TaskDraft, TaskFilter, TaskSource,
-    TaskState, clean_source_key, parse_source, rank_rows, require_aware,
+    OUTCOME_DAYS, BoardLevel, GuideTask, Leaderboard, LifecycleRule, RuleDraft, TaskDraft, TaskFilter, TaskSource, TaskState,
+    clean_source_key, parse_source, rank_rows, require_aware, roll_up,
 )
 from siyu.domain.organisation import StaffStatus
 from siyu.domain.paging import Page, PageRequest
@@ -285,6 +284,21 @@ class Boards:
     nation: Leaderboard
 
 
+def _period(days: int, now: datetime | None) -> tuple[datetime, datetime]:
+    if not 1 <= days <= MAX_BOARD_DAYS:
+        raise InvalidInput("guide_task.bad_period", "choose a period of 1 to %(days)s days", field="days", days=MAX_BOARD_DAYS)
+    at = now or utcnow()
+    return day_start(today_in_shanghai(at) - timedelta(days=days - 1)), end_of_day(at)
+
+
+def _boards(uow: SqlUnitOfWork, actor: Actor, levels: tuple[BoardLevel, ...], days: int, now: datetime | None) -> list[Leaderboard]:
+    actor.require(Permission.ORG_VIEW)
+    since, until = _period(days, now)
+    with uow:
+        tallies, outcomes = uow.guide_tasks.board_history(actor.tenant_id, since, until)
+    return [Leaderboard(level=level, since=since, until=until, rows=rank_rows(roll_up(level, tallies, outcomes))) for level in levels]
+
+
 def leaderboard(uow: SqlUnitOfWork, actor: Actor, level: BoardLevel, *, days: int = 7, now: datetime | None = None) -> Leaderboard:
     """Completion and outcomes of the tasks due in the last ``days`` brand days (today included),
     straight from the operational store (one indexed range of the tenant's tasks, near real time).
@@ -293,21 +307,9 @@ def leaderboard(uow: SqlUnitOfWork, actor: Actor, level: BoardLevel, *, days: in
     refunded; net amount as GMV) of a done task's customer in the 7 days after it was done, each
     order counted once per row. Replies are not counted: there is no conversation archive.
     """
-    actor.require(Permission.ORG_VIEW)
-    if not 1 <= days <= MAX_BOARD_DAYS:
-        raise InvalidInput("guide_task.bad_period", "choose a period of 1 to %(days)s days", field="days", days=MAX_BOARD_DAYS)
-    at = now or utcnow()
-    until = end_of_day(at)
-    since = day_start(today_in_shanghai(at) - timedelta(days=days - 1))
-    with uow:
-        counts = uow.guide_tasks.board(actor.tenant_id, level, since, until)
-    if level is BoardLevel.NATION and not counts:
-        counts = [BoardCounts(key=None, label="", due=0, done=0, skipped=0, orders=0, gmv=Decimal("0.00"))]
-    return Leaderboard(level=level, since=since, until=until, rows=rank_rows(counts))
+    return _boards(uow, actor, (level,), days, now)[0]
 
 
 def boards(uow: SqlUnitOfWork, actor: Actor, *, days: int = 7, now: datetime | None = None) -> Boards:
-    at = now or utcnow()
-    return Boards(*(leaderboard(uow, actor, level, days=days, now=at) for level in
-                    (BoardLevel.GUIDE, BoardLevel.STORE, BoardLevel.REGION, BoardLevel.NATION)))
-
+    """All four leaderboards from one read of the period (the home page)."""
+    return Boards(*_boards(uow, actor, (BoardLevel.GUIDE, BoardLevel.STORE, BoardLevel.REGION, BoardLevel.NATION), days, now))

@@ -71,7 +71,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_guide_tasks_customer', ['tenant_id', 'customer_id'], unique=False)
         batch_op.create_index('ix_guide_tasks_staff_state_due', ['tenant_id', 'staff_id', 'state', 'due_at'], unique=False)
         batch_op.create_index('ix_guide_tasks_store_due', ['tenant_id', 'store_id', 'due_at'], unique=False)
-        batch_op.create_index('ix_guide_tasks_tenant_due', ['tenant_id', 'due_at'], unique=False)
+        batch_op.create_index('ix_guide_tasks_tenant_due', ['tenant_id', 'due_at', 'state', 'staff_id', 'store_id', 'customer_id',
+                                                            'closed_at', 'outcome_until'], unique=False)
         batch_op.create_index('ix_guide_tasks_unreminded', ['due_at'], unique=False, sqlite_where=sa.text("state = 'open' AND reminded_at IS NULL"), postgresql_where=sa.text("state = 'open' AND reminded_at IS NULL"))
 
     with op.batch_alter_table('stage_changes', schema=None) as batch_op:

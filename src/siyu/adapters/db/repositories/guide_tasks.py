@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, literal_column, not_, select, update
+from sqlalchemy import and_, case, delete, func, insert, not_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from siyu.adapters.db.paging import fetch_page
 from siyu.adapters.db.tables import customers, guide_task_rules, guide_tasks, orders, regions, stage_changes, stages, staff, stores
 from siyu.domain.access import Scope
 from siyu.domain.guide_tasks import (
-    BoardCounts, BoardLevel, GuideTask, LifecycleRule, RuleDraft, TaskFilter, TaskKind, TaskSource, TaskState,
+    GuideTask, GuideTally, LifecycleRule, Outcome, RuleDraft, TaskFilter, TaskKind, TaskSource, TaskState,
 )
 from siyu.domain.organisation import StaffStatus
 from siyu.domain.paging import Page, PageRequest
@@ -170,43 +170,37 @@ class GuideTaskRepository:
 
     # -- leaderboards ----------------------------------------------------------------------
 
-    def board(self, tenant_id: int, level: BoardLevel, since: datetime, until: datetime) -> list[BoardCounts]:
-        """Counts per guide, store, region or the nation, of tasks due in [since, until) (not cancelled)."""
+    def board_history(self, tenant_id: int, since: datetime, until: datetime) -> tuple[list[GuideTally], list[Outcome]]:
+        """What every leaderboard of the period is rolled up from, in two queries over the tasks due in
+        [since, until) (not cancelled; the tenant's due-time index): counts per (guide, store), and the
+        distinct (guide, store, order) outcomes of the done ones."""
         s, st, rg, o = staff.c, stores.c, regions.c, orders.c
         base = and_(_T.tenant_id == tenant_id, _T.due_at >= since, _T.due_at < until, _T.state != TaskState.CANCELLED.value)
-        source: Any = guide_tasks
-        if level is BoardLevel.GUIDE:
-            key, label = _T.staff_id, s.name
-            source = source.join(staff, (s.tenant_id == _T.tenant_id) & (s.id == _T.staff_id))
-        elif level is BoardLevel.STORE:
-            key, label = _T.store_id, func.coalesce(st.name, "")
-            source = source.outerjoin(stores, (st.tenant_id == _T.tenant_id) & (st.id == _T.store_id))
-        elif level is BoardLevel.REGION:
-            key, label = st.region_id, func.coalesce(rg.name, "")
-            source = (source.outerjoin(stores, (st.tenant_id == _T.tenant_id) & (st.id == _T.store_id))
-                      .outerjoin(regions, (rg.tenant_id == st.tenant_id) & (rg.id == st.region_id)))
-        else:  # the nation: one row, no grouping
-            key, label = _T.tenant_id, literal_column("''")
         done = TaskState.DONE.value
         counted = self.session.execute(
-            select(key.label("k"), func.count().label("due"),
+            select(_T.staff_id, _T.store_id, func.count().label("due"),
                    func.sum(case((_T.state == done, 1), else_=0)).label("done"),
-                   func.sum(case((_T.state == TaskState.SKIPPED.value, 1), else_=0)).label("skipped"),
-                   func.max(label).label("label"))
-            .select_from(source).where(base).group_by(key)
+                   func.sum(case((_T.state == TaskState.SKIPPED.value, 1), else_=0)).label("skipped"))
+            .where(base).group_by(_T.staff_id, _T.store_id)
         ).all()
-        # Outcomes: each order once per row, however many of the row's done tasks it follows.
-        pairs = (
-            select(key.label("k"), o.id.label("order_id"), (o.amount - o.refunded_amount).label("net"))
-            .select_from(source.join(orders, (o.tenant_id == _T.tenant_id) & (o.customer_id == _T.customer_id)
-                                     & (o.ordered_at > _T.closed_at) & (o.ordered_at <= _T.outcome_until)))
-            .where(base, _T.state == done, o.status != "refunded").distinct().subquery()
-        )
-        outcomes = {row.k: (int(row.n), Decimal(row.gmv or 0)) for row in self.session.execute(
-            select(pairs.c.k, func.count().label("n"), func.sum(pairs.c.net).label("gmv")).group_by(pairs.c.k))}
-        result = []
-        for row in counted:
-            n, gmv = outcomes.get(row.k, (0, Decimal("0")))
-            result.append(BoardCounts(key=None if level is BoardLevel.NATION else row.k, label=row.label or "", due=int(row.due), done=int(row.done or 0),
-                                      skipped=int(row.skipped or 0), orders=n, gmv=Decimal(gmv).quantize(Decimal("0.01"))))
-        return result
+        staff_ids = sorted({r.staff_id for r in counted})
+        store_ids = sorted({r.store_id for r in counted if r.store_id is not None})
+        names = {r.id: r.name for r in self.session.execute(select(s.id, s.name).where(s.tenant_id == tenant_id, s.id.in_(staff_ids)))} \
+            if staff_ids else {}
+        places = {r.id: (r.name, r.region_id, r.region_name) for r in self.session.execute(
+            select(st.id, st.name, st.region_id, rg.name.label("region_name"))
+            .outerjoin(regions, (rg.tenant_id == st.tenant_id) & (rg.id == st.region_id))
+            .where(st.tenant_id == tenant_id, st.id.in_(store_ids)))} if store_ids else {}
+        tallies = []
+        for r in counted:
+            store_name, region_id, region_name = places.get(r.store_id, ("", None, ""))
+            tallies.append(GuideTally(staff_id=r.staff_id, staff_name=names.get(r.staff_id, ""), store_id=r.store_id,
+                                      store_name=store_name or "", region_id=region_id, region_name=region_name or "",
+                                      due=int(r.due), done=int(r.done or 0), skipped=int(r.skipped or 0)))
+        outcomes = [Outcome(staff_id=r.staff_id, store_id=r.store_id, order_id=r.order_id, net=Decimal(r.net)) for r in self.session.execute(
+            select(_T.staff_id, _T.store_id, o.id.label("order_id"), (o.amount - o.refunded_amount).label("net"))
+            .select_from(guide_tasks.join(orders, (o.tenant_id == _T.tenant_id) & (o.customer_id == _T.customer_id)
+                                          & (o.ordered_at > _T.closed_at) & (o.ordered_at <= _T.outcome_until)))
+            .where(base, _T.state == done, o.status != "refunded").distinct()
+        )]
+        return tallies, outcomes
