@@ -24,7 +24,7 @@ from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import DomainError, InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
 from siyu.services import (
-    contact_ways, housekeeping, imports, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
+    contact_ways, guide_tasks, housekeeping, imports, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
     wecom_sync, welcome,
 )
 from siyu.services.demo import DEMO_SLUG, live
@@ -185,6 +185,16 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
             advance_mass_send(tenant_id, send_id)
         return len(found)
 
+    @huey.periodic_task(crontab(minute="*/15"), name="run_guide_task_rules")
+    def run_guide_task_rules() -> int:
+        """Every quarter hour: the tenants' lifecycle rules make their follow-up tasks (once per stage entry)."""
+        return guide_tasks.run_lifecycle_rules(context.uow())
+
+    @huey.periodic_task(crontab(minute="*/5"), name="remind_overdue_guide_tasks")
+    def remind_overdue_guide_tasks() -> int:
+        """Every five minutes: one console alert per guide task gone overdue, to the guide and their store's managers."""
+        return guide_tasks.remind_overdue(context.uow())
+
     return {
         "advance_mass_send": advance_mass_send,
         "mass_sends_everywhere": mass_sends_everywhere,
@@ -205,6 +215,8 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "poll_transfers": poll_transfers,
         "match_orders": match_orders,
         "match_orders_everywhere": match_orders_everywhere,
+        "run_guide_task_rules": run_guide_task_rules,
+        "remind_overdue_guide_tasks": remind_overdue_guide_tasks,
     }
 
 

@@ -18,9 +18,10 @@ from siyu.domain.channels import ChannelDraft, CostDraft
 from siyu.domain.contact_ways import ContactWayDraft, StaffRule
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
 from siyu.domain.contact_pressure import ContactRules
-from siyu.services import contact_pressure, contact_ways, welcome
+from siyu.services import contact_pressure, contact_ways, guide_tasks, welcome
 from siyu.domain.mass_sends import MassSendDraft
 from siyu.services import mass_sends as mass_sends_service
+from siyu.domain.guide_tasks import RuleDraft
 from siyu.services import fields as fields_service
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import channels as channels_service
@@ -98,6 +99,9 @@ def _tenant_a_bodies(ids):
         "WelcomeUpdate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
         "MassSendCreate": {"name": "越权群发", "text": "越权", "customer_ids": [ids["customer_id"]]},
         "MassSendAudience": {"customer_ids": [ids["customer_id"]], "segment_id": None},
+        "GuideTaskCreate": {"staff_id": ids["staff_id"], "customer_id": ids["customer_id"], "kind": "greet", "title": "越权任务",
+                            "due_at": "2026-01-01T00:00:00Z"},
+        "RuleIn": {"stage_id": ids["stage_id"], "days": 3, "kind": "follow_up", "title": "越权规则"},
     }
 
 
@@ -157,8 +161,17 @@ def _tenant_a(context):
     }])
     send = mass_sends_service.create_mass_send(context.uow(), a.actor, MassSendDraft.parse(
         name=f"群发{f.uid(4)}", text="春季上新", customer_ids=[made[0].id]))  # recorded, not run (no worker here)
+    with context.uow() as uow:  # a guide task and a lifecycle rule of A's
+        task_id = guide_tasks.add_source_task_in(uow, a.actor.tenant_id, staff_id=member.id, customer_id=made[0].id, kind="greet",
+                                                 title=f"任务{f.uid()}", script="", due_at=utcnow(), source_kind="journey",
+                                                 source_key=f.uid())
+        uow.commit()
+    task_title = guide_tasks.get_task(context.uow(), a.actor, task_id).title
+    rule = guide_tasks.create_rule(context.uow(), a.actor, RuleDraft.parse(stage_id=stage.id, days=3, kind="follow_up",
+                                                                           title=f"规则{f.uid()}", script=""))
     ids = {
         "send_id": send.id,
+        "task_id": task_id, "rule_id": rule.id,
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
@@ -167,7 +180,7 @@ def _tenant_a(context):
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
-               source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name]
+               source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name, task_title, rule.title]
     return a, ids, markers
 
 
@@ -184,6 +197,7 @@ def test_every_route_hides_another_tenants_objects(context, client):
                "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers",
                "/api/v1/contact-rules", "/api/v1/opt-outs",
                "/api/v1/mass-sends", f"/api/v1/mass-sends/{ids['send_id']}")
+               "/api/v1/guide-tasks", "/api/v1/guide-tasks/rules", "/api/v1/guide-tasks/leaderboard?level=store")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

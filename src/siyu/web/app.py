@@ -27,6 +27,7 @@ from siyu.web.routes import (
     customers,
     duplicates,
     fields,
+    guide_tasks,
     home,
     imports,
     locale,
@@ -46,7 +47,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics,
-                 analytics_more, notifications, transfers, contact_pressure, mass_sends)
+                 analytics_more, notifications, transfers, contact_pressure, mass_sends,
+                 guide_tasks)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

@@ -29,6 +29,7 @@ from siyu.domain.access import Permission, Role
 from siyu.domain.customers import Gender, RelationState, TagSource
 from siyu.domain.errors import DomainError
 from siyu.domain.fields import FieldKind
+from siyu.domain.guide_tasks import TaskKind, TaskSource, TaskState
 from siyu.domain.identities import IdentityKind, IdentitySource
 from siyu.domain.organisation import Region, StaffStatus, Store
 from siyu.services.users import LOCALES
@@ -96,6 +97,27 @@ LABELS: dict[str, dict[str, str]] = {
         FieldKind.DATE: N_("Date"),
         FieldKind.SINGLE: N_("Single choice"),
         FieldKind.MULTI: N_("Multiple choice"),
+    },
+    "task_kind": {
+        TaskKind.GREET: N_("Greet"),
+        TaskKind.FOLLOW_UP: N_("Follow up"),
+        TaskKind.SEND_CONTENT: N_("Send content"),
+        TaskKind.GIVE_COUPON: N_("Give a coupon"),
+        TaskKind.INVITE_TO_GROUP: N_("Invite to a group"),
+        TaskKind.OTHER: N_("Other task"),
+    },
+    "task_state": {
+        TaskState.OPEN: N_("To do"),
+        TaskState.DONE: N_("Done"),
+        TaskState.SKIPPED: N_("Skipped"),
+        TaskState.CANCELLED: N_("Cancelled"),
+    },
+    "task_source": {
+        TaskSource.MANUAL: N_("Own task"),
+        TaskSource.MANAGER_ASSIGNMENT: N_("From a manager"),
+        TaskSource.JOURNEY: N_("Journey"),
+        TaskSource.MASS_SEND: N_("Mass send"),
+        TaskSource.LIFECYCLE_RULE: N_("Lifecycle reminder"),
     },
 }
 

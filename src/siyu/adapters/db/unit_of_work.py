@@ -18,6 +18,7 @@ from siyu.adapters.db.repositories.events import EventRepository
 from siyu.adapters.db.repositories.experiments import ExperimentRepository
 from siyu.adapters.db.repositories.mass_sends import MassSendRepository
 from siyu.adapters.db.repositories.fields import FieldRepository
+from siyu.adapters.db.repositories.guide_tasks import GuideTaskRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
 from siyu.adapters.db.repositories.orders import OrderRepository
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
     experiments: ExperimentRepository
     mass_sends: MassSendRepository
     contact_pressure: ContactPressureRepository
+    guide_tasks: GuideTaskRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -108,6 +110,7 @@ class SqlUnitOfWork:
         self.experiments = ExperimentRepository(session)
         self.mass_sends = MassSendRepository(session)
         self.contact_pressure = ContactPressureRepository(session)
+        self.guide_tasks = GuideTaskRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1")
 
 class AlertOut(Out):
     id: int
-    kind: str = Field(description="deleted_by_customer, deleted_by_staff, mass_deletion")
+    kind: str = Field(description="deleted_by_customer, deleted_by_staff, mass_deletion, task_overdue (data: task_id, title, due_at)")
     store_id: int | None
     staff_id: int
     staff_name: str

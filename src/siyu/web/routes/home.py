@@ -1,4 +1,4 @@
-"""The overview (概览): how big the organisation is, and where to go next."""
+"""The overview (概览): how big the organisation is, the guide-task leaderboards, and where to go next."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from siyu.domain.organisation import StaffStatus
 from siyu.domain.paging import PageRequest
-from siyu.services import regions, staff, stores
+from siyu.services import guide_tasks, regions, staff, stores
 from siyu.web.console import get_console
 from siyu.web.render import page
 from siyu.web.session import CurrentViewer
@@ -25,4 +25,4 @@ def overview(request: Request, viewer: CurrentViewer) -> Response:
         "active_staff": staff.list_staff(context.uow(), actor, COUNT_ONLY, status=StaffStatus.ACTIVE).total,
         "resigned_staff": staff.list_staff(context.uow(), actor, COUNT_ONLY, status=StaffStatus.RESIGNED).total,
     }
-    return page(request, "home.html", {"counts": counts})
+    return page(request, "home.html", {"counts": counts, "boards": guide_tasks.boards(context.uow(), actor)})
