@@ -21,6 +21,7 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.experiments import experiment_assignments, experiments
+from siyu.adapters.db.tables.journeys import journey_enrollments, journey_messages, journey_step_runs, journeys
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
@@ -48,6 +49,10 @@ __all__ = [
     "experiment_assignments",
     "experiments",
     "import_errors",
+    "journey_enrollments",
+    "journey_messages",
+    "journey_step_runs",
+    "journeys",
     "imports",
     "metadata",
     "order_lines",
