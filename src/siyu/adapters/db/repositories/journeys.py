@@ -95,8 +95,8 @@ class JourneyRepository:
         entered = 0
         for i in range(0, len(rows), CHUNK // 10):
             statement = self._insert(journey_enrollments).values(rows[i : i + CHUNK // 10]).on_conflict_do_nothing(
-                index_elements=["tenant_id", "journey_id", "customer_id", "entry_key"])
-            entered += self.session.execute(statement).rowcount or 0
+                index_elements=["tenant_id", "journey_id", "customer_id", "entry_key"]).returning(e.id)
+            entered += len(self.session.execute(statement).all())  # rowcount is -1 on psycopg for ON CONFLICT
         return entered
 
     def entered_ever(self, tenant_id: int, journey_id: int, customer_ids: Iterable[int]) -> set[int]:
@@ -157,8 +157,8 @@ class JourneyRepository:
         statement = self._insert(journey_step_runs).values(
             tenant_id=tenant_id, journey_id=journey_id, enrollment_id=enrollment_id, step_id=step_id, outcome=outcome,
             detail=(detail or None) and detail[:200], ran_at=now).on_conflict_do_nothing(
-            index_elements=["tenant_id", "enrollment_id", "step_id"])
-        return bool(self.session.execute(statement).rowcount)
+            index_elements=["tenant_id", "enrollment_id", "step_id"]).returning(journey_step_runs.c.id)
+        return self.session.execute(statement).first() is not None
 
     def step_ran(self, tenant_id: int, enrollment_id: int, step_id: str) -> bool:
         r = journey_step_runs.c
@@ -256,8 +256,9 @@ class JourneyRepository:
     def add_message(self, tenant_id: int, key: str, *, enrollment_id: int, staff_id: int, customer_id: int, now: datetime) -> bool:
         statement = self._insert(journey_messages).values(
             tenant_id=tenant_id, idempotency_key=key, enrollment_id=enrollment_id, staff_id=staff_id, customer_id=customer_id,
-            status="pending", created_at=now, updated_at=now).on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
-        return bool(self.session.execute(statement).rowcount)
+            status="pending", created_at=now, updated_at=now).on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"]).returning(
+            journey_messages.c.id)
+        return self.session.execute(statement).first() is not None
 
     def finish_message(self, tenant_id: int, key: str, *, status: str, msgid: str | None, error: str | None, now: datetime) -> None:
         m = journey_messages.c
