@@ -112,6 +112,8 @@ class _Runner:
 
     def _load(self, uow: SqlUnitOfWork, tenant_id: int, enrollment_id: int,
               version: int) -> tuple[Any, Journey | None, Step | None, Customer | None]:
+        if not uow.journeys.hold(tenant_id, enrollment_id, version, self.now):
+            return None, None, None, None
         row = uow.journeys.enrollment(tenant_id, enrollment_id)
         if row is None or row.state != EnrollmentState.RUNNING.value or row.version != version:
             return None, None, None, None
@@ -193,11 +195,15 @@ def run_due(new_uow: Callable[[], SqlUnitOfWork], *, messenger: Messenger, guide
     runner = _Runner(new_uow, messenger, guide_tasks, now or clock.utcnow())
     report = RunReport()
     for _ in range(max_rounds):
-        with new_uow() as uow:
+        with new_uow() as uow:  # each transaction that writes starts with its write (SQLite's lock, at once)
             uow.journeys.release_stale(runner.now - LEASE, runner.now)
-            claimed = uow.journeys.claim(uow.journeys.due(runner.now, batch), runner.now)
             uow.commit()
-        if not claimed:
+        with new_uow() as uow:
+            due = uow.journeys.due(runner.now, batch)
+        with new_uow() as uow:
+            claimed = uow.journeys.claim(due, runner.now)
+            uow.commit()
+        if not due:
             break
         report.rounds += 1
         report.claimed += len(claimed)

@@ -139,6 +139,16 @@ class JourneyRepository:
             state=EnrollmentState.WAITING.value, version=e.version + 1, claimed_at=None, updated_at=now))
         return result.rowcount or 0  # type: ignore[attr-defined,no-any-return]
 
+    def hold(self, tenant_id: int, enrollment_id: int, version: int, now: datetime) -> bool:
+        """Whether this worker still holds the claim; the first statement of a step's transaction is
+        this write, so SQLite takes its write lock at once (a read first could not be upgraded
+        once another worker had committed) and PostgreSQL locks the row."""
+        e = journey_enrollments.c
+        result = self.session.execute(update(journey_enrollments).where(
+            e.tenant_id == tenant_id, e.id == enrollment_id, e.version == version,
+            e.state == EnrollmentState.RUNNING.value).values(updated_at=now))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def enrollment(self, tenant_id: int, enrollment_id: int) -> Any:
         e = journey_enrollments.c
         return self.session.execute(select(journey_enrollments).where(e.tenant_id == tenant_id, e.id == enrollment_id)).one_or_none()
