@@ -24,8 +24,8 @@ from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import DomainError, InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
 from siyu.services import (
-    contact_ways, housekeeping, imports, order_matching, smart_tags, transfers, warehouse_sync, wecom_events, wecom_sync,
-    welcome,
+    contact_ways, guide_tasks, housekeeping, imports, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
+    wecom_sync, welcome,
 )
 from siyu.services.demo import DEMO_SLUG, live
 
@@ -167,6 +167,16 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         return {"orders_matched": counts.orders_matched, "events_matched": counts.events_matched,
                 "orders_followed": counts.orders_followed, "events_followed": counts.events_followed}
 
+    @huey.periodic_task(crontab(minute="*/15"), name="run_guide_task_rules")
+    def run_guide_task_rules() -> int:
+        """Every quarter hour: the tenants' lifecycle rules make their follow-up tasks (once per stage entry)."""
+        return guide_tasks.run_lifecycle_rules(context.uow())
+
+    @huey.periodic_task(crontab(minute="*/5"), name="remind_overdue_guide_tasks")
+    def remind_overdue_guide_tasks() -> int:
+        """Every five minutes: one console alert per guide task gone overdue, to the guide and their store's managers."""
+        return guide_tasks.remind_overdue(context.uow())
+
     return {
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
@@ -185,6 +195,8 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "poll_transfers": poll_transfers,
         "match_orders": match_orders,
         "match_orders_everywhere": match_orders_everywhere,
+        "run_guide_task_rules": run_guide_task_rules,
+        "remind_overdue_guide_tasks": remind_overdue_guide_tasks,
     }
 
 

@@ -1,5 +1,6 @@
 """Alerts for the console: a customer deleted a staff member, a staff member deleted a
-customer, or one staff member deleted more customers in a day than the tenant allows."""
+customer, one staff member deleted more customers in a day than the tenant allows, or a guide
+task is overdue (services/guide_tasks.remind_overdue)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ class AlertKind(StrEnum):
     DELETED_BY_CUSTOMER = "deleted_by_customer"  # the customer deleted the staff member
     DELETED_BY_STAFF = "deleted_by_staff"  # the staff member deleted the customer
     MASS_DELETION = "mass_deletion"  # a staff member deleted more than N customers in one day
+    TASK_OVERDUE = "task_overdue"  # a guide task is still open past its due time (once per task)
 
 
 @dataclass(frozen=True, slots=True)

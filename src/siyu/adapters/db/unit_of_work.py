@@ -16,6 +16,7 @@ from siyu.adapters.db.repositories.duplicates import DuplicateRepository
 from siyu.adapters.db.repositories.events import EventRepository
 from siyu.adapters.db.repositories.experiments import ExperimentRepository
 from siyu.adapters.db.repositories.fields import FieldRepository
+from siyu.adapters.db.repositories.guide_tasks import GuideTaskRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
 from siyu.adapters.db.repositories.journeys import JourneyRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
     segments: SegmentRepository
     experiments: ExperimentRepository
     journeys: JourneyRepository
+    guide_tasks: GuideTaskRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -105,6 +107,7 @@ class SqlUnitOfWork:
         self.segments = SegmentRepository(session)
         self.experiments = ExperimentRepository(session)
         self.journeys = JourneyRepository(session)
+        self.guide_tasks = GuideTaskRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -1,7 +1,7 @@
 """journeys, their enrollments, step runs and message outbox
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-02
 
 Journeys (services/journeys): definitions, one row per customer per entry with the current step,
@@ -16,7 +16,7 @@ from alembic import op
 from siyu.adapters.db.tables.base import UTCDateTime
 
 revision = '0019'
-down_revision = '0014'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -22,6 +22,7 @@ from siyu.adapters.db.tables.customers import (
 )
 from siyu.adapters.db.tables.experiments import experiment_assignments, experiments
 from siyu.adapters.db.tables.journeys import journey_enrollments, journey_messages, journey_step_runs, journeys
+from siyu.adapters.db.tables.guide_tasks import guide_task_rules, guide_tasks
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
@@ -48,6 +49,8 @@ __all__ = [
     "events",
     "experiment_assignments",
     "experiments",
+    "guide_task_rules",
+    "guide_tasks",
     "import_errors",
     "journey_enrollments",
     "journey_messages",

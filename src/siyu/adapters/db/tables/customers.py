@@ -168,6 +168,7 @@ stage_changes = Table(
     Column("changed_at", UTCDateTime(), nullable=False),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index("ix_stage_changes_customer", "tenant_id", "customer_id"),
+    Index("ix_stage_changes_stage_time", "tenant_id", "to_stage_id", "changed_at"),  # lifecycle rules: who entered when
 )
 
 custom_fields = Table(
