@@ -210,3 +210,57 @@ class GroupTransferFailure(_Model):
     chat_id: str
     errcode: int
     errmsg: str = ""
+
+
+# ---- mass sends (群发) --------------------------------------------------------------------------
+
+
+class MassMessageCreated(_Model):
+    """add_msg_template's answer: the task's id, and the customers WeCom would not take."""
+
+    msgid: str
+    fail_list: list[str] = []
+
+
+class MassMessageRef(_Model):
+    """One mass message in get_groupmsg_list_v2."""
+
+    msgid: str
+    creator: str = ""
+    create_time: int = 0
+    create_type: int = 0  # 0 made by the corp (API/admin), 1 by the staff member
+    text: dict[str, str] | None = None
+    attachments: list[dict[str, Any]] = []
+
+
+class MassMessagePage(_Model):
+    items: list[MassMessageRef]
+    next_cursor: str = ""
+
+
+class MassTaskStatus(_Model):
+    """A sender's side of a mass message: 0 not confirmed yet, 2 sent (confirmed)."""
+
+    userid: str
+    status: int = 0
+    send_time: int = 0
+
+
+class MassTaskPage(_Model):
+    items: list[MassTaskStatus]
+    next_cursor: str = ""
+
+
+class MassSendResult(_Model):
+    """One customer's delivery: 0 not sent, 1 sent, 2 not a friend, 3 over the customer's cap."""
+
+    external_userid: str = ""
+    chat_id: str = ""
+    userid: str = ""
+    status: int = 0
+    send_time: int = 0
+
+
+class MassSendResultPage(_Model):
+    items: list[MassSendResult]
+    next_cursor: str = ""

@@ -13,7 +13,7 @@ the services that use them next round need no change here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from siyu.adapters.channels.models import (
     ContactDetail,
@@ -25,6 +25,10 @@ from siyu.adapters.channels.models import (
     GroupChat,
     GroupChatPage,
     GroupTransferFailure,
+    MassMessageCreated,
+    MassMessagePage,
+    MassSendResultPage,
+    MassTaskPage,
     RemarkUpdate,
     TagGroup,
     TransferOutcome,
@@ -67,3 +71,13 @@ class Channel(Protocol):
     def transfer_result(self, handover: str, takeover: str, *, resigned: bool = False, cursor: str = "") -> TransferResultPage: ...
     def unassigned(self, *, cursor: str = "", page_size: int = 1000) -> UnassignedPage: ...
     def transfer_group_chats(self, chat_ids: list[str], new_owner: str, *, resigned: bool = False) -> list[GroupTransferFailure]: ...
+
+    # ---- mass sends (群发) ----
+    def add_msg_template(self, sender: str, external_userids: list[str], *, text: str | None = None,
+                         attachments: list[dict[str, Any]] | None = None) -> MassMessageCreated: ...
+    def get_groupmsg_list(self, *, start_time: int, end_time: int, creator: str | None = None, cursor: str = "",
+                          limit: int = 100) -> MassMessagePage: ...
+    def get_groupmsg_task(self, msgid: str, *, cursor: str = "", limit: int = 1000) -> MassTaskPage: ...
+    def get_groupmsg_send_result(self, msgid: str, userid: str, *, cursor: str = "", limit: int = 1000) -> MassSendResultPage: ...
+    def remind_groupmsg_send(self, msgid: str) -> None: ...
+    def cancel_groupmsg_send(self, msgid: str) -> None: ...

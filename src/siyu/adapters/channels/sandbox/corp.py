@@ -89,6 +89,11 @@ class Corp:
     faults: Faults = field(default_factory=Faults)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     listings: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)  # batch/get_by_user snapshots, per userid list
+    # Mass sends (群发): msgid -> the message, its sender's confirmation and each customer's status.
+    mass_messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mass_confirm_seconds: float | None = 30.0  # a simulated staff member confirms this long after the task is created (None: never)
+    mass_not_friend_share: float = 0.05  # lenient corps: this share of unknown customers turn out not to be friends
+    mass_cap_per_month: int = 30  # WeCom's per-customer cap (a month's days by default): beyond it, status 3
     lock: threading.RLock = field(default_factory=threading.RLock)
     _window: dict[str, tuple[int, int]] = field(default_factory=dict)
     _ids: int = 0

@@ -24,6 +24,10 @@ from siyu.adapters.channels.models import (
     GroupChat,
     GroupChatPage,
     GroupTransferFailure,
+    MassMessageCreated,
+    MassMessagePage,
+    MassSendResultPage,
+    MassTaskPage,
     RemarkUpdate,
     TagGroup,
     TransferOutcome,
@@ -215,3 +219,52 @@ class WeComChannel:
         path = f"{EC}/groupchat/transfer" if resigned else f"{EC}/groupchat/onjob_transfer"
         data = self.client.post(path, {"chat_id_list": chat_ids, "new_owner": new_owner}, idempotent=False)
         return [_parse(GroupTransferFailure, f) for f in data.get("failed_chat_list", [])]
+
+    # ---- mass sends (群发) ------------------------------------------------------------
+
+    def add_msg_template(self, sender: str, external_userids: list[str], *, text: str | None = None,
+                         attachments: list[dict[str, Any]] | None = None) -> MassMessageCreated:
+        """Create a mass-send task for one staff member (delivered once they confirm in WeCom).
+
+        Not repeated on a timeout (``idempotent=False``): a task that may have been created
+        is for the caller to reconcile (``get_groupmsg_list``), never to send twice."""
+        _limit(external_userids, 10_000, "external_userid")
+        message = WelcomeMessage(text=text, attachments=attachments or [])  # same text and attachment limits
+        body: dict[str, Any] = {"chat_type": "single", "sender": sender, "external_userid": external_userids,
+                                "attachments": message.attachments}
+        if message.text:
+            body["text"] = {"content": message.text}
+        return _parse(MassMessageCreated, self.client.post(f"{EC}/add_msg_template", body, idempotent=False))
+
+    def get_groupmsg_list(self, *, start_time: int, end_time: int, creator: str | None = None, cursor: str = "",
+                          limit: int = 100) -> MassMessagePage:
+        if not 0 < start_time <= end_time or end_time - start_time > 31 * 86400:
+            raise InvalidInput("wecom.mass_list_span", "WeCom lists mass messages over at most one month", field="end_time")
+        if not 1 <= limit <= 100:
+            raise InvalidInput("wecom.limit_range", "limit is 1-%(max)s", field="limit", max=100)
+        body: dict[str, Any] = {"chat_type": "single", "start_time": start_time, "end_time": end_time, "filter_type": 0,
+                                "cursor": cursor, "limit": limit}
+        if creator:
+            body["creator"] = creator
+        data = self.client.post(f"{EC}/get_groupmsg_list_v2", body)
+        return _parse(MassMessagePage, {"items": data.get("group_msg_list", []), "next_cursor": data.get("next_cursor", "")})
+
+    def get_groupmsg_task(self, msgid: str, *, cursor: str = "", limit: int = 1000) -> MassTaskPage:
+        if not 1 <= limit <= 1000:
+            raise InvalidInput("wecom.limit_range", "limit is 1-%(max)s", field="limit", max=1000)
+        data = self.client.post(f"{EC}/get_groupmsg_task", {"msgid": msgid, "cursor": cursor, "limit": limit})
+        return _parse(MassTaskPage, {"items": data.get("task_list", []), "next_cursor": data.get("next_cursor", "")})
+
+    def get_groupmsg_send_result(self, msgid: str, userid: str, *, cursor: str = "", limit: int = 1000) -> MassSendResultPage:
+        if not 1 <= limit <= 1000:
+            raise InvalidInput("wecom.limit_range", "limit is 1-%(max)s", field="limit", max=1000)
+        data = self.client.post(f"{EC}/get_groupmsg_send_result", {"msgid": msgid, "userid": userid, "cursor": cursor,
+                                                                      "limit": limit})
+        return _parse(MassSendResultPage, {"items": data.get("send_list", []), "next_cursor": data.get("next_cursor", "")})
+
+    def remind_groupmsg_send(self, msgid: str) -> None:
+        """Remind the sender(s) to confirm: WeCom allows 3 reminders per message per 24 hours."""
+        self.client.post(f"{EC}/remind_groupmsg_send", {"msgid": msgid}, idempotent=False)
+
+    def cancel_groupmsg_send(self, msgid: str) -> None:
+        self.client.post(f"{EC}/cancel_groupmsg_send", {"msgid": msgid})
