@@ -34,10 +34,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.customers import Customer
 from siyu.domain.days import today_in_shanghai
-from siyu.domain.errors import DomainError
+from siyu.adapters.secret_box import SecretBox
+from siyu.domain.errors import DomainError, InvalidInput
 from siyu.domain.journeys import END, EnrollmentState, Journey, Step, StepKind
 from siyu.services import clock, stages, tags
 from siyu.services.segment_matching import matching_customers
+from siyu.services.wecom_settings import ChannelFactory, open_channel
 
 LEASE = timedelta(minutes=10)  # a claim older than this belonged to a worker that died
 BATCH = 200
@@ -57,6 +59,20 @@ class GuideTasks(Protocol):
 
     def __call__(self, uow: SqlUnitOfWork, tenant_id: int, *, staff_id: int, customer_id: int | None, kind: str, title: str,
                  script: str, due_at: datetime, source_kind: str, source_key: str) -> int: ...
+
+
+def wecom_messenger(box: SecretBox, channels: ChannelFactory) -> Messenger:
+    """The worker's :class:`Messenger`: WeCom's add_msg_template from the owner staff to one
+    customer (chat_type single); the staff member confirms it in WeCom, as WeCom requires."""
+
+    def send(uow_factory: Callable[[], SqlUnitOfWork], tenant_id: int, *, sender: str, external_userid: str, text: str) -> str:
+        channel = open_channel(uow_factory(), box, channels, tenant_id)
+        created = channel.add_msg_template(sender, [external_userid], text=text)  # a ChannelError is a DomainError: recorded failed
+        if external_userid in created.fail_list:
+            raise InvalidInput("journey.message_refused", "WeCom refused the message for this customer (not a friend, or over the limit)")
+        return created.msgid
+
+    return send
 
 
 @dataclass

@@ -152,7 +152,7 @@ class JourneyDefinition:
     @classmethod
     def parse(cls, raw: Any) -> JourneyDefinition:
         if not isinstance(raw, Mapping):
-            raise InvalidInput("journey.definition_shape", "a journey is {\"trigger\": {...}, \"steps\": [...]}",
+            raise InvalidInput("journey.definition_shape", "a journey is an object with a trigger and a list of steps",
                                field="definition")
         trigger = _trigger(raw.get("trigger"))
         steps_raw = raw.get("steps")
@@ -251,7 +251,7 @@ def _trigger(raw: Any) -> Trigger:
 
 def _step(raw: Any, where: str) -> Step:
     if not isinstance(raw, Mapping):
-        raise InvalidInput("journey.step_shape", "%(where)s: a step is {\"id\": ..., \"kind\": ...}", field=where, where=where)
+        raise InvalidInput("journey.step_shape", "%(where)s: a step is an object with an id and a kind", field=where, where=where)
     step_id = raw.get("id")
     if not isinstance(step_id, str) or not STEP_ID.match(step_id):
         raise InvalidInput("journey.bad_step_id", "%(where)s: a step id is 1 to 32 letters, digits, “-” or “_”",
