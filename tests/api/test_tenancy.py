@@ -27,10 +27,14 @@ from siyu.services.clock import utcnow
 from siyu.services import orders as orders_service
 from siyu.services import stages as stages_service
 from siyu.services import tags as tags_service
+from siyu.services import journeys as journeys_service
 from tests import factories as f
 from tests.api.conftest import api_tenant
 
 BODIES = {
+    "JourneyCreate": {"name": "越权旅程", "definition": {"trigger": {"kind": "purchase"}, "steps": [{"id": "w", "kind": "wait", "days": 1}]}},
+    "JourneyFromTemplate": {"template": "birthday", "name": "越权生日"},
+    "JourneyUpdate": {"name": "越权旅程"},
     "RegionCreate": {"name": "越权区域"},
     "RegionUpdate": {"name": "越权区域"},
     "StoreCreate": {"name": "越权门店"},
@@ -146,7 +150,9 @@ def _tenant_a(context):
         "source": "mall", "order_id": source_order_id, "ordered_at": "2026-01-01T00:00:00Z", "amount": "10",
         "identities": {"phone": customers_service.get_customer(context.uow(), a.actor, made[0].id).identities[0].value},
     }])
+    journey = journeys_service.create_from_template(context.uow(), a.actor, "birthday", name=f"旅程{f.uid(4)}")
     ids = {
+        "journey_id": journey.id,
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
@@ -155,7 +161,7 @@ def _tenant_a(context):
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
-               source_order_id, corp, way.name, way.state, material.title, message.text]
+               source_order_id, corp, way.name, way.state, material.title, message.text, journey.name]
     return a, ids, markers
 
 
@@ -169,7 +175,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
                f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/contact-ways",
                "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs",
-               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers")
+               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers", "/api/v1/journeys",
+               f"/api/v1/journeys/{ids['journey_id']}/steps")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

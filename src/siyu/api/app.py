@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from siyu.api.routes import (
-    accounts, acquisition, alerts, analytics, channels, customer_settings, customers, imports, orders, organisation, transfers,
+    accounts, acquisition, alerts, analytics, channels, customer_settings, customers, imports, journeys, orders, organisation, transfers,
     wecom, wecom_callbacks, wecom_sync,
 )
 
@@ -17,6 +17,6 @@ from siyu.api.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     organisation.router, accounts.router, imports.router, customers.router, customer_settings.router, channels.router, orders.router,
     analytics.router,
-    wecom.router, acquisition.router, wecom_sync.router, alerts.router, transfers.router,
+    wecom.router, acquisition.router, wecom_sync.router, alerts.router, transfers.router, journeys.router,
     wecom_callbacks.router,  # /callbacks/wecom/{tenant}: outside /api/v1 and the OpenAPI document
 )
