@@ -92,38 +92,46 @@ class _Runner:
     now: datetime
 
     def advance(self, tenant_id: int, enrollment_id: int, version: int) -> bool:
-        """Run the enrollment's current step and move it on; False when the claim was lost."""
-        message: tuple[str, str] | None = None  # (outbox status, detail) of a message step
+        """Run the enrollment's current step and move it on; False when the claim was lost.
+
+        One transaction, except for a message to send: its outbox row is committed first, WeCom
+        called, and the step finished in a second transaction."""
         with self.new_uow() as uow:
-            row, journey, step, customer = self._load(uow, tenant_id, enrollment_id, version)
+            row, journey, step, customer = loaded = self._load(uow, tenant_id, enrollment_id, version)
             if row is None:
                 return False
-            if step is not None and customer is not None and step.kind is StepKind.MESSAGE:
-                contact = uow.journeys.contact_of(tenant_id, customer.id, customer.owner_staff_id) \
-                    if customer.owner_staff_id else None
-                if contact is not None:
-                    created = uow.journeys.add_message(tenant_id, _key(enrollment_id, step), enrollment_id=enrollment_id,
-                                                       staff_id=customer.owner_staff_id or 0, customer_id=customer.id, now=self.now)
-                    uow.commit()  # the outbox row first: WeCom is called only by whoever wrote it
-                    message = self._send(tenant_id, contact, step) if created else ("", "")
+            contact = None
+            if step is not None and customer is not None and step.kind is StepKind.MESSAGE and customer.owner_staff_id:
+                contact = uow.journeys.contact_of(tenant_id, customer.id, customer.owner_staff_id)
+            if contact is None or step is None or customer is None:
+                return self._finish(uow, tenant_id, enrollment_id, version, loaded, None)
+            created = uow.journeys.add_message(tenant_id, _key(enrollment_id, step), enrollment_id=enrollment_id,
+                                               staff_id=customer.owner_staff_id or 0, customer_id=customer.id, now=self.now)
+            uow.commit()  # the outbox row first: WeCom is called only by whoever wrote it
+        message = self._send(tenant_id, contact, step) if created else ("", "")
         with self.new_uow() as uow:
-            row, journey, step, customer = self._load(uow, tenant_id, enrollment_id, version)
-            if row is None or journey is None:
+            loaded = self._load(uow, tenant_id, enrollment_id, version)
+            if loaded[0] is None:
                 return False
-            if step is None or customer is None:
-                reason = "step_removed" if step is None else "customer_gone"
-                uow.journeys.record_step(tenant_id, journey.id, enrollment_id, row.step_id, outcome="dropped", detail=reason,
-                                         now=self.now)
-                moved = uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.DROPPED.value,
-                                          reason=reason)
-            else:
-                matched, detail = self._effects(uow, tenant_id, enrollment_id, journey, step, customer, message)
-                uow.journeys.record_step(tenant_id, journey.id, enrollment_id, step.id, outcome="passed", detail=detail,
-                                         now=self.now)
-                moved = self._move_on(uow, tenant_id, enrollment_id, version, journey, step, matched)
-            if not moved:
-                return False
-            uow.commit()
+            return self._finish(uow, tenant_id, enrollment_id, version, loaded, message)
+
+    def _finish(self, uow: SqlUnitOfWork, tenant_id: int, enrollment_id: int, version: int,
+                loaded: tuple[Any, Journey | None, Step | None, Customer | None], message: tuple[str, str] | None) -> bool:
+        row, journey, step, customer = loaded
+        if journey is None:
+            return False
+        if step is None or customer is None:
+            reason = "step_removed" if step is None else "customer_gone"
+            uow.journeys.record_step(tenant_id, journey.id, enrollment_id, row.step_id, outcome="dropped", detail=reason, now=self.now)
+            moved = uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.DROPPED.value,
+                                      reason=reason)
+        else:
+            matched, detail = self._effects(uow, tenant_id, enrollment_id, journey, step, customer, message)
+            uow.journeys.record_step(tenant_id, journey.id, enrollment_id, step.id, outcome="passed", detail=detail, now=self.now)
+            moved = self._move_on(uow, tenant_id, enrollment_id, version, journey, step, matched)
+        if not moved:
+            return False
+        uow.commit()
         return True
 
     def _load(self, uow: SqlUnitOfWork, tenant_id: int, enrollment_id: int,
