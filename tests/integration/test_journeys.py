@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from siyu.bootstrap import Context
 from siyu.domain.channels import ChannelDraft
@@ -84,14 +85,24 @@ def test_each_event_trigger_enters_its_customers(context: Context, monkeypatch: 
     with context.uow() as uow:
         relations.follow_in(uow, admin.tenant_id, people[0], member.id, at=T0, actor="t", channel_state="store1")
         relations.follow_in(uow, admin.tenant_id, people[1], member.id, at=T0, actor="t", channel_state="other")
+        relations.follow_in(uow, admin.tenant_id, people[2], member.id, at=T0 - timedelta(days=30), actor="t",
+                            channel_state="store1")  # an old add (a first sync): history, not an entry
         uow.commit()
     stages.move_stage(context.uow(), admin, people[2], stage.id)
     phone = customers.get_customer(context.uow(), admin, people[3]).identities[0].value
 
-    def order(order_id: str) -> dict:
-        return {"source": "mall", "order_id": order_id, "ordered_at": "2026-11-01T10:00:00+08:00", "amount": "100.00",
+    def order(order_id: str, at: str = "2026-11-30T10:00:00+08:00") -> dict:
+        return {"source": "mall", "order_id": order_id, "ordered_at": at, "amount": "100.00",
                 "identities": {"phone": phone}, "lines": [{"sku": "A", "name": "拿铁", "quantity": 1, "amount": "100"}]}
 
+    orders.record_orders(context.uow(), admin, [order("OLD", "2026-10-01T10:00:00+08:00")])  # history: starts nothing
+    assert all(journeys.step_stats(context.uow(), admin, made[k])[0].in_step == 0 for k in ("first", "any"))
+    with context.uow() as uow:  # without the old order, the next one is the customer's first
+        uow.session.execute(text("DELETE FROM timeline_events WHERE tenant_id = :t AND customer_id = :c"),
+                            {"t": admin.tenant_id, "c": people[3]})
+        uow.session.execute(text("DELETE FROM order_lines WHERE tenant_id = :t"), {"t": admin.tenant_id})
+        uow.session.execute(text("DELETE FROM orders WHERE tenant_id = :t"), {"t": admin.tenant_id})
+        uow.commit()
     orders.record_orders(context.uow(), admin, [order("A1")])
     orders.record_orders(context.uow(), admin, [order("A2")])
     entered = {k: journeys.step_stats(context.uow(), admin, j)[0].in_step for k, j in made.items()}

@@ -20,6 +20,10 @@ from siyu.services import clock
 from siyu.services.segment_matching import matching_customers
 
 ONCE = "once"
+# Events older than this do not start journeys: a first WeCom sync or a history import records
+# old adds and old orders through the same write paths, and those customers are not new.
+RECENT_CONTACT = timedelta(days=1)
+RECENT_PURCHASE = timedelta(days=7)
 
 
 def enter(uow: SqlUnitOfWork, tenant_id: int, journey: Journey, entries: dict[int, str], *, now: datetime | None = None) -> int:
@@ -55,9 +59,10 @@ def stage_changed(uow: SqlUnitOfWork, tenant_id: int, customer_id: int, stage_id
                if stage_id in j.definition.trigger.ids)
 
 
-def contact_added(uow: SqlUnitOfWork, tenant_id: int, customer_id: int, *, channel_state: str | None) -> int:
+def contact_added(uow: SqlUnitOfWork, tenant_id: int, customer_id: int, *, channel_state: str | None, at: datetime) -> int:
+    """A staff member began to follow the customer at ``at`` (an add older than a day is history, not an entry)."""
     journeys = _active(uow, tenant_id, TriggerKind.CONTACT_ADDED)
-    if not journeys:
+    if not journeys or at < clock.utcnow() - RECENT_CONTACT:
         return 0
     channel_id = uow.channels.ids_by_state(tenant_id, {channel_state}).get(channel_state) if channel_state else None
     return sum(enter(uow, tenant_id, j, {customer_id: ONCE}) for j in journeys
@@ -65,11 +70,15 @@ def contact_added(uow: SqlUnitOfWork, tenant_id: int, customer_id: int, *, chann
 
 
 def purchased(uow: SqlUnitOfWork, tenant_id: int, placed: Iterable[tuple[int, int]]) -> int:
-    """(customer, order) pairs of orders that just became a customer's (new, or matched now)."""
+    """(customer, order) pairs of orders that just became a customer's (new, or matched now); orders
+    placed more than a week ago (an imported history) start nothing."""
     placed = [(c, o) for c, o in placed if c is not None]
     journeys = _active(uow, tenant_id, TriggerKind.PURCHASE) if placed else []
     if not journeys:
         return 0
+    since = clock.utcnow() - RECENT_PURCHASE
+    times = uow.journeys.order_times(tenant_id, {o for _, o in placed})
+    placed = [(c, o) for c, o in placed if o in times and times[o] >= since]
     entered = 0
     repeat: set[int] | None = None
     for journey in journeys:

@@ -248,6 +248,14 @@ class JourneyRepository:
                 o.tenant_id == tenant_id, o.customer_id.in_(chunk), o.status.in_(PAID)).group_by(o.customer_id))})
         return found
 
+    def order_times(self, tenant_id: int, order_ids: Iterable[int]) -> dict[int, datetime]:
+        o = orders.c
+        found: dict[int, datetime] = {}
+        for chunk in _chunks(order_ids):
+            found.update({int(i): at for i, at in self.session.execute(select(o.id, o.ordered_at).where(
+                o.tenant_id == tenant_id, o.id.in_(chunk)))})
+        return found
+
     def earlier_orders(self, tenant_id: int, customer_ids: Iterable[int], order_ids: Iterable[int]) -> set[int]:
         """Of the customers, those with an order that is not one of ``order_ids`` (not a first purchase)."""
         o = orders.c
