@@ -24,7 +24,7 @@ from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import DomainError, InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
 from siyu.services import (
-    contact_ways, guide_tasks, housekeeping, imports, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
+    contact_ways, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
     wecom_sync, welcome,
 )
 from siyu.services.demo import DEMO_SLUG, live
@@ -195,9 +195,23 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         """Every five minutes: one console alert per guide task gone overdue, to the guide and their store's managers."""
         return guide_tasks.remind_overdue(context.uow())
 
+    @huey.periodic_task(crontab(minute="*"), name="advance_journeys")
+    def advance_journeys() -> int:
+        """Every minute: each journey enrollment that is due runs its step, exactly once (services.journey_runner)."""
+        report = journey_runner.run_due(context.uow, messenger=journey_runner.wecom_messenger(context.secret_box, context.wecom_channel),
+                                        guide_tasks=guide_tasks.add_source_task_in)
+        return report.steps
+
+    @huey.periodic_task(crontab(minute="5"), name="scan_journey_triggers")
+    def scan_journey_triggers() -> int:
+        """Every hour: birthdays and date fields, silent customers and segment entries enter their journeys (once a day each)."""
+        return journey_triggers.scan_everywhere(context.uow)
+
     return {
         "advance_mass_send": advance_mass_send,
         "mass_sends_everywhere": mass_sends_everywhere,
+        "advance_journeys": advance_journeys,
+        "scan_journey_triggers": scan_journey_triggers,
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
         "sync_warehouse": sync_warehouse,

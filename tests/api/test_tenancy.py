@@ -31,10 +31,14 @@ from siyu.services.clock import utcnow
 from siyu.services import orders as orders_service
 from siyu.services import stages as stages_service
 from siyu.services import tags as tags_service
+from siyu.services import journeys as journeys_service
 from tests import factories as f
 from tests.api.conftest import api_tenant
 
 BODIES = {
+    "JourneyCreate": {"name": "越权旅程", "definition": {"trigger": {"kind": "purchase"}, "steps": [{"id": "w", "kind": "wait", "days": 1}]}},
+    "JourneyFromTemplate": {"template": "birthday", "name": "越权生日"},
+    "JourneyUpdate": {"name": "越权旅程"},
     "RegionCreate": {"name": "越权区域"},
     "RegionUpdate": {"name": "越权区域"},
     "StoreCreate": {"name": "越权门店"},
@@ -170,8 +174,10 @@ def _tenant_a(context):
     rule = guide_tasks.create_rule(context.uow(), a.actor, RuleDraft.parse(stage_id=stage.id, days=3, kind="follow_up",
                                                                            title=f"规则{f.uid()}", script=""))
     ids = {
+        "journey_id": journey.id,
         "send_id": send.id,
         "task_id": task_id, "rule_id": rule.id,
+    journey = journeys_service.create_from_template(context.uow(), a.actor, "birthday", name=f"旅程{f.uid(4)}")
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
@@ -180,7 +186,7 @@ def _tenant_a(context):
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
-               source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name, task_title, rule.title]
+               source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name, task_title, rule.title, journey.name]
     return a, ids, markers
 
 
@@ -196,8 +202,9 @@ def test_every_route_hides_another_tenants_objects(context, client):
                "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs",
                "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers",
                "/api/v1/contact-rules", "/api/v1/opt-outs",
-               "/api/v1/mass-sends", f"/api/v1/mass-sends/{ids['send_id']}")
-               "/api/v1/guide-tasks", "/api/v1/guide-tasks/rules", "/api/v1/guide-tasks/leaderboard?level=store")
+               "/api/v1/mass-sends", f"/api/v1/mass-sends/{ids['send_id']}",
+               "/api/v1/guide-tasks", "/api/v1/guide-tasks/rules", "/api/v1/guide-tasks/leaderboard?level=store",
+               "/api/v1/journeys", f"/api/v1/journeys/{ids['journey_id']}/steps")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

@@ -18,7 +18,7 @@ from siyu.services import auth as auth_service
 from siyu.services import channels, contact_ways, imports, orders, wecom_settings
 from siyu.services import customers, fields, merging, regions, staff, stages, stores, tags, tenants, tokens
 from siyu.domain.customers import RelationState
-from siyu.services import alerts, guide_tasks, mass_sends
+from siyu.services import alerts, guide_tasks, journeys, mass_sends
 from siyu.domain.mass_sends import MassSendDraft
 from siyu.domain.guide_tasks import RuleDraft, TaskState
 from siyu.services.clock import utcnow
@@ -96,7 +96,8 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
         uow.commit()
     rule = guide_tasks.create_rule(context.uow(), a.system, RuleDraft.parse(stage_id=stage.id, days=3, kind="greet", title="甲规则",
                                                                             script=""))
-    ids = {"task_id": task_id, "rule_id": rule.id, "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
+    journey = journeys.create_from_template(context.uow(), a.system, "birthday", name="甲旅程")
+    ids = {"journey_id": journey.id, "task_id": task_id, "rule_id": rule.id, "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
            "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id,
            "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "fmt": "png",
@@ -105,7 +106,7 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
                name="甲群发", text="春季上新", customer_ids=[customer_id])).id}  # recorded, not run
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
                stage.name, field.label, "甲导入文件", "甲订单", "甲渠道", "a-chan", "wwtenantacorp0001", wecom.contact_secret_hint,
-               way.name, way.state, "甲群发", "甲任务", "甲话术", "甲规则"]
+               way.name, way.state, "甲群发", "甲任务", "甲话术", "甲规则", "甲旅程"]
     org.store()  # B has data of its own
     org.customer("乙客户")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from siyu.api.routes import (
-    accounts, acquisition, alerts, analytics, channels, contact_pressure, customer_settings, customers, guide_tasks, imports, mass_sends, orders,
+    accounts, acquisition, alerts, analytics, channels, contact_pressure, customer_settings, customers, guide_tasks, imports, journeys, mass_sends, orders,
     organisation, transfers, wecom, wecom_callbacks, wecom_sync,
 )
 
@@ -18,7 +18,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     organisation.router, accounts.router, imports.router, customers.router, customer_settings.router, channels.router, orders.router,
     analytics.router,
     wecom.router, acquisition.router, wecom_sync.router, alerts.router, transfers.router, contact_pressure.router, mass_sends.router,
-    wecom.router, acquisition.router, wecom_sync.router, alerts.router, transfers.router,
-    guide_tasks.router,
+    guide_tasks.router, journeys.router,
     wecom_callbacks.router,  # /callbacks/wecom/{tenant}: outside /api/v1 and the OpenAPI document
 )

@@ -17,6 +17,7 @@ from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.access import Actor, Permission, Scope
 from siyu.domain.identities import IdentityKey
 from siyu.domain.orders import keys_from_stored, pick_customer
+from siyu.services import journey_triggers
 from siyu.services.auth import system_actor
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
@@ -88,6 +89,7 @@ def _assign_orders(
             timeline += [refunded_row(tenant_id, customer_id, order.source, order.source_order_id, r.source_refund_id,
                                       r.refunded_at, r.amount, actor) for r in order.refunds]
     uow.timeline.add_many(timeline)
+    journey_triggers.purchased(uow, tenant_id, [(c, o) for c, ids in by_customer.items() for o in ids])
     return sum(len(ids) for ids in by_customer.values())
 
 

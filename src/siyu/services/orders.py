@@ -32,6 +32,7 @@ from siyu.domain.orders import (
 )
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.timeline import EventKind
+from siyu.services import journey_triggers
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
 
@@ -110,6 +111,7 @@ def write_orders(
     line_rows: list[dict[str, Any]] = []
     refund_rows: list[dict[str, Any]] = []
     timeline: list[dict[str, Any]] = []
+    matched_now_ids: set[int] = set()
 
     for index, draft in unique:
         if draft.store_code and draft.store_code not in stores:
@@ -165,6 +167,8 @@ def write_orders(
             continue
         changed = existing.digest != draft.digest
         matched_now = existing.customer_id is None and customer_id is not None
+        if matched_now:
+            matched_now_ids.add(existing.id)
         if not (changed or new_refunds or matched_now):
             results.append(OrderResult(index, draft.source, draft.source_order_id, OrderOutcome.UNCHANGED, existing.id, customer_id))
             continue
@@ -194,6 +198,8 @@ def write_orders(
     uow.orders.insert_lines(line_rows)
     uow.orders.insert_refunds(refund_rows)
     uow.timeline.add_many(timeline)
+    journey_triggers.purchased(uow, tenant_id, [(r.customer_id, r.order_id) for r in results if r.customer_id is not None and (
+        r.outcome is OrderOutcome.CREATED or r.order_id in matched_now_ids)])
     return results
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.customers import RelationState
 from siyu.domain.timeline import EventKind
+from siyu.services import journey_triggers
 
 
 def follow_in(
@@ -30,6 +31,7 @@ def follow_in(
     customer = uow.customers.get_any(tenant_id, customer_id)
     if make_owner and customer is not None and customer.owner_staff_id is None:
         uow.customers.update(tenant_id, customer_id, now=at, owner_staff_id=staff_id)
+    journey_triggers.contact_added(uow, tenant_id, customer_id, channel_state=channel_state, at=at)
     return True
 
 

@@ -8,6 +8,7 @@ from siyu.domain.customers import Customer
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
 from siyu.domain.tags import DEFAULT_STAGES, Stage, clean_label
 from siyu.domain.timeline import EventKind
+from siyu.services import journey_triggers
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
 
@@ -107,4 +108,5 @@ def move_in(uow: SqlUnitOfWork, tenant_id: int, customer: Customer, stage_id: in
         before=stages[customer.stage_id].name if customer.stage_id in stages else None,
         after=stages[stage_id].name if stage_id is not None else None,
     )
+    journey_triggers.stage_changed(uow, tenant_id, customer.id, stage_id)
     return True

@@ -10,6 +10,7 @@ from siyu.domain.customers import TagSource
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
 from siyu.domain.tags import MAX_TAGS, Tag, clean_label
 from siyu.domain.timeline import EventKind
+from siyu.services import journey_triggers
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
 
@@ -113,6 +114,7 @@ def apply_in(uow: SqlUnitOfWork, tenant_id: int, wanted: dict[int, list[int]], *
     pairs = [(c, t) for c, ids in wanted.items() for t in ids if (t in current[c]) != add]
     if add:
         uow.tags.apply(tenant_id, pairs, source=source, applied_by=actor, now=now)
+        journey_triggers.tags_applied(uow, tenant_id, pairs)
     else:
         for customer_id in {c for c, _ in pairs}:
             uow.tags.remove(tenant_id, customer_id, [t for c, t in pairs if c == customer_id])

@@ -30,6 +30,7 @@ from siyu.web.routes import (
     guide_tasks,
     home,
     imports,
+    journeys,
     locale,
     mass_sends,
     notifications,
@@ -48,7 +49,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics,
                  analytics_more, notifications, transfers, contact_pressure, mass_sends,
-                 guide_tasks)
+                 guide_tasks, journeys)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

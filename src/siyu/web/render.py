@@ -35,6 +35,7 @@ NAV = (
     NavItem("/orders", N_("Orders"), "tag", Permission.ORDERS_VIEW),
     NavItem("/contact-ways", N_("Contact ways"), "tag", Permission.CHANNELS_VIEW),
     NavItem("/mass-sends", N_("Mass sends"), "bell", Permission.CUSTOMERS_MANAGE),
+    NavItem("/journeys", N_("Journeys"), "link", Permission.CUSTOMERS_VIEW),
     NavItem("/analytics", N_("Analytics"), "chart", Permission.ANALYTICS_VIEW),
     NavItem("/stores", N_("Stores"), "store", Permission.ORG_VIEW),
     NavItem("/regions", N_("Regions"), "map", Permission.ORG_VIEW),

@@ -20,6 +20,7 @@ from siyu.adapters.db.repositories.mass_sends import MassSendRepository
 from siyu.adapters.db.repositories.fields import FieldRepository
 from siyu.adapters.db.repositories.guide_tasks import GuideTaskRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
+from siyu.adapters.db.repositories.journeys import JourneyRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
 from siyu.adapters.db.repositories.orders import OrderRepository
 from siyu.adapters.db.repositories.regions import RegionRepository
@@ -71,6 +72,7 @@ class SqlUnitOfWork:
     experiments: ExperimentRepository
     mass_sends: MassSendRepository
     contact_pressure: ContactPressureRepository
+    journeys: JourneyRepository
     guide_tasks: GuideTaskRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -110,6 +112,7 @@ class SqlUnitOfWork:
         self.experiments = ExperimentRepository(session)
         self.mass_sends = MassSendRepository(session)
         self.contact_pressure = ContactPressureRepository(session)
+        self.journeys = JourneyRepository(session)
         self.guide_tasks = GuideTaskRepository(session)
         return self
 

@@ -23,6 +23,7 @@ from siyu.adapters.db.tables.customers import (
 )
 from siyu.adapters.db.tables.experiments import experiment_assignments, experiments
 from siyu.adapters.db.tables.mass_sends import mass_send_targets, mass_send_tasks, mass_sends
+from siyu.adapters.db.tables.journeys import journey_enrollments, journey_messages, journey_step_runs, journeys
 from siyu.adapters.db.tables.guide_tasks import guide_task_rules, guide_tasks
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
@@ -59,6 +60,10 @@ __all__ = [
     "guide_task_rules",
     "guide_tasks",
     "import_errors",
+    "journey_enrollments",
+    "journey_messages",
+    "journey_step_runs",
+    "journeys",
     "imports",
     "metadata",
     "order_lines",

@@ -1,0 +1,55 @@
+"""Shared helpers of the journey tests: recording fakes for the two ports, a customer WeCom can reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from siyu.bootstrap import Context
+from siyu.domain.access import Actor
+from siyu.domain.errors import Unavailable
+from siyu.domain.identities import IdentityKey, IdentityKind
+from siyu.services import relations, tags
+from tests import factories
+
+T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+@dataclass
+class Recorder:
+    """The message port and the guide-task port, recording every call."""
+
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fail: bool = False
+
+    def messenger(self, uow_factory: Any, tenant_id: int, *, sender: str, external_userid: str, text: str) -> str:
+        if self.fail:
+            raise Unavailable("queue.unavailable", "the worker queue could not take the import (%(reason)s); upload the file again",
+                              reason="test")
+        self.sent.append({"tenant_id": tenant_id, "sender": sender, "to": external_userid, "text": text})
+        return f"msg{len(self.sent)}"
+
+    def guide_tasks(self, uow: Any, tenant_id: int, *, staff_id: int, customer_id: int | None, kind: str, title: str, script: str,
+                    due_at: datetime, source_kind: str, source_key: str) -> int:
+        self.tasks.setdefault(source_key, {"staff_id": staff_id, "customer_id": customer_id, "title": title, "due_at": due_at,
+                                           "source_kind": source_kind, "kind": kind})
+        return list(self.tasks).index(source_key) + 1
+
+
+def reachable_customers(ctx: Context, admin: Actor, n: int) -> tuple[int, list[int]]:
+    """A staff member and ``n`` customers they follow in WeCom (each with an external_userid)."""
+    member = factories.member(ctx, admin, store_id=factories.store(ctx, admin).id)
+    people = [c.id for c in factories.customers_of(ctx, admin, n)]
+    with ctx.uow() as uow:
+        for i, customer_id in enumerate(people):
+            uow.identities.add(admin.tenant_id, customer_id, [IdentityKey(IdentityKind.WECOM_EXTERNAL, f"wm{factories.uid()}{i}")],
+                               source="manual", now=T0)
+            relations.follow_in(uow, admin.tenant_id, customer_id, member.id, at=T0, actor="test")
+        uow.commit()
+    return member.id, people
+
+
+def tag(ctx: Context, admin: Actor, name: str | None = None) -> int:
+    return tags.create_tag(ctx.uow(), admin, group="旅程", name=name or f"标签{factories.uid(4)}").id

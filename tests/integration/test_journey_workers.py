@@ -1,0 +1,125 @@
+"""Two workers advancing the same journey at the same moment run every step exactly once (SQLite and PostgreSQL).
+
+These tests need their own database (the usual fixture's rolled-back connection is one
+connection): a migrated SQLite file, or a fresh PostgreSQL schema.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import sessionmaker
+
+from siyu import bootstrap
+from siyu.adapters.db import migrate
+from siyu.adapters.db.engine import make_engine
+from siyu.adapters.db.repositories.journeys import JourneyRepository
+from siyu.adapters.db.tables import journey_step_runs
+from siyu.adapters.queue import make_huey
+from siyu.services import clock, journey_runner, journeys, tags
+from tests.conftest import BACKENDS, PG_URL, settings_for
+from tests import factories
+from tests.integration.journey_setup import T0, reachable_customers, tag
+
+
+@pytest.fixture(params=BACKENDS)
+def own_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[bootstrap.Context]:
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'workers.db'}"
+    else:
+        schema = f"siyu_workers_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    ctx = bootstrap.build(settings_for(tmp_path), engine=engine, session_factory=sessionmaker(bind=engine, expire_on_commit=False),
+                          huey=make_huey("memory://"))
+    try:
+        yield ctx
+    finally:
+        ctx.close_channels()
+        engine.dispose()
+        if schema:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+class CountingPorts:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sends: Counter[str] = Counter()
+        self.tasks: Counter[str] = Counter()
+
+    def messenger(self, uow_factory, tenant_id, *, sender, external_userid, text):  # noqa: ANN001
+        with self.lock:
+            self.sends[external_userid] += 1
+        return "m"
+
+    def guide_tasks(self, uow, tenant_id, *, source_key, **_):  # noqa: ANN001
+        with self.lock:
+            self.tasks[source_key] += 1
+        return 1
+
+
+def test_two_workers_run_each_step_exactly_once(own_db: bootstrap.Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "utcnow", lambda: T0)
+    ctx = own_db
+    _, admin = factories.tenant(ctx)
+    _, people = reachable_customers(ctx, admin, 40)
+    start, done = tag(ctx, admin), tag(ctx, admin)
+    journey = journeys.create_journey(ctx.uow(), admin, name="并发", definition={
+        "trigger": {"kind": "tag_applied", "tag_ids": [start]},
+        "steps": [{"id": "m", "kind": "message", "text": "你好"}, {"id": "t", "kind": "guide_task", "title": "回访"},
+                  {"id": "mark", "kind": "tag", "action": "apply", "tag_ids": [done]}]})
+    journeys.start_journey(ctx.uow(), admin, journey.id)
+    tags.apply_tags(ctx.uow(), admin, people, [start])
+
+    # Both workers read the same due rows before either claims: the claim alone must split them.
+    barrier = threading.Barrier(2, timeout=30)
+    real_due = JourneyRepository.due
+
+    def due_together(self, now, limit):  # noqa: ANN001
+        found = real_due(self, now, limit)
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other worker has finished
+        return found
+
+    monkeypatch.setattr(JourneyRepository, "due", due_together)
+    ports = CountingPorts()
+    reports: list[journey_runner.RunReport] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            reports.append(journey_runner.run_due(ctx.uow, messenger=ports.messenger, guide_tasks=ports.guide_tasks, now=T0, batch=7))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and len(reports) == 2, (errors, reports)
+    assert sum(r.steps for r in reports) == 40 * 3 and sum(r.failed for r in reports) == 0
+    assert len(ports.sends) == 40 and set(ports.sends.values()) == {1}
+    assert len(ports.tasks) == 40 and set(ports.tasks.values()) == {1}
+    with ctx.uow() as uow:
+        runs = uow.session.execute(select(func.count()).select_from(journey_step_runs)).scalar_one()
+    assert runs == 40 * 3
+    assert {s.step_id: (s.in_step, s.passed) for s in journeys.step_stats(ctx.uow(), admin, journey.id)} == {
+        "m": (0, 40), "t": (0, 40), "mark": (0, 40)}
