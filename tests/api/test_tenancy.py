@@ -17,6 +17,8 @@ from siyu.adapters.channels.sandbox import Corp, SandboxChannel
 from siyu.domain.channels import ChannelDraft, CostDraft
 from siyu.domain.contact_ways import ContactWayDraft, StaffRule
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
+from siyu.domain.experiments import ExperimentDraft
+from siyu.services import experiments as experiments_service
 from siyu.services import contact_ways, welcome
 from siyu.services import fields as fields_service
 from siyu.domain.wecom import WeComSettingsDraft
@@ -138,6 +140,9 @@ def _tenant_a(context):
                                                                                    url="https://x.cn/a.png"))
     message = welcome.save_welcome_message(context.uow(), a.actor, WelcomeDraft.parse(scope="way", text=f"欢迎{f.uid(4)}",
                                                                                       contact_way_id=way.id))
+    experiment = experiments_service.create_experiment(context.uow(), a.actor, ExperimentDraft.holdout(
+        name=f"实验{f.uid()}", holdout_percent=10))
+    experiments_service.assign(context.uow(), a.actor, experiment.id, [made[0].id])
     cost = channels_service.add_cost(
         context.uow(), a.actor, channel.id, CostDraft.parse(period_start=date(2026, 1, 1), period_end=date(2026, 1, 31), amount="1")
     )
@@ -153,9 +158,11 @@ def _tenant_a(context):
         "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
         "way_id": way.id, "material_id": material.id, "message_id": message.id,
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
+        "experiment_id": experiment.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
-               source_order_id, corp, way.name, way.state, material.title, message.text]
+               source_order_id, corp, way.name, way.state, material.title, message.text,
+               experiment.name]
     return a, ids, markers
 
 
@@ -169,7 +176,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
                f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/contact-ways",
                "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs",
-               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers")
+               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers",
+               "/api/v1/experiments", f"/api/v1/experiments/{ids['experiment_id']}/report")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

@@ -38,11 +38,13 @@ from siyu.web.routes import (
     transfers,
     wecom,
 )
+from siyu.web.routes import experiments
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics, notifications, transfers)
+                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics, notifications, transfers,
+                 experiments)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:
