@@ -18,6 +18,7 @@ from siyu.adapters.db.repositories.experiments import ExperimentRepository
 from siyu.adapters.db.repositories.fields import FieldRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
+from siyu.adapters.db.repositories.moments import MomentRepository
 from siyu.adapters.db.repositories.orders import OrderRepository
 from siyu.adapters.db.repositories.regions import RegionRepository
 from siyu.adapters.db.repositories.relations import RelationRepository
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
     welcome: WelcomeRepository
     segments: SegmentRepository
     experiments: ExperimentRepository
+    moments: MomentRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -102,6 +104,7 @@ class SqlUnitOfWork:
         self.welcome = WelcomeRepository(session)
         self.segments = SegmentRepository(session)
         self.experiments = ExperimentRepository(session)
+        self.moments = MomentRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -21,6 +21,7 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.experiments import experiment_assignments, experiments
+from siyu.adapters.db.tables.moments import moment_senders, moments
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
@@ -30,6 +31,8 @@ __all__ = [
     "UTCDateTime",
     "contact_ways",
     "materials",
+    "moment_senders",
+    "moments",
     "welcome_messages",
     "welcome_sends",
     "alert_reads",
