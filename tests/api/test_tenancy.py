@@ -19,6 +19,8 @@ from siyu.domain.contact_ways import ContactWayDraft, StaffRule
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
 from siyu.domain.experiments import ExperimentDraft
 from siyu.services import experiments as experiments_service
+from siyu.services import moments as moments_service
+from siyu.domain.moments import MomentDraft
 from siyu.services import contact_ways, welcome
 from siyu.services import fields as fields_service
 from siyu.domain.wecom import WeComSettingsDraft
@@ -93,6 +95,7 @@ def _tenant_a_bodies(ids):
         "ContactWayUpdate": {"channel_id": ids["channel_id"], "name": "越权活码", "state": "intruder", "staff": [{"staff_id": ids["staff_id"]}]},
         "WelcomeCreate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
         "WelcomeUpdate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
+        "MomentCreate": {"text": "越权", "staff_ids": [ids["staff_id"]], "material_ids": [ids["material_id"]]},
     }
 
 
@@ -143,6 +146,8 @@ def _tenant_a(context):
     experiment = experiments_service.create_experiment(context.uow(), a.actor, ExperimentDraft.holdout(
         name=f"实验{f.uid()}", holdout_percent=10))
     experiments_service.assign(context.uow(), a.actor, experiment.id, [made[0].id])
+    moment = moments_service.create_moment(context.uow(), a.actor, MomentDraft.parse(  # recorded, not sent
+        text=f"朋友圈{f.uid()}", staff_ids=[member.id]))
     cost = channels_service.add_cost(
         context.uow(), a.actor, channel.id, CostDraft.parse(period_start=date(2026, 1, 1), period_end=date(2026, 1, 31), amount="1")
     )
@@ -158,11 +163,11 @@ def _tenant_a(context):
         "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
         "way_id": way.id, "material_id": material.id, "message_id": message.id,
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
-        "experiment_id": experiment.id,
+        "experiment_id": experiment.id, "moment_id": moment.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
                source_order_id, corp, way.name, way.state, material.title, message.text,
-               experiment.name]
+               experiment.name, moment.text]
     return a, ids, markers
 
 
@@ -177,7 +182,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
                f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/contact-ways",
                "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs",
                "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers",
-               "/api/v1/experiments", f"/api/v1/experiments/{ids['experiment_id']}/report")
+               "/api/v1/experiments", f"/api/v1/experiments/{ids['experiment_id']}/report",
+               "/api/v1/moments", f"/api/v1/moments/{ids['moment_id']}")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

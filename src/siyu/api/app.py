@@ -12,13 +12,13 @@ from siyu.api.routes import (
     accounts, acquisition, alerts, analytics, channels, customer_settings, customers, imports, orders, organisation, transfers,
     wecom, wecom_callbacks, wecom_sync,
 )
-from siyu.api.routes import experiments
+from siyu.api.routes import experiments, moments
 
 # imports before customers: its /customers/export must match before /customers/{customer_id}
 ROUTERS: tuple[APIRouter, ...] = (
     organisation.router, accounts.router, imports.router, customers.router, customer_settings.router, channels.router, orders.router,
     analytics.router,
     wecom.router, acquisition.router, wecom_sync.router, alerts.router, transfers.router,
-    experiments.router,
+    experiments.router, moments.router,
     wecom_callbacks.router,  # /callbacks/wecom/{tenant}: outside /api/v1 and the OpenAPI document
 )
