@@ -38,13 +38,13 @@ from siyu.web.routes import (
     transfers,
     wecom,
 )
-from siyu.web.routes import experiments
+from siyu.web.routes import experiments, moments
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics, notifications, transfers,
-                 experiments)
+                 experiments, moments)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:
