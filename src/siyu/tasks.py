@@ -27,6 +27,7 @@ from siyu.services import (
     contact_ways, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
     wecom_sync, welcome,
 )
+from siyu.services import moments
 from siyu.services.demo import DEMO_SLUG, live
 
 if TYPE_CHECKING:
@@ -207,11 +208,32 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         """Every hour: birthdays and date fields, silent customers and segment entries enter their journeys (once a day each)."""
         return journey_triggers.scan_everywhere(context.uow)
 
+
+    # ---- moments (朋友圈任务) ----
+    @huey.task(name="run_moment", retries=3, retry_delay=60)
+    def run_moment(tenant_id: int, moment_id: int) -> str:
+        """Hand a moments task to WeCom and read what is known so far (services.moments.advance_moment)."""
+        return moments.advance_moment(context.uow(), context.secret_box, context.wecom_channel, tenant_id, moment_id).status.value
+
+    @huey.periodic_task(crontab(minute="*/10"), name="poll_moments")
+    def poll_moments() -> int:
+        """Every ten minutes: every unfinished moments task one step further (WeCom's job, then who published)."""
+        found = moments.unfinished(context.uow())
+        for tenant_id, moment_id in found:
+            try:
+                moments.advance_moment(context.uow(), context.secret_box, context.wecom_channel, tenant_id, moment_id)
+            except DomainError as exc:  # one tenant's WeCom being down must not stop the others
+                log.warning("moments task not advanced", tenant_id=tenant_id, moment_id=moment_id, code=exc.code)
+        return len(found)
+    # ---- end of moments ----
+
     return {
         "advance_mass_send": advance_mass_send,
         "mass_sends_everywhere": mass_sends_everywhere,
         "advance_journeys": advance_journeys,
         "scan_journey_triggers": scan_journey_triggers,
+        "run_moment": run_moment,
+        "poll_moments": poll_moments,
         "purge_expired_sessions": purge_expired_sessions,
         "heartbeat": heartbeat,
         "sync_warehouse": sync_warehouse,

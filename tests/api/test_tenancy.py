@@ -22,6 +22,10 @@ from siyu.services import contact_pressure, contact_ways, guide_tasks, welcome
 from siyu.domain.mass_sends import MassSendDraft
 from siyu.services import mass_sends as mass_sends_service
 from siyu.domain.guide_tasks import RuleDraft
+from siyu.domain.experiments import ExperimentDraft
+from siyu.services import experiments as experiments_service
+from siyu.services import moments as moments_service
+from siyu.domain.moments import MomentDraft
 from siyu.services import fields as fields_service
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import channels as channels_service
@@ -106,6 +110,7 @@ def _tenant_a_bodies(ids):
         "GuideTaskCreate": {"staff_id": ids["staff_id"], "customer_id": ids["customer_id"], "kind": "greet", "title": "越权任务",
                             "due_at": "2026-01-01T00:00:00Z"},
         "RuleIn": {"stage_id": ids["stage_id"], "days": 3, "kind": "follow_up", "title": "越权规则"},
+        "MomentCreate": {"text": "越权", "staff_ids": [ids["staff_id"]], "material_ids": [ids["material_id"]]},
     }
 
 
@@ -153,6 +158,11 @@ def _tenant_a(context):
                                                                                    url="https://x.cn/a.png"))
     message = welcome.save_welcome_message(context.uow(), a.actor, WelcomeDraft.parse(scope="way", text=f"欢迎{f.uid(4)}",
                                                                                       contact_way_id=way.id))
+    experiment = experiments_service.create_experiment(context.uow(), a.actor, ExperimentDraft.holdout(
+        name=f"实验{f.uid()}", holdout_percent=10))
+    experiments_service.assign(context.uow(), a.actor, experiment.id, [made[0].id])
+    moment = moments_service.create_moment(context.uow(), a.actor, MomentDraft.parse(  # recorded, not sent
+        text=f"朋友圈{f.uid()}", staff_ids=[member.id]))
     cost = channels_service.add_cost(
         context.uow(), a.actor, channel.id, CostDraft.parse(period_start=date(2026, 1, 1), period_end=date(2026, 1, 31), amount="1")
     )
@@ -173,20 +183,22 @@ def _tenant_a(context):
     task_title = guide_tasks.get_task(context.uow(), a.actor, task_id).title
     rule = guide_tasks.create_rule(context.uow(), a.actor, RuleDraft.parse(stage_id=stage.id, days=3, kind="follow_up",
                                                                            title=f"规则{f.uid()}", script=""))
+    journey = journeys_service.create_from_template(context.uow(), a.actor, "birthday", name=f"旅程{f.uid(4)}")
     ids = {
         "journey_id": journey.id,
         "send_id": send.id,
         "task_id": task_id, "rule_id": rule.id,
-    journey = journeys_service.create_from_template(context.uow(), a.actor, "birthday", name=f"旅程{f.uid(4)}")
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
         "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
         "way_id": way.id, "material_id": material.id, "message_id": message.id,
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
+        "experiment_id": experiment.id, "moment_id": moment.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
-               source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name, task_title, rule.title, journey.name]
+               source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name, task_title, rule.title, journey.name,
+               experiment.name, moment.text]
     return a, ids, markers
 
 
@@ -204,7 +216,9 @@ def test_every_route_hides_another_tenants_objects(context, client):
                "/api/v1/contact-rules", "/api/v1/opt-outs",
                "/api/v1/mass-sends", f"/api/v1/mass-sends/{ids['send_id']}",
                "/api/v1/guide-tasks", "/api/v1/guide-tasks/rules", "/api/v1/guide-tasks/leaderboard?level=store",
-               "/api/v1/journeys", f"/api/v1/journeys/{ids['journey_id']}/steps")
+               "/api/v1/journeys", f"/api/v1/journeys/{ids['journey_id']}/steps",
+               "/api/v1/experiments", f"/api/v1/experiments/{ids['experiment_id']}/report",
+               "/api/v1/moments", f"/api/v1/moments/{ids['moment_id']}")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

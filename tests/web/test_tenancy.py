@@ -18,10 +18,12 @@ from siyu.services import auth as auth_service
 from siyu.services import channels, contact_ways, imports, orders, wecom_settings
 from siyu.services import customers, fields, merging, regions, staff, stages, stores, tags, tenants, tokens
 from siyu.domain.customers import RelationState
-from siyu.services import alerts, guide_tasks, journeys, mass_sends
+from siyu.services import alerts, experiments, guide_tasks, journeys, mass_sends, moments
 from siyu.domain.mass_sends import MassSendDraft
 from siyu.domain.guide_tasks import RuleDraft, TaskState
 from siyu.services.clock import utcnow
+from siyu.domain.moments import MomentDraft
+from siyu.domain.experiments import ExperimentDraft
 from siyu.web.app import ROUTE_MODULES as MODULES
 from tests.web.conftest import Org, unique
 
@@ -103,10 +105,13 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
            "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "fmt": "png",
            "alert_id": alert_id, "transfer_id": transfer_id,
            "send_id": mass_sends.create_mass_send(context.uow(), a.system, MassSendDraft.parse(
-               name="甲群发", text="春季上新", customer_ids=[customer_id])).id}  # recorded, not run
+               name="甲群发", text="春季上新", customer_ids=[customer_id])).id,  # recorded, not run
+           "experiment_id": experiments.create_experiment(context.uow(), a.system, ExperimentDraft.holdout(
+               name="甲实验", holdout_percent=10)).id,
+           "moment_id": moments.create_moment(context.uow(), a.system, MomentDraft.parse(text="甲朋友圈", staff_ids=[member.id])).id}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
                stage.name, field.label, "甲导入文件", "甲订单", "甲渠道", "a-chan", "wwtenantacorp0001", wecom.contact_secret_hint,
-               way.name, way.state, "甲群发", "甲任务", "甲话术", "甲规则", "甲旅程"]
+               way.name, way.state, "甲群发", "甲任务", "甲话术", "甲规则", "甲旅程", "甲实验", "甲朋友圈"]
     org.store()  # B has data of its own
     org.customer("乙客户")
 

@@ -5,9 +5,11 @@ unit of work with its audience and reaches only the customers whose arm is not t
 (the holdout). Assignment is the domain's hash of the experiment's salt and the customer id
 (:meth:`siyu.domain.experiments.Experiment.arm_of`), stored on first assignment: assigning a
 customer again returns the arm they already have, even if they were first assigned by
-another send of the same experiment. The report is the read side's
-(``siyu.analytics.experiments.ExperimentReportQuery``), over the warehouse copy of the
-assignments.
+another send of the same experiment. The report (:func:`experiment_report`) counts each arm's
+customers, converters and GMV over a window of days after the experiment's start, with one
+query on the operational store (the assignments are not copied to the warehouse, and the
+orders a report needs are one indexed join away); the statistics are the domain's
+(:mod:`siyu.domain.experiment_stats`, :mod:`siyu.domain.experiment_reports`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import datetime
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import InvalidInput, NotFound
+from siyu.domain.experiment_reports import ExperimentReport, build_report, window_of
 from siyu.domain.experiments import Experiment, ExperimentDraft
 from siyu.domain.paging import Page, PageRequest
 from siyu.services.clock import utcnow
@@ -27,7 +30,7 @@ MAX_ASSIGN = 100_000  # customers per call from outside a send (the API takes fe
 
 
 def create_experiment(uow: SqlUnitOfWork, actor: Actor, draft: ExperimentDraft, *, started_at: datetime | None = None) -> Experiment:
-    """Record the experiment with a fresh random salt; its conversion window counts from each customer's assignment."""
+    """Record the experiment with a fresh random salt; its conversion window counts from ``started_at`` (default: now)."""
     actor.require(Permission.CUSTOMERS_MANAGE)
     now = utcnow()
     with uow:
@@ -97,3 +100,17 @@ def assign(uow: SqlUnitOfWork, actor: Actor, experiment_id: int, customer_ids: I
         arms = assign_in(uow, actor.tenant_id, experiment_id, wanted)
         uow.commit()
     return arms
+
+
+def experiment_report(uow: SqlUnitOfWork, actor: Actor, experiment_id: int, *, window_days: int | None = None,
+                      now: datetime | None = None) -> ExperimentReport:
+    """Each arm's customers, converters and GMV over ``window_days`` after the start (default: the
+    experiment's own window), and every variant against the control."""
+    actor.require(Permission.ANALYTICS_VIEW)
+    with uow:
+        experiment = _get(uow, actor.tenant_id, experiment_id)
+        days, start, end = window_of(experiment, window_days)
+        counts = uow.experiments.arm_counts(actor.tenant_id, experiment_id)
+        report = build_report(experiment, days, counts, uow.experiments.window_converters(actor.tenant_id, experiment_id, start, end),
+                              now=now or utcnow())
+    return report

@@ -37,6 +37,8 @@ NAV = (
     NavItem("/mass-sends", N_("Mass sends"), "bell", Permission.CUSTOMERS_MANAGE),
     NavItem("/journeys", N_("Journeys"), "link", Permission.CUSTOMERS_VIEW),
     NavItem("/analytics", N_("Analytics"), "chart", Permission.ANALYTICS_VIEW),
+    NavItem("/experiments", N_("Experiments"), "chart", Permission.ANALYTICS_VIEW),
+    NavItem("/moments", N_("Moments"), "people", Permission.CUSTOMERS_MANAGE),
     NavItem("/stores", N_("Stores"), "store", Permission.ORG_VIEW),
     NavItem("/regions", N_("Regions"), "map", Permission.ORG_VIEW),
     NavItem("/staff", N_("Staff"), "people", Permission.ORG_VIEW),

@@ -36,6 +36,7 @@ from siyu.adapters.channels.models import (
     UnassignedPage,
     WelcomeMessage,
 )
+from siyu.adapters.channels.moments import MomentJobResult, MomentTask, MomentTaskPage
 
 
 class Channel(Protocol):
@@ -57,6 +58,13 @@ class Channel(Protocol):
     # ---- customer groups ----
     def group_chats(self, *, owners: list[str] | None = None, status_filter: int = 0, cursor: str = "", limit: int = 100) -> GroupChatPage: ...
     def get_group_chat(self, chat_id: str) -> GroupChat: ...
+
+    # ---- moments (朋友圈) — shapes and WeCom's rules in siyu.adapters.channels.moments -------------
+    def add_moment_task(self, task: MomentTask) -> str: ...  # -> jobid
+    def get_moment_task_result(self, jobid: str) -> MomentJobResult: ...
+    def cancel_moment_task(self, moment_id: str) -> None: ...
+    def get_moment_task(self, moment_id: str, *, cursor: str = "", limit: int = 1000) -> MomentTaskPage: ...
+    # ---- end of moments ----
 
     # ---- acquisition ----
     def add_contact_way(self, draft: ContactWayDraft) -> ContactWayCreated: ...

@@ -22,6 +22,7 @@ from siyu.adapters.db.repositories.guide_tasks import GuideTaskRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
 from siyu.adapters.db.repositories.journeys import JourneyRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
+from siyu.adapters.db.repositories.moments import MomentRepository
 from siyu.adapters.db.repositories.orders import OrderRepository
 from siyu.adapters.db.repositories.regions import RegionRepository
 from siyu.adapters.db.repositories.relations import RelationRepository
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
     contact_pressure: ContactPressureRepository
     journeys: JourneyRepository
     guide_tasks: GuideTaskRepository
+    moments: MomentRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -114,6 +116,7 @@ class SqlUnitOfWork:
         self.contact_pressure = ContactPressureRepository(session)
         self.journeys = JourneyRepository(session)
         self.guide_tasks = GuideTaskRepository(session)
+        self.moments = MomentRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

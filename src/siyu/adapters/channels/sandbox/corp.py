@@ -85,6 +85,7 @@ class Corp:
     welcome_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (handover, external) -> record
     transfer_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    moments: dict[str, Any] = field(default_factory=dict)  # moments tasks: jobs, tasks, job_reads (sandbox/moments.py)
     tokens: dict[str, Token] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

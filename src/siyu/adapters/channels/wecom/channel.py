@@ -36,6 +36,7 @@ from siyu.adapters.channels.models import (
     WelcomeMessage,
 )
 from siyu.adapters.channels.wecom.client import WeComClient
+from siyu.adapters.channels.wecom.moments import MomentCalls
 from siyu.domain.errors import InvalidInput
 
 EC = "/cgi-bin/externalcontact"
@@ -60,7 +61,7 @@ def _limit(values: list[Any], most: int, what: str) -> None:
                            most=most, what=what, count=len(values))
 
 
-class WeComChannel:
+class WeComChannel(MomentCalls):  # moments: .moments
     def __init__(self, client: WeComClient) -> None:
         self.client = client
 

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -10,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
-from siyu.adapters.db.tables import customers, experiment_assignments, experiments
+from siyu.adapters.db.tables import customers, experiment_assignments, experiments, orders
 from siyu.domain.experiments import Arm, Experiment
 from siyu.domain.paging import Page, PageRequest
 
@@ -83,3 +84,18 @@ class ExperimentRepository:
         rows = self.session.execute(select(a.arm, func.count()).where(a.tenant_id == tenant_id, a.experiment_id == experiment_id)
                                     .group_by(a.arm))
         return {str(arm): int(n) for arm, n in rows}
+
+    def window_converters(self, tenant_id: int, experiment_id: int, start: datetime, end: datetime) -> Iterator[tuple[str, Decimal]]:
+        """(arm, net GMV) of every assigned customer with at least one order placed in [start, end) that is
+        not wholly refunded; GMV is what was paid less what is refunded so far. Customers without such an
+        order are not listed (the report counts them from the arm sizes, with GMV 0)."""
+        a, o = experiment_assignments.c, orders.c
+        net = o.amount - o.refunded_amount
+        query = (select(a.arm, func.sum(net)).select_from(experiment_assignments.join(
+            orders, (o.tenant_id == a.tenant_id) & (o.customer_id == a.customer_id)))
+            .where(a.tenant_id == tenant_id, a.experiment_id == experiment_id, o.ordered_at >= start, o.ordered_at < end,
+                   o.amount > o.refunded_amount)
+            .group_by(a.arm, a.customer_id))
+        cent = Decimal("0.01")
+        for arm, gmv in self.session.execute(query.execution_options(yield_per=5000)):
+            yield str(arm), Decimal(str(gmv)).quantize(cent)

@@ -25,6 +25,7 @@ from siyu.adapters.db.tables.experiments import experiment_assignments, experime
 from siyu.adapters.db.tables.mass_sends import mass_send_targets, mass_send_tasks, mass_sends
 from siyu.adapters.db.tables.journeys import journey_enrollments, journey_messages, journey_step_runs, journeys
 from siyu.adapters.db.tables.guide_tasks import guide_task_rules, guide_tasks
+from siyu.adapters.db.tables.moments import moment_senders, moments
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
@@ -37,6 +38,8 @@ __all__ = [
     "UTCDateTime",
     "contact_ways",
     "materials",
+    "moment_senders",
+    "moments",
     "welcome_messages",
     "welcome_sends",
     "alert_reads",

@@ -1,0 +1,110 @@
+"""Experiments and their reports: ExperimentOut, ExperimentPage, ExperimentReportOut."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from siyu.api.schemas import Out, PageOut
+from siyu.domain.experiment_reports import ExperimentReport
+from siyu.domain.experiment_stats import ALPHA, MeanTest, NoTest, ProportionTest
+
+
+class ArmOut(Out):
+    key: str
+    weight: int
+    control: bool
+
+
+class ExperimentOut(Out):
+    id: int
+    name: str
+    arms: list[ArmOut]
+    window_days: int = Field(description="The default conversion window, in days after `started_at`")
+    started_at: datetime
+    created_at: datetime
+
+
+class ExperimentPage(PageOut[ExperimentOut]):
+    pass
+
+
+class ArmOutcomeOut(BaseModel):
+    key: str
+    control: bool
+    customers: int = Field(description="Customers assigned to the arm")
+    converters: int = Field(description="Customers with at least one order in the window that is not wholly refunded")
+    conversion_rate: float | None = Field(description="converters / customers; null for an arm with no customers")
+    gmv: Decimal = Field(description="Sum over the window's orders of amount less refunds, in yuan")
+    gmv_per_customer: Decimal | None = Field(description="gmv / customers (every customer of the arm, buyers or not)")
+
+
+class ConversionTestOut(BaseModel):
+    tested: bool
+    reason: str | None = Field(default=None, description="Why there is no test: no_customers, no_converters, all_converted")
+    difference: float | None = Field(default=None, description="variant rate - control rate")
+    relative_uplift: float | None = Field(default=None, description="difference / control rate")
+    z: float | None = Field(default=None, description="Pooled two-proportion z statistic")
+    p_value: float | None = Field(default=None, description="Two-sided")
+    ci_low: float | None = Field(default=None, description="95% CI of the difference (unpooled standard error)")
+    ci_high: float | None = None
+    small_sample: bool = Field(default=False, description="Fewer than 5 expected converters or non-converters in an arm")
+    significant: bool = Field(default=False, description=f"p < {ALPHA}")
+
+
+class GmvTestOut(BaseModel):
+    tested: bool
+    reason: str | None = Field(default=None, description="Why there is no test: no_customers, too_few, no_variance")
+    difference: float | None = Field(default=None, description="variant GMV per customer - control's")
+    t: float | None = Field(default=None, description="Welch's t statistic")
+    degrees_of_freedom: float | None = None
+    p_value: float | None = Field(default=None, description="Two-sided")
+    significant: bool = False
+
+
+class ComparisonOut(BaseModel):
+    arm: str
+    control: str
+    conversion: ConversionTestOut
+    gmv_per_customer: GmvTestOut
+    significant: bool = Field(description="Conversion differs from the control's at 95%")
+
+
+class ExperimentReportOut(BaseModel):
+    experiment: ExperimentOut
+    window_days: int
+    window_start: datetime
+    window_end: datetime = Field(description="Exclusive")
+    complete: bool = Field(description="The window is over")
+    arms: list[ArmOutcomeOut]
+    comparisons: list[ComparisonOut] = Field(description="Each variant against the control")
+    replies_available: bool = Field(description="Replies need the conversation archive, which is not connected: always false for now")
+    replies_note: str
+
+
+def _conversion(test: ProportionTest | NoTest) -> ConversionTestOut:
+    if isinstance(test, NoTest):
+        return ConversionTestOut(tested=False, reason=test.reason)
+    return ConversionTestOut(tested=True, difference=test.difference, relative_uplift=test.relative_uplift, z=test.z,
+                             p_value=test.p_value, ci_low=test.ci_low, ci_high=test.ci_high, small_sample=test.small_sample,
+                             significant=test.significant)
+
+
+def _gmv(test: MeanTest | NoTest) -> GmvTestOut:
+    if isinstance(test, NoTest):
+        return GmvTestOut(tested=False, reason=test.reason)
+    return GmvTestOut(tested=True, difference=test.difference, t=test.t, degrees_of_freedom=test.degrees_of_freedom,
+                      p_value=test.p_value, significant=test.significant)
+
+
+def report_out(report: ExperimentReport) -> ExperimentReportOut:
+    return ExperimentReportOut(
+        experiment=ExperimentOut.model_validate(report.experiment), window_days=report.window_days,
+        window_start=report.window_start, window_end=report.window_end, complete=report.complete,
+        arms=[ArmOutcomeOut(key=a.key, control=a.control, customers=a.customers, converters=a.converters,
+                            conversion_rate=a.conversion_rate, gmv=a.gmv, gmv_per_customer=a.gmv_per_customer) for a in report.arms],
+        comparisons=[ComparisonOut(arm=c.arm, control=c.control, conversion=_conversion(c.conversion),
+                                   gmv_per_customer=_gmv(c.gmv_per_customer), significant=c.significant) for c in report.comparisons],
+        replies_available=report.replies_available, replies_note=report.replies_note)

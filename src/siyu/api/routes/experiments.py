@@ -1,0 +1,37 @@
+"""Experiments (实验): list them, read one, and its report (conversion and GMV per arm, with the tests)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from siyu.api.deps import CurrentActor, Paging, Uow
+from siyu.api.experiment_schemas import ExperimentOut, ExperimentPage, ExperimentReportOut, report_out
+from siyu.api.schemas import page_out
+from siyu.domain.experiments import MAX_WINDOW_DAYS
+from siyu.services import experiments
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.get("/experiments", response_model=ExperimentPage, tags=["experiments"])
+def list_experiments(uow: Uow, actor: CurrentActor, paging: Paging) -> ExperimentPage:
+    return page_out(ExperimentPage, experiments.list_experiments(uow, actor, paging))
+
+
+@router.get("/experiments/{experiment_id}", response_model=ExperimentOut, tags=["experiments"])
+def get_experiment(experiment_id: int, uow: Uow, actor: CurrentActor) -> ExperimentOut:
+    return ExperimentOut.model_validate(experiments.get_experiment(uow, actor, experiment_id))
+
+
+@router.get("/experiments/{experiment_id}/report", response_model=ExperimentReportOut, tags=["experiments"])
+def experiment_report(experiment_id: int, uow: Uow, actor: CurrentActor,
+                      window_days: Annotated[int | None, Query(ge=1, le=MAX_WINDOW_DAYS,
+                                                               description="Days after the start; default the experiment's own")] = None,
+                      ) -> ExperimentReportOut:
+    """Per arm: customers, converters (at least one order in the window, not wholly refunded), conversion
+    rate, GMV net of refunds and GMV per customer; each variant against the control with a pooled
+    two-proportion z-test, the 95% CI of the difference (unpooled SE) and Welch's t-test on GMV per
+    customer. Replies are not measured (no conversation archive) and the report says so."""
+    return report_out(experiments.experiment_report(uow, actor, experiment_id, window_days=window_days))

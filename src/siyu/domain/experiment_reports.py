@@ -1,0 +1,106 @@
+"""An experiment's report: per arm, who converted and what they spent over a window, and each
+variant against the control (:mod:`siyu.domain.experiment_stats` for the tests).
+
+- **window**: ``[started_at, started_at + window_days)`` — days after the experiment's start,
+  the same bounds for every arm, so the holdout and the variants are measured over the same
+  calendar days (the service docstring of ``create_experiment`` says so too).
+- **customers**: the customers assigned to the arm (stored assignments).
+- **converters**: customers with at least one order placed in the window that is not wholly
+  refunded; **GMV**: the sum of those orders' amount less their refunds (as known now, so a
+  refund made after the window still lowers it).
+- **replies**: not measured. Replies need the conversation archive (会话存档), which Siyu does
+  not have yet; the report says so (``replies_available = False``) instead of showing a number.
+- Known gap: a customer merged into another after assignment keeps their arm, but their
+  orders move to the survivor, so they count as not converted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from siyu.domain.errors import InvalidInput
+from siyu.domain.experiment_stats import MeanTest, Moments, NoTest, ProportionTest, two_proportions, welch
+from siyu.domain.experiments import MAX_WINDOW_DAYS, Experiment
+
+REPLIES_NOTE = "replies are not measured: they need the conversation archive, which is not connected"
+
+
+@dataclass(frozen=True, slots=True)
+class ArmOutcome:
+    key: str
+    control: bool
+    customers: int
+    converters: int
+    gmv: Decimal
+    gmv_moments: Moments  # over every customer of the arm (0 for those who bought nothing)
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return self.converters / self.customers if self.customers else None
+
+    @property
+    def gmv_per_customer(self) -> Decimal | None:
+        return (self.gmv / self.customers).quantize(Decimal("0.01")) if self.customers else None
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    arm: str
+    control: str
+    conversion: ProportionTest | NoTest
+    gmv_per_customer: MeanTest | NoTest
+
+    @property
+    def significant(self) -> bool:
+        """Conversion differs at 95% (the headline verdict)."""
+        return isinstance(self.conversion, ProportionTest) and self.conversion.significant
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentReport:
+    experiment: Experiment
+    window_days: int
+    window_start: datetime
+    window_end: datetime
+    complete: bool  # the window is over: the numbers will not grow any more (refunds aside)
+    arms: tuple[ArmOutcome, ...]
+    comparisons: tuple[Comparison, ...]
+    replies_available: bool = False
+    replies_note: str = REPLIES_NOTE
+
+
+def window_of(experiment: Experiment, window_days: int | None) -> tuple[int, datetime, datetime]:
+    days = experiment.window_days if window_days is None else window_days
+    if not 1 <= days <= MAX_WINDOW_DAYS:
+        raise InvalidInput("experiment.bad_window", "the conversion window is 1 to %(max)s days", field="window_days", max=MAX_WINDOW_DAYS)
+    return days, experiment.started_at, experiment.started_at + timedelta(days=days)
+
+
+def build_report(experiment: Experiment, window_days: int, counts: dict[str, int], converters: Iterable[tuple[str, Decimal]], *,
+                 now: datetime) -> ExperimentReport:
+    """Fold the arm sizes and the converters' GMV into the report (every arm listed, in order)."""
+    days, start, end = window_of(experiment, window_days)
+    seen: dict[str, list[Decimal]] = {a.key: [Decimal(0), Decimal(0), Decimal(0)] for a in experiment.arms}  # count, sum, squares
+    for arm, gmv in converters:
+        bucket = seen.setdefault(arm, [Decimal(0), Decimal(0), Decimal(0)])  # an arm since removed: kept out below
+        bucket[0] += 1
+        bucket[1] += gmv
+        bucket[2] += gmv * gmv
+    outcomes = []
+    for arm in experiment.arms:
+        n, total, squares = seen[arm.key]
+        customers = counts.get(arm.key, 0)
+        outcomes.append(ArmOutcome(key=arm.key, control=arm.control, customers=customers, converters=int(n), gmv=total,
+                                   gmv_moments=Moments(customers, total, squares)))
+    control = next(o for o in outcomes if o.control)
+    comparisons = tuple(
+        Comparison(arm=o.key, control=control.key,
+                   conversion=two_proportions(o.converters, o.customers, control.converters, control.customers),
+                   gmv_per_customer=welch(o.gmv_moments, control.gmv_moments))
+        for o in outcomes if not o.control
+    )
+    return ExperimentReport(experiment=experiment, window_days=days, window_start=start, window_end=end, complete=now >= end,
+                            arms=tuple(outcomes), comparisons=comparisons)

@@ -1,0 +1,147 @@
+"""Moments tasks (朋友圈任务): the brand asks its staff to post a moment, visible to the customers
+with some tags, and follows who posted it.
+
+A task is text (at most 2,000 characters) and attachments from the material library — up to
+9 images, or one link (WeCom takes 9 images | 1 video | 1 link, never mixed; the library has no
+video, and mini-programs cannot go on moments) — sent by staff picked one by one or by store,
+visible to the customers carrying any of the chosen corp tags (none: all of each sender's
+customers). The worker hands it to WeCom (``add_moment_task``, an asynchronous job), polls the
+job until WeCom made the moment, then polls each sender's publish status for ``FOLLOW_DAYS``
+or until every sender published. The completion rate is published senders over the senders
+WeCom accepted.
+
+Lifecycle: ``queued`` (recorded; the worker will submit it) -> ``submitted`` (a WeCom job) ->
+``publishing`` (the moment exists; staff publish it from their WeCom) -> ``done`` (all
+published, or the follow-up time is over) | ``cancelled`` (stopped: the rest can no longer
+publish) | ``failed`` (WeCom refused the task; ``error`` says why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from siyu.domain.errors import InvalidInput
+from siyu.domain.welcome import Material, MaterialKind
+
+TEXT_MAX = 2000
+IMAGES_MAX = 9
+TAGS_MAX = 100
+SENDERS_MAX = 1000  # staff per task, after stores are expanded
+FOLLOW_DAYS = 3  # how long publish status is followed after WeCom made the moment
+
+
+class MomentStatus(StrEnum):
+    QUEUED = "queued"
+    SUBMITTED = "submitted"
+    PUBLISHING = "publishing"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        return self in (MomentStatus.DONE, MomentStatus.CANCELLED, MomentStatus.FAILED)
+
+
+class SenderStatus(StrEnum):
+    WAITING = "waiting"  # not published (yet)
+    PUBLISHED = "published"
+    INVALID = "invalid"  # WeCom did not take this sender (left, no permission)
+
+
+def _ids(values: Iterable[int], field: str, most: int) -> tuple[int, ...]:
+    found = tuple(sorted({int(v) for v in values}))
+    if len(found) > most:
+        raise InvalidInput("moment.too_many", "at most %(max)s", field=field, max=most)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class MomentDraft:
+    text: str
+    material_ids: tuple[int, ...] = ()
+    staff_ids: tuple[int, ...] = ()
+    store_ids: tuple[int, ...] = ()
+    tag_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def parse(cls, *, text: str | None, material_ids: Iterable[int] = (), staff_ids: Iterable[int] = (),
+              store_ids: Iterable[int] = (), tag_ids: Iterable[int] = ()) -> MomentDraft:
+        body = (text or "").strip()
+        if len(body) > TEXT_MAX:
+            raise InvalidInput("moment.text_too_long", "a moment's text is at most %(max)s characters", field="text", max=TEXT_MAX)
+        materials = tuple(dict.fromkeys(int(m) for m in material_ids))  # keep the order chosen: it is the order shown
+        if len(materials) > IMAGES_MAX:
+            raise InvalidInput("moment.too_many_attachments", "a moment carries at most %(max)s images", field="material_ids",
+                               max=IMAGES_MAX)
+        if not body and not materials:
+            raise InvalidInput("moment.empty", "a moment needs text or an attachment", field="text")
+        staff_ids, store_ids = _ids(staff_ids, "staff_ids", SENDERS_MAX), _ids(store_ids, "store_ids", SENDERS_MAX)
+        if not staff_ids and not store_ids:
+            raise InvalidInput("moment.no_senders", "choose the staff or the stores who post it", field="staff_ids")
+        return cls(body, materials, staff_ids, store_ids, _ids(tag_ids, "tag_ids", TAGS_MAX))
+
+
+def moment_attachments(materials: list[Material]) -> list[dict[str, Any]]:
+    """The attachments as ``add_moment_task`` takes them, checked against WeCom's mix rule.
+
+    WeCom wants a ``media_id`` from ``media/upload_attachment`` for a moment's images and link
+    covers; Siyu does not upload yet, so an image carries the material's URL (``pic_url``) and a
+    link its page and title. The sandbox takes these; real WeCom may refuse an image without a
+    media id (see the report of this change)."""
+    kinds = {m.kind for m in materials}
+    if MaterialKind.MINIPROGRAM in kinds:
+        raise InvalidInput("moment.no_miniprogram", "a mini-program cannot go on moments: choose images or one link",
+                           field="material_ids")
+    if MaterialKind.LINK in kinds and len(materials) > 1:
+        raise InvalidInput("moment.link_alone", "a link goes on a moment alone: one link, or up to 9 images", field="material_ids")
+    out: list[dict[str, Any]] = []
+    for m in materials:
+        if m.kind is MaterialKind.IMAGE:
+            out.append({"msgtype": "image", "image": {"pic_url": m.url}})
+        else:
+            out.append({"msgtype": "link", "link": {"title": m.title, "url": m.url, **({"picurl": m.pic_url} if m.pic_url else {})}})
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class MomentSender:
+    staff_id: int
+    userid: str
+    status: SenderStatus
+    published_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    id: int
+    text: str
+    material_ids: tuple[int, ...]
+    attachments: tuple[dict[str, Any], ...]
+    staff_ids: tuple[int, ...]
+    store_ids: tuple[int, ...]
+    tag_ids: tuple[int, ...]
+    wecom_tag_ids: tuple[str, ...]  # as they were when recorded (a tag renamed or gone later changes nothing)
+    status: MomentStatus
+    jobid: str | None
+    wecom_moment_id: str | None
+    error: str | None
+    senders: int
+    published: int
+    invalid: int
+    actor: str
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Published senders over the senders WeCom accepted; None before any was accepted."""
+        accepted = self.senders - self.invalid
+        return self.published / accepted if accepted > 0 else None

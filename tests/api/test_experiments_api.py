@@ -1,0 +1,40 @@
+"""Experiments over the API: the list, one, and its report with the tests and the verdict."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from siyu.domain.experiments import ExperimentDraft
+from siyu.services import experiments
+from tests.api.conftest import api_tenant
+from tests.integration.test_experiment_report import _seed
+from tests import factories as f
+
+START = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+def test_report_over_the_api_gives_each_arm_and_the_tests(context, client) -> None:
+    a = api_tenant(context)
+    people = [c.id for c in f.customers_of(context, a.actor, 6)]
+    made = experiments.create_experiment(context.uow(), a.actor, ExperimentDraft.holdout(name="双十二", holdout_percent=50),
+                                         started_at=START)
+    _seed(context, a.actor, {(made.id, "holdout"): people[:3], (made.id, "send"): people[3:]},
+          [(people[3], 1, "88.00", "0"), (people[4], 2, "12.00", "2.00"), (people[0], 20, "5.00", "0")])
+
+    listed = client.get("/api/v1/experiments", headers=a.headers).json()
+    assert [e["id"] for e in listed["items"]] == [made.id] and listed["items"][0]["arms"][0] == {
+        "key": "holdout", "weight": 5000, "control": True}
+    assert client.get(f"/api/v1/experiments/{made.id}", headers=a.headers).json()["name"] == "双十二"
+
+    body = client.get(f"/api/v1/experiments/{made.id}/report", headers=a.headers).json()
+    assert body["window_days"] == 7 and body["replies_available"] is False
+    assert [(r["key"], r["customers"], r["converters"], r["gmv"]) for r in body["arms"]] == [
+        ("holdout", 3, 0, "0"), ("send", 3, 2, "98.00")]
+    [comparison] = body["comparisons"]
+    assert comparison["conversion"]["tested"] and comparison["conversion"]["small_sample"]
+    assert comparison["gmv_per_customer"]["tested"] and comparison["significant"] is False
+
+    wider = client.get(f"/api/v1/experiments/{made.id}/report?window_days=30", headers=a.headers).json()
+    assert wider["arms"][0]["converters"] == 1 and wider["window_end"].startswith(str((START + timedelta(days=30)).date()))
+    assert client.get(f"/api/v1/experiments/{made.id}/report?window_days=0", headers=a.headers).status_code == 422
+
