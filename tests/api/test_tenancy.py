@@ -25,6 +25,7 @@ from siyu.services import customers as customers_service
 from siyu.services import imports, merging, tokens, wecom_settings, wecom_sync
 from siyu.services.clock import utcnow
 from siyu.services import orders as orders_service
+from siyu.services import segments as segments_service
 from siyu.services import stages as stages_service
 from siyu.services import tags as tags_service
 from tests import factories as f
@@ -91,6 +92,10 @@ def _tenant_a_bodies(ids):
         "ContactWayUpdate": {"channel_id": ids["channel_id"], "name": "越权活码", "state": "intruder", "staff": [{"staff_id": ids["staff_id"]}]},
         "WelcomeCreate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
         "WelcomeUpdate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
+        "SegmentCreate": {"name": "越权人群", "rule": {"groups": [{"conditions": [
+            {"kind": "tags", "op": "any", "value": [ids["tag_id"]]}]}]}},
+        "SegmentUpdate": {"name": "越权人群"},
+        "RulePreview": {"rule": {"groups": [{"conditions": [{"kind": "tags", "op": "any", "value": [ids["tag_id"]]}]}]}},
     }
 
 
@@ -128,6 +133,8 @@ def _tenant_a(context):
         transfer_id = uow.transfers.add(a.actor.tenant_id, now=utcnow(), resigned=False, handover_staff_id=member.id,
                                         takeover_staff_id=second_member.id, message=None, actor="test")
         uow.commit()
+    segment = segments_service.create_segment(context.uow(), a.actor, name=f"人群{f.uid(4)}", rule={"groups": [{"conditions": [
+        {"kind": "tags", "op": "any", "value": [tag.id]}]}]})
     channel = channels_service.create_channel(context.uow(), a.actor, ChannelDraft.parse(name=f"渠道{f.uid()}", state=f"ch-{f.uid()}"))
     simulated = Corp(corp_id=corp, secret=secret)
     simulated.add_user(member.wecom_userid)
@@ -153,9 +160,11 @@ def _tenant_a(context):
         "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
         "way_id": way.id, "material_id": material.id, "message_id": message.id,
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
+        "segment_id": segment.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
-               source_order_id, corp, way.name, way.state, material.title, message.text]
+               source_order_id, corp, way.name, way.state, material.title, message.text,
+               segment.name]
     return a, ids, markers
 
 
@@ -169,7 +178,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
                f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/contact-ways",
                "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs",
-               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers")
+               "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers",
+               "/api/v1/segments", f"/api/v1/segments/{ids['segment_id']}")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

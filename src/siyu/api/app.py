@@ -9,14 +9,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from siyu.api.routes import (
-    accounts, acquisition, alerts, analytics, channels, customer_settings, customers, imports, orders, organisation, transfers,
-    wecom, wecom_callbacks, wecom_sync,
+    accounts, acquisition, alerts, analytics, channels, customer_settings, customers, imports, orders, organisation, segments,
+    transfers, wecom, wecom_callbacks, wecom_sync,
 )
 
 # imports before customers: its /customers/export must match before /customers/{customer_id}
 ROUTERS: tuple[APIRouter, ...] = (
     organisation.router, accounts.router, imports.router, customers.router, customer_settings.router, channels.router, orders.router,
-    analytics.router,
+    analytics.router, segments.router,
     wecom.router, acquisition.router, wecom_sync.router, alerts.router, transfers.router,
     wecom_callbacks.router,  # /callbacks/wecom/{tenant}: outside /api/v1 and the OpenAPI document
 )
