@@ -19,6 +19,7 @@ from siyu.services import channels, contact_ways, imports, orders, wecom_setting
 from siyu.services import customers, fields, merging, regions, staff, stages, stores, tags, tenants, tokens
 from siyu.domain.customers import RelationState
 from siyu.services import alerts
+from siyu.services import segments
 from siyu.web.app import ROUTE_MODULES as MODULES
 from tests.web.conftest import Org, unique
 
@@ -87,14 +88,16 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
         transfer_id = uow.transfers.add(tenant_a.id, now=relation.added_at, resigned=False, handover_staff_id=member.id,
                                         takeover_staff_id=takeover.id, message=None, actor="test")
         uow.commit()
+    segment = segments.create_segment(context.uow(), a.system, name="甲人群", rule={"groups": [{"conditions": [
+        {"kind": "tags", "op": "any", "value": [tag.id]}]}]})
     ids = {"region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
            "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id,
            "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "fmt": "png",
-           "alert_id": alert_id, "transfer_id": transfer_id}
+           "alert_id": alert_id, "transfer_id": transfer_id, "segment_id": segment.id}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
                stage.name, field.label, "甲导入文件", "甲订单", "甲渠道", "a-chan", "wwtenantacorp0001", wecom.contact_secret_hint,
-               way.name, way.state]
+               way.name, way.state, "甲人群"]
     org.store()  # B has data of its own
     org.customer("乙客户")
 

@@ -31,6 +31,7 @@ from siyu.web.routes import (
     notifications,
     orders,
     regions,
+    segments,
     staff,
     stages,
     stores,
@@ -42,7 +43,8 @@ from siyu.web.routes import (
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics, notifications, transfers)
+                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics, notifications, transfers,
+                 segments)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

@@ -31,6 +31,7 @@ class NavItem:
 NAV = (
     NavItem("/", N_("Overview"), "home", None),
     NavItem("/customers", N_("Customers"), "customers", Permission.CUSTOMERS_VIEW),
+    NavItem("/segments", N_("Segments"), "segments", Permission.CUSTOMERS_VIEW),
     NavItem("/orders", N_("Orders"), "tag", Permission.ORDERS_VIEW),
     NavItem("/contact-ways", N_("Contact ways"), "tag", Permission.CHANNELS_VIEW),
     NavItem("/analytics", N_("Analytics"), "chart", Permission.ANALYTICS_VIEW),
