@@ -196,9 +196,10 @@ def preview_segment(request: Request, viewer: CurrentViewer, form: PostedForm) -
     choices = _choices(get_console(request).context, viewer.actor, language_for(request), segment_id)
     shown = ed.settled(groups, choices)
     preview = _preview(request, viewer, ed.raw_rule(shown, choices), segment_id)
+    if form.get("first") and preview["errors"]:  # the editor just opened: a hint, not a page of red
+        return fragment(request, "segments/_preview.html", {"preview": {"errors": {}, "untouched": True}})
     slots = [f"g{g}" for g in range(len(shown))] + [f"g{g}c{i}" for g, rows in enumerate(shown) for i in range(len(rows))]
-    return fragment(request, "segments/_preview.html", {"preview": preview, "slots": slots, "oob": True},
-                    status_code=200)
+    return fragment(request, "segments/_preview.html", {"preview": preview, "slots": slots, "oob": True})
 
 
 def _save(request: Request, viewer: Viewer, form: FormData, segment: Segment | None) -> Response:
