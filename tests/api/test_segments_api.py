@@ -112,7 +112,7 @@ def test_members_page_through_the_segment_with_owner_and_phone(context, client) 
     member = one["items"][0]
     assert member["name"] in ("王小明", "李雷", "赵六") and member["phone"].startswith("139") and "*" not in member["phone"]
     assert one["last_synced_at"] is not None and set(member) >= {"owner_staff_id", "owner_name", "identities", "tag_ids"}
-    assert client.get(f"/api/v1/segments/987654321/members", headers=a.headers).status_code == 404
+    assert client.get("/api/v1/segments/987654321/members", headers=a.headers).status_code == 404
 
 
 def test_export_writes_the_members_as_csv_and_xlsx(context, client) -> None:  # noqa: F811

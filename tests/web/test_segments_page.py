@@ -157,3 +157,38 @@ def test_deleting_a_segment_from_its_page(signed_in: Browser, org: Org) -> None:
     gone = signed_in.post(f"/segments/{segment.id}/delete")
     assert gone.status_code == 303 and gone.headers["location"] == "/segments"
     assert "人群“要删的”已删除" in signed_in.get("/segments").text
+
+
+def test_without_javascript_the_editor_buttons_post_the_form_and_get_it_back(signed_in: Browser, org: Org) -> None:
+    _tagged(org)
+    signed_in.get("/segments/new")
+    page = signed_in.post("/segments/editor", _form(signed_in, name="草稿", g0c0_kind="tags", g0c0_op="all",
+                                                    action="add_condition:0"))
+    assert page.status_code == 200 and "<h1>新建人群</h1>" in page.text and 'value="草稿"' in page.text
+    assert 'name="g0c1_kind"' in page.text and 'value="all" selected' in page.text
+
+
+def test_editing_keeps_the_rule_and_refuses_a_segment_that_contains_itself(signed_in: Browser, org: Org) -> None:
+    vip, *_ = _tagged(org)
+    segment = segments.create_segment(org.context.uow(), org.system, name="VIP", rule={"groups": [{"conditions": [
+        {"kind": "tags", "op": "any", "value": [vip.id]}]}]})
+    signed_in.get(f"/segments/{segment.id}/edit")
+    loop = _form(signed_in, name="VIP", segment_id=str(segment.id), g0c0_kind="segment", g0c0_op="in",
+                 g0c0_value=str(segment.id))
+    shown = signed_in.post("/segments/preview", loop, headers={"HX-Request": "true"})
+    assert "人群不能包含它自己" in shown.text.split('id="err-g0c0"')[1].split("</div>")[0]
+    refused = signed_in.post(f"/segments/{segment.id}/edit", loop)
+    assert refused.status_code == 422
+    saved = signed_in.post(f"/segments/{segment.id}/edit", _form(signed_in, name="VIP 会员", segment_id=str(segment.id),
+                                                                  g0c0_kind="tags", g0c0_op="none", g0c0_value=str(vip.id)))
+    assert saved.status_code == 303
+    after = segments.get_segment(org.context.uow(), org.system, segment.id)
+    assert (after.name, after.rule.to_dict()["groups"][0]["conditions"][0]["op"]) == ("VIP 会员", "none")
+
+
+def test_the_editor_reads_in_english_for_an_english_viewer(browser: Browser, org: Org) -> None:
+    user = org.user(Role.ADMIN, locale="en")
+    browser.sign_in(user.login)
+    page = browser.get("/segments/new")
+    assert "<h1>New segment</h1>" in page.text and ">Behaviour event<" in page.text and ">has any of<" in page.text
+    assert "Add a group (OR)" in page.text
