@@ -192,3 +192,22 @@ def test_the_editor_reads_in_english_for_an_english_viewer(browser: Browser, org
     page = browser.get("/segments/new")
     assert "<h1>New segment</h1>" in page.text and ">Behaviour event<" in page.text and ">has any of<" in page.text
     assert "Add a group (OR)" in page.text
+
+
+def test_every_kind_of_condition_renders_with_the_ops_it_takes(signed_in: Browser, org: Org) -> None:
+    from siyu.domain.segments import ConditionKind
+    from siyu.services.fields import define_field
+
+    _tagged(org)
+    define_field(org.context.uow(), org.system, key="level", label="等级", kind="single", options=["金卡", "银卡"])
+    signed_in.get("/segments/new")
+    expected = {"profile": ">客户姓名<", "field": ">金卡<", "identity": ">不为空<", "tags": ">包含任一<", "stage": ">属于<",
+                "channel": ">属于<", "staff": ">王导购<", "store": ">南京西路店<", "region": ">属于<", "relation": ">正常<",
+                "orders": ">购买次数<", "rfm": ">冠军客户<", "ltv": ">活跃概率<", "event": "page_view",
+                "segment": ">属于<"}
+    assert set(expected) == {k.value for k in ConditionKind}
+    for kind, shown in expected.items():
+        response = signed_in.post("/segments/editor", _form(signed_in, g0c0_kind=kind), headers={"HX-Request": "true"})
+        assert response.status_code == 200, kind
+        assert f'<option value="{kind}" selected>' in response.text and 'name="g0c0_op"' in response.text, kind
+        assert shown in response.text, kind

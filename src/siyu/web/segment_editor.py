@@ -70,7 +70,7 @@ OP_LABELS = {
     Op.NOT_SINCE: N_("not once in the last D days"),
 }
 ATTRIBUTE_LABELS = {
-    "profile": {"name": N_("Name"), "region": N_("Region"), "gender": N_("Gender"), "birthday": N_("Birthday"),
+    "profile": {"name": N_("Customer name"), "region": N_("Region"), "gender": N_("Gender"), "birthday": N_("Birthday"),
                 "added_at": N_("Added on")},
     "orders": {"count": N_("Number of purchases"), "gmv": N_("GMV"), "aov": N_("Average order value"),
                "first_purchase": N_("First purchase"), "last_purchase": N_("Last purchase")},

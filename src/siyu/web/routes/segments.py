@@ -132,10 +132,10 @@ def _posted(form: FormData) -> tuple[dict[str, str], list[list[ed.Row]]]:
 
 def _editor(request: Request, viewer: Viewer, segment: Segment | None, values: dict[str, str], groups: list[list[ed.Row]],
             errors: dict[str, str] | None = None, *, status_code: int = 200, template: str = "segments/form.html",
-            preview: dict[str, Any] | None = None) -> Response:
+            preview: dict[str, Any] | None = None, choices: ed.Choices | None = None) -> Response:
     context = get_console(request).context
     language = language_for(request)
-    choices = _choices(context, viewer.actor, language, segment.id if segment else None)
+    choices = choices or _choices(context, viewer.actor, language, segment.id if segment else None)
     view = {"segment": segment, "values": values, "groups": ed.settled(groups, choices), "choices": choices,
             "errors": errors or {}, "ed": ed, "preview": preview, **_labels(language)}
     render = fragment if template != "segments/form.html" else page
@@ -185,7 +185,7 @@ def change_editor(request: Request, viewer: CurrentViewer, form: PostedForm) -> 
     shown = ed.settled(groups, choices)
     preview = _preview(request, viewer, ed.raw_rule(shown, choices), segment_id) if shown else None
     return _editor(request, viewer, segment, values, groups, template="segments/_groups.html", preview=preview,
-                   errors=(preview or {}).get("errors"))
+                   errors=(preview or {}).get("errors"), choices=choices)
 
 
 @router.post("/segments/preview")
@@ -222,7 +222,8 @@ def _save(request: Request, viewer: Viewer, form: FormData, segment: Segment | N
     except (InvalidInput, Conflict) as exc:
         errors = _problems(language, exc) if isinstance(exc, RuleProblems) or (exc.field or "").startswith("groups") \
             else {exc.field or FORM_WIDE: language.error(exc)}
-        return _editor(request, viewer, segment, values, groups, errors, status_code=409 if isinstance(exc, Conflict) else 422)
+        return _editor(request, viewer, segment, values, groups, errors, status_code=409 if isinstance(exc, Conflict) else 422,
+                       choices=choices)
     response = redirect(f"/segments/{saved.id}")
     flash(request, response, message, name=saved.name)
     return response
