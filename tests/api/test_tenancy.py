@@ -33,6 +33,7 @@ from siyu.services import customers as customers_service
 from siyu.services import imports, merging, tokens, wecom_settings, wecom_sync
 from siyu.services.clock import utcnow
 from siyu.services import orders as orders_service
+from siyu.services import segments as segments_service
 from siyu.services import stages as stages_service
 from siyu.services import tags as tags_service
 from siyu.services import journeys as journeys_service
@@ -111,6 +112,10 @@ def _tenant_a_bodies(ids):
                             "due_at": "2026-01-01T00:00:00Z"},
         "RuleIn": {"stage_id": ids["stage_id"], "days": 3, "kind": "follow_up", "title": "越权规则"},
         "MomentCreate": {"text": "越权", "staff_ids": [ids["staff_id"]], "material_ids": [ids["material_id"]]},
+        "SegmentCreate": {"name": "越权人群", "rule": {"groups": [{"conditions": [
+            {"kind": "tags", "op": "any", "value": [ids["tag_id"]]}]}]}},
+        "SegmentUpdate": {"name": "越权人群"},
+        "RulePreview": {"rule": {"groups": [{"conditions": [{"kind": "tags", "op": "any", "value": [ids["tag_id"]]}]}]}},
     }
 
 
@@ -148,6 +153,8 @@ def _tenant_a(context):
         transfer_id = uow.transfers.add(a.actor.tenant_id, now=utcnow(), resigned=False, handover_staff_id=member.id,
                                         takeover_staff_id=second_member.id, message=None, actor="test")
         uow.commit()
+    segment = segments_service.create_segment(context.uow(), a.actor, name=f"人群{f.uid(4)}", rule={"groups": [{"conditions": [
+        {"kind": "tags", "op": "any", "value": [tag.id]}]}]})
     channel = channels_service.create_channel(context.uow(), a.actor, ChannelDraft.parse(name=f"渠道{f.uid()}", state=f"ch-{f.uid()}"))
     simulated = Corp(corp_id=corp, secret=secret)
     simulated.add_user(member.wecom_userid)
@@ -194,11 +201,11 @@ def _tenant_a(context):
         "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
         "way_id": way.id, "material_id": material.id, "message_id": message.id,
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
-        "experiment_id": experiment.id, "moment_id": moment.id,
+        "experiment_id": experiment.id, "moment_id": moment.id, "segment_id": segment.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
                source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name, task_title, rule.title, journey.name,
-               experiment.name, moment.text]
+               experiment.name, moment.text, segment.name]
     return a, ids, markers
 
 
@@ -218,7 +225,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
                "/api/v1/guide-tasks", "/api/v1/guide-tasks/rules", "/api/v1/guide-tasks/leaderboard?level=store",
                "/api/v1/journeys", f"/api/v1/journeys/{ids['journey_id']}/steps",
                "/api/v1/experiments", f"/api/v1/experiments/{ids['experiment_id']}/report",
-               "/api/v1/moments", f"/api/v1/moments/{ids['moment_id']}")
+               "/api/v1/moments", f"/api/v1/moments/{ids['moment_id']}",
+               "/api/v1/segments", f"/api/v1/segments/{ids['segment_id']}")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

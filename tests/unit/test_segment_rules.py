@@ -124,3 +124,37 @@ def test_comparisons_mean_the_same_on_plain_values() -> None:
     assert [compare(5, op, 5) for op in (Op.EQ, Op.NE, Op.GT, Op.GTE, Op.LT, Op.LTE)] == \
         [True, False, False, True, False, True]
     assert compare(0, Op.BETWEEN, (0, 3)) and not compare(4, Op.BETWEEN, (0, 3))
+
+
+def test_problems_lists_every_bad_group_and_condition_by_where_it_is() -> None:
+    catalog = RuleCatalog(fields={"level": FieldKind.SINGLE}, field_options={"level": ("gold",)}, tag_ids=frozenset({1}))
+    raw = rule([{"kind": "tags", "op": "any", "value": [1]},  # fine
+                {"kind": "tags", "op": "any", "value": [2]},  # no tag 2
+                {"kind": "field", "attribute": "level", "op": "eq", "value": "silver"}],  # not an option
+               [],  # empty group
+               [{"kind": "orders", "attribute": "gmv", "op": "gte", "value": "lots"}])  # not a number
+    found = SegmentRule.problems(raw, catalog)
+    assert [(p.code, p.field) for p in found] == [
+        ("segment.unknown_reference", "groups[0].conditions[1]"), ("segment.unknown_option", "groups[0].conditions[2]"),
+        ("segment.empty_group", "groups[1]"), ("segment.bad_number", "groups[2].conditions[0]")]
+    assert [p.code for p in SegmentRule.problems({"groups": []}, catalog)] == ["segment.no_groups"]
+    assert SegmentRule.problems(rule([{"kind": "tags", "op": "none", "value": [1]}]), catalog) == []
+
+
+def test_problems_finds_a_cycle_once_every_condition_is_right() -> None:
+    b_refers_to_a = SegmentRule.parse(rule([{"kind": "segment", "op": "in", "value": 1}]))
+    catalog = RuleCatalog(segment_ids=frozenset({1, 2}), segment_rules={2: b_refers_to_a})
+    found = SegmentRule.problems(rule([{"kind": "segment", "op": "in", "value": 2}]), catalog, segment_id=1)
+    assert [(p.code, p.field) for p in found] == [("segment.cycle", "groups")]
+
+
+def test_a_rule_within_a_scope_ands_the_scope_into_every_group() -> None:
+    from siyu.domain.access import Scope
+
+    parsed = SegmentRule.parse(rule([{"kind": "tags", "op": "any", "value": [1]}], [{"kind": "rfm", "op": "in", "value": ["new"]}]))
+    assert parsed.within(Scope(tenant_id=1)) is parsed
+    guide = parsed.within(Scope(tenant_id=1, store_id=5, staff_id=9))
+    assert [g.conditions[-1].to_dict() for g in guide.groups] == [{"kind": "staff", "op": "in", "value": [9]}] * 2
+    manager = parsed.within(Scope(tenant_id=1, store_id=5))
+    assert [len(g.conditions) for g in manager.groups] == [2, 2]
+    assert manager.groups[1].conditions[-1].to_dict() == {"kind": "store", "op": "in", "value": [5]}

@@ -24,6 +24,7 @@ from siyu.domain.guide_tasks import RuleDraft, TaskState
 from siyu.services.clock import utcnow
 from siyu.domain.moments import MomentDraft
 from siyu.domain.experiments import ExperimentDraft
+from siyu.services import segments
 from siyu.web.app import ROUTE_MODULES as MODULES
 from tests.web.conftest import Org, unique
 
@@ -99,7 +100,9 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     rule = guide_tasks.create_rule(context.uow(), a.system, RuleDraft.parse(stage_id=stage.id, days=3, kind="greet", title="甲规则",
                                                                             script=""))
     journey = journeys.create_from_template(context.uow(), a.system, "birthday", name="甲旅程")
-    ids = {"journey_id": journey.id, "task_id": task_id, "rule_id": rule.id, "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
+    segment = segments.create_segment(context.uow(), a.system, name="甲人群", rule={"groups": [{"conditions": [
+        {"kind": "tags", "op": "any", "value": [tag.id]}]}]})
+    ids = {"journey_id": journey.id, "segment_id": segment.id, "task_id": task_id, "rule_id": rule.id, "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
            "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id,
            "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "fmt": "png",
@@ -111,7 +114,7 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
            "moment_id": moments.create_moment(context.uow(), a.system, MomentDraft.parse(text="甲朋友圈", staff_ids=[member.id])).id}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
                stage.name, field.label, "甲导入文件", "甲订单", "甲渠道", "a-chan", "wwtenantacorp0001", wecom.contact_secret_hint,
-               way.name, way.state, "甲群发", "甲任务", "甲话术", "甲规则", "甲旅程", "甲实验", "甲朋友圈"]
+               way.name, way.state, "甲群发", "甲任务", "甲话术", "甲规则", "甲旅程", "甲实验", "甲朋友圈", "甲人群"]
     org.store()  # B has data of its own
     org.customer("乙客户")
 

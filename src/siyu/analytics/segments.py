@@ -26,17 +26,19 @@ What the ops mean where the domain leaves a choice:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import ibis
 import ibis.expr.types as ir
 
 from siyu.adapters.warehouse import Warehouse
-from siyu.analytics.base import AnalyticsQuery
+from siyu.analytics.base import AnalyticsQuery, QueryCache, Timed
 from siyu.analytics.frame import day_start_utc, purchases, today_in_shanghai, with_live_customer
+from siyu.domain.access import Actor, Permission, Scope
 from siyu.domain.customers import RelationState
+from siyu.domain.errors import NotFound
 from siyu.domain.fields import FieldKind
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.segments import COMPARISON_OPS, Condition, ConditionKind, Op, SegmentRule, compare, day_range
@@ -243,10 +245,25 @@ class _SegmentQuery:
     fields: tuple[tuple[str, FieldKind], ...] = ()  # the tenant's field kinds (key, kind)
     saved: tuple[tuple[int, SegmentRule], ...] = ()  # the tenant's saved rules (id, rule)
     as_of: date | None = None
+    scope: Scope | None = None  # cut to the customers this scope sees (None: the whole tenant)
 
     def members(self, warehouse: Warehouse) -> ir.Table:
+        rule = self.rule.within(self.scope) if self.scope is not None else self.rule
         return SegmentCompiler(warehouse, self.tenant_id, fields=dict(self.fields), saved=dict(self.saved),
-                               today=self.as_of or today_in_shanghai()).members(self.rule)
+                               today=self.as_of or today_in_shanghai()).members(rule)
+
+    def for_actor(self, actor: Actor) -> Self:
+        """The query as ``actor`` may ask it: ``customers.view``, their tenant, cut to their scope
+        (a guide counts and lists the customers they follow, a store manager their store's)."""
+        actor.require(Permission.CUSTOMERS_VIEW)
+        if actor.tenant_id != self.tenant_id:
+            raise NotFound("tenant.not_found", "no such tenant")
+        return replace(self, scope=actor.scope)
+
+    def answer(self, actor: Actor, warehouse: Warehouse, cache: QueryCache | None = None) -> Timed[Any]:
+        """Segments are customer lists, not tenant-wide analyses: ``customers.view`` (not
+        ``analytics.view``) and always cut to the actor's scope."""
+        return self.for_actor(actor).run_timed(warehouse, cache)
 
 
 @dataclass(frozen=True)
@@ -287,7 +304,8 @@ class SegmentMembersQuery(_SegmentQuery, AnalyticsQuery[Page[int]]):
 
 
 def all_members(warehouse: Warehouse, query: _SegmentQuery) -> list[int]:
-    """Every matching customer id, ascending (exports and smart tags)."""
+    """Every matching customer id, ascending (exports and smart tags); an actor's export passes
+    ``query.for_actor(actor)``."""
     return [int(r["customer_id"]) for r in warehouse.rows(query.members(warehouse).order_by("customer_id"))]
 
 

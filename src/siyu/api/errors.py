@@ -30,5 +30,12 @@ def render(exc: errors.DomainError) -> JSONResponse:
     status = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     # The shape of siyu.api.schemas.ErrorOut: the stable code, its family, the English message and its values.
-    body = {"error": {"code": exc.code, "kind": exc.kind, "message": exc.message, "params": exc.params, "field": exc.field}}
+    body = {"error": _error_body(exc)}
+    problems = getattr(exc, "problems", None)  # a segment rule's every problem (siyu.domain.segments.RuleProblems)
+    if problems:
+        body["error"]["problems"] = [_error_body(p) for p in problems]
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _error_body(exc: errors.DomainError) -> dict[str, object]:
+    return {"code": exc.code, "kind": exc.kind, "message": exc.message, "params": exc.params, "field": exc.field}

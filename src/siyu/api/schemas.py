@@ -25,10 +25,22 @@ class ErrorBody(BaseModel):
     field: str | None = Field(description="The request field at fault, when there is one")
 
 
+class ProblemsErrorBody(ErrorBody):
+    problems: list[ErrorBody] = Field(default_factory=list, description=(
+        "A segment rule's every problem (code `segment.rule_problems`): one per group or condition at fault, each "
+        "with its `field` path (`groups[0].conditions[1]`)"))
+
+
 class ErrorOut(BaseModel):
     """Every refused request (a domain error) answers with this body."""
 
     error: ErrorBody
+
+
+class ProblemsErrorOut(BaseModel):
+    """A refused segment rule: the error, with every problem of the rule."""
+
+    error: ProblemsErrorBody
 
 
 class PageOut(BaseModel, Generic[T]):

@@ -57,6 +57,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from siyu.domain.access import Scope
 from siyu.domain.customers import RelationState
 from siyu.domain.errors import InvalidInput
 from siyu.domain.fields import FieldKind
@@ -225,28 +226,54 @@ class SegmentRule:
     # -- reading and writing the stored form -----------------------------------------------
     @classmethod
     def parse(cls, raw: Any) -> SegmentRule:
-        if not isinstance(raw, Mapping) or not isinstance(raw.get("groups"), list):
-            raise InvalidInput("segment.rule_shape", "a rule is {\"groups\": [{\"conditions\": [...]}, ...]}",
-                               field="groups")
-        groups = raw["groups"]
-        if not groups:
-            raise InvalidInput("segment.no_groups", "a rule needs at least one group of conditions", field="groups")
-        if len(groups) > MAX_GROUPS:
-            raise InvalidInput("segment.too_many_groups", "a rule has at most %(max)s groups", field="groups",
-                               max=MAX_GROUPS)
         parsed = []
+        for g, group in enumerate(_groups_of(raw)):
+            where = f"groups[{g}]"
+            parsed.append(ConditionGroup(tuple(_parse_condition(c, f"{where}.conditions[{i}]")
+                                               for i, c in enumerate(_conditions_of(group, where)))))
+        return cls(tuple(parsed))
+
+    @classmethod
+    def problems(cls, raw: Any, catalog: RuleCatalog, *, segment_id: int | None = None) -> list[InvalidInput]:
+        """Every problem of the rule at once, at most one per group or condition, each naming
+        where it is (``field``): what the editor shows next to each condition. Empty: the rule
+        parses and checks (the cycle check runs once every condition is right)."""
+        try:
+            groups = _groups_of(raw)
+        except InvalidInput as exc:
+            return [exc]
+        found: list[InvalidInput] = []
         for g, group in enumerate(groups):
             where = f"groups[{g}]"
-            conditions = group.get("conditions") if isinstance(group, Mapping) else None
-            if not isinstance(conditions, list) or not conditions:
-                raise InvalidInput("segment.empty_group", "%(where)s: a group needs at least one condition", field=where,
-                                   where=where)
-            if len(conditions) > MAX_CONDITIONS:
-                raise InvalidInput("segment.too_many_conditions", "%(where)s: a group has at most %(max)s conditions",
-                                   field=where, where=where, max=MAX_CONDITIONS)
-            parsed.append(ConditionGroup(tuple(_parse_condition(c, f"{where}.conditions[{i}]")
-                                               for i, c in enumerate(conditions))))
-        return cls(tuple(parsed))
+            try:
+                conditions = _conditions_of(group, where)
+            except InvalidInput as exc:
+                found.append(exc)
+                continue
+            for i, c in enumerate(conditions):
+                at = f"{where}.conditions[{i}]"
+                try:
+                    _check_condition(_parse_condition(c, at), at, catalog, segment_id)
+                except InvalidInput as exc:
+                    found.append(exc)
+        if not found:
+            try:
+                cls.parse(raw).check(catalog, segment_id=segment_id)
+            except InvalidInput as exc:
+                found.append(exc)
+        return found
+
+    def within(self, scope: Scope) -> SegmentRule:
+        """The rule cut to the customers an actor's scope sees (followed, actively, by the
+        guide, or by a staff member of the store): a ``staff`` / ``store`` condition ANDed into
+        every group, which means on the warehouse exactly what the scope means operationally."""
+        if scope.staff_id is not None:
+            cut = Condition(ConditionKind.STAFF, Op.IN, (scope.staff_id,))
+        elif scope.store_id is not None:
+            cut = Condition(ConditionKind.STORE, Op.IN, (scope.store_id,))
+        else:
+            return self
+        return SegmentRule(tuple(ConditionGroup((*g.conditions, cut)) for g in self.groups))
 
     def to_dict(self) -> dict[str, Any]:
         return {"groups": [{"conditions": [c.to_dict() for c in g.conditions]} for g in self.groups]}
@@ -263,29 +290,68 @@ class SegmentRule:
     def check(self, catalog: RuleCatalog, *, segment_id: int | None = None) -> SegmentRule:
         """The rule with field values in their field's type; InvalidInput for the first reference
         the tenant does not have, an op the field's kind does not take, or a cycle."""
-        known = {ConditionKind.STAGE: catalog.stage_ids, ConditionKind.CHANNEL: catalog.channel_ids,
-                 ConditionKind.STAFF: catalog.staff_ids, ConditionKind.STORE: catalog.store_ids,
-                 ConditionKind.REGION: catalog.region_ids, ConditionKind.TAGS: catalog.tag_ids}
         for where, c in self.conditions():
-            if c.kind in known and c.op not in NO_VALUE_OPS:
-                unknown = [v for v in c.value if v not in known[c.kind]]
-                if unknown:
-                    raise InvalidInput("segment.unknown_reference", "%(where)s: no %(kind)s with id %(id)s", field=where,
-                                       where=where, kind=c.kind.value, id=unknown[0])
-            elif c.kind is ConditionKind.FIELD:
-                _check_field(c, where, catalog)
-            elif c.kind is ConditionKind.SEGMENT:
-                if c.value == segment_id:
-                    raise InvalidInput("segment.self_reference", "%(where)s: a segment cannot contain itself", field=where,
-                                       where=where)
-                if c.value not in catalog.segment_ids:
-                    raise InvalidInput("segment.unknown_reference", "%(where)s: no %(kind)s with id %(id)s", field=where,
-                                       where=where, kind=c.kind.value, id=c.value)
+            _check_condition(c, where, catalog, segment_id)
         if segment_id is not None and _reaches(self, segment_id, catalog.segment_rules):
             raise InvalidInput("segment.cycle", "this rule refers back to the segment itself through other segments",
                                field="groups")
         return SegmentRule(tuple(ConditionGroup(tuple(_typed_field(c, catalog) for c in g.conditions))
                                  for g in self.groups))
+
+
+def _groups_of(raw: Any) -> list[Any]:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("groups"), list):
+        raise InvalidInput("segment.rule_shape", "a rule is {\"groups\": [{\"conditions\": [...]}, ...]}",
+                           field="groups")
+    groups = raw["groups"]
+    if not groups:
+        raise InvalidInput("segment.no_groups", "a rule needs at least one group of conditions", field="groups")
+    if len(groups) > MAX_GROUPS:
+        raise InvalidInput("segment.too_many_groups", "a rule has at most %(max)s groups", field="groups",
+                           max=MAX_GROUPS)
+    return groups
+
+
+def _conditions_of(group: Any, where: str) -> list[Any]:
+    conditions = group.get("conditions") if isinstance(group, Mapping) else None
+    if not isinstance(conditions, list) or not conditions:
+        raise InvalidInput("segment.empty_group", "%(where)s: a group needs at least one condition", field=where,
+                           where=where)
+    if len(conditions) > MAX_CONDITIONS:
+        raise InvalidInput("segment.too_many_conditions", "%(where)s: a group has at most %(max)s conditions",
+                           field=where, where=where, max=MAX_CONDITIONS)
+    return conditions
+
+
+class RuleProblems(InvalidInput):
+    """A rule with problems, all of them (``problems``, see :meth:`SegmentRule.problems`)."""
+
+    code = "segment.rule_problems"
+    template = "the rule has %(count)s problems; each names its group or condition"
+
+    def __init__(self, *, problems: Iterable[InvalidInput]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(self.code, self.template, field="groups", count=len(self.problems))
+
+
+def _check_condition(c: Condition, where: str, catalog: RuleCatalog, segment_id: int | None) -> None:
+    known = {ConditionKind.STAGE: catalog.stage_ids, ConditionKind.CHANNEL: catalog.channel_ids,
+             ConditionKind.STAFF: catalog.staff_ids, ConditionKind.STORE: catalog.store_ids,
+             ConditionKind.REGION: catalog.region_ids, ConditionKind.TAGS: catalog.tag_ids}
+    if c.kind in known and c.op not in NO_VALUE_OPS:
+        unknown = [v for v in c.value if v not in known[c.kind]]
+        if unknown:
+            raise InvalidInput("segment.unknown_reference", "%(where)s: no %(kind)s with id %(id)s", field=where,
+                               where=where, kind=c.kind.value, id=unknown[0])
+    elif c.kind is ConditionKind.FIELD:
+        _check_field(c, where, catalog)
+    elif c.kind is ConditionKind.SEGMENT:
+        if c.value == segment_id:
+            raise InvalidInput("segment.self_reference", "%(where)s: a segment cannot contain itself", field=where,
+                               where=where)
+        if c.value not in catalog.segment_ids:
+            raise InvalidInput("segment.unknown_reference", "%(where)s: no %(kind)s with id %(id)s", field=where,
+                               where=where, kind=c.kind.value, id=c.value)
 
 
 def _reaches(rule: SegmentRule, target: int, rules: Mapping[int, SegmentRule]) -> bool:

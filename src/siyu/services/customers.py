@@ -118,6 +118,16 @@ def rows(uow: SqlUnitOfWork, actor: Actor, found: list[Customer]) -> list[Custom
     ]
 
 
+def rows_of(uow: SqlUnitOfWork, actor: Actor, customer_ids: list[int]) -> list[CustomerRow]:
+    """List rows for the given customers that the actor sees now (in their scope, not merged
+    away), in id order; ids of customers they do not see are left out."""
+    actor.require(Permission.CUSTOMERS_VIEW)
+    if not customer_ids:
+        return []
+    with uow:
+        return rows(uow, actor, uow.customers.visible(actor.scope, customer_ids))
+
+
 def get_customer(uow: SqlUnitOfWork, actor: Actor, customer_id: int) -> CustomerDetail:
     actor.require(Permission.CUSTOMERS_VIEW)
     with uow:

@@ -11,6 +11,7 @@ customers on the operational store is ``siyu.services.segment_matching``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
@@ -18,7 +19,14 @@ from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import Conflict, NotFound
 from siyu.domain.fields import FieldKind
 from siyu.domain.paging import Page, PageRequest
-from siyu.domain.segments import RuleCatalog, Segment, SegmentRule, clean_description, clean_segment_name
+from siyu.domain.segments import (
+    RuleCatalog,
+    RuleProblems,
+    Segment,
+    SegmentRule,
+    clean_description,
+    clean_segment_name,
+)
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
 
@@ -46,6 +54,45 @@ def validate_rule(uow: SqlUnitOfWork, actor: Actor, raw: Any) -> SegmentRule:
     actor.require(Permission.CUSTOMERS_VIEW)
     with uow:
         return check_rule(uow, actor.tenant_id, raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluable:
+    """A checked rule with what the warehouse needs to evaluate it (the tenant's field kinds and
+    saved rules, as the segment queries take them); ``segment`` when it is a saved one."""
+
+    rule: SegmentRule
+    fields: tuple[tuple[str, FieldKind], ...]
+    saved: tuple[tuple[int, SegmentRule], ...]
+    segment: Segment | None = None
+
+
+def _evaluable(uow: SqlUnitOfWork, tenant_id: int, rule: SegmentRule, segment: Segment | None) -> Evaluable:
+    fields = tuple(sorted((key, f.kind) for key, f in uow.fields.all(tenant_id).items()))
+    saved = tuple(sorted(uow.segments.rules(tenant_id).items()))
+    return Evaluable(rule=rule, fields=fields, saved=saved, segment=segment)
+
+
+def preview_rule(uow: SqlUnitOfWork, actor: Actor, raw: Any, *, segment_id: int | None = None) -> Evaluable:
+    """A rule being edited, checked with every problem at once (``RuleProblems``: each names its
+    group or condition), ready to count; ``segment_id``: the segment being edited (for cycles)."""
+    actor.require(Permission.CUSTOMERS_VIEW)
+    with uow:
+        if segment_id is not None:
+            _get(uow, actor.tenant_id, segment_id)
+        catalog = rule_catalog(uow, actor.tenant_id)
+        problems = SegmentRule.problems(raw, catalog, segment_id=segment_id)
+        if problems:
+            raise RuleProblems(problems=problems)
+        return _evaluable(uow, actor.tenant_id, SegmentRule.parse(raw).check(catalog, segment_id=segment_id), None)
+
+
+def evaluable_segment(uow: SqlUnitOfWork, actor: Actor, segment_id: int) -> Evaluable:
+    """A saved segment, ready to count, list or export on the warehouse."""
+    actor.require(Permission.CUSTOMERS_VIEW)
+    with uow:
+        segment = _get(uow, actor.tenant_id, segment_id)
+        return _evaluable(uow, actor.tenant_id, segment.rule, segment)
 
 
 def _check_tag(uow: SqlUnitOfWork, tenant_id: int, tag_id: int | None, segment_id: int | None) -> None:

@@ -280,6 +280,12 @@ def warehouse_status(actor: Actor, warehouse: Warehouse) -> SyncStatus:
     return sync_status(warehouse, actor.tenant_id)
 
 
+def data_as_of(actor: Actor, warehouse: Warehouse) -> SyncStatus:
+    """How fresh the warehouse's customer lists (segments) are, for anyone who may see customers."""
+    actor.require(Permission.CUSTOMERS_VIEW)
+    return sync_status(warehouse, actor.tenant_id)
+
+
 def sync_status(warehouse: Warehouse, tenant_id: int) -> SyncStatus:
     """The tenant's sync version and when it was last synced (version 0: never)."""
     row = warehouse.last_run(tenant_id)

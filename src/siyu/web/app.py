@@ -36,6 +36,7 @@ from siyu.web.routes import (
     notifications,
     orders,
     regions,
+    segments,
     staff,
     stages,
     stores,
@@ -50,7 +51,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics,
                  analytics_more, notifications, transfers, contact_pressure, mass_sends,
-                 guide_tasks, journeys, experiments, moments)
+                 guide_tasks, journeys, experiments, moments, segments)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

@@ -32,6 +32,7 @@ NAV = (
     NavItem("/", N_("Overview"), "home", None),
     NavItem("/customers", N_("Customers"), "customers", Permission.CUSTOMERS_VIEW),
     NavItem("/tasks", N_("Guide tasks"), "clock", Permission.CUSTOMERS_VIEW),
+    NavItem("/segments", N_("Segments"), "segments", Permission.CUSTOMERS_VIEW),
     NavItem("/orders", N_("Orders"), "tag", Permission.ORDERS_VIEW),
     NavItem("/contact-ways", N_("Contact ways"), "tag", Permission.CHANNELS_VIEW),
     NavItem("/mass-sends", N_("Mass sends"), "bell", Permission.CUSTOMERS_MANAGE),

@@ -126,6 +126,13 @@ class CustomerRepository:
         ).all()
         return [_customer(r) for r in rows]
 
+    def visible(self, scope: Scope, ids: list[int]) -> list[Customer]:
+        """The customers of ``ids`` the scope sees (live ones only), in id order."""
+        rows = self.session.execute(
+            select(customers).where(scope_clause(scope), customers.c.id.in_(ids)).order_by(customers.c.id)
+        ).all()
+        return [_customer(r) for r in rows]
+
     def update(self, tenant_id: int, customer_id: int, *, now: datetime, **values: Any) -> None:
         if "gender" in values and values["gender"] is not None:
             values["gender"] = int(values["gender"])
