@@ -25,7 +25,7 @@ What the ops mean where the domain leaves a choice:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, ClassVar
@@ -291,3 +291,16 @@ def all_members(warehouse: Warehouse, query: _SegmentQuery) -> list[int]:
     return [int(r["customer_id"]) for r in warehouse.rows(query.members(warehouse).order_by("customer_id"))]
 
 
+
+
+def members_on(warehouse: Warehouse, tenant_id: int, *, as_of: date | None = None
+               ) -> Callable[[SegmentRule, Mapping[int, SegmentRule], Mapping[str, FieldKind]], list[int]]:
+    """A member source for the smart-tag engine (``siyu.services.smart_tags.MemberSource``):
+    every member of a rule on this warehouse, with the tenant's saved rules and field kinds."""
+
+    def members(rule: SegmentRule, saved: Mapping[int, SegmentRule], fields: Mapping[str, FieldKind]) -> list[int]:
+        query = SegmentMembersQuery(tenant_id=tenant_id, rule=rule, fields=tuple(fields.items()),
+                                    saved=tuple(saved.items()), as_of=as_of)
+        return all_members(warehouse, query)
+
+    return members
