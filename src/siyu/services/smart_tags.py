@@ -88,7 +88,7 @@ class SmartTagReport:
     removed: int
     segments: tuple[SegmentTagReport, ...] = ()
     scores: ScoreReport | None = None
-    changed_tags: frozenset[int] = field(default=frozenset(), repr=False)
+    changed_tags: tuple[int, ...] = field(default=(), repr=False)  # tag ids that moved (the kept segments' read them)
 
 
 # -- the engine --------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def apply_rule_tags(uow: SqlUnitOfWork, tenant_id: int, rules: list[RuleTags]) -
             added, removed = added + more, removed + fewer
         uow.commit()
     report = SmartTagReport(tenant_id=tenant_id, groups={r.group: len(r.wanted) for r in rules}, added=added, removed=removed,
-                            changed_tags=frozenset(changed))
+                            changed_tags=tuple(sorted(changed)))
     log.info("smart tags refreshed", tenant_id=tenant_id, added=added, removed=removed)
     return report
 
@@ -138,7 +138,7 @@ def apply_rule_tags(uow: SqlUnitOfWork, tenant_id: int, rules: list[RuleTags]) -
 # -- segments kept as tags ---------------------------------------------------------------------
 def refresh_segment_tags(uow: SqlUnitOfWork, tenant_id: int, members: MemberSource, *,
                          tags_changed: Callable[[], None] | None = None,
-                         changed_tags: frozenset[int] = frozenset()) -> list[SegmentTagReport]:
+                         changed_tags: tuple[int, ...] = ()) -> list[SegmentTagReport]:
     """Make every kept segment's tag exactly its members, in dependency order; each segment's
     report is stored on it. ``changed_tags``: tags already changed before this call (by the
     analyses' rules), so a segment reading them asks ``tags_changed`` first."""
