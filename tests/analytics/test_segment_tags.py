@@ -290,3 +290,25 @@ def test_segments_refresh_from_the_command_line(context: Context, cli: CliRunner
 
     missing = cli.invoke(app, ["segments", "refresh", "--tenant", "no-such-brand"])
     assert missing.exit_code == 1 and "no tenant" in missing.output
+
+
+def test_a_segment_that_cannot_be_evaluated_does_not_stop_the_others(context: Context) -> None:
+    from siyu.domain.errors import InvalidInput
+    from siyu.services import smart_tags
+
+    tenant, admin = factories.tenant(context)
+    a, b = factories.customers_of(context, admin, 2)
+    vip = tags.create_tag(context.uow(), admin, group="价值", name="VIP").id
+    k1, k2 = (tags.create_tag(context.uow(), admin, group="人群", name=n).id for n in ("一", "二"))
+    broken = segments.create_segment(context.uow(), admin, name="坏", rule=one("tags", "none", [vip]), materialise_as_tag_id=k1)
+    fine = segments.create_segment(context.uow(), admin, name="好", rule=one("tags", "any", [vip]), materialise_as_tag_id=k2)
+
+    def members(rule: SegmentRule, saved: Any, fields: Any) -> list[int]:  # a member source standing in for the warehouse
+        if rule == broken.rule:
+            raise InvalidInput("analytics.unavailable_here", "cannot evaluate")
+        return [a.id, b.id]
+
+    reports = smart_tags.refresh_segment_tags(context.uow(), tenant.id, members)
+    assert [(r.segment_id, r.added) for r in reports] == [(fine.id, 2)]
+    assert _holders(context, tenant.id, k2) == {a.id, b.id} and _holders(context, tenant.id, k1) == set()
+    assert segments.get_segment(context.uow(), admin, broken.id).last_refresh is None

@@ -37,6 +37,7 @@ import structlog
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.access import Actor, Permission
 from siyu.domain.customers import TagSource
+from siyu.domain.errors import DomainError
 from siyu.domain.fields import FieldKind
 from siyu.domain.segments import CustomerScore, SegmentRefresh, SegmentRule, refresh_order, rule_tag_ids
 from siyu.domain.tags import RuleTags
@@ -154,7 +155,12 @@ def refresh_segment_tags(uow: SqlUnitOfWork, tenant_id: int, members: MemberSour
         if dirty & rule_tag_ids(segment.rule, rules) and tags_changed is not None:
             tags_changed()  # the warehouse must see the tags changed so far before this rule reads them
             dirty.clear()
-        ids = members(segment.rule, rules, fields)
+        try:
+            ids = members(segment.rule, rules, fields)
+        except DomainError as exc:  # one segment that cannot be evaluated must not stop the others
+            log.warning("segment tag not refreshed", tenant_id=tenant_id, segment_id=segment_id, code=exc.code,
+                        reason=exc.message)
+            continue
         with uow:
             if uow.tags.get(tenant_id, tag_id) is None:
                 log.warning("kept tag missing", tenant_id=tenant_id, segment_id=segment_id, tag_id=tag_id)
