@@ -6,6 +6,7 @@ them. Each task calls a service; none touches tables.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -19,7 +20,8 @@ from huey.constants import EmptyData
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.files.uploads import store_upload
 from siyu.adapters.warehouse import Warehouse
-from siyu.analytics.smart_tags import CHURN_THRESHOLD, smart_tag_rules
+from siyu.analytics.segments import members_on
+from siyu.analytics.smart_tags import CHURN_THRESHOLD, analyse, check_threshold, customer_scores, smart_tag_rules
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import DomainError, InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
@@ -41,9 +43,49 @@ IMPORT_SUFFIXES = (".csv", ".xlsx")
 
 def refresh_smart_tags(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, *, as_of: date | None = None,
                        churn_threshold: float = CHURN_THRESHOLD) -> smart_tags.SmartTagReport:
-    """RFM and churn-risk tags from the warehouse onto the tenant's customers (after each sync)."""
-    rules = smart_tag_rules(warehouse, tenant_id, as_of=as_of, churn_threshold=churn_threshold)
-    return smart_tags.apply_rule_tags(uow, tenant_id, rules)
+    """Everything that follows a sync, from the warehouse back onto the tenant's customers: the
+    customers' scores (RFM segment, P(alive), predictions; copied back into the warehouse so
+    rfm and ltv rules read them there too), the RFM and churn-risk tags, then every segment kept
+    as a smart tag, in dependency order. One engine: ``siyu.services.smart_tags``."""
+    check_threshold(churn_threshold)
+    analyses = analyse(warehouse, tenant_id, as_of=as_of)
+    scores = smart_tags.store_scores(uow, tenant_id, customer_scores(analyses))
+    if scores.changed:
+        warehouse_sync.sync_sources(uow, warehouse, tenant_id, ("customer_scores",))
+    rules = smart_tags.apply_rule_tags(uow, tenant_id, smart_tag_rules(analyses, churn_threshold=churn_threshold))
+    kept = smart_tags.refresh_segment_tags(uow, tenant_id, members_on(warehouse, tenant_id, as_of=as_of),
+                                           tags_changed=_tags_sync(uow, warehouse, tenant_id), changed_tags=rules.changed_tags)
+    return dataclasses.replace(rules, added=rules.added + sum(r.added for r in kept),
+                               removed=rules.removed + sum(r.removed for r in kept), segments=tuple(kept), scores=scores)
+
+
+def refresh_segments(uow: SqlUnitOfWork, warehouse: Warehouse, actor: Actor, *,
+                     as_of: date | None = None) -> list[smart_tags.SegmentTagReport]:
+    """On demand: the actor's tenant's segments kept as tags, from the warehouse as it stands."""
+    return smart_tags.refresh_segments(uow, actor, members_on(warehouse, actor.tenant_id, as_of=as_of),
+                                       tags_changed=_tags_sync(uow, warehouse, actor.tenant_id))
+
+
+def _tags_sync(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int) -> Callable[[], None]:
+    def sync() -> None:
+        warehouse_sync.sync_sources(uow, warehouse, tenant_id, ("customer_tags",))
+
+    return sync
+
+
+def sync_and_refresh(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int) -> warehouse_sync.SyncReport:
+    """One tenant's sync, then its scores and smart tags (a tenant's tags, e.g. at WeCom's tag
+    limit, failing does not fail the sync)."""
+    report = warehouse_sync.sync_tenant(uow, warehouse, tenant_id)
+    _refresh_after(uow, warehouse, tenant_id)
+    return report
+
+
+def _refresh_after(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int) -> None:
+    try:
+        refresh_smart_tags(uow, warehouse, tenant_id)
+    except DomainError as exc:  # one tenant's tags (e.g. at WeCom's tag limit) must not stop the others
+        log.warning("smart tags not refreshed", tenant_id=tenant_id, code=exc.code, reason=exc.message)
 
 
 def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
@@ -66,17 +108,14 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         with context.warehouse() as warehouse:
             reports = warehouse_sync.sync_all_tenants(context.uow(), warehouse)
             for report in reports:
-                try:
-                    refresh_smart_tags(context.uow(), warehouse, report.tenant_id)
-                except DomainError as exc:  # one tenant's tags (e.g. at WeCom's tag limit) must not stop the others
-                    log.warning("smart tags not refreshed", tenant_id=report.tenant_id, code=exc.code, reason=exc.message)
+                _refresh_after(context.uow(), warehouse, report.tenant_id)
             return sum(r.rows_written for r in reports)
 
     @huey.task(name="sync_tenant_warehouse")
     def sync_tenant_warehouse(tenant_id: int) -> int:
-        """One tenant's sync, asked for now (the console's "sync now"); returns rows written."""
+        """One tenant's sync, asked for now (the console's "sync now"), then its smart tags; returns rows written."""
         with context.warehouse() as warehouse:
-            return warehouse_sync.sync_tenant(context.uow(), warehouse, tenant_id).rows_written
+            return sync_and_refresh(context.uow(), warehouse, tenant_id).rows_written
 
     @huey.task(name="run_customer_import")
     def run_customer_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:

@@ -93,6 +93,19 @@ def cases(hs: History) -> list[tuple[str, dict[str, Any], str]]:
          "B"),
         ("OR", {"groups": [{"conditions": [{"kind": "stage", "op": "in", "value": [st["s1"]]}]},
                            {"conditions": [{"kind": "rfm", "op": "in", "value": ["new"]}]}]}, "ACF"),
+        # order measures of one window in one group are tested on one aggregate: each keeps its meaning
+        ("count and last purchase together", {"groups": [{"conditions": [
+            {"kind": "orders", "attribute": "count", "op": "gte", "value": 2},
+            {"kind": "orders", "attribute": "last_purchase", "op": "within_days", "value": 30}]}]}, "A"),
+        ("count and aov together", {"groups": [{"conditions": [
+            {"kind": "orders", "attribute": "count", "op": "gte", "value": 1},
+            {"kind": "orders", "attribute": "aov", "op": "lt", "value": 100}]}]}, "ABC"),
+        ("two measures that hold at 0 (non-buyers too)", {"groups": [{"conditions": [
+            {"kind": "orders", "attribute": "count", "op": "lt", "value": 2},
+            {"kind": "orders", "attribute": "gmv", "op": "lt", "value": 100}]}]}, "BCDE"),
+        ("two windows", {"groups": [{"conditions": [
+            {"kind": "orders", "attribute": "count", "op": "gte", "value": 1, "days": 30},
+            {"kind": "orders", "attribute": "gmv", "op": "gte", "value": 150}]}]}, "AF"),
         ("nobody", {"groups": [{"conditions": [{"kind": "tags", "op": "any", "value": [tag["t3"]]},
                                                {"kind": "tags", "op": "none", "value": [tag["t3"]]}]}]}, ""),
         ("everybody", one("profile", "set", attribute="added_at"), "ABCDEF"),

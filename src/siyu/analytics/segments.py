@@ -25,7 +25,7 @@ What the ops mean where the domain leaves a choice:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, ClassVar, Self
@@ -82,6 +82,13 @@ def _text(x: Any, op: Op, v: Any) -> Any:
     return x == v if op is Op.EQ else x != v
 
 
+def _per_customer(c: Condition) -> bool:
+    """An orders condition that only buyers (in its window) can meet: a test on their aggregate."""
+    if c.op in (Op.SET, Op.NOT_SET):
+        return False
+    return c.attribute == "aov" or c.op not in COMPARISON_OPS or not compare(0, c.op, c.value)
+
+
 class SegmentCompiler:
     """Conditions of one tenant's rules as boolean Ibis expressions over its customers table."""
 
@@ -96,11 +103,26 @@ class SegmentCompiler:
         return self.customers.filter(self.rule(rule)).select("customer_id")
 
     def rule(self, rule: SegmentRule, seen: frozenset[int] = frozenset()) -> ir.BooleanValue:
-        groups = [self._all([self.condition(c, seen) for c in g.conditions]) for g in rule.groups]
+        groups = [self._group(g.conditions, seen) for g in rule.groups]
         out = groups[0]
         for g in groups[1:]:
             out = out | g
         return out
+
+    def _group(self, conditions: tuple[Condition, ...], seen: frozenset[int]) -> Any:
+        """The conditions ANDed. Order measures over the same window are tested together on one
+        per-customer aggregate (``count >= 2`` and ``last purchase within 90 days``: one pass
+        over the orders, not one per condition); each keeps its own meaning."""
+        parts, together = [], {}
+        for c in conditions:
+            if c.kind is ConditionKind.ORDERS and _per_customer(c):
+                together.setdefault(c.days, []).append(c)
+            else:
+                parts.append(self.condition(c, seen))
+        for days, same_window in together.items():
+            per = self._per_customer(days, {c.attribute or "" for c in same_window})
+            parts.append(self._in(per.filter(self._all([self._measure(per, c) for c in same_window])).customer_id))
+        return self._all(parts)
 
     @staticmethod
     def _all(parts: list[Any]) -> Any:
@@ -201,21 +223,40 @@ class SegmentCompiler:
         r = self._table("relations")
         return self._in(r.filter(r.state.isin(list(c.value))).live_customer_id, negate=c.op is Op.NOT_IN)
 
-    def _orders(self, c: Condition) -> Any:
+    def _purchases(self, days: int | None) -> ir.Table:
         p = purchases(self.wh, self.tenant_id)
-        if c.days is not None:
-            p = p.filter(p.ordered_at >= ibis.timestamp(day_start_utc(self.today - timedelta(days=c.days))))
-        bought = p.live_customer_id
-        if c.op in (Op.SET, Op.NOT_SET):
-            return self._in(bought, negate=c.op is Op.NOT_SET)
-        per = p.group_by(customer_id=p.live_customer_id).aggregate(
-            n=p.order_id.count(), gmv=p.net.sum().cast("float64"), first=p.ordered_at.min(), last=p.ordered_at.max())
+        if days is not None:
+            p = p.filter(p.ordered_at >= ibis.timestamp(day_start_utc(self.today - timedelta(days=days))))
+        return p
+
+    def _per_customer(self, days: int | None, measures: set[str]) -> ir.Table:
+        """Per live buyer (in the window): only the aggregates the measures need."""
+        p = self._purchases(days)
+        needed: dict[str, Any] = {}
+        if measures & {"count", "aov"}:
+            needed["n"] = p.order_id.count()
+        if measures & {"gmv", "aov"}:
+            needed["gmv"] = p.net.sum().cast("float64")
+        if "first_purchase" in measures:
+            needed["first"] = p.ordered_at.min()
+        if "last_purchase" in measures:
+            needed["last"] = p.ordered_at.max()
+        return p.group_by(customer_id=p.live_customer_id).aggregate(**needed)
+
+    def _measure(self, per: ir.Table, c: Condition) -> Any:
         if c.attribute in ("first_purchase", "last_purchase"):
             at = per.first if c.attribute == "first_purchase" else per.last
-            return self._in(per.filter(_dated(at, c.op, c.value, self.today, timestamp=True)).customer_id)
-        measure = {"count": per.n, "gmv": per.gmv, "aov": per.gmv / per.n}[c.attribute or ""]
-        matched = self._in(per.filter(_numeric(measure, c.op, c.value)).customer_id)
-        if c.attribute != "aov" and c.op in COMPARISON_OPS and compare(0, c.op, c.value):
+            return _dated(at, c.op, c.value, self.today, timestamp=True)
+        measure = {"count": lambda: per.n, "gmv": lambda: per.gmv, "aov": lambda: per.gmv / per.n}[c.attribute or ""]()
+        return _numeric(measure, c.op, c.value)
+
+    def _orders(self, c: Condition) -> Any:
+        bought = self._purchases(c.days).live_customer_id
+        if c.op in (Op.SET, Op.NOT_SET):
+            return self._in(bought, negate=c.op is Op.NOT_SET)
+        per = self._per_customer(c.days, {c.attribute or ""})
+        matched = self._in(per.filter(self._measure(per, c)).customer_id)
+        if not _per_customer(c):  # a measure that holds at 0 holds for those who did not buy
             return matched | self._in(bought, negate=True)
         return matched
 
@@ -309,3 +350,16 @@ def all_members(warehouse: Warehouse, query: _SegmentQuery) -> list[int]:
     return [int(r["customer_id"]) for r in warehouse.rows(query.members(warehouse).order_by("customer_id"))]
 
 
+
+
+def members_on(warehouse: Warehouse, tenant_id: int, *, as_of: date | None = None
+               ) -> Callable[[SegmentRule, Mapping[int, SegmentRule], Mapping[str, FieldKind]], list[int]]:
+    """A member source for the smart-tag engine (``siyu.services.smart_tags.MemberSource``):
+    every member of a rule on this warehouse, with the tenant's saved rules and field kinds."""
+
+    def members(rule: SegmentRule, saved: Mapping[int, SegmentRule], fields: Mapping[str, FieldKind]) -> list[int]:
+        query = SegmentMembersQuery(tenant_id=tenant_id, rule=rule, fields=tuple(fields.items()),
+                                    saved=tuple(saved.items()), as_of=as_of)
+        return all_members(warehouse, query)
+
+    return members

@@ -1,8 +1,14 @@
-"""Which smart tags each customer should carry, from the analyses (read-only: the writes are
-``siyu.services.smart_tags``; ``siyu.tasks.refresh_smart_tags`` joins the two after each sync).
+"""Which smart tags each customer should carry, and the scores segment rules read, from the
+analyses (read-only: the writes are ``siyu.services.smart_tags``; ``siyu.tasks.refresh_smart_tags``
+joins the two after each sync). RFM and LTV run once per refresh (:func:`analyse`); the tags
+and the scores both come from that one answer.
 
 - **RFM** (tag group :data:`RFM_GROUP`): every live customer the RFM query scores carries
   exactly one tag, their segment (:data:`RFM_TAGS`, Chinese and English so both read it).
+- **Scores** (:func:`customer_scores`, stored in ``customer_scores``): every customer RFM
+  scores gets their segment; P(alive) and the 90/365-day predictions are added when the LTV
+  models fit (rounded: P(alive) and purchases to 6 places, value to the fen, so a refit that
+  moves nothing visible rewrites nothing). A customer without a purchase gets no scores.
 - **Churn risk** (tag :data:`CHURN_TAG`, group :data:`LTV_GROUP`): live customers whose BG/NBD
   P(alive), from the tenant's lifetime-value fit, is below :data:`CHURN_THRESHOLD` (default
   0.3: fewer than three chances in ten that they are still buying). One-time buyers are never at
@@ -12,6 +18,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import structlog
@@ -20,6 +27,7 @@ from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.lifetime_value import LtvQuery, LtvResult
 from siyu.analytics.rfm import RfmQuery, RfmResult, Segment
 from siyu.domain.errors import InvalidInput
+from siyu.domain.segments import CustomerScore
 from siyu.domain.tags import RuleTags
 
 log = structlog.get_logger("siyu.analytics")
@@ -52,15 +60,50 @@ def churn_rule(result: LtvResult, threshold: float = CHURN_THRESHOLD) -> RuleTag
                     wanted={c.customer_id: CHURN_TAG for c in result.customers if c.probability_alive < threshold})
 
 
-def smart_tag_rules(warehouse: Warehouse, tenant_id: int, *, as_of: date | None = None,
-                    churn_threshold: float = CHURN_THRESHOLD) -> list[RuleTags]:
-    """The RFM rule, and the churn rule when the tenant's purchases fit the LTV models."""
+@dataclass(frozen=True)
+class Analyses:
+    """The analyses smart tags and scores are made of: RFM, and LTV when the purchases fit."""
+
+    rfm: RfmResult
+    ltv: LtvResult | None
+
+
+def analyse(warehouse: Warehouse, tenant_id: int, *, as_of: date | None = None) -> Analyses:
+    rfm = RfmQuery(tenant_id=tenant_id, as_of=as_of).run(warehouse)
+    try:
+        ltv: LtvResult | None = LtvQuery(tenant_id=tenant_id, as_of=as_of).run(warehouse)
+    except InvalidInput as exc:
+        log.info("no lifetime-value fit yet", tenant_id=tenant_id, reason=exc.message)
+        ltv = None
+    return Analyses(rfm=rfm, ltv=ltv)
+
+
+def check_threshold(churn_threshold: float) -> None:
     if not 0 < churn_threshold < 1:
         raise InvalidInput("analytics.threshold_out_of_range", "the churn threshold is a probability between 0 and 1",
                            field="churn_threshold")
-    rules = [rfm_rule(RfmQuery(tenant_id=tenant_id, as_of=as_of).run(warehouse))]
-    try:
-        rules.append(churn_rule(LtvQuery(tenant_id=tenant_id, as_of=as_of).run(warehouse), churn_threshold))
-    except InvalidInput as exc:
-        log.info("no churn rule yet", tenant_id=tenant_id, reason=exc.message)
+
+
+def smart_tag_rules(analyses: Analyses, *, churn_threshold: float = CHURN_THRESHOLD) -> list[RuleTags]:
+    """The RFM rule, and the churn rule when the tenant's purchases fit the LTV models."""
+    check_threshold(churn_threshold)
+    rules = [rfm_rule(analyses.rfm)]
+    if analyses.ltv is not None:
+        rules.append(churn_rule(analyses.ltv, churn_threshold))
     return rules
+
+
+def customer_scores(analyses: Analyses) -> dict[int, CustomerScore]:
+    """Every scored customer's scores, by customer id (see the module docstring)."""
+    ltv = {c.customer_id: c for c in analyses.ltv.customers} if analyses.ltv is not None else {}
+    out: dict[int, CustomerScore] = {}
+    for score in analyses.rfm.customers:
+        value = ltv.get(score.customer_id)
+        if value is None:
+            out[score.customer_id] = CustomerScore(rfm_segment=score.segment.value)
+            continue
+        out[score.customer_id] = CustomerScore(
+            rfm_segment=score.segment.value, p_alive=round(value.probability_alive, 6),
+            predicted_purchases_90=round(value.purchases_90d, 6), predicted_purchases_365=round(value.purchases_365d, 6),
+            predicted_value_90=float(value.value_90d), predicted_value_365=float(value.value_365d))
+    return out

@@ -39,6 +39,9 @@ app.add_typer(orders_app, name="orders")
 from siyu.cli.warehouse import warehouse_app  # noqa: E402 (also adds its analyses to `siyu analytics`)
 
 app.add_typer(warehouse_app, name="warehouse")
+from siyu.cli.segments import segments_app  # noqa: E402
+
+app.add_typer(segments_app, name="segments")
 
 
 def _context():  # type: ignore[no-untyped-def]

@@ -238,7 +238,8 @@ def smart_tags(
     as_of: Day = None,
     churn_threshold: Annotated[float, typer.Option(help="Tag customers whose P(alive) is below this as churn risk")] = 0.3,
 ) -> None:
-    """Refresh the RFM and churn-risk smart tags from the warehouse now (the sync task does it too)."""
+    """Refresh the customers' scores, the RFM and churn-risk smart tags and the segments kept as
+    tags from the warehouse now (the sync task does it too)."""
     from siyu.domain.errors import DomainError
     from siyu.tasks import refresh_smart_tags
 

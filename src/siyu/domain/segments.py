@@ -592,6 +592,37 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerScore:
+    """One customer's stored scores (``customer_scores``), read by the rfm and ltv conditions.
+
+    A customer with no purchase has no scores at all; while the tenant's purchases cannot fit
+    the lifetime-value models, the ltv measures are unset (``None``): no numeric op matches them.
+    """
+
+    rfm_segment: str | None = None
+    p_alive: float | None = None
+    predicted_purchases_90: float | None = None
+    predicted_purchases_365: float | None = None
+    predicted_value_90: float | None = None
+    predicted_value_365: float | None = None
+
+    def values(self) -> tuple[str | float | None, ...]:
+        """In the order of ``("rfm_segment",) + LTV_MEASURES``."""
+        return (self.rfm_segment, self.p_alive, self.predicted_purchases_90, self.predicted_purchases_365,
+                self.predicted_value_90, self.predicted_value_365)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRefresh:
+    """The last materialisation of a segment into its smart tag."""
+
+    refreshed_at: datetime
+    members: int
+    added: int
+    removed: int
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     """A saved rule with a name; ``materialise_as_tag_id``: kept as that smart tag after each sync."""
 
@@ -604,6 +635,59 @@ class Segment:
     created_at: datetime
     updated_by: str
     updated_at: datetime
+    last_refresh: SegmentRefresh | None = None
+
+
+def rule_tag_ids(rule: SegmentRule, saved: Mapping[int, SegmentRule]) -> frozenset[int]:
+    """Every tag id the rule reads, through the saved segments it refers to as well."""
+    found: set[int] = set()
+    seen: set[int] = set()
+    stack = [rule]
+    while stack:
+        current = stack.pop()
+        for _, c in current.conditions():
+            if c.kind is ConditionKind.TAGS:
+                found.update(c.value)
+            elif c.kind is ConditionKind.SEGMENT and c.value not in seen and c.value in saved:
+                seen.add(c.value)
+                stack.append(saved[c.value])
+    return frozenset(found)
+
+
+def refresh_order(rules: Mapping[int, SegmentRule], kept_tags: Mapping[int, int]) -> list[int]:
+    """The segments of ``kept_tags`` (segment id -> the tag it is kept as), each after those it
+    depends on: the segments its rule refers to, and the segments whose kept tag it reads (their
+    tag must be refreshed before it is read). Ties go by id; a cycle, which the rule check
+    refuses, is broken by id too rather than dropping a segment."""
+    tag_owner = {tag: segment for segment, tag in kept_tags.items()}
+
+    def needs(segment_id: int) -> set[int]:
+        out: set[int] = set()
+        seen: set[int] = set()
+        stack = [segment_id]
+        while stack:  # through segments that are not kept too: their rules are inlined
+            current = stack.pop()
+            rule = rules.get(current)
+            if rule is None:
+                continue
+            for _, c in rule.conditions():
+                if c.kind is ConditionKind.SEGMENT and c.value not in seen:
+                    seen.add(c.value)
+                    stack.append(c.value)
+                elif c.kind is ConditionKind.TAGS:
+                    out.update(tag_owner[t] for t in c.value if t in tag_owner)
+            out.update(s for s in seen if s in kept_tags)
+        out.discard(segment_id)
+        return out
+
+    waiting = {s: needs(s) for s in sorted(kept_tags)}
+    order: list[int] = []
+    while waiting:
+        ready = [s for s, deps in waiting.items() if not deps - set(order)]
+        chosen = ready[0] if ready else min(waiting)
+        order.append(chosen)
+        del waiting[chosen]
+    return order
 
 
 def clean_segment_name(name: str) -> str:

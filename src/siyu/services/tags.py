@@ -116,8 +116,7 @@ def apply_in(uow: SqlUnitOfWork, tenant_id: int, wanted: dict[int, list[int]], *
         uow.tags.apply(tenant_id, pairs, source=source, applied_by=actor, now=now)
         journey_triggers.tags_applied(uow, tenant_id, pairs)
     else:
-        for customer_id in {c for c, _ in pairs}:
-            uow.tags.remove(tenant_id, customer_id, [t for c, t in pairs if c == customer_id])
+        uow.tags.remove_pairs(tenant_id, pairs)
     labels = {t.id: t.label for t in uow.tags.by_ids(tenant_id, sorted({t for _, t in pairs})).values()}
     kind = EventKind.TAGGED if add else EventKind.UNTAGGED
     uow.timeline.add_many(

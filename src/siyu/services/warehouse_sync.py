@@ -239,14 +239,29 @@ def live_customer(customer_id: int, merged_into: dict[int, int]) -> int:
 
 def sync_tenant(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int) -> SyncReport:
     """Bring the tenant's warehouse copy up to date with the operational store."""
+    return _sync(uow, warehouse, tenant_id, BLOCK_SOURCES, MARK_SOURCES)
+
+
+def sync_sources(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, sources: tuple[str, ...]) -> SyncReport:
+    """Only some block-fingerprinted sources (``customer_scores``, ``customer_tags`` ...), the same
+    way a full sync copies them: after the smart tags wrote scores or tags, so segment rules read
+    them on the warehouse without a whole sync."""
+    unknown = [name for name in sources if name not in BLOCK_SOURCES or name == "customers"]
+    if unknown:
+        raise ValueError(f"not a source synced alone: {unknown[0]}")
+    return _sync(uow, warehouse, tenant_id, sources, ())
+
+
+def _sync(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, block_sources: tuple[str, ...],
+          mark_sources: tuple[str, ...]) -> SyncReport:
     started, clock_start = clock.utcnow(), time.perf_counter()
     with uow:
         run = _Run(WarehouseFeed(uow.session), warehouse, tenant_id)
-        for name in BLOCK_SOURCES:
+        for name in block_sources:
             run.reconcile(name)
         if run.customers_changed:
             run.relink()
-        for name in MARK_SOURCES:
+        for name in mark_sources:
             run.follow(name)
     previous = sync_status(warehouse, tenant_id)
     version = previous.version + 1 if run.rows_written or previous.version == 0 else previous.version
@@ -259,11 +274,15 @@ def sync_tenant(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int) -> Syn
     )
 
 
+def tenant_ids(uow: SqlUnitOfWork) -> list[int]:
+    """Every tenant a sync covers."""
+    with uow:
+        return list(WarehouseFeed(uow.session).tenant_ids())
+
+
 def sync_all_tenants(uow: SqlUnitOfWork, warehouse: Warehouse) -> list[SyncReport]:
     """Sync every tenant (the worker's schedule)."""
-    with uow:
-        tenant_ids = WarehouseFeed(uow.session).tenant_ids()
-    return [sync_tenant(uow, warehouse, tenant_id) for tenant_id in tenant_ids]
+    return [sync_tenant(uow, warehouse, tenant_id) for tenant_id in tenant_ids(uow)]
 
 
 def sync_tenant_by_slug(uow: SqlUnitOfWork, warehouse: Warehouse, slug: str) -> SyncReport:

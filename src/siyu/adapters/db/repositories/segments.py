@@ -15,16 +15,18 @@ from siyu.adapters.db.tables import channels, regions, segments, stages, staff, 
 from siyu.adapters.db.tables.segments import customer_scores
 from siyu.domain.fields import FieldKind
 from siyu.domain.paging import Page, PageRequest
-from siyu.domain.segments import Segment, SegmentRule
+from siyu.domain.segments import LTV_MEASURES, Segment, SegmentRefresh, SegmentRule
 
-SCORE_COLUMNS = ("rfm_segment", "p_alive", "predicted_purchases_90", "predicted_purchases_365", "predicted_value_90",
-                 "predicted_value_365")
+SCORE_COLUMNS = ("rfm_segment", *LTV_MEASURES)  # the order of CustomerScore.values()
 
 
 def _segment(row: Any) -> Segment:
+    refresh = None if row.refreshed_at is None else SegmentRefresh(
+        refreshed_at=row.refreshed_at, members=row.refreshed_members or 0, added=row.refreshed_added or 0,
+        removed=row.refreshed_removed or 0)
     return Segment(id=row.id, name=row.name, description=row.description, rule=SegmentRule.parse(row.rule),
                    materialise_as_tag_id=row.materialise_as_tag_id, created_by=row.created_by, created_at=row.created_at,
-                   updated_by=row.updated_by, updated_at=row.updated_at)
+                   updated_by=row.updated_by, updated_at=row.updated_at, last_refresh=refresh)
 
 
 class SegmentRepository:
@@ -80,6 +82,11 @@ class SegmentRepository:
             segments.c.tenant_id == tenant_id, segments.c.materialise_as_tag_id.is_not(None)).order_by(segments.c.id))
         return [_segment(r) for r in rows]
 
+    def record_refresh(self, tenant_id: int, segment_id: int, refresh: SegmentRefresh) -> None:
+        self.session.execute(update(segments).where(segments.c.tenant_id == tenant_id, segments.c.id == segment_id).values(
+            refreshed_at=refresh.refreshed_at, refreshed_members=refresh.members, refreshed_added=refresh.added,
+            refreshed_removed=refresh.removed))
+
     def ids_of(self, tenant_id: int) -> dict[str, frozenset[int]]:
         """Every id a rule may refer to, by kind: tags, stages, channels, staff, stores, regions."""
         out = {}
@@ -89,11 +96,30 @@ class SegmentRepository:
         return out
 
     # -- scores ----------------------------------------------------------------------------
+    def scores(self, tenant_id: int) -> dict[int, tuple[Any, ...]]:
+        """The tenant's stored scores: customer id -> the SCORE_COLUMNS values."""
+        s = customer_scores.c
+        rows = self.session.execute(select(s.customer_id, *(s[c] for c in SCORE_COLUMNS)).where(s.tenant_id == tenant_id))
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+    def write_scores(self, tenant_id: int, changed: Mapping[int, tuple[Any, ...]], gone: Iterable[int], *,
+                     now: datetime) -> None:
+        """Upsert the ``changed`` rows (customer id -> SCORE_COLUMNS values) and delete ``gone``,
+        each in chunks: a row that did not change is not touched (its ``scored_at`` stays)."""
+        s = customer_scores.c
+        gone = sorted(gone)
+        for i in range(0, len(gone), 500):
+            self.session.execute(delete(customer_scores).where(s.tenant_id == tenant_id, s.customer_id.in_(gone[i : i + 500])))
+        ids = sorted(changed)
+        for i in range(0, len(ids), 500):  # replace: delete then insert works alike on SQLite and PostgreSQL
+            chunk = ids[i : i + 500]
+            self.session.execute(delete(customer_scores).where(s.tenant_id == tenant_id, s.customer_id.in_(chunk)))
+            self.session.execute(insert(customer_scores), [
+                {"tenant_id": tenant_id, "customer_id": c, "scored_at": now, **dict(zip(SCORE_COLUMNS, changed[c], strict=True))}
+                for c in chunk])
+
     def replace_scores(self, tenant_id: int, scores: Iterable[dict[str, Any]], *, now: datetime) -> int:
         """Make the tenant's stored scores exactly ``scores`` (dicts with customer_id and SCORE_COLUMNS)."""
-        self.session.execute(delete(customer_scores).where(customer_scores.c.tenant_id == tenant_id))
-        rows = [{"tenant_id": tenant_id, "scored_at": now, "customer_id": s["customer_id"],
-                 **{c: s.get(c) for c in SCORE_COLUMNS}} for s in scores]
-        for i in range(0, len(rows), 5_000):
-            self.session.execute(insert(customer_scores), rows[i : i + 5_000])
-        return len(rows)
+        wanted = {s["customer_id"]: tuple(s.get(c) for c in SCORE_COLUMNS) for s in scores}
+        self.write_scores(tenant_id, wanted, set(self.scores(tenant_id)) - set(wanted), now=now)
+        return len(wanted)

@@ -133,6 +133,18 @@ class TagRepository:
             delete(customer_tags).where(t.tenant_id == tenant_id, t.customer_id == customer_id, t.tag_id.in_(tag_ids))
         )
 
+    def remove_pairs(self, tenant_id: int, pairs: list[tuple[int, int]]) -> None:
+        """Delete (customer_id, tag_id) pairs in bulk: one statement per tag and 500 customers."""
+        t = customer_tags.c
+        by_tag: dict[int, list[int]] = {}
+        for customer_id, tag_id in pairs:
+            by_tag.setdefault(tag_id, []).append(customer_id)
+        for tag_id, ids in by_tag.items():
+            ids.sort()
+            for start in range(0, len(ids), 500):
+                self.session.execute(delete(customer_tags).where(
+                    t.tenant_id == tenant_id, t.tag_id == tag_id, t.customer_id.in_(ids[start : start + 500])))
+
     def move(self, tenant_id: int, from_customer: int, to_customer: int, tag_ids: list[int]) -> None:
         if tag_ids:
             t = customer_tags.c

@@ -15,6 +15,11 @@ segments = Table(
     Column("description", String(200), nullable=False, default=""),
     Column("rule", JSON, nullable=False),  # SegmentRule.to_dict()
     Column("materialise_as_tag_id", Integer),  # a smart tag kept equal to the members after each sync
+    # the last materialisation into that tag (services/smart_tags.refresh_segment_tags)
+    Column("refreshed_at", UTCDateTime()),
+    Column("refreshed_members", Integer),
+    Column("refreshed_added", Integer),
+    Column("refreshed_removed", Integer),
     Column("created_by", String(80), nullable=False),
     created_column(),
     Column("updated_by", String(80), nullable=False),
