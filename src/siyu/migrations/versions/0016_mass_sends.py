@@ -17,7 +17,7 @@ from alembic import op
 from siyu.adapters.db.tables.base import UTCDateTime
 
 revision = '0016'
-down_revision = '0015'  # 0014 in the brief; re-chained after merging h/pressure (0015)
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

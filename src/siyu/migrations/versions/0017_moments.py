@@ -1,7 +1,7 @@
 """moments tasks and their senders
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-02
 
 Moments tasks (services/moments): a moment the brand asks its staff to post, visible by tag,
@@ -16,7 +16,7 @@ from alembic import op
 from siyu.adapters.db.tables.base import UTCDateTime
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """guide tasks and lifecycle rules
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-02
 
 Guide tasks (services/guide_tasks): one task for one staff member, unique per
@@ -17,7 +17,7 @@ from alembic import op
 from siyu.adapters.db.tables.base import UTCDateTime
 
 revision = '0018'
-down_revision = '0014'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

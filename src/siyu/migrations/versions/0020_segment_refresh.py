@@ -1,7 +1,7 @@
 """segments: the last materialisation into their smart tag
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0019
 Create Date: 2026-12-02
 
 A segment kept as a smart tag records its last refresh (services/smart_tags): when, how many
@@ -16,7 +16,7 @@ from alembic import op
 from siyu.adapters.db.tables.base import UTCDateTime
 
 revision = '0020'
-down_revision = '0014'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
