@@ -12,6 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 from sqlalchemy import text
 
 from siyu import __version__
+from siyu.adapters.db.engine import READ_ONLY
 from siyu.api import errors as api_errors
 from siyu.api.app import ROUTERS
 from siyu.bootstrap import Context
@@ -56,7 +57,7 @@ def create_app(context: Context) -> FastAPI:
     def readyz() -> JSONResponse:
         checks: dict[str, str] = {}
         try:
-            with context.engine.connect() as conn:
+            with context.engine.connect().execution_options(**{READ_ONLY: True}) as conn:  # waits on no writer
                 conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which

@@ -44,11 +44,12 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     demo = subprocess.run([sys.executable, "-m", "siyu", "demo"], env=env, capture_output=True, text=True, timeout=120)
     assert demo.returncode == 0, demo.stderr
     port = _free_port()
+    log = (data_dir / "serve.log").open("wb")  # read it when an e2e test fails
     process = subprocess.Popen(
         [sys.executable, "-m", "siyu", "serve", "--port", str(port), "--worker"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -71,3 +72,4 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        log.close()

@@ -255,7 +255,7 @@ def sync_sources(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, sourc
 def _sync(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, block_sources: tuple[str, ...],
           mark_sources: tuple[str, ...]) -> SyncReport:
     started, clock_start = clock.utcnow(), time.perf_counter()
-    with uow:
+    with uow.reading():  # a long read: on SQLite it must not hold the write lock
         run = _Run(WarehouseFeed(uow.session), warehouse, tenant_id)
         for name in block_sources:
             run.reconcile(name)

@@ -28,11 +28,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+READ_ONLY = "siyu_read_only"  # execution option: this transaction only reads
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL, foreign keys on, and real transactions (SAVEPOINT included).
 
     pysqlite's own transaction handling begins transactions late and breaks SAVEPOINT; the
     SQLAlchemy docs' recipe is to switch it off and emit BEGIN ourselves.
+
+    Transactions begin IMMEDIATE (take the write lock up front, waiting up to busy_timeout
+    for it), as Rails 7.1 and Django 5.1 do for SQLite: a deferred transaction that reads and
+    then writes fails at once with "database is locked" when another connection wrote in
+    between, because SQLite cannot upgrade a stale read snapshot and does not wait. A unit of
+    work that only reads (the warehouse sync's long read) asks for :data:`READ_ONLY` and
+    begins deferred, so it holds no lock writers would wait on.
     """
 
     @event.listens_for(engine, "connect")
@@ -48,4 +58,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu.adapters.db.engine import READ_ONLY
 from siyu.adapters.db.repositories.alerts import AlertRepository
 from siyu.adapters.db.repositories.channels import ChannelRepository
 from siyu.adapters.db.repositories.contact_pressure import ContactPressureRepository
@@ -80,11 +81,20 @@ class SqlUnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
+        self._read_only = False
+
+    def reading(self) -> SqlUnitOfWork:
+        """This unit of work for one ``with`` that only reads: on SQLite it begins deferred and
+        holds no write lock (see :mod:`siyu.adapters.db.engine`); it cannot commit."""
+        self._read_only = True
+        return self
 
     def __enter__(self) -> SqlUnitOfWork:
         if self._session is not None:
             raise RuntimeError("a unit of work is not re-entrant; start a new one")
         session = self._session = self._session_factory()
+        if self._read_only:
+            session.connection(execution_options={READ_ONLY: True})
         self.tenants = TenantRepository(session)
         self.regions = RegionRepository(session)
         self.stores = StoreRepository(session)
@@ -126,6 +136,7 @@ class SqlUnitOfWork:
         finally:
             self._session.close()
             self._session = None
+            self._read_only = False
 
     @property
     def session(self) -> Session:
@@ -134,6 +145,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._session is not None, "commit() outside `with uow:`"
+        assert not self._read_only, "commit() in a unit of work opened with reading()"
         try:
             customer_search.refresh(self._session)  # the search index follows every commit (SQLite)
             self._session.commit()
