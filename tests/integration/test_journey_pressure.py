@@ -180,9 +180,11 @@ def test_a_mass_send_earlier_that_day_counts_and_a_journey_message_counts_for_ma
     with context.uow() as uow:
         screening = contact_pressure.screen_in(uow, admin.tenant_id, people, at=T0 + timedelta(hours=3), wecom_mass=True)
     assert screening.allowed == [] and screening.counts()["capped_day"] == 2
-    with context.uow() as uow:  # and WeCom's own cap (1 a day) counts the journey message as a mass message
-        rules(context, admin, wecom_cap="day")
+    rules(context, admin, wecom_cap="day")  # no limit of the brand's own: WeCom's cap (1 a day) counts the journey's too
+    with context.uow() as uow:
+        later = contact_pressure.screen_in(uow, admin.tenant_id, people, at=T0 + timedelta(hours=3), wecom_mass=True)
         nextday = contact_pressure.screen_in(uow, admin.tenant_id, people, at=T0 + timedelta(hours=14), wecom_mass=True)
+    assert later.counts()["wecom_cap"] == 2
     assert nextday.allowed == people  # a new Shanghai day (00:00 is 16:00 UTC)
 
 
