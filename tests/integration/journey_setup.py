@@ -53,3 +53,27 @@ def reachable_customers(ctx: Context, admin: Actor, n: int) -> tuple[int, list[i
 
 def tag(ctx: Context, admin: Actor, name: str | None = None) -> int:
     return tags.create_tag(ctx.uow(), admin, group="旅程", name=name or f"标签{factories.uid(4)}").id
+
+
+def pressured_journey(ctx: Context, admin: Actor) -> tuple[int, datetime]:
+    """A running one-message journey with three customers in it, run at 23:00 Shanghai (quiet hours
+    22:00-06:00): one opted out (dropped, ``opted_out``), two waiting for the quiet hours to end.
+    Returns (journey id, when it was run)."""
+    from datetime import timedelta
+
+    from siyu.domain.contact_pressure import ContactRules
+    from siyu.services import clock, contact_pressure, journey_runner, journeys
+
+    _, people = reachable_customers(ctx, admin, 3)
+    contact_pressure.update_rules(ctx.uow(), admin, ContactRules.parse(quiet_start="22:00", quiet_end="06:00"))
+    contact_pressure.opt_out(ctx.uow(), admin, people[0])
+    start = tag(ctx, admin)
+    journey = journeys.create_journey(ctx.uow(), admin, name=f"夜间{factories.uid(4)}", definition={
+        "trigger": {"kind": "tag_applied", "tag_ids": [start]}, "steps": [{"id": "hello", "kind": "message", "text": "你好"}]})
+    journeys.start_journey(ctx.uow(), admin, journey.id)
+    tags.apply_tags(ctx.uow(), admin, people, [start])
+    now = clock.utcnow()
+    shanghai = now + timedelta(hours=8)
+    at = (shanghai.replace(hour=23, minute=0, second=0, microsecond=0) + timedelta(days=1)) - timedelta(hours=8)
+    journey_runner.run_due(ctx.uow, messenger=Recorder().messenger, guide_tasks=Recorder().guide_tasks, now=at)
+    return journey.id, at

@@ -123,3 +123,69 @@ def test_two_workers_run_each_step_exactly_once(own_db: bootstrap.Context, monke
     assert runs == 40 * 3
     assert {s.step_id: (s.in_step, s.passed) for s in journeys.step_stats(ctx.uow(), admin, journey.id)} == {
         "m": (0, 40), "t": (0, 40), "mark": (0, 40)}
+
+
+
+def test_two_workers_never_let_two_journeys_pass_the_daily_limit_together(own_db: bootstrap.Context,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """One customer in two journeys that message them at once, one message a day allowed, each
+    worker holding one of the two enrollments. Each worker, once it has screened, waits for the
+    other to have screened too (a barrier that gives up after a few seconds): without the lock on
+    the customer's row both would find no message today and both would send. With it the second
+    screens only after the first committed its message: one message, the other ``capped_day``."""
+    from siyu.domain.contact_pressure import ContactRules
+    from siyu.services import contact_pressure
+
+    monkeypatch.setattr(clock, "utcnow", lambda: T0)
+    ctx = own_db
+    _, admin = factories.tenant(ctx)
+    _, people = reachable_customers(ctx, admin, 1)
+    contact_pressure.update_rules(ctx.uow(), admin, ContactRules.parse(per_day=1))
+    start = tag(ctx, admin)
+    made = []
+    for name in ("甲", "乙"):
+        journey = journeys.create_journey(ctx.uow(), admin, name=name, definition={
+            "trigger": {"kind": "tag_applied", "tag_ids": [start]}, "steps": [{"id": "m", "kind": "message", "text": name}]})
+        journeys.start_journey(ctx.uow(), admin, journey.id)
+        made.append(journey.id)
+    tags.apply_tags(ctx.uow(), admin, people, [start])
+
+    mine = threading.local()  # each worker takes the enrollment at its end of the due list
+    real_due, real_screen = JourneyRepository.due, contact_pressure.screen_in
+    screened = threading.Barrier(2, timeout=3)
+
+    def due_apart(self, now, limit):  # noqa: ANN001
+        found = real_due(self, now, 100)
+        return (found[::-1] if mine.reverse else found)[:1]
+
+    def screen_then_meet(*args, **kwargs):  # noqa: ANN002, ANN003
+        result = real_screen(*args, **kwargs)
+        try:
+            screened.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other worker is waiting for this one's lock (or has finished)
+        return result
+
+    monkeypatch.setattr(JourneyRepository, "due", due_apart)
+    monkeypatch.setattr(contact_pressure, "screen_in", screen_then_meet)
+    ports = CountingPorts()
+    reports: list[journey_runner.RunReport] = []
+    errors: list[BaseException] = []
+
+    def worker(reverse: bool) -> None:
+        mine.reverse = reverse
+        try:
+            reports.append(journey_runner.run_due(ctx.uow, messenger=ports.messenger, guide_tasks=ports.guide_tasks, now=T0, batch=1))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(r,)) for r in (False, True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and len(reports) == 2, (errors, reports)
+    assert sum(ports.sends.values()) == 1  # one message, from one of the journeys
+    assert sum(r.excluded for r in reports) == 1 and sum(r.failed for r in reports) == 0
+    stats = [journeys.step_stats(ctx.uow(), admin, j)[0] for j in made]
+    assert sorted((s.passed, s.dropped_by) for s in stats) == [(0, {"capped_day": 1}), (1, {})]

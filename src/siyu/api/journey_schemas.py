@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from siyu.domain.journeys import Journey
+from siyu.domain.journeys import Journey, StepStats
 
 
 class JourneyCreate(BaseModel):
@@ -57,6 +57,17 @@ class JourneyPage(BaseModel):
 class StepStatsOut(BaseModel):
     step_id: str
     kind: str
-    in_step: int
-    passed: int
-    dropped: int
+    in_step: int = Field(description="Customers at this step now")
+    passed: int = Field(description="Customers who went through it")
+    dropped: int = Field(description="Customers who left the journey at it")
+    dropped_by: dict[str, int] = Field(default_factory=dict, description=(
+        "`dropped` per reason: step_removed, stopped, customer_gone, and for a message step the contact-pressure rule "
+        "that stopped it: opted_out, capped_day/week/month, wecom_cap"), examples=[{"opted_out": 2, "capped_day": 1}])
+    waiting_by: dict[str, int] = Field(default_factory=dict, description=(
+        "Of `in_step`, the customers whose message a contact-pressure rule put off: quiet_hours (sent when they end)"),
+        examples=[{"quiet_hours": 3}])
+
+    @classmethod
+    def of(cls, stats: StepStats) -> StepStatsOut:
+        return cls(step_id=stats.step_id, kind=stats.kind, in_step=stats.in_step, passed=stats.passed, dropped=stats.dropped,
+                   dropped_by=stats.dropped_by, waiting_by=stats.waiting_by)

@@ -214,6 +214,17 @@ class ContactRules:
             return self.quiet_start <= minute < self.quiet_end
         return minute >= self.quiet_start or minute < self.quiet_end  # wraps midnight
 
+    def quiet_hours_end(self, at: datetime) -> datetime | None:
+        """When the quiet hours holding ``at`` end (aware UTC, the first instant that is not quiet),
+        or ``None`` when ``at`` is not in quiet hours. A send that must wait waits until then."""
+        if not self.in_quiet_hours(at) or self.quiet_end is None:
+            return None
+        local = _local(at)
+        end = local.replace(hour=self.quiet_end // 60, minute=self.quiet_end % 60, second=0, microsecond=0)
+        if end <= local:  # 21:30-08:00 seen at 23:00: tomorrow's 08:00
+            end += timedelta(days=1)
+        return _aware(end - SHANGHAI)
+
     def periods(self, at: datetime) -> Periods:
         day, week, month = day_of(at), week_of(at), month_of(at)
         if self.wecom_cap is WeComCap.DAY:

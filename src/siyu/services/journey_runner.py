@@ -17,6 +17,18 @@ Exactly once, by construction:
    between committing the row and recording WeCom's answer) cannot know whether WeCom took
    it, marks it ``unknown`` and does not send again: a customer is never messaged twice.
 
+4. **Contact pressure.** Before the outbox row is written, the customer is screened
+   (``services.contact_pressure.screen_in``, as a WeCom mass message) under a lock on their
+   row, so two workers screening one customer take turns. Opted out or capped: nothing is
+   written to the outbox, the customer leaves the journey at the step (dropped, the reason as
+   its detail). Quiet hours: the enrollment waits at the same step until they end
+   (``reason='quiet_hours'`` while it waits) and is screened again then. Allowed: the outbox
+   row and its line in the contact log (``record_in``, source ``journey``, the outbox row's
+   id) are written in one transaction, so the next screening (a journey's or a mass send's)
+   counts the message before WeCom is even called; a message WeCom refused is taken out of
+   the log again, one left ``unknown`` stays in it (it may have reached the customer). A
+   retry that finds the outbox row is not screened again: the message was decided already.
+
 A paused journey's enrollments are not due; a stopped journey's have left. The guide-task
 and message steps call ports (:class:`GuideTasks`, :class:`Messenger`) that the worker wires.
 """
@@ -32,17 +44,20 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
+from siyu.adapters.secret_box import SecretBox
+from siyu.domain.contact_pressure import ExclusionReason
 from siyu.domain.customers import Customer
 from siyu.domain.days import today_in_shanghai
-from siyu.adapters.secret_box import SecretBox
 from siyu.domain.errors import DomainError, InvalidInput
 from siyu.domain.journeys import END, EnrollmentState, Journey, Step, StepKind
-from siyu.services import clock, stages, tags
+from siyu.services import clock, contact_pressure, stages, tags
 from siyu.services.segment_matching import matching_customers
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
 LEASE = timedelta(minutes=10)  # a claim older than this belonged to a worker that died
 BATCH = 200
+SOURCE_KIND = "journey"  # the contact log's source kind; its source id is the outbox row's id (one per customer and step)
+RAN, EXCLUDED, DEFERRED, LOST = "ran", "excluded", "deferred", "lost"  # what advancing one enrollment came to
 log = structlog.get_logger("siyu.journeys")
 
 
@@ -80,6 +95,8 @@ class RunReport:
     claimed: int = 0
     steps: int = 0  # steps run and recorded
     lost: int = 0  # claims another worker's lease expiry or a stop took over
+    excluded: int = 0  # message steps not sent for a contact-pressure rule (opted out, capped): in ``steps`` too
+    deferred: int = 0  # message steps put off until quiet hours end (not in ``steps``: they run later)
     failed: int = 0  # steps that raised (rolled back; retried after the lease)
     rounds: int = 0
 
@@ -91,29 +108,61 @@ class _Runner:
     guide_tasks: GuideTasks
     now: datetime
 
-    def advance(self, tenant_id: int, enrollment_id: int, version: int) -> bool:
-        """Run the enrollment's current step and move it on; False when the claim was lost.
+    def advance(self, tenant_id: int, enrollment_id: int, version: int) -> str:
+        """Run the enrollment's current step and move it on: :data:`RAN`, :data:`EXCLUDED` or
+        :data:`DEFERRED` (a message step and contact pressure), :data:`LOST` (the claim was lost).
 
         One transaction, except for a message to send: its outbox row is committed first, WeCom
         called, and the step finished in a second transaction."""
         with self.new_uow() as uow:
             row, journey, step, customer = loaded = self._load(uow, tenant_id, enrollment_id, version)
-            if row is None:
-                return False
+            if row is None or journey is None:
+                return LOST
             contact = None
             if step is not None and customer is not None and step.kind is StepKind.MESSAGE and customer.owner_staff_id:
                 contact = uow.journeys.contact_of(tenant_id, customer.id, customer.owner_staff_id)
             if contact is None or step is None or customer is None:
-                return self._finish(uow, tenant_id, enrollment_id, version, loaded, None)
-            created = uow.journeys.add_message(tenant_id, _key(enrollment_id, step), enrollment_id=enrollment_id,
+                return RAN if self._finish(uow, tenant_id, enrollment_id, version, loaded, None) else LOST
+            key = _key(enrollment_id, step)
+            if uow.journeys.message(tenant_id, key) is None:  # not decided yet: screen before anything is written
+                uow.journeys.lock_customer(tenant_id, customer.id)
+                screening = contact_pressure.screen_in(uow, tenant_id, [customer.id], at=self.now, wecom_mass=True)
+                reason = screening.excluded.get(customer.id)
+                if reason is ExclusionReason.QUIET_HOURS:
+                    return DEFERRED if self._defer(uow, tenant_id, enrollment_id, version, step) else LOST
+                if reason is not None:
+                    return EXCLUDED if self._drop(uow, tenant_id, journey.id, enrollment_id, version, step.id, reason.value) else LOST
+            created = uow.journeys.add_message(tenant_id, key, enrollment_id=enrollment_id,
                                                staff_id=customer.owner_staff_id or 0, customer_id=customer.id, now=self.now)
+            if created is not None:  # counted from now on, by every screening (journeys and mass sends)
+                contact_pressure.record_in(uow, tenant_id, [(customer.id, customer.owner_staff_id)], source_kind=SOURCE_KIND,
+                                           source_id=created, sent_at=self.now, wecom_mass=True)
             uow.commit()  # the outbox row first: WeCom is called only by whoever wrote it
-        message = self._send(tenant_id, contact, step) if created else ("", "")
+        message = self._send(tenant_id, contact, step) if created is not None else ("", "")
         with self.new_uow() as uow:
             loaded = self._load(uow, tenant_id, enrollment_id, version)
             if loaded[0] is None:
-                return False
-            return self._finish(uow, tenant_id, enrollment_id, version, loaded, message)
+                return LOST
+            return RAN if self._finish(uow, tenant_id, enrollment_id, version, loaded, message) else LOST
+
+    def _defer(self, uow: SqlUnitOfWork, tenant_id: int, enrollment_id: int, version: int, step: Step) -> bool:
+        """Quiet hours: back to waiting at the same step until they end (then screened again)."""
+        until = contact_pressure.rules_in(uow, tenant_id).quiet_hours_end(self.now) or self.now + timedelta(minutes=1)
+        moved = uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.WAITING.value,
+                                  step_id=step.id, next_run_at=until, reason=ExclusionReason.QUIET_HOURS.value)
+        if moved:
+            uow.commit()
+        return moved
+
+    def _drop(self, uow: SqlUnitOfWork, tenant_id: int, journey_id: int, enrollment_id: int, version: int, step_id: str,
+              reason: str) -> bool:
+        """The customer leaves the journey at the step, the reason recorded as the step run's detail."""
+        uow.journeys.record_step(tenant_id, journey_id, enrollment_id, step_id, outcome="dropped", detail=reason, now=self.now)
+        moved = uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.DROPPED.value,
+                                  reason=reason)
+        if moved:
+            uow.commit()
+        return moved
 
     def _finish(self, uow: SqlUnitOfWork, tenant_id: int, enrollment_id: int, version: int,
                 loaded: tuple[Any, Journey | None, Step | None, Customer | None], message: tuple[str, str] | None) -> bool:
@@ -121,15 +170,11 @@ class _Runner:
         if journey is None:
             return False
         if step is None or customer is None:
-            reason = "step_removed" if step is None else "customer_gone"
-            uow.journeys.record_step(tenant_id, journey.id, enrollment_id, row.step_id, outcome="dropped", detail=reason, now=self.now)
-            moved = uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.DROPPED.value,
-                                      reason=reason)
-        else:
-            matched, detail = self._effects(uow, tenant_id, enrollment_id, journey, step, customer, message)
-            uow.journeys.record_step(tenant_id, journey.id, enrollment_id, step.id, outcome="passed", detail=detail, now=self.now)
-            moved = self._move_on(uow, tenant_id, enrollment_id, version, journey, step, matched)
-        if not moved:
+            return self._drop(uow, tenant_id, journey.id, enrollment_id, version, row.step_id,
+                              "step_removed" if step is None else "customer_gone")
+        matched, detail = self._effects(uow, tenant_id, enrollment_id, journey, step, customer, message)
+        uow.journeys.record_step(tenant_id, journey.id, enrollment_id, step.id, outcome="passed", detail=detail, now=self.now)
+        if not self._move_on(uow, tenant_id, enrollment_id, version, journey, step, matched):
             return False
         uow.commit()
         return True
@@ -194,18 +239,21 @@ class _Runner:
             detail = existing.msgid or "" if existing is not None else ""
         uow.journeys.finish_message(tenant_id, key, status=status, msgid=detail if status == "sent" else None,
                                     error=detail if status == "failed" else None, now=self.now)
+        outbox = uow.journeys.message(tenant_id, key)
+        if status == "failed" and outbox is not None:  # refused: it reached nobody, so it does not count
+            uow.journeys.unlog_message(tenant_id, outbox.id, source_kind=SOURCE_KIND)
         return None, status
 
     def _move_on(self, uow: SqlUnitOfWork, tenant_id: int, enrollment_id: int, version: int, journey: Journey, step: Step,
                  matched: bool | None) -> bool:
         following = journey.definition.after(step, matched=matched)
         if following == END:
-            return uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.DONE.value)
+            return uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.DONE.value, reason=None)
         nxt = journey.definition.step(following)
         assert nxt is not None
         run_at = nxt.wake_at(self.now) if nxt.kind is StepKind.WAIT else self.now
         return uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.WAITING.value,
-                                 step_id=nxt.id, next_run_at=run_at)
+                                 step_id=nxt.id, next_run_at=run_at, reason=None)
 
 
 def _key(enrollment_id: int, step: Step) -> str:
@@ -222,7 +270,7 @@ def run_due(new_uow: Callable[[], SqlUnitOfWork], *, messenger: Messenger, guide
         with new_uow() as uow:  # each transaction that writes starts with its write (SQLite's lock, at once)
             uow.journeys.release_stale(runner.now - LEASE, runner.now)
             uow.commit()
-        with new_uow() as uow:
+        with new_uow().reading() as uow:  # only reads: on SQLite it holds no write lock the other workers would wait on
             due = uow.journeys.due(runner.now, batch)
         with new_uow() as uow:
             claimed = uow.journeys.claim(due, runner.now)
@@ -233,10 +281,11 @@ def run_due(new_uow: Callable[[], SqlUnitOfWork], *, messenger: Messenger, guide
         report.claimed += len(claimed)
         for enrollment_id, tenant_id, version in claimed:
             try:
-                if runner.advance(tenant_id, enrollment_id, version):
-                    report.steps += 1
-                else:
-                    report.lost += 1
+                outcome = runner.advance(tenant_id, enrollment_id, version)
+                report.steps += outcome in (RAN, EXCLUDED)
+                report.excluded += outcome == EXCLUDED
+                report.deferred += outcome == DEFERRED
+                report.lost += outcome == LOST
             except (DomainError, SQLAlchemyError) as exc:  # rolled back; the lease gives it back for a retry
                 report.failed += 1
                 log.warning("journey step failed", tenant_id=tenant_id, enrollment_id=enrollment_id, error=type(exc).__name__,

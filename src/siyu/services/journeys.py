@@ -166,12 +166,16 @@ def list_journeys(uow: SqlUnitOfWork, actor: Actor, request: PageRequest) -> Pag
 
 
 def step_stats(uow: SqlUnitOfWork, actor: Actor, journey_id: int) -> list[StepStats]:
-    """Per step of the current definition: customers at it now, passed it, left the journey at it."""
+    """Per step of the current definition: customers at it now (and of them, those a contact-pressure
+    rule put off), passed it, left the journey at it (and why: an opt-out, a limit, a stop ...)."""
     actor.require(Permission.CUSTOMERS_VIEW)
     with uow:
         journey = _get(uow, actor.tenant_id, journey_id)
         inside, runs = uow.journeys.step_counts(actor.tenant_id, journey_id)
-    return [StepStats(s.id, s.kind.value, inside.get(s.id, 0), runs.get((s.id, "passed"), 0), runs.get((s.id, "dropped"), 0))
+        dropped, waiting = uow.journeys.step_reasons(actor.tenant_id, journey_id)
+    return [StepStats(s.id, s.kind.value, inside.get(s.id, 0), runs.get((s.id, "passed"), 0), runs.get((s.id, "dropped"), 0),
+                      dropped_by={r: n for (step, r), n in sorted(dropped.items()) if step == s.id},
+                      waiting_by={r: n for (step, r), n in sorted(waiting.items()) if step == s.id})
             for s in journey.definition.steps]
 
 

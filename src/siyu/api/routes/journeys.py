@@ -66,5 +66,4 @@ def stop_journey(journey_id: int, uow: Uow, actor: CurrentActor) -> JourneyOut:
 
 @router.get("/journeys/{journey_id}/steps", response_model=list[StepStatsOut])
 def journey_steps(journey_id: int, uow: Uow, actor: CurrentActor) -> list[StepStatsOut]:
-    return [StepStatsOut(step_id=s.step_id, kind=s.kind, in_step=s.in_step, passed=s.passed, dropped=s.dropped)
-            for s in journeys.step_stats(uow, actor, journey_id)]
+    return [StepStatsOut.of(s) for s in journeys.step_stats(uow, actor, journey_id)]

@@ -14,7 +14,7 @@ are kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -24,7 +24,7 @@ from siyu.domain.journeys.definition import (
 )
 
 __all__ = [
-    "END", "SCANNED", "EnrollmentState", "Journey", "JourneyDefinition", "JourneyStatus", "Step", "StepKind", "StepStats",
+    "DROP_REASONS", "END", "SCANNED", "EnrollmentState", "Journey", "JourneyDefinition", "JourneyStatus", "Step", "StepKind", "StepStats",
     "Trigger", "TriggerKind", "clean_journey_name",
 ]
 
@@ -60,6 +60,12 @@ class Journey:
                 "stop": s in (JourneyStatus.ACTIVE, JourneyStatus.PAUSED, JourneyStatus.DRAFT)}[action]
 
 
+# Why a customer leaves a journey at a step: the journey's own (a removed step, a stop, a customer
+# merged away) and contact pressure's for a message step (domain.contact_pressure.ExclusionReason,
+# all but quiet_hours, which puts the message off instead).
+DROP_REASONS = ("step_removed", "stopped", "customer_gone", "opted_out", "capped_day", "capped_week", "capped_month", "wecom_cap")
+
+
 @dataclass(frozen=True, slots=True)
 class StepStats:
     step_id: str
@@ -67,6 +73,8 @@ class StepStats:
     in_step: int  # customers at this step now
     passed: int  # customers who went through it
     dropped: int  # customers who left the journey at it
+    dropped_by: dict[str, int] = field(default_factory=dict)  # ``dropped`` per reason (DROP_REASONS)
+    waiting_by: dict[str, int] = field(default_factory=dict)  # of ``in_step``, those put off by a rule (``quiet_hours``)
 
 
 def clean_journey_name(name: str | None) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
 from siyu.adapters.db.tables import (
-    customer_identities, customers, journey_enrollments, journey_messages, journey_step_runs, journeys, orders, staff,
+    customer_identities, customer_messages, customers, journey_enrollments, journey_messages, journey_step_runs, journeys, orders, staff,
     staff_relations,
 )
 from siyu.domain.customers import RelationState
@@ -207,6 +207,17 @@ class JourneyRepository:
             r.tenant_id == tenant_id, r.journey_id == journey_id).group_by(r.step_id, r.outcome))}
         return inside, runs
 
+    def step_reasons(self, tenant_id: int, journey_id: int) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+        """(dropped step runs by (step, reason), customers waiting at a step by (step, why they wait)):
+        why customers left at each step, and who waits for a contact-pressure rule (quiet hours)."""
+        e, r = journey_enrollments.c, journey_step_runs.c
+        dropped = {(str(s), str(d or "")): int(n) for s, d, n in self.session.execute(select(r.step_id, r.detail, func.count()).where(
+            r.tenant_id == tenant_id, r.journey_id == journey_id, r.outcome == "dropped").group_by(r.step_id, r.detail))}
+        waiting = {(str(s), str(w)): int(n) for s, w, n in self.session.execute(select(e.step_id, e.reason, func.count()).where(
+            e.tenant_id == tenant_id, e.journey_id == journey_id, e.state == EnrollmentState.WAITING.value,
+            e.reason.is_not(None)).group_by(e.step_id, e.reason))}
+        return dropped, waiting
+
     def state_counts(self, tenant_id: int, journey_id: int) -> dict[str, int]:
         e = journey_enrollments.c
         return {str(s): int(n) for s, n in self.session.execute(select(e.state, func.count()).where(
@@ -271,12 +282,30 @@ class JourneyRepository:
         m = journey_messages.c
         return self.session.execute(select(journey_messages).where(m.tenant_id == tenant_id, m.idempotency_key == key)).one_or_none()
 
-    def add_message(self, tenant_id: int, key: str, *, enrollment_id: int, staff_id: int, customer_id: int, now: datetime) -> bool:
+    def add_message(self, tenant_id: int, key: str, *, enrollment_id: int, staff_id: int, customer_id: int,
+                    now: datetime) -> int | None:
+        """The new outbox row's id, or ``None`` when the key was written already (by an earlier attempt)."""
         statement = self._insert(journey_messages).values(
             tenant_id=tenant_id, idempotency_key=key, enrollment_id=enrollment_id, staff_id=staff_id, customer_id=customer_id,
             status="pending", created_at=now, updated_at=now).on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"]).returning(
             journey_messages.c.id)
-        return self.session.execute(statement).first() is not None
+        found = self.session.execute(statement).first()
+        return None if found is None else int(found[0])
+
+    def lock_customer(self, tenant_id: int, customer_id: int) -> None:
+        """Hold the customer's row until the transaction ends (PostgreSQL: ``SELECT ... FOR UPDATE``;
+        SQLite's write transaction holds the whole database already), so two workers screening the
+        same customer for contact pressure take turns: the second sees the first one's message."""
+        c = customers.c
+        self.session.execute(select(c.id).where(c.tenant_id == tenant_id, c.id == customer_id).with_for_update())
+
+    def unlog_message(self, tenant_id: int, message_id: int, *, source_kind: str) -> int:
+        """Take a message that failed out of the contact-pressure log (``customer_messages``), where
+        the outbox row put it before WeCom was called: a message WeCom refused reached nobody."""
+        m = customer_messages.c
+        result = self.session.execute(customer_messages.delete().where(
+            m.tenant_id == tenant_id, m.source_kind == source_kind, m.source_id == message_id))
+        return result.rowcount or 0  # type: ignore[attr-defined,no-any-return]
 
     def finish_message(self, tenant_id: int, key: str, *, status: str, msgid: str | None, error: str | None, now: datetime) -> None:
         m = journey_messages.c
