@@ -9,12 +9,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
-from siyu.domain.journeys import Journey
+from siyu.domain.journeys import Journey, TriggerKind
 from siyu.domain.journeys.templates import TEMPLATE_KEYS
 from siyu.domain.paging import PageRequest
 from siyu.services import journeys
 from siyu.web.console import get_console
 from siyu.web.forms import Paging
+from siyu.web.journey_editor import TRIGGER_LABELS
 from siyu.web.i18n import N_
 from siyu.web.render import language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
@@ -38,7 +39,9 @@ def _list(request: Request, viewer: Viewer, paging: PageRequest, *, values: dict
           errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     uow = get_console(request).context.uow
     found = journeys.list_journeys(uow(), viewer.actor, paging)
+    tr = language_for(request).gettext
     view = {"journeys": found, "values": values or {}, "errors": errors or {}, "query": "", "status_names": STATUS_NAMES,
+            "trigger_label": lambda kind: tr(TRIGGER_LABELS[TriggerKind(kind)]),
             "templates_shown": [(key, language_for(request).gettext(TEMPLATE_NAMES[key])) for key in TEMPLATE_KEYS]}
     return page(request, "journeys/list.html", view, status_code=status_code)
 
