@@ -42,10 +42,11 @@ STEP_LABELS = {
 }
 # The names the domain's errors give a value (``“%(name)s”``), as the editor labels it.
 VALUE_LABELS = {
-    "days": N_("Days"), "hours": N_("Hours"), "minutes": N_("Minutes"), "days_before": N_("Days before"),
-    "segment_id": N_("Segment"), "stage_id": N_("Stage"), "text": N_("Message"), "title": N_("Task title"),
-    "due_days": N_("Due in (days)"), "script": N_("Script"),
+    "days": N_("Days"), "hours": N_("Hours"), "minutes": N_("Minutes"), "stage_id": N_("Stage"), "text": N_("Message text"),
+    "title": N_("Task title"), "due_days": N_("Due in (days)"),
 }
+TRIGGER_VALUE_LABELS = {"days": N_("Days since the last purchase"), "days_before": N_("Days before the date"),
+                        "segment_id": N_("Segment")}
 # The trigger fields holding ids, by kind; the rest of a kind's fields below.
 TRIGGER_IDS = {TriggerKind.CONTACT_ADDED: "channel_ids", TriggerKind.TAG_APPLIED: "tag_ids",
                TriggerKind.STAGE_CHANGED: "stage_ids"}

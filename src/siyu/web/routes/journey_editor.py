@@ -92,8 +92,9 @@ def _problems(language: Language, exc: DomainError, steps: list[je.StepForm]) ->
     if "where" in params and key.startswith("s"):
         number = int(key[1:].partition("_")[0]) + 1
         params["where"] = language.gettext("Step %(number)s", number=number)
-    if params.get("name") in je.VALUE_LABELS:
-        params["name"] = language.gettext(je.VALUE_LABELS[str(params["name"])])
+    names = je.TRIGGER_VALUE_LABELS if key.startswith("trigger") else je.VALUE_LABELS
+    if params.get("name") in names:
+        params["name"] = language.gettext(names[str(params["name"])])
     if isinstance(exc.__cause__, DomainError) and "reason" in params:
         params["reason"] = language.error(exc.__cause__)
     return {key: language.coded(exc.code, params, exc.message)}
