@@ -210,3 +210,19 @@ def test_a_branch_condition_error_is_shown_on_the_branch(signed_in: Browser, org
 def PageRequest(page=1, page_size=20):  # type: ignore[no-untyped-def]
     from siyu.domain.paging import PageRequest
     return PageRequest(page=1, page_size=20)
+
+
+def test_a_step_moved_above_the_branch_that_leads_to_it_is_refused_not_silently_changed(signed_in: Browser, org: Org) -> None:
+    signed_in.get("/journeys/new")
+    form = {"name": ["先后"], "trigger_kind": ["purchase"], "s0_id": ["b"], "s0_kind": ["branch"], "s0g0": ["1"],
+            "s0g0c0_kind": ["orders"], "s0g0c0_attribute": ["count"], "s0g0c0_op": ["gte"], "s0g0c0_value": ["1"],
+            "s0_then": ["end"], "s0_else": ["t"], "s1_id": ["t"], "s1_kind": ["guide_task"], "s1_title": ["回访"]}
+    moved = post(signed_in, "/journeys/editor", {**form, "action": ["down:0"]}, headers={"HX-Request": "true"})
+    kept = form_of(f'<form id="journey-form">{moved.text}</form>')
+    assert kept["s0_id"] == ["t"] and kept["s1_else"] == ["t"]  # the branch still names it
+    refused = post(signed_in, "/journeys/new", {**kept, "name": ["先后"]})
+    assert refused.status_code == 422 and re.search(r'id="e-s1"[^>]*>第 2 步：步骤只能跳到后面的步骤', refused.text)
+    saved = post(signed_in, "/journeys/new", {**kept, "name": ["先后"], "s1_else": ["end"]})
+    assert saved.status_code == 303
+    page = signed_in.get(saved.headers["location"]).text
+    assert "先后" in page and "客户购买" in page  # the journey's page names its trigger

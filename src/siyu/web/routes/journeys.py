@@ -1,4 +1,7 @@
-"""Journeys (SOP 旅程) in the console: the list, a new one (from a template or JSON), the editor, the per-step counts."""
+"""Journeys (SOP 旅程) in the console: the list, a new one from JSON or a template, the JSON box, status, the per-step counts.
+
+The structured editor (trigger and steps as a form) is ``siyu.web.routes.journey_editor``; the
+JSON forms here stay as the advanced way in."""
 
 from __future__ import annotations
 
@@ -74,6 +77,7 @@ def _show(request: Request, viewer: Viewer, journey: Journey, *, values: dict[st
     steps = journeys.step_stats(uow(), viewer.actor, journey.id)
     shown = values or {"name": journey.name, "definition": json.dumps(journey.definition.to_dict(), ensure_ascii=False, indent=2)}
     view = {"journey": journey, "steps": steps, "values": shown, "errors": errors or {}, "status_names": STATUS_NAMES,
+            "trigger_label": language_for(request).gettext(TRIGGER_LABELS[journey.definition.trigger.kind]),
             "actions": [a for a in ACTIONS if journey.allowed(a)]}
     return page(request, "journeys/show.html", view, status_code=status_code)
 
