@@ -183,6 +183,9 @@ def test_an_error_is_shown_on_its_field_in_chinese_and_nothing_typed_is_lost(sig
     assert backward.status_code == 422 and 'id="e-s2"' in backward.text and "第 3 步" in backward.text
     bad_id = post(signed_in, "/journeys/new", {**fixed, "s1_text": ["回来看看"], "s2_id": ["回访"]})
     assert 'id="e-s2_id"' in bad_id.text and "步骤 ID" in bad_id.text
+    gone = post(signed_in, "/journeys/new", {**fixed, "s1_text": ["回来看看"], "s3_id": ["s"], "s3_kind": ["stage"],
+                                             "s3_stage_id": ["999999"]})  # a stage deleted while the form was open
+    assert re.search(r'id="e-s3"[^>]*>没有 ID 为 999999 的阶段', gone.text)
     nameless = post(signed_in, "/journeys/new", {**fixed, "s1_text": ["回来看看"], "name": [""]})
     assert 'id="e-name"' in nameless.text
     assert not journeys.list_journeys(org.context.uow(), org.system, PageRequest(page=1, page_size=20)).items  # nothing saved meanwhile

@@ -45,6 +45,7 @@ VALUE_LABELS = {
     "days": N_("Days"), "hours": N_("Hours"), "minutes": N_("Minutes"), "stage_id": N_("Stage"), "text": N_("Message text"),
     "title": N_("Task title"), "due_days": N_("Due in (days)"),
 }
+REFERENCE_LABELS = {"tags": N_("Tags"), "stages": N_("Stages"), "channels": N_("Channels"), "segments": N_("Segments")}
 TRIGGER_VALUE_LABELS = {"days": N_("Days since the last purchase"), "days_before": N_("Days before the date"),
                         "segment_id": N_("Segment")}
 # The trigger fields holding ids, by kind; the rest of a kind's fields below.

@@ -95,6 +95,8 @@ def _problems(language: Language, exc: DomainError, steps: list[je.StepForm]) ->
     names = je.TRIGGER_VALUE_LABELS if key.startswith("trigger") else je.VALUE_LABELS
     if params.get("name") in names:
         params["name"] = language.gettext(names[str(params["name"])])
+    if exc.code == "journey.unknown_reference" and params.get("kind") in je.REFERENCE_LABELS:
+        params["kind"] = language.gettext(je.REFERENCE_LABELS[str(params["kind"])])
     if isinstance(exc.__cause__, DomainError) and "reason" in params:
         params["reason"] = language.error(exc.__cause__)
     return {key: language.coded(exc.code, params, exc.message)}
