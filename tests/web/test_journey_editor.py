@@ -186,6 +186,10 @@ def test_an_error_is_shown_on_its_field_in_chinese_and_nothing_typed_is_lost(sig
     gone = post(signed_in, "/journeys/new", {**fixed, "s1_text": ["回来看看"], "s3_id": ["s"], "s3_kind": ["stage"],
                                              "s3_stage_id": ["999999"]})  # a stage deleted while the form was open
     assert re.search(r'id="e-s3"[^>]*>没有 ID 为 999999 的阶段', gone.text)
+    no_field = post(signed_in, "/journeys/new", {**fixed, "s1_text": ["回来看看"], "trigger_kind": ["date_field"],
+                                                 "trigger_field": ["field:gone"], "trigger_days_before": ["2"]})
+    assert re.search(r'id="e-trigger"[^>]*>触发条件：“gone”不是日期型字段', no_field.text)
+    assert form_of(no_field.text)["trigger_field"] == ["field:gone"]  # kept as chosen, not switched to the birthday
     nameless = post(signed_in, "/journeys/new", {**fixed, "s1_text": ["回来看看"], "name": [""]})
     assert 'id="e-name"' in nameless.text
     assert not journeys.list_journeys(org.context.uow(), org.system, PageRequest(page=1, page_size=20)).items  # nothing saved meanwhile
