@@ -89,3 +89,15 @@ def test_a_journey_is_built_in_the_editor_and_saved_in_chinese(demo_server, page
     checked = page.locator("fieldset[data-trigger] .chip-check:has(input:checked)")
     assert checked.count() == 1 and checked.inner_text().strip() == tag_name
     page.screenshot(path=str((SHOTS or tmp_path) / "journey.png"), full_page=True)
+
+    page.goto(f"{demo_server.url}/journeys")  # listed with its trigger in words; a template opens in the editor, pre-filled
+    row = page.locator("tr", has_text="新客关注培育")
+    assert "被打上标签" in row.inner_text() and "草稿" in row.inner_text()
+    page.click("a[data-template=silent_wakeup]")
+    page.wait_for_url(re.compile(r".*/journeys/new\?template_key=silent_wakeup$"))
+    assert page.locator("input[name=name]").input_value() == "沉睡唤醒"
+    assert page.locator("input[name=trigger_days]").input_value() == "90"
+    assert page.locator("fieldset[data-step]").count() == 4
+    assert page.locator("select[name=s2_else]").input_value() == "call"
+    if SHOTS:
+        page.screenshot(path=str(SHOTS / "journey-template.png"), full_page=True)
