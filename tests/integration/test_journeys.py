@@ -155,8 +155,13 @@ def test_definitions_are_checked_with_errors_naming_the_step(context: Context) -
     with pytest.raises(InvalidInput) as caught:
         journeys.create_journey(context.uow(), admin, name="x", definition={
             "trigger": {"kind": "tag_applied", "tag_ids": [999999]}, "steps": [{"id": "a", "kind": "wait", "days": 1}]})
-    assert caught.value.code == "journey.unknown_reference"
+    assert (caught.value.code, caught.value.field) == ("journey.unknown_reference", "trigger")
     mine = tag(context, admin)
+    with pytest.raises(InvalidInput) as caught:
+        journeys.create_journey(context.uow(), admin, name="x", definition={
+            "trigger": {"kind": "tag_applied", "tag_ids": [mine]},
+            "steps": [{"id": "a", "kind": "wait", "days": 1}, {"id": "b", "kind": "stage", "stage_id": 999999}]})
+    assert (caught.value.code, caught.value.field) == ("journey.unknown_reference", "steps[1]")  # the editor marks that step
     with pytest.raises(InvalidInput) as caught:
         journeys.create_journey(context.uow(), admin, name="x", definition={
             "trigger": {"kind": "tag_applied", "tag_ids": [mine]},

@@ -34,8 +34,8 @@ def check_definition(uow: SqlUnitOfWork, tenant_id: int, raw: Any) -> JourneyDef
     for kind, ids in definition.references().items():
         missing = sorted(ids - known[kind])
         if missing:
-            raise InvalidInput("journey.unknown_reference", "no %(kind)s with id %(id)s", field="definition", kind=kind,
-                               id=missing[0])
+            raise InvalidInput("journey.unknown_reference", "no %(kind)s with id %(id)s",
+                               field=definition.where(kind, missing[0]), kind=kind, id=missing[0])
     trigger = definition.trigger
     if trigger.kind is TriggerKind.DATE_FIELD and trigger.field != "birthday":
         key = trigger.field.removeprefix("field:")

@@ -30,6 +30,7 @@ from siyu.web.routes import (
     guide_tasks,
     home,
     imports,
+    journey_editor,
     journeys,
     locale,
     mass_sends,
@@ -51,7 +52,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics,
                  analytics_more, notifications, transfers, contact_pressure, mass_sends,
-                 guide_tasks, journeys, experiments, moments, segments)
+                 guide_tasks, journey_editor, journeys, experiments, moments, segments)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

@@ -218,6 +218,18 @@ class JourneyDefinition:
                 refs["stages"].add(s.stage_id)
         return refs
 
+    def where(self, kind: str, ref: int) -> str:
+        """Where the definition first names id ``ref`` of ``kind`` (as in :meth:`references`): ``trigger`` or ``steps[i]``."""
+        t = self.trigger
+        by_trigger = {TriggerKind.TAG_APPLIED: "tags", TriggerKind.STAGE_CHANGED: "stages", TriggerKind.CONTACT_ADDED: "channels"}
+        if (by_trigger.get(t.kind) == kind and ref in t.ids) or (kind == "segments" and t.segment_id == ref):
+            return "trigger"
+        for i, s in enumerate(self.steps):
+            if (kind == "tags" and s.kind is StepKind.TAG and ref in s.ids) or \
+                    (kind == "stages" and s.kind is StepKind.STAGE and s.stage_id == ref):
+                return f"steps[{i}]"
+        return "definition"
+
 
 # -- parsing -----------------------------------------------------------------------------------
 

@@ -1,4 +1,7 @@
-"""Journeys (SOP 旅程) in the console: the list, a new one (from a template or JSON), the editor, the per-step counts."""
+"""Journeys (SOP 旅程) in the console: the list, a new one from JSON or a template, the JSON box, status, the per-step counts.
+
+The structured editor (trigger and steps as a form) is ``siyu.web.routes.journey_editor``; the
+JSON forms here stay as the advanced way in."""
 
 from __future__ import annotations
 
@@ -9,12 +12,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
-from siyu.domain.journeys import Journey
+from siyu.domain.journeys import Journey, TriggerKind
 from siyu.domain.journeys.templates import TEMPLATE_KEYS
 from siyu.domain.paging import PageRequest
 from siyu.services import journeys
 from siyu.web.console import get_console
 from siyu.web.forms import Paging
+from siyu.web.journey_editor import TRIGGER_LABELS
 from siyu.web.i18n import N_
 from siyu.web.render import language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
@@ -38,7 +42,9 @@ def _list(request: Request, viewer: Viewer, paging: PageRequest, *, values: dict
           errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     uow = get_console(request).context.uow
     found = journeys.list_journeys(uow(), viewer.actor, paging)
+    tr = language_for(request).gettext
     view = {"journeys": found, "values": values or {}, "errors": errors or {}, "query": "", "status_names": STATUS_NAMES,
+            "trigger_label": lambda kind: tr(TRIGGER_LABELS[TriggerKind(kind)]),
             "templates_shown": [(key, language_for(request).gettext(TEMPLATE_NAMES[key])) for key in TEMPLATE_KEYS]}
     return page(request, "journeys/list.html", view, status_code=status_code)
 
@@ -71,6 +77,7 @@ def _show(request: Request, viewer: Viewer, journey: Journey, *, values: dict[st
     steps = journeys.step_stats(uow(), viewer.actor, journey.id)
     shown = values or {"name": journey.name, "definition": json.dumps(journey.definition.to_dict(), ensure_ascii=False, indent=2)}
     view = {"journey": journey, "steps": steps, "values": shown, "errors": errors or {}, "status_names": STATUS_NAMES,
+            "trigger_label": language_for(request).gettext(TRIGGER_LABELS[journey.definition.trigger.kind]),
             "actions": [a for a in ACTIONS if journey.allowed(a)]}
     return page(request, "journeys/show.html", view, status_code=status_code)
 
