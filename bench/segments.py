@@ -4,6 +4,7 @@ tag on SQLite.
 
     .venv/bin/python bench/segments.py                          # 1,000,000 customers, 100,000 members
     .venv/bin/python bench/segments.py --customers 100000 --members 20000   # a quick run
+    .venv/bin/python bench/segments.py --only summary           # the order summary's refreshes only
 
 Part 1, the warehouse. The demo generator takes over 12 minutes for a million people (and
 then a sync), so the warehouse tables are built directly in DuckDB with ``INSERT ... SELECT``
@@ -181,10 +182,27 @@ def questions(tag: int, stage: int, other_tag: int) -> list[tuple[str, dict[str,
     ]
 
 
-def bench_warehouse(n: int, runs: int, data_dir: Path) -> None:
+def bench_refresh(wh: Any, duck: Any) -> None:
+    """What a sync pays to keep the summary: recompute the summary of 100, 1,000 and 10,000 buyers
+    (as after their orders changed) against the whole rebuild."""
+    from siyu.services import order_summary
+
+    print()
+    print("| order summary refresh | customers recomputed | elapsed |")
+    print("|---|---:|---:|")
+    buyers = [r[0] for r in duck.execute(f"SELECT customer_id FROM customer_orders WHERE tenant_id = {T} ORDER BY hash(customer_id)").fetchall()]
+    for size in (100, 1_000, 10_000):
+        started = time.perf_counter()
+        recomputed = order_summary.refresh(wh, T, buyers[:size])
+        print(f"| incremental, {size:,} buyers' orders changed | {recomputed:,} | {(time.perf_counter() - started) * 1000:,.0f} ms |",
+              flush=True)
+    started = time.perf_counter()
+    recomputed = order_summary.refresh(wh, T, None)
+    print(f"| whole rebuild | {recomputed:,} | {(time.perf_counter() - started) * 1000:,.0f} ms |", flush=True)
+
+
+def bench_warehouse(n: int, runs: int, data_dir: Path, *, rules: bool = True) -> None:
     from siyu.adapters.warehouse import open_warehouse
-    from siyu.analytics.segments import SegmentCountQuery, SegmentMembersQuery, all_members
-    from siyu.domain.segments import SegmentRule
     from siyu.services import order_summary
 
     wh_file = data_dir / "segments.duckdb"
@@ -201,31 +219,41 @@ def bench_warehouse(n: int, runs: int, data_dir: Path) -> None:
         days = duck.execute("SELECT count(*) FROM customer_order_days").fetchone()[0]
         print(f"order summary rebuilt whole in {time.perf_counter() - started:.1f} s: {buyers:,} buyers, "
               f"{days:,} buyer-days", flush=True)
-        print()
-        print("| rule | members | SegmentCountQuery.run() | its compiled SQL, execute only | hand-written DuckDB SQL "
-              "| run() / SQL | compiled / SQL | hand SQL on the summary | run() / that | under 1 s | same count |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
-        for label, raw, sql in questions(tag=5, stage=2, other_tag=7):
-            rule = SegmentRule.parse(raw)
-            query = SegmentCountQuery(tenant_id=T, rule=rule, as_of=TODAY)
-            ours_s, ours = _median(lambda q=query: q.run(wh), runs)
-            compiled = str(wh.backend.compile(query.build(wh)))
-            exec_s, _ = _median(lambda c=compiled: duck.execute(c).fetchone(), runs)
-            hand_s, hand = _median(lambda s=sql: duck.execute(s).fetchone()[0], runs)
-            summary_sql, summary_cell = on_summary(label, tag=5, stage=2, other_tag=7), "| - | - "
-            if summary_sql is not None:
-                summary_s, on_it = _median(lambda s=summary_sql: duck.execute(s).fetchone()[0], runs)
-                hand = hand if on_it == hand else f"{hand:,} by hand, {on_it:,} on the summary"
-                summary_cell = f"| {summary_s * 1000:,.0f} ms | {ours_s / summary_s:.2f} "
-            print(f"| {label} | {ours:,} | {ours_s * 1000:,.0f} ms | {exec_s * 1000:,.0f} ms | {hand_s * 1000:,.0f} ms | "
-                  f"{ours_s / hand_s:.2f} | {exec_s / hand_s:.2f} {summary_cell}| {'yes' if ours_s < 1 else 'no'} | "
-                  f"{'yes' if ours == hand else f'no ({hand})'} |", flush=True)
-        tag_rule = SegmentRule.parse(questions(5, 2, 7)[0][1])
-        members_s, members = _median(lambda: all_members(wh, SegmentMembersQuery(tenant_id=T, rule=tag_rule, as_of=TODAY)), runs)
-        print()
-        print(f"all_members (every id, ascending) of the tag rule: {len(members):,} ids in {members_s * 1000:,.0f} ms")
+        if rules:
+            bench_rules(wh, duck, runs)
+        else:
+            bench_refresh(wh, duck)
     print(f"peak memory after part 1 (ru_maxrss, this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024:,} MB")
     wh_file.unlink(missing_ok=True)
+
+
+def bench_rules(wh: Any, duck: Any, runs: int) -> None:
+    from siyu.analytics.segments import SegmentCountQuery, SegmentMembersQuery, all_members
+    from siyu.domain.segments import SegmentRule
+
+    print()
+    print("| rule | members | SegmentCountQuery.run() | its compiled SQL, execute only | hand-written DuckDB SQL "
+          "| run() / SQL | compiled / SQL | hand SQL on the summary | run() / that | under 1 s | same count |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for label, raw, sql in questions(tag=5, stage=2, other_tag=7):
+        rule = SegmentRule.parse(raw)
+        query = SegmentCountQuery(tenant_id=T, rule=rule, as_of=TODAY)
+        ours_s, ours = _median(lambda q=query: q.run(wh), runs)
+        compiled = str(wh.backend.compile(query.build(wh)))
+        exec_s, _ = _median(lambda c=compiled: duck.execute(c).fetchone(), runs)
+        hand_s, hand = _median(lambda s=sql: duck.execute(s).fetchone()[0], runs)
+        summary_sql, summary_cell = on_summary(label, tag=5, stage=2, other_tag=7), "| - | - "
+        if summary_sql is not None:
+            summary_s, on_it = _median(lambda s=summary_sql: duck.execute(s).fetchone()[0], runs)
+            hand = hand if on_it == hand else f"{hand:,} by hand, {on_it:,} on the summary"
+            summary_cell = f"| {summary_s * 1000:,.0f} ms | {ours_s / summary_s:.2f} "
+        print(f"| {label} | {ours:,} | {ours_s * 1000:,.0f} ms | {exec_s * 1000:,.0f} ms | {hand_s * 1000:,.0f} ms | "
+              f"{ours_s / hand_s:.2f} | {exec_s / hand_s:.2f} {summary_cell}| {'yes' if ours_s < 1 else 'no'} | "
+              f"{'yes' if ours == hand else f'no ({hand})'} |", flush=True)
+    tag_rule = SegmentRule.parse(questions(5, 2, 7)[0][1])
+    members_s, members = _median(lambda: all_members(wh, SegmentMembersQuery(tenant_id=T, rule=tag_rule, as_of=TODAY)), runs)
+    print()
+    print(f"all_members (every id, ascending) of the tag rule: {len(members):,} ids in {members_s * 1000:,.0f} ms")
 
 
 def bench_materialise(members: int, data_dir: Path) -> None:
@@ -277,7 +305,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000, help="members of the segment materialised on SQLite")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench-segments"))
-    parser.add_argument("--only", choices=("warehouse", "sqlite"), default=None)
+    parser.add_argument("--only", choices=("warehouse", "sqlite", "summary"), default=None,
+                        help="summary: build the warehouse, then time the order summary's refreshes only")
     args = parser.parse_args()
     import logging
 
@@ -287,6 +316,8 @@ def main() -> None:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "warehouse"):
         bench_warehouse(args.customers, args.runs, args.data_dir)
+    if args.only == "summary":
+        bench_warehouse(args.customers, args.runs, args.data_dir, rules=False)
     if args.only in (None, "sqlite"):
         bench_materialise(args.members, args.data_dir)
 
