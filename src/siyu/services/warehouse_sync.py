@@ -21,6 +21,9 @@ A merge (or its undo) moves orders and events between customers: the customers w
 ``merged_into_id`` changed, with the survivors on both sides, have their orders and events
 re-read. ``customer_links`` (every merged customer -> its live customer, chains followed) is
 rebuilt whenever a customer block changed, so analytics map any customer id to the live one.
+The order summary (``customer_orders``, ``customer_order_days``: ``siyu.services.order_summary``)
+is then recomputed for the customers whose orders were written (before and after) or whose live
+customer changed.
 
 Every step writes its data before its bookkeeping (blocks, marks), so a sync that dies half
 way is simply finished by the next one. Each sync that changed something raises the tenant's
