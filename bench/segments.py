@@ -4,6 +4,7 @@ tag on SQLite.
 
     .venv/bin/python bench/segments.py                          # 1,000,000 customers, 100,000 members
     .venv/bin/python bench/segments.py --customers 100000 --members 20000   # a quick run
+    .venv/bin/python bench/segments.py --only summary           # the order summary's refreshes only
 
 Part 1, the warehouse. The demo generator takes over 12 minutes for a million people (and
 then a sync), so the warehouse tables are built directly in DuckDB with ``INSERT ... SELECT``
@@ -18,11 +19,15 @@ in the warehouse schema the sync writes (``Warehouse.ensure_schema``):
   years, 8 % refunded (half in full), 2 % matched to nobody;
 - events: 10 per live customer on average over the last year, 60 % ``page_view``;
 - customer_scores: an RFM segment for 70 % of the customers (drawn, not computed: the count
-  reads the stored segment, not how it was made) and a P(alive).
+  reads the stored segment, not how it was made) and a P(alive);
+- the order summary (customer_orders, customer_order_days): built from those orders by the
+  sync's own whole rebuild (``siyu.services.order_summary.refresh``), timed.
 
 Each rule is counted with ``SegmentCountQuery.run`` (compile + execute + typed result), the
 median of --runs after a warm-up, against hand-written DuckDB SQL for the same question on the
-same connection; the counts must agree. The SQL Ibis compiled is also executed alone, which
+same connection; the counts must agree. The hand-written SQL reads the raw orders (the question
+as it was asked before the summary existed); the order rules are also written by hand over the
+order summary (the same shape as ours), a second baseline. The SQL Ibis compiled is also executed alone, which
 splits the fixed cost of building and compiling the expression (about 0.1-0.2 s) from the
 query's own shape. ``all_members`` (every id, what the smart tag reads)
 is timed for the tag rule too. Peak memory is this process's ru_maxrss. The goal from the
@@ -132,6 +137,21 @@ def _purchases(where: str = "TRUE") -> str:
     return _live_of("orders", f"x.amount > x.refunded_amount AND x.customer_id IS NOT NULL AND {where}")
 
 
+def on_summary(label: str, tag: int, stage: int, other_tag: int) -> str | None:
+    """The order rules written by hand over the order summary the sync keeps (None: not an order rule)."""
+    d90, day365 = _day_start(TODAY - timedelta(days=90)), f"DATE '{TODAY - timedelta(days=365)}'"
+    tagged = f"SELECT cid FROM ({_live_of('customer_tags', f'x.tag_id = {other_tag}')})"
+    return {
+        "orders count >= 2 and last purchase within 90 days":
+            f"SELECT count(*) FROM ({LIVE}) c WHERE c.customer_id IN (SELECT customer_id FROM customer_orders "
+            f"WHERE tenant_id = {T} AND orders >= 2 AND last_purchase_at >= {d90})",
+        "(tag and stage) or gmv >= 500 in 365 days":
+            f"SELECT count(*) FROM customers c WHERE c.tenant_id = {T} AND c.merged_into_id IS NULL AND ("
+            f"(c.stage_id = {stage} AND c.customer_id IN ({tagged})) OR c.customer_id IN (SELECT customer_id "
+            f"FROM customer_order_days WHERE tenant_id = {T} AND day >= {day365} GROUP BY customer_id HAVING sum(gmv) >= 500))",
+    }.get(label)
+
+
 def questions(tag: int, stage: int, other_tag: int) -> list[tuple[str, dict[str, Any], str]]:
     rfm_in = "x.rfm_segment IN ('champions', 'loyal', 'at_risk')"
     views = "x.name = 'page_view' AND x.occurred_at >= " + _day_start(TODAY - timedelta(days=30))
@@ -162,10 +182,28 @@ def questions(tag: int, stage: int, other_tag: int) -> list[tuple[str, dict[str,
     ]
 
 
-def bench_warehouse(n: int, runs: int, data_dir: Path) -> None:
+def bench_refresh(wh: Any, duck: Any) -> None:
+    """What a sync pays to keep the summary: recompute the summary of 100, 1,000 and 10,000 buyers
+    (as after their orders changed) against the whole rebuild."""
+    from siyu.services import order_summary
+
+    print()
+    print("| order summary refresh | customers recomputed | elapsed |")
+    print("|---|---:|---:|")
+    buyers = [r[0] for r in duck.execute(f"SELECT customer_id FROM customer_orders WHERE tenant_id = {T} ORDER BY hash(customer_id)").fetchall()]
+    for size in (100, 1_000, 10_000):
+        started = time.perf_counter()
+        recomputed = order_summary.refresh(wh, T, buyers[:size])
+        print(f"| incremental, {size:,} buyers' orders changed | {recomputed:,} | {(time.perf_counter() - started) * 1000:,.0f} ms |",
+              flush=True)
+    started = time.perf_counter()
+    recomputed = order_summary.refresh(wh, T, None)
+    print(f"| whole rebuild | {recomputed:,} | {(time.perf_counter() - started) * 1000:,.0f} ms |", flush=True)
+
+
+def bench_warehouse(n: int, runs: int, data_dir: Path, *, rules: bool = True) -> None:
     from siyu.adapters.warehouse import open_warehouse
-    from siyu.analytics.segments import SegmentCountQuery, SegmentMembersQuery, all_members
-    from siyu.domain.segments import SegmentRule
+    from siyu.services import order_summary
 
     wh_file = data_dir / "segments.duckdb"
     wh_file.unlink(missing_ok=True)
@@ -176,26 +214,46 @@ def bench_warehouse(n: int, runs: int, data_dir: Path) -> None:
         counts = build_warehouse(duck, n)
         print(f"warehouse built in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()),
               flush=True)
-        print()
-        print("| rule | members | SegmentCountQuery.run() | its compiled SQL, execute only | hand-written DuckDB SQL "
-              "| run() / SQL | compiled / SQL | under 1 s | same count |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|---|")
-        for label, raw, sql in questions(tag=5, stage=2, other_tag=7):
-            rule = SegmentRule.parse(raw)
-            query = SegmentCountQuery(tenant_id=T, rule=rule, as_of=TODAY)
-            ours_s, ours = _median(lambda q=query: q.run(wh), runs)
-            compiled = str(wh.backend.compile(query.build(wh)))
-            exec_s, _ = _median(lambda c=compiled: duck.execute(c).fetchone(), runs)
-            hand_s, hand = _median(lambda s=sql: duck.execute(s).fetchone()[0], runs)
-            print(f"| {label} | {ours:,} | {ours_s * 1000:,.0f} ms | {exec_s * 1000:,.0f} ms | {hand_s * 1000:,.0f} ms | "
-                  f"{ours_s / hand_s:.2f} | {exec_s / hand_s:.2f} | {'yes' if ours_s < 1 else 'no'} | "
-                  f"{'yes' if ours == hand else f'no ({hand:,})'} |", flush=True)
-        tag_rule = SegmentRule.parse(questions(5, 2, 7)[0][1])
-        members_s, members = _median(lambda: all_members(wh, SegmentMembersQuery(tenant_id=T, rule=tag_rule, as_of=TODAY)), runs)
-        print()
-        print(f"all_members (every id, ascending) of the tag rule: {len(members):,} ids in {members_s * 1000:,.0f} ms")
+        started = time.perf_counter()
+        buyers = order_summary.refresh(wh, T, None)
+        days = duck.execute("SELECT count(*) FROM customer_order_days").fetchone()[0]
+        print(f"order summary rebuilt whole in {time.perf_counter() - started:.1f} s: {buyers:,} buyers, "
+              f"{days:,} buyer-days", flush=True)
+        if rules:
+            bench_rules(wh, duck, runs)
+        else:
+            bench_refresh(wh, duck)
     print(f"peak memory after part 1 (ru_maxrss, this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024:,} MB")
     wh_file.unlink(missing_ok=True)
+
+
+def bench_rules(wh: Any, duck: Any, runs: int) -> None:
+    from siyu.analytics.segments import SegmentCountQuery, SegmentMembersQuery, all_members
+    from siyu.domain.segments import SegmentRule
+
+    print()
+    print("| rule | members | SegmentCountQuery.run() | its compiled SQL, execute only | hand-written DuckDB SQL "
+          "| run() / SQL | compiled / SQL | hand SQL on the summary | run() / that | under 1 s | same count |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for label, raw, sql in questions(tag=5, stage=2, other_tag=7):
+        rule = SegmentRule.parse(raw)
+        query = SegmentCountQuery(tenant_id=T, rule=rule, as_of=TODAY)
+        ours_s, ours = _median(lambda q=query: q.run(wh), runs)
+        compiled = str(wh.backend.compile(query.build(wh)))
+        exec_s, _ = _median(lambda c=compiled: duck.execute(c).fetchone(), runs)
+        hand_s, hand = _median(lambda s=sql: duck.execute(s).fetchone()[0], runs)
+        summary_sql, summary_cell = on_summary(label, tag=5, stage=2, other_tag=7), "| - | - "
+        if summary_sql is not None:
+            summary_s, on_it = _median(lambda s=summary_sql: duck.execute(s).fetchone()[0], runs)
+            hand = hand if on_it == hand else f"{hand:,} by hand, {on_it:,} on the summary"
+            summary_cell = f"| {summary_s * 1000:,.0f} ms | {ours_s / summary_s:.2f} "
+        print(f"| {label} | {ours:,} | {ours_s * 1000:,.0f} ms | {exec_s * 1000:,.0f} ms | {hand_s * 1000:,.0f} ms | "
+              f"{ours_s / hand_s:.2f} | {exec_s / hand_s:.2f} {summary_cell}| {'yes' if ours_s < 1 else 'no'} | "
+              f"{'yes' if ours == hand else f'no ({hand})'} |", flush=True)
+    tag_rule = SegmentRule.parse(questions(5, 2, 7)[0][1])
+    members_s, members = _median(lambda: all_members(wh, SegmentMembersQuery(tenant_id=T, rule=tag_rule, as_of=TODAY)), runs)
+    print()
+    print(f"all_members (every id, ascending) of the tag rule: {len(members):,} ids in {members_s * 1000:,.0f} ms")
 
 
 def bench_materialise(members: int, data_dir: Path) -> None:
@@ -247,7 +305,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000, help="members of the segment materialised on SQLite")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench-segments"))
-    parser.add_argument("--only", choices=("warehouse", "sqlite"), default=None)
+    parser.add_argument("--only", choices=("warehouse", "sqlite", "summary"), default=None,
+                        help="summary: build the warehouse, then time the order summary's refreshes only")
     args = parser.parse_args()
     import logging
 
@@ -257,6 +316,8 @@ def main() -> None:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "warehouse"):
         bench_warehouse(args.customers, args.runs, args.data_dir)
+    if args.only == "summary":
+        bench_warehouse(args.customers, args.runs, args.data_dir, rules=False)
     if args.only in (None, "sqlite"):
         bench_materialise(args.members, args.data_dir)
 

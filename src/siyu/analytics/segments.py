@@ -19,7 +19,10 @@ What the ops mean where the domain leaves a choice:
 - Orders: purchases as everywhere (net above zero); ``count`` and ``gmv`` are 0 for a customer
   with no purchase in the window (so ``count eq 0`` finds them), ``aov`` and the purchase dates
   are then unset; ``set`` = bought (in the window), ``not_set`` = did not. A window of ``days``
-  and ``within_days`` count from the start of the Shanghai day ``as_of - days``.
+  and ``within_days`` count from the start of the Shanghai day ``as_of - days``. The measures
+  are read from the order summary the sync keeps (``customer_orders``: one row per live buyer;
+  ``customer_order_days``: per buyer and business day, so every window is whole days of it),
+  not aggregated from the orders per count (``siyu.services.order_summary``).
 - Scores (rfm, ltv) are the ``customer_scores`` written after the previous sync.
 """
 
@@ -35,7 +38,7 @@ import ibis.expr.types as ir
 
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery, QueryCache, Timed
-from siyu.analytics.frame import day_start_utc, purchases, today_in_shanghai, with_live_customer
+from siyu.analytics.frame import day_start_utc, today_in_shanghai, with_live_customer
 from siyu.domain.access import Actor, Permission, Scope
 from siyu.domain.customers import RelationState
 from siyu.domain.errors import NotFound
@@ -87,6 +90,12 @@ def _per_customer(c: Condition) -> bool:
     if c.op in (Op.SET, Op.NOT_SET):
         return False
     return c.attribute == "aov" or c.op not in COMPARISON_OPS or not compare(0, c.op, c.value)
+
+
+def _columns(measures: set[str]) -> list[str]:
+    """The per-buyer aggregates the order measures need."""
+    needed = {"count": ["n"], "aov": ["n", "gmv"], "gmv": ["gmv"], "first_purchase": ["first"], "last_purchase": ["last"]}
+    return sorted({column for m in measures for column in needed.get(m, [])})
 
 
 class SegmentCompiler:
@@ -223,25 +232,27 @@ class SegmentCompiler:
         r = self._table("relations")
         return self._in(r.filter(r.state.isin(list(c.value))).live_customer_id, negate=c.op is Op.NOT_IN)
 
-    def _purchases(self, days: int | None) -> ir.Table:
-        p = purchases(self.wh, self.tenant_id)
-        if days is not None:
-            p = p.filter(p.ordered_at >= ibis.timestamp(day_start_utc(self.today - timedelta(days=days))))
-        return p
+    def _buyer_days(self, days: int) -> ir.Table:
+        """The order summary's business days inside the window (from the Shanghai day ``as_of - days``)."""
+        d = self._table("customer_order_days", live=False)
+        return d.filter(d.day >= ibis.date(self.today - timedelta(days=days)))
+
+    def _buyers(self, days: int | None) -> ir.IntegerColumn:
+        """The live customers with a purchase (in the window)."""
+        return (self._table("customer_orders", live=False) if days is None else self._buyer_days(days)).customer_id
 
     def _per_customer(self, days: int | None, measures: set[str]) -> ir.Table:
-        """Per live buyer (in the window): only the aggregates the measures need."""
-        p = self._purchases(days)
-        needed: dict[str, Any] = {}
-        if measures & {"count", "aov"}:
-            needed["n"] = p.order_id.count()
-        if measures & {"gmv", "aov"}:
-            needed["gmv"] = p.net.sum().cast("float64")
-        if "first_purchase" in measures:
-            needed["first"] = p.ordered_at.min()
-        if "last_purchase" in measures:
-            needed["last"] = p.ordered_at.max()
-        return p.group_by(customer_id=p.live_customer_id).aggregate(**needed)
+        """Per live buyer (in the window), from the order summary the sync keeps
+        (``siyu.services.order_summary``): only the measures needed. All time is one row per buyer;
+        a window sums the buyer's business days inside it."""
+        if days is None:
+            s = self._table("customer_orders", live=False)
+            columns = {"n": s.orders, "gmv": s.gmv.cast("float64"), "first": s.first_purchase_at, "last": s.last_purchase_at}
+            return s.select(customer_id=s.customer_id, **{k: v for k, v in columns.items() if k in _columns(measures)})
+        d = self._buyer_days(days)
+        sums = {"n": lambda: d.orders.sum(), "gmv": lambda: d.gmv.sum().cast("float64"),
+                "first": lambda: d.first_purchase_at.min(), "last": lambda: d.last_purchase_at.max()}
+        return d.group_by("customer_id").aggregate(**{k: sums[k]() for k in _columns(measures)})
 
     def _measure(self, per: ir.Table, c: Condition) -> Any:
         if c.attribute in ("first_purchase", "last_purchase"):
@@ -251,7 +262,7 @@ class SegmentCompiler:
         return _numeric(measure, c.op, c.value)
 
     def _orders(self, c: Condition) -> Any:
-        bought = self._purchases(c.days).live_customer_id
+        bought = self._buyers(c.days)
         if c.op in (Op.SET, Op.NOT_SET):
             return self._in(bought, negate=c.op is Op.NOT_SET)
         per = self._per_customer(c.days, {c.attribute or ""})

@@ -21,6 +21,9 @@ A merge (or its undo) moves orders and events between customers: the customers w
 ``merged_into_id`` changed, with the survivors on both sides, have their orders and events
 re-read. ``customer_links`` (every merged customer -> its live customer, chains followed) is
 rebuilt whenever a customer block changed, so analytics map any customer id to the live one.
+The order summary (``customer_orders``, ``customer_order_days``: ``siyu.services.order_summary``)
+is then recomputed for the customers whose orders were written (before and after) or whose live
+customer changed.
 
 Every step writes its data before its bookkeeping (blocks, marks), so a sync that dies half
 way is simply finished by the next one. Each sync that changed something raises the tenant's
@@ -42,7 +45,7 @@ from siyu.adapters.warehouse import Warehouse, naive_utc
 from siyu.adapters.warehouse.schema import TABLES
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import NotFound
-from siyu.services import clock
+from siyu.services import clock, order_summary
 
 BLOCK = 256
 FLUSH_ROWS = 50_000
@@ -87,6 +90,7 @@ class _Run:
         self.by_source: dict[str, int] = {}
         self.moved: set[int] = set()
         self.customers_changed = False
+        self.touched: set[int] | None = None  # customers whose order summary may have changed (None: not tracked)
 
     # -- block fingerprints ------------------------------------------------------------------
     def _stored_blocks(self, name: str) -> dict[int, int]:
@@ -181,9 +185,21 @@ class _Run:
             rows = [row for row in rows if have.get(row[1]) != row]
             if not rows:
                 return
+        if name == "orders" and self.touched is not None:  # the order's customer before and after
+            self.touched.update(self._customers_of_orders([row[1] for row in rows]))
+            self.touched.update(row[2] for row in rows if row[2] is not None)
         self.wh.delete_keys(table, self.tenant_id, key, [row[1] for row in rows])
         self.rows_written += self.wh.insert(table, rows)
         self.by_source[name] = self.by_source.get(name, 0) + len(rows)
+
+    def _customers_of_orders(self, order_ids: list[int]) -> set[int]:
+        out: set[int] = set()
+        for i in range(0, len(order_ids), 2_000):
+            keys = ",".join(str(int(k)) for k in order_ids[i : i + 2_000])
+            out.update(int(r[0]) for r in self.wh.fetch(
+                f"SELECT DISTINCT customer_id FROM orders WHERE tenant_id = {self.tenant_id} AND order_id IN ({keys}) "
+                "AND customer_id IS NOT NULL"))
+        return out
 
     def _existing(self, table: str, key: str, window: tuple[str, datetime]) -> dict[int, tuple[Any, ...]]:
         """The warehouse's rows whose watermark column is inside the window, by key. A row changed
@@ -198,6 +214,13 @@ class _Run:
         merged: dict[int, int] = dict(self.wh.fetch(  # type: ignore[arg-type]
             f"SELECT customer_id, merged_into_id FROM customers WHERE tenant_id = {self.tenant_id} AND merged_into_id IS NOT NULL"))
         links = [(self.tenant_id, customer_id, live_customer(customer_id, merged)) for customer_id in merged]
+        if self.touched is not None:  # a customer whose live customer changed moves its orders' summary
+            old: dict[int, int] = dict(self.wh.fetch(  # type: ignore[arg-type]
+                f"SELECT customer_id, live_customer_id FROM customer_links WHERE tenant_id = {self.tenant_id}"))
+            new = {customer_id: live for _, customer_id, live in links}
+            for customer_id in set(old) | set(new):
+                if old.get(customer_id, customer_id) != new.get(customer_id, customer_id):
+                    self.touched.update((customer_id, old.get(customer_id, customer_id), new.get(customer_id, customer_id)))
         self.wh.delete_tenant("customer_links", self.tenant_id)
         self.wh.insert("customer_links", links)
 
@@ -255,14 +278,24 @@ def sync_sources(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, sourc
 def _sync(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, block_sources: tuple[str, ...],
           mark_sources: tuple[str, ...]) -> SyncReport:
     started, clock_start = clock.utcnow(), time.perf_counter()
+    summarise = "orders" in mark_sources  # the order summary follows orders and merges (customers)
     with uow.reading():  # a long read: on SQLite it must not hold the write lock
         run = _Run(WarehouseFeed(uow.session), warehouse, tenant_id)
+        if summarise and order_summary.begin(warehouse, tenant_id):
+            run.touched = set()
         for name in block_sources:
             run.reconcile(name)
         if run.customers_changed:
             run.relink()
         for name in mark_sources:
             run.follow(name)
+    if summarise:
+        touched = None if run.touched is None else run.touched | run.moved
+        recomputed = order_summary.refresh(warehouse, tenant_id, touched)
+        order_summary.finish(warehouse, tenant_id, clock.utcnow())
+        run.rows_written += recomputed
+        if recomputed:
+            run.by_source[order_summary.MARK] = recomputed
     previous = sync_status(warehouse, tenant_id)
     version = previous.version + 1 if run.rows_written or previous.version == 0 else previous.version
     finished = clock.utcnow()

@@ -13,6 +13,7 @@ import ibis
 import ibis.expr.datatypes as dt
 
 MONEY = dt.Decimal(12, 2)
+TOTAL = dt.Decimal(18, 2)  # a sum of amounts (a customer's GMV): wider than one order, narrow enough to add fast
 
 TABLES: dict[str, ibis.Schema] = {
     "customers": ibis.schema(
@@ -117,6 +118,28 @@ TABLES: dict[str, ibis.Schema] = {
             "source": "string",
             "received_at": "timestamp",
             "updated_at": "timestamp",
+        }
+    ),
+    # Derived by the sync from orders and customer_links (siyu.services.order_summary): per live buyer.
+    "customer_order_days": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "customer_id": "int64",
+            "day": "date",
+            "orders": "int64",
+            "gmv": TOTAL,
+            "first_purchase_at": "timestamp",
+            "last_purchase_at": "timestamp",
+        }
+    ),
+    "customer_orders": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "customer_id": "int64",
+            "orders": "int64",
+            "gmv": TOTAL,
+            "first_purchase_at": "timestamp",
+            "last_purchase_at": "timestamp",
         }
     ),
     # The sync's own bookkeeping.

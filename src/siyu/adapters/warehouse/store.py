@@ -93,6 +93,8 @@ class Warehouse:
                 existing.discard(name)
                 if "sync_blocks" in existing:
                     self.execute(f"DELETE FROM sync_blocks WHERE source = '{name}'")
+                if "sync_marks" in existing:  # a table copied by watermark (or derived) is read again from the start
+                    self.execute(f"DELETE FROM sync_marks WHERE source = '{name}'")
             if name not in existing:
                 self.backend.create_table(name, schema=schema)
 
