@@ -43,6 +43,7 @@ from siyu.web.routes import (
     tokens,
     transfers,
     wecom,
+    wecom_sign_in,
 )
 from siyu.web.routes import experiments, moments
 
@@ -51,7 +52,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics,
                  analytics_more, notifications, transfers, contact_pressure, mass_sends,
-                 guide_tasks, journeys, experiments, moments, segments)
+                 guide_tasks, journeys, experiments, moments, segments, wecom_sign_in)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:
