@@ -206,4 +206,5 @@ def test_the_sandbox_page_needs_the_demo_button_and_a_brand_in_the_sandbox(org: 
     guide = org.member(store=org.store())
     refused = signed_in.post("/wecom/sandbox/open-as-guide", {"staff_id": str(guide.id)})
     assert refused.headers["location"] == "/wecom"
-    assert "沙盒" in signed_in.get("/wecom").text
+    settings_page = signed_in.get("/wecom").text
+    assert "只有连接到企业微信沙盒的品牌" in settings_page and 'action="/wecom/sandbox/open-as-guide"' not in settings_page
