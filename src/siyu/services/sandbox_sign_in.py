@@ -16,7 +16,6 @@ from siyu.adapters.channels.sandbox.corp import Fail
 from siyu.adapters.channels.sandbox.oauth import authorize
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.secret_box import SecretBox
-from siyu.config import Settings
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import InvalidInput, NotFound
 from siyu.domain.organisation import StaffStatus
@@ -45,16 +44,17 @@ def choose_sandbox_member(uow: SqlUnitOfWork, box: SecretBox, actor: Actor, staf
     return tenant.slug, member.wecom_userid
 
 
-def sandbox_authorize(uow: SqlUnitOfWork, box: SecretBox, corps: SandboxCorps, settings: Settings, slug: str,
-                      params: dict[str, str], *, userid: str | None) -> str:
-    """Where the sandbox's authorize page sends the browser: the tenant's callback with a code."""
+def sandbox_authorize(uow: SqlUnitOfWork, box: SecretBox, corps: SandboxCorps, slug: str, params: dict[str, str], *,
+                      userid: str | None, here: str) -> str:
+    """Where the sandbox's authorize page sends the browser: the tenant's callback with a code.
+    ``here`` is this console's address, the sandbox's one trusted domain."""
     with uow:
         tenant = uow.tenants.find_by_slug(slug)
         secrets = load_secrets(uow, box, tenant.id) if tenant else None
     if tenant is None or secrets is None or secrets.api_base_url != SANDBOX_URL:
         raise NotFound("wecom_sign_in.unknown_brand", "there is no brand at this address: check the link in the WeCom menu")
     redirect = urlsplit(params.get("redirect_uri", ""))
-    trusted = urlsplit(settings.base_url)
+    trusted = urlsplit(here)
     if (redirect.scheme, redirect.netloc, redirect.path) != (trusted.scheme, trusted.netloc, callback_path(slug)):
         raise SignInRefused("wecom_sign_in.sandbox_untrusted", "the sign-in link does not lead back to this brand's page in Siyu")
     try:

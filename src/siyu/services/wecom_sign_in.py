@@ -74,14 +74,18 @@ def _tenant_and_secrets(uow: SqlUnitOfWork, box: SecretBox, slug: str) -> tuple[
     return tenant, found
 
 
-def start_sign_in(uow: SqlUnitOfWork, box: SecretBox, settings: Settings, slug: str, *, now: datetime | None = None) -> SignInStart:
-    """The authorize URL to send the browser to, with a fresh signed state."""
+def start_sign_in(uow: SqlUnitOfWork, box: SecretBox, settings: Settings, slug: str, *, here: str | None = None,
+                  now: datetime | None = None) -> SignInStart:
+    """The authorize URL to send the browser to, with a fresh signed state. WeCom comes back to
+    ``SIYU_BASE_URL`` (the app's trusted domain); the sandbox, which lives in this console, to
+    ``here`` (the address the browser used), so the demo works on any host and port."""
     now = now or utcnow()
     with uow:
         tenant, found = _tenant_and_secrets(uow, box, slug)
     assert found.agent_id is not None
     state, parsed = new_state(settings.secret_key.encode(), tenant.id, int(now.timestamp()))
-    redirect_uri = settings.base_url.rstrip("/") + callback_path(tenant.slug)
+    base = here if here and found.api_base_url == SANDBOX_URL else settings.base_url
+    redirect_uri = base.rstrip("/") + callback_path(tenant.slug)
     url = authorize_url(authorize_base(found.api_base_url), corp_id=found.corp_id, agent_id=found.agent_id,
                         redirect_uri=redirect_uri, state=state)
     return SignInStart(authorize_url=url, nonce=parsed.nonce)

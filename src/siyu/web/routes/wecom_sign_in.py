@@ -39,7 +39,7 @@ def wecom_login(request: Request, tenant: str) -> Response:
     """The link in the WeCom app's menu or workbench: off to WeCom's authorize page."""
     context = get_console(request).context
     try:
-        start = wecom_sign_in.start_sign_in(context.uow(), context.secret_box, context.settings, tenant)
+        start = wecom_sign_in.start_sign_in(context.uow(), context.secret_box, context.settings, tenant, here=str(request.base_url))
     except SignInRefused as exc:
         return _refused(request, exc)
     response = RedirectResponse(start.authorize_url, status_code=302)
@@ -103,8 +103,8 @@ def sandbox_authorize(request: Request) -> Response:
         return _refused(request, SignInRefused(
             "wecom_sign_in.sandbox_no_member", "in the sandbox, open this page with the demo's “open as guide in WeCom” button"))
     try:
-        location = sandbox_sign_in.sandbox_authorize(context.uow(), context.secret_box, context.sandbox_corp, context.settings,
-                                                     str(slug), dict(request.query_params), userid=str(userid))
+        location = sandbox_sign_in.sandbox_authorize(context.uow(), context.secret_box, context.sandbox_corp, str(slug),
+                                                     dict(request.query_params), userid=str(userid), here=str(request.base_url))
     except SignInRefused as exc:
         return _refused(request, exc)
     return RedirectResponse(location, status_code=302)
