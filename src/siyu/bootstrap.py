@@ -63,7 +63,8 @@ class Context:
         """This process's simulated corp for a tenant linked to the sandbox."""
         corp = self.sandbox_corps.setdefault(
             secrets.corp_id, Corp(corp_id=secrets.corp_id, secret=secrets.contact_secret or "", lenient=True))
-        corp.app_secret, corp.agent_id = secrets.app_secret or "", secrets.agent_id
+        # No app secret: the customer-contact one stands in for the app's, as wecom_app_channel says.
+        corp.app_secret, corp.agent_id = secrets.app_secret or secrets.contact_secret or "", secrets.agent_id
         return corp
 
     def _channel(self, secrets: WeComSecrets, secret: str) -> WeComChannel:

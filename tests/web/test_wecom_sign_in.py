@@ -176,8 +176,9 @@ def test_settings_without_the_agent_id_or_with_the_wrong_secret_say_so(org: Org,
     assert refused.status_code == 403 and "可信域名" in refused.text
 
 
-def test_the_sandbox_demo_opens_as_a_guide_through_the_same_redirects(context, org: Org, signed_in: Browser):
-    _link(org, SANDBOX_URL, corp_id="wwsandboxsignin01")
+@pytest.mark.parametrize("app_secret", [APP_SECRET, None], ids=["app-secret", "contact-secret-for-both"])
+def test_the_sandbox_demo_opens_as_a_guide_through_the_same_redirects(context, org: Org, signed_in: Browser, app_secret):
+    _link(org, SANDBOX_URL, corp_id="wwsandboxsignin01", app_secret=app_secret)
     guide = org.member("沙盒导购", store=org.store())
     _task(org, guide, "沙盒里的任务")
     settings_page = signed_in.get("/wecom")
@@ -195,7 +196,8 @@ def test_the_sandbox_demo_opens_as_a_guide_through_the_same_redirects(context, o
     assert landed.headers["location"] == "/m/tasks"
     tasks = signed_in.get("/m/tasks")
     assert "沙盒导购" in tasks.text and "沙盒里的任务" in tasks.text
-    assert context.sandbox_corps["wwsandboxsignin01"].count("/cgi-bin/auth/getuserinfo") == 1
+    corp = context.sandbox_corps["wwsandboxsignin01"]
+    assert corp.count("/cgi-bin/auth/getuserinfo") == 1 and corp.secret == CONTACT_SECRET  # the corp's contact secret stays its own
 
 
 def test_the_sandbox_page_needs_the_demo_button_and_a_brand_in_the_sandbox(org: Org, browser: Browser, signed_in: Browser,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from siyu.adapters.channels.port import Channel
@@ -41,6 +41,7 @@ from siyu.services.credentials import new_token, token_hash
 from siyu.services.passwords import hash_password
 from siyu.services.wecom_settings import load_secrets
 
+# Opens a channel as the self-built app: its secret (else the customer-contact one). Context.wecom_app_channel.
 AppChannelFactory = Callable[[WeComSecrets], Channel]
 
 
@@ -104,7 +105,7 @@ def finish_sign_in(uow: SqlUnitOfWork, box: SecretBox, channels: AppChannelFacto
         uow.commit()
     if not code:
         raise SignInRefused("wecom_sign_in.no_code", "WeCom did not sign you in (no code came back): open the page again from the WeCom menu")
-    channel = channels(replace(found, contact_secret=found.app_secret or found.contact_secret))
+    channel = channels(found)  # a channel as the self-built app: its secret's token (Context.wecom_app_channel)
     try:
         who = channel.oauth_user(code)
     finally:
