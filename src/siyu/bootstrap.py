@@ -51,13 +51,28 @@ class Context:
     def wecom_channel(self, secrets: WeComSecrets) -> WeComChannel:
         """A channel to one tenant's WeCom: pooled HTTP, the process-wide token cache. A tenant
         whose ``api_base_url`` is the sandbox's gets the in-process simulation (same client code)."""
+        return self._channel(secrets, secrets.contact_secret or "")
+
+    def wecom_app_channel(self, secrets: WeComSecrets) -> WeComChannel:
+        """A channel as the self-built app (its AgentId and Secret), for WeCom sign-in; the
+        customer-contact secret stands in when no app secret is set (an app given the
+        customer-contact permission, whose one secret does both)."""
+        return self._channel(secrets, secrets.app_secret or secrets.contact_secret or "")
+
+    def sandbox_corp(self, secrets: WeComSecrets) -> Corp:
+        """This process's simulated corp for a tenant linked to the sandbox."""
+        corp = self.sandbox_corps.setdefault(
+            secrets.corp_id, Corp(corp_id=secrets.corp_id, secret=secrets.contact_secret or "", lenient=True))
+        # No app secret: the customer-contact one stands in for the app's, as wecom_app_channel says.
+        corp.app_secret, corp.agent_id = secrets.app_secret or secrets.contact_secret or "", secrets.agent_id
+        return corp
+
+    def _channel(self, secrets: WeComSecrets, secret: str) -> WeComChannel:
         if secrets.api_base_url == SANDBOX_URL:
-            corp = self.sandbox_corps.setdefault(
-                secrets.corp_id, Corp(corp_id=secrets.corp_id, secret=secrets.contact_secret or "", lenient=True))
-            return SandboxChannel(corp, tokens=self.wecom_tokens, retry=self.wecom_retry)
+            return SandboxChannel(self.sandbox_corp(secrets), secret=secret, tokens=self.wecom_tokens, retry=self.wecom_retry)
         if self._http is None:
             self._http = httpx.Client(timeout=self.wecom_retry.timeout)
-        connection = WeComConnection(secrets.corp_id, secrets.contact_secret or "", base_url=secrets.api_base_url)
+        connection = WeComConnection(secrets.corp_id, secret, base_url=secrets.api_base_url)
         return WeComChannel(WeComClient(connection, tokens=self.wecom_tokens, http=self._http, retry=self.wecom_retry))
 
     def close_channels(self) -> None:

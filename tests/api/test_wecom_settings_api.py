@@ -62,3 +62,17 @@ def test_only_admins_manage_wecom(context, client):
     assert client.put("/api/v1/wecom/settings", json=BODY, headers=operator.headers).status_code == 403
     assert client.get("/api/v1/wecom/settings", headers=operator.headers).status_code == 403
     assert client.get("/api/v1/wecom/callbacks", headers=operator.headers).status_code == 403
+
+
+def test_the_app_secret_is_sealed_and_shown_as_a_hint_with_the_sign_in_link(context, client):
+    admin = api_tenant(context)
+    app_secret = "the-app-secret-for-sign-in-9876"
+    shown = client.put("/api/v1/wecom/settings", json={**BODY, "app_secret": app_secret}, headers=admin.headers).json()
+    assert shown["app_secret_hint"] == "••••••••9876" and app_secret not in str(shown)
+    with context.uow() as uow:
+        slug = uow.tenants.get(admin.actor.tenant_id).slug
+        row = uow.session.execute(select(wecom_settings).where(wecom_settings.c.tenant_id == admin.actor.tenant_id)).one()
+    assert shown["sign_in_url"] == f"{context.settings.base_url}/m/wecom/{slug}/login"
+    assert app_secret not in " ".join(str(v) for v in row)
+    bad = client.put("/api/v1/wecom/settings", json={**BODY, "app_secret": "短"}, headers=admin.headers)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "app_secret"

@@ -102,7 +102,7 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     journey = journeys.create_from_template(context.uow(), a.system, "birthday", name="甲旅程")
     segment = segments.create_segment(context.uow(), a.system, name="甲人群", rule={"groups": [{"conditions": [
         {"kind": "tags", "op": "any", "value": [tag.id]}]}]})
-    ids = {"journey_id": journey.id, "segment_id": segment.id, "task_id": task_id, "rule_id": rule.id, "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
+    ids = {"tenant": tenant_a.slug, "journey_id": journey.id, "segment_id": segment.id, "task_id": task_id, "rule_id": rule.id, "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
            "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id,
            "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "fmt": "png",

@@ -16,6 +16,8 @@ class WeComSettingsUpdate(BaseModel):
     contact_secret: str | None = Field(default=None, max_length=128, description="Write-only; empty keeps the stored one")
     callback_token: str | None = Field(default=None, max_length=32, description="Write-only; empty keeps the stored one")
     encoding_aes_key: str | None = Field(default=None, max_length=43, description="Write-only; empty keeps the stored one")
+    app_secret: str | None = Field(default=None, max_length=128,
+                                   description="The self-built app's (agent_id's) Secret, for WeCom sign-in; write-only, empty keeps the stored one")
 
 
 class WeComSettingsOut(Out):
@@ -25,7 +27,9 @@ class WeComSettingsOut(Out):
     contact_secret_hint: str | None
     callback_token_hint: str | None
     encoding_aes_key_hint: str | None
+    app_secret_hint: str | None = None
     callback_url: str = Field(description="Paste this into the WeCom admin console as the callback URL")
+    sign_in_url: str = Field(default="", description="The link for the WeCom app's menu or workbench: guides open their tasks signed in")
     callback_verified_at: datetime | None = Field(description="When WeCom last checked the callback URL successfully")
     updated_at: datetime
     updated_by: str

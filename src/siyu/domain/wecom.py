@@ -61,11 +61,13 @@ class WeComSettingsDraft:
     contact_secret: str | None
     callback_token: str | None
     encoding_aes_key: str | None
+    app_secret: str | None = None  # the self-built app's (AgentId's) Secret: WeCom sign-in (OAuth) needs its token
 
     @classmethod
     def parse(
         cls, *, corp_id: str, agent_id: int | str | None = None, api_base_url: str | None = None,
         contact_secret: str | None = None, callback_token: str | None = None, encoding_aes_key: str | None = None,
+        app_secret: str | None = None,
     ) -> WeComSettingsDraft:
         corp = corp_id.strip()
         if not _CORP_ID.fullmatch(corp):
@@ -90,7 +92,10 @@ class WeComSettingsDraft:
         aes = _clean(encoding_aes_key)
         if aes is not None:
             aes_key_bytes(aes)
-        return cls(corp, agent, base, secret, token, aes)
+        app = _clean(app_secret)
+        if app is not None and not _SECRET.fullmatch(app):
+            raise InvalidInput("wecom.app_secret_format", "the app secret is 16-128 letters, digits, _ or -", field="app_secret")
+        return cls(corp, agent, base, secret, token, aes, app)
 
 
 def _clean(value: str | None) -> str | None:
@@ -117,6 +122,7 @@ class WeComSettings:
     callback_verified_at: datetime | None
     updated_at: datetime
     updated_by: str
+    app_secret_hint: str | None = None
 
     @property
     def callbacks_ready(self) -> bool:
@@ -133,6 +139,7 @@ class WeComSecrets:
     contact_secret: str | None = field(repr=False)
     callback_token: str | None = field(repr=False)
     encoding_aes_key: str | None = field(repr=False)
+    app_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from siyu.domain.wecom import CallbackReceipt, WeComSecrets, WeComSettings, WeCo
 from siyu.services.clock import utcnow
 
 ChannelFactory = Callable[[WeComSecrets], Channel]
-_SECRETS = ("contact_secret", "callback_token", "encoding_aes_key")
+_SECRETS = ("contact_secret", "callback_token", "encoding_aes_key", "app_secret")
 
 
 def get_wecom_settings(uow: SqlUnitOfWork, actor: Actor) -> WeComSettings:

@@ -264,3 +264,24 @@ class MassSendResult(_Model):
 class MassSendResultPage(_Model):
     items: list[MassSendResult]
     next_cursor: str = ""
+
+
+class OAuthUser(_Model):
+    """Who opened a sign-in link in WeCom (``auth/getuserinfo``): a corp member has ``userid``
+    (``UserId`` in the older ``user/getuserinfo`` answer); anyone else only an ``openid`` or
+    ``external_userid``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    userid: str = ""
+    openid: str = ""
+    external_userid: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_names(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("userid") and data.get("UserId"):
+            data = {**data, "userid": data["UserId"]}
+        if isinstance(data, dict) and not data.get("openid") and data.get("OpenId"):
+            data = {**data, "openid": data["OpenId"]}
+        return data

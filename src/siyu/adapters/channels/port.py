@@ -29,6 +29,7 @@ from siyu.adapters.channels.models import (
     MassMessagePage,
     MassSendResultPage,
     MassTaskPage,
+    OAuthUser,
     RemarkUpdate,
     TagGroup,
     TransferOutcome,
@@ -47,6 +48,9 @@ class Channel(Protocol):
     def contacts_by_user(self, userids: list[str], *, cursor: str = "", limit: int = 100) -> ContactPage: ...
     def iter_contacts_by_user(self, userids: list[str]) -> Iterator[ContactWithFollow]: ...
     def remark(self, userid: str, external_userid: str, update: RemarkUpdate) -> None: ...
+
+    # ---- sign-in (OAuth): call on a channel opened with the app's secret ----
+    def oauth_user(self, code: str) -> OAuthUser: ...
 
     # ---- corp tags ----
     def corp_tags(self, *, tag_ids: list[str] | None = None, group_ids: list[str] | None = None) -> list[TagGroup]: ...

@@ -12,6 +12,7 @@ from siyu.api.schemas import page_out
 from siyu.api.wecom_schemas import CallbackPage, WeComCheckItem, WeComCheckOut, WeComSettingsOut, WeComSettingsUpdate
 from siyu.bootstrap import Context
 from siyu.domain.wecom import WeComSettings, WeComSettingsDraft, callback_url
+from siyu.domain.wecom_sign_in import sign_in_url
 from siyu.services import tenants, wecom_check, wecom_settings
 
 router = APIRouter(prefix="/api/v1")
@@ -20,7 +21,8 @@ Ctx = Annotated[Context, Depends(get_context)]
 
 def _out(context: Context, uow: Uow, settings: WeComSettings) -> WeComSettingsOut:
     tenant = tenants.get_tenant(uow, settings.tenant_id)
-    return WeComSettingsOut.model_validate({**asdict(settings), "callback_url": callback_url(context.settings.base_url, tenant.slug)})
+    return WeComSettingsOut.model_validate({**asdict(settings), "callback_url": callback_url(context.settings.base_url, tenant.slug),
+                                             "sign_in_url": sign_in_url(context.settings.base_url, tenant.slug)})
 
 
 @router.get("/wecom/settings", response_model=WeComSettingsOut, tags=["wecom"])

@@ -58,6 +58,12 @@ def _keys(seed: int) -> tuple[str, str, str]:
     return secret, token, aes
 
 
+def _app_secret(seed: int) -> str:
+    """The demo's self-built app's Secret (WeCom sign-in for guides: /m/wecom/{slug}/login)."""
+    rng = random.Random(f"wecom-app:{seed}")
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(32))
+
+
 def link_sandbox(new_uow: Callable[[], SqlUnitOfWork], box: SecretBox, channels: ChannelFactory, tenant_id: int, *,
                  seed: int = 7) -> LiveDemo:
     actor = system_actor(tenant_id)
@@ -66,7 +72,7 @@ def link_sandbox(new_uow: Callable[[], SqlUnitOfWork], box: SecretBox, channels:
     secret, token, aes = _keys(seed)
     wecom_settings.save_wecom_settings(new_uow(), box, actor, WeComSettingsDraft.parse(
         corp_id=DEMO_CORP_ID, agent_id=1000002, api_base_url=SANDBOX_URL, contact_secret=secret, callback_token=token,
-        encoding_aes_key=aes))
+        encoding_aes_key=aes, app_secret=_app_secret(seed)))
     with new_uow() as uow:
         states = uow.channels.ids_by_state(tenant_id, {c.state for c in CHANNELS})
         guides = sorted((s for s in uow.staff.many(tenant_id, _staff_ids(uow, tenant_id))), key=lambda s: s.id)

@@ -15,12 +15,17 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from siyu.adapters.channels.sandbox.api import answer
-from siyu.adapters.channels.sandbox.corp import Corp
+from siyu.adapters.channels.sandbox.corp import Corp, Fail
+from siyu.adapters.channels.sandbox.oauth import authorize
+
+AUTHORIZE_PATH = "/connect/oauth2/authorize"  # open.weixin.qq.com's, served here too
 
 
 class FakeWeCom:
     """``with FakeWeCom(corp_id, secret) as fake: fake.url ...`` — seed ``fake.corp``, flip
-    ``fake.corp.faults``, and point a ``WeComConnection`` at ``fake.url``."""
+    ``fake.corp.faults``, and point a ``WeComConnection`` at ``fake.url``. Sign-in: set
+    ``fake.corp.app_secret``/``agent_id`` and ``oauth_member``, and open
+    ``fake.url + AUTHORIZE_PATH`` as open.weixin.qq.com's authorize URL."""
 
     def __init__(self, corp_id: str = "wwfake0000000001", secret: str = "fake-contact-secret-0001", **corp: Any) -> None:
         self.corp = Corp(corp_id=corp_id, secret=secret, **corp)
@@ -67,7 +72,24 @@ class _Handler(BaseHTTPRequestHandler):
         return  # quiet: tests read corp.calls instead
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib's name
+        split = urlsplit(self.path)
+        if split.path == AUTHORIZE_PATH:
+            self._authorize(dict(parse_qsl(split.query)))
+            return
         self._answer(body={})
+
+    def _authorize(self, params: dict[str, str]) -> None:
+        """WeCom's sign-in page, for ``corp.oauth_member`` (who is signed in to the client):
+        a 302 to ``redirect_uri?code&state``, or WeCom's error as JSON."""
+        try:
+            location = authorize(self.corp, params, userid=self.corp.oauth_member)
+        except Fail as fail:
+            self._json({"errcode": fail.errcode, "errmsg": fail.errmsg})
+            return
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)

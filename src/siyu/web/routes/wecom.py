@@ -13,9 +13,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from siyu.adapters.channels.sandbox import SANDBOX_URL
+from siyu.domain.access import Role
 from siyu.domain.errors import InvalidInput, NotFound
+from siyu.domain.organisation import StaffStatus
+from siyu.domain.paging import PageRequest
 from siyu.domain.wecom import WeComSettings, WeComSettingsDraft, callback_url
-from siyu.services import tenants, wecom_check, wecom_settings
+from siyu.domain.wecom_sign_in import sign_in_url
+from siyu.services import staff, tenants, wecom_check, wecom_settings
 from siyu.web.console import get_console
 from siyu.web.forms import Paging, failure
 from siyu.web.i18n import N_
@@ -45,6 +50,7 @@ class WeComFields(BaseModel):
     contact_secret: str = ""
     callback_token: str = ""
     encoding_aes_key: str = ""
+    app_secret: str = ""
 
     @classmethod
     def of(cls, settings: WeComSettings | None) -> WeComFields:
@@ -56,6 +62,7 @@ class WeComFields(BaseModel):
         return WeComSettingsDraft.parse(
             corp_id=self.corp_id, agent_id=self.agent_id, api_base_url=self.api_base_url or None,
             contact_secret=self.contact_secret, callback_token=self.callback_token, encoding_aes_key=self.encoding_aes_key,
+            app_secret=self.app_secret,
         )
 
 
@@ -73,8 +80,12 @@ def _form(request: Request, viewer: Viewer, settings: WeComSettings | None, fiel
           errors: dict[str, str] | None = None, status_code: int = 200, **extra: object) -> Response:
     context = get_console(request).context
     tenant = tenants.get_tenant(context.uow(), viewer.actor.tenant_id)
+    sandbox = settings is not None and settings.api_base_url == SANDBOX_URL
+    guides = staff.list_staff(context.uow(), viewer.actor, PageRequest(page_size=200), status=StaffStatus.ACTIVE).items if sandbox else []
     view = {"settings": settings, "values": fields.model_dump(), "errors": errors or {},
-            "callback_url": callback_url(context.settings.base_url, tenant.slug), **extra}
+            "callback_url": callback_url(context.settings.base_url, tenant.slug),
+            "sign_in_url": sign_in_url(context.settings.base_url, tenant.slug), "sandbox": sandbox,
+            "guides": [(str(g.id), g.name) for g in guides if g.role is Role.GUIDE] or [(str(g.id), g.name) for g in guides], **extra}
     return page(request, "wecom/settings.html", view, status_code=status_code)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from siyu.adapters.channels.sandbox import acquisition  # noqa: F401 - registers its endpoints
 from siyu.adapters.channels.sandbox import mass_send  # noqa: F401 - registers its endpoints
 from siyu.adapters.channels.sandbox import moments  # noqa: F401 - registers its endpoints
+from siyu.adapters.channels.sandbox import oauth  # noqa: F401 - registers its endpoints
 from siyu.adapters.channels.sandbox.corp import Corp, Fail, ServerError
 from siyu.adapters.channels.sandbox.customers import HANDLERS
 

@@ -61,6 +61,7 @@ class Token:
     value: str
     expires_at: float
     revoked: bool = False
+    app: bool = False  # issued for the self-built app's secret (sign-in), not the customer-contact one
 
 
 @dataclass
@@ -95,6 +96,12 @@ class Corp:
     mass_confirm_seconds: float | None = 30.0  # a simulated staff member confirms this long after the task is created (None: never)
     mass_not_friend_share: float = 0.05  # lenient corps: this share of unknown customers turn out not to be friends
     mass_cap_per_month: int = 30  # WeCom's per-customer cap (a month's days by default): beyond it, status 3
+    # Sign-in (OAuth): the self-built app's secret and AgentId, and the codes issued (sandbox/oauth.py).
+    app_secret: str = ""
+    agent_id: int | None = None
+    oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    oauth_member: str | None = None  # who is signed in to the simulated WeCom client (the fake's authorize page)
+    oauth_legacy_answer: bool = False  # answer ``UserId`` as the older user/getuserinfo did
     lock: threading.RLock = field(default_factory=threading.RLock)
     _window: dict[str, tuple[int, int]] = field(default_factory=dict)
     _ids: int = 0
@@ -153,13 +160,14 @@ class Corp:
     def issue_token(self, corpid: str, corpsecret: str) -> Token:
         if corpid != self.corp_id:
             raise Fail(40013, "invalid corpid")
-        if not corpsecret or corpsecret != self.secret:
+        app = bool(self.app_secret) and corpsecret == self.app_secret
+        if not corpsecret or (corpsecret != self.secret and not app):
             raise Fail(40001, "invalid credential")
         now = self.clock()
         for token in self.tokens.values():
-            if not token.revoked and token.expires_at > now:
+            if not token.revoked and token.expires_at > now and token.app == app:
                 return token  # inside its lifetime WeCom hands out the same token
-        token = Token(secrets.token_hex(24), now + self.token_ttl)
+        token = Token(secrets.token_hex(24), now + self.token_ttl, app=app)
         self.tokens[token.value] = token
         return token
 

@@ -28,6 +28,7 @@ from siyu.adapters.channels.models import (
     MassMessagePage,
     MassSendResultPage,
     MassTaskPage,
+    OAuthUser,
     RemarkUpdate,
     TagGroup,
     TransferOutcome,
@@ -191,6 +192,16 @@ class WeComChannel(MomentCalls):  # moments: .moments
         if message.text:
             body["text"] = {"content": message.text}
         self.client.post(f"{EC}/send_welcome_msg", body, idempotent=False)
+
+    # ---- sign-in (OAuth) ---------------------------------------------------------------
+
+    def oauth_user(self, code: str) -> OAuthUser:
+        """Exchange a sign-in code (valid 5 minutes, once) for who opened the link. A read
+        timeout is not repeated: WeCom may have spent the code, and a second try answers 40029."""
+        if not code or len(code) > 512:
+            raise InvalidInput("wecom.oauth_code_missing", "the sign-in link carries no code", field="code")
+        data = self.client.call("GET", "/cgi-bin/auth/getuserinfo", params={"code": code}, idempotent=False)
+        return _parse(OAuthUser, data)
 
     # ---- transfers ------------------------------------------------------------------
 

@@ -137,6 +137,21 @@ class WeComNoContactPermission(WeComConfigError):
     template = "no external-contact permission: enable Customer Contact for this member or app"
 
 
+# ---- sign-in (OAuth, 网页授权) ---------------------------------------------------------
+
+
+class WeComInvalidOAuthCode(WeComError):
+    errcode = 40029
+    code = "wecom.invalid_oauth_code"
+    template = "the sign-in code is invalid: it was used already or is older than 5 minutes"
+
+
+class WeComRedirectNotTrusted(WeComConfigError):
+    errcode = 50001
+    code = "wecom.redirect_not_trusted"
+    template = "the sign-in page's domain is not the app's trusted domain: add it under the app's web authorisation (网页授权及JS-SDK) settings"
+
+
 # ---- customers, welcome messages, mass sends -------------------------------------------
 
 

@@ -3,17 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
-from siyu.adapters.db.tables import wecom_callbacks, wecom_settings
+from siyu.adapters.db.tables import wecom_callbacks, wecom_settings, wecom_sign_in_states
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.wecom import CallbackReceipt, WeComSettings, hint
 
-SECRET_COLUMNS = ("contact_secret", "callback_token", "encoding_aes_key")
+SECRET_COLUMNS = ("contact_secret", "callback_token", "encoding_aes_key", "app_secret")
 
 
 def _settings(row: Any) -> WeComSettings:
@@ -24,7 +24,7 @@ def _settings(row: Any) -> WeComSettings:
         tenant_id=row.tenant_id, corp_id=row.corp_id, agent_id=row.agent_id, api_base_url=row.api_base_url,
         contact_secret_hint=shown("contact_secret"), callback_token_hint=shown("callback_token"),
         encoding_aes_key_hint=shown("encoding_aes_key"), callback_verified_at=row.callback_verified_at,
-        updated_at=row.updated_at, updated_by=row.updated_by,
+        updated_at=row.updated_at, updated_by=row.updated_by, app_secret_hint=shown("app_secret"),
     )
 
 
@@ -60,6 +60,21 @@ class WeComRepository:
 
     def mark_callback_verified(self, tenant_id: int, at: datetime) -> None:
         self.session.execute(update(wecom_settings).where(wecom_settings.c.tenant_id == tenant_id).values(callback_verified_at=at))
+
+    # ---- sign-in states (OAuth) ----
+
+    def use_sign_in_state(self, tenant_id: int, nonce: str, at: datetime) -> bool:
+        """Mark a sign-in state used; True only the first time (``INSERT .. ON CONFLICT DO
+        NOTHING`` on the primary key, so two callbacks racing with one state cannot both win)."""
+        dialect = self.session.get_bind().dialect.name
+        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(wecom_sign_in_states).values(
+            tenant_id=tenant_id, nonce=nonce, used_at=at)
+        statement = statement.on_conflict_do_nothing(index_elements=["tenant_id", "nonce"]).returning(wecom_sign_in_states.c.nonce)
+        return self.session.execute(statement).scalar_one_or_none() is not None
+
+    def forget_sign_in_states(self, before: datetime) -> int:
+        """Delete used states older than any state still inside its lifetime."""
+        return self.session.execute(delete(wecom_sign_in_states).where(wecom_sign_in_states.c.used_at < before)).rowcount or 0
 
     # ---- callback receipts ----
 

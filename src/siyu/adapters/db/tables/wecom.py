@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, ForeignKeyConstraint, Index, Integer, PrimaryKeyConstraint, String, Table, Text, UniqueConstraint
 
 from siyu.adapters.db.tables.base import UTCDateTime, created_column, id_column, metadata, tenant_column
 
@@ -21,11 +21,26 @@ wecom_settings = Table(
     Column("contact_secret_tail", String(4)),
     Column("callback_token_tail", String(4)),
     Column("encoding_aes_key_tail", String(4)),
+    # The self-built app's Secret (its AgentId is agent_id): WeCom sign-in (OAuth) calls with its token.
+    Column("app_secret", Text),
+    Column("app_secret_tail", String(4)),
     Column("callback_verified_at", UTCDateTime()),  # the last URL check WeCom made that passed
     # An extra alert when one staff member deletes more than this many customers in a day.
     Column("mass_deletion_threshold", Integer, nullable=False, server_default="10"),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("updated_by", String(80), nullable=False),
+)
+
+# The ``state`` nonces of WeCom sign-ins (OAuth) already used: a state is good once. Rows
+# past their state's lifetime are kept for nothing and deleted by housekeeping.
+wecom_sign_in_states = Table(
+    "wecom_sign_in_states",
+    metadata,
+    tenant_column(),
+    Column("nonce", String(64), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "nonce"),
+    Index("ix_wecom_sign_in_states_used", "used_at"),
 )
 
 # One row per event WeCom told us about; the unique key is what makes a retry or a replay
