@@ -53,11 +53,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics,
                  analytics_more, notifications, transfers, contact_pressure, mass_sends,
-<<<<<<< HEAD
-                 guide_tasks, journey_editor, journeys, experiments, moments, segments)
-=======
-                 guide_tasks, journeys, experiments, moments, segments, wecom_sign_in)
->>>>>>> h/mtasks
+                 guide_tasks, journey_editor, journeys, experiments, moments, segments, wecom_sign_in)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:
