@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from siyu.domain.errors import DomainError, InvalidInput
+from siyu.domain.errors import Conflict, InvalidInput
 from siyu.domain.experiments import MAX_HOLDOUT_PERCENT, MAX_WINDOW_DAYS, Experiment, ExperimentDraft, Variant
 from siyu.services import experiments
 from siyu.web.console import get_console
@@ -93,7 +93,7 @@ def new_experiment(request: Request, viewer: CurrentViewer) -> Response:
 def create_experiment(request: Request, viewer: CurrentViewer, values: Fields) -> Response:
     try:
         made = experiments.create_experiment(get_console(request).context.uow(), viewer.actor, values.draft())
-    except DomainError as exc:
+    except (InvalidInput, Conflict) as exc:  # not allowed (403) or not found (404) go to the error page
         errors, status = failure(language_for(request), exc)
         return _form(request, values, errors=errors, status_code=status)
     response = redirect(f"/experiments/{made.id}")
@@ -120,8 +120,8 @@ def update_experiment(request: Request, viewer: CurrentViewer, experiment_id: in
     uow = get_console(request).context.uow
     try:
         made = experiments.update_experiment(uow(), viewer.actor, experiment_id, values.draft())
-    except DomainError as exc:
-        experiment = experiments.get_experiment(uow(), viewer.actor, experiment_id)  # 404 for another brand's
+    except (InvalidInput, Conflict) as exc:  # raised after the experiment was found: another brand's is a 404
+        experiment = experiments.get_experiment(uow(), viewer.actor, experiment_id)
         errors, status = failure(language_for(request), exc)
         return _form(request, values, experiment=experiment, errors=errors, status_code=status)
     response = redirect(f"/experiments/{made.id}")
