@@ -127,3 +127,15 @@ def test_an_unused_experiment_attached_to_a_send_starts_with_it(context, fake) -
     mass_sends.create_mass_send(context.uow(), b.admin, MassSendDraft.parse(  # in use now: its start stays
         name="再发", text="你好", customer_ids=b.customer_ids, experiment_id=made.id), now=T0)
     assert experiments.get_experiment(context.uow(), b.admin, made.id).started_at == later
+
+
+def test_a_name_taken_at_the_same_moment_is_a_conflict_not_a_crash(context: Context) -> None:
+    _, admin = factories.tenant(context)
+    experiments.create_experiment(context.uow(), admin, ExperimentDraft.holdout(name="同时", holdout_percent=10))
+    draft = ExperimentDraft.holdout(name="同时", holdout_percent=10)
+    uow = context.uow()
+    with uow, pytest.raises(Conflict) as caught:  # past the service's check, as a second writer would be
+        uow.experiments.add(admin.tenant_id, name=draft.name, salt="s" * 32, arms=draft.arms, window_days=7,
+                            started_at=T0, now=T0)
+    assert caught.value.code == "record.concurrent_write"
+    assert _names(context, admin) == ["同时"]

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
 from siyu.adapters.db.tables import customers, experiment_assignments, experiments, mass_send_targets, mass_sends, orders
+from siyu.domain.errors import Conflict
 from siyu.domain.experiments import Arm, Experiment
 from siyu.domain.paging import Page, PageRequest
 
@@ -36,10 +38,18 @@ class ExperimentRepository:
 
     def add(self, tenant_id: int, *, name: str, salt: str, arms: tuple[Arm, ...], window_days: int, started_at: datetime,
             now: datetime) -> int:
-        return self.session.execute(  # type: ignore[no-any-return]
-            insert(experiments).values(tenant_id=tenant_id, name=name, salt=salt, arms=[a.as_dict() for a in arms],
-                                       window_days=window_days, started_at=started_at, created_at=now)
-        ).inserted_primary_key[0]  # type: ignore[index]
+        statement = insert(experiments).values(tenant_id=tenant_id, name=name, salt=salt, arms=[a.as_dict() for a in arms],
+                                               window_days=window_days, started_at=started_at, created_at=now)
+        return self._unique(statement).inserted_primary_key[0]  # type: ignore[no-any-return, index]
+
+    def _unique(self, statement: Any) -> Any:
+        """Run a write that may clash with the unique name; the service checks names first, so a clash
+        here is another writer who took the name at the same moment."""
+        try:
+            with self.session.begin_nested():
+                return self.session.execute(statement)
+        except IntegrityError as exc:
+            raise Conflict("record.concurrent_write", "this clashes with a record saved at the same moment; reload and retry") from exc
 
     def update(self, tenant_id: int, experiment_id: int, *, name: str, arms: tuple[Arm, ...], window_days: int,
                started_at: datetime | None = None) -> None:
@@ -47,7 +57,7 @@ class ExperimentRepository:
         values: dict[str, object] = {"name": name, "arms": [a.as_dict() for a in arms], "window_days": window_days}
         if started_at is not None:
             values["started_at"] = started_at
-        self.session.execute(update(experiments).where(c.tenant_id == tenant_id, c.id == experiment_id).values(**values))
+        self._unique(update(experiments).where(c.tenant_id == tenant_id, c.id == experiment_id).values(**values))
 
     def names_like(self, tenant_id: int, name: str, *, other_than: int | None = None) -> set[str]:
         """The brand's experiment names that are ``name`` or start with it (for a unique one), but for ``other_than``'s."""
