@@ -23,7 +23,7 @@ def test_report_over_the_api_gives_each_arm_and_the_tests(context, client) -> No
 
     listed = client.get("/api/v1/experiments", headers=a.headers).json()
     assert [e["id"] for e in listed["items"]] == [made.id] and listed["items"][0]["arms"][0] == {
-        "key": "holdout", "weight": 5000, "control": True}
+        "key": "holdout", "weight": 5000, "control": True, "baseline": False}
     assert client.get(f"/api/v1/experiments/{made.id}", headers=a.headers).json()["name"] == "双十二"
 
     body = client.get(f"/api/v1/experiments/{made.id}/report", headers=a.headers).json()

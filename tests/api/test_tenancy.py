@@ -58,6 +58,8 @@ BODIES = {
     "IdentityIn": {"kind": "email", "value": "intruder@x.cn"},
     "StageMove": {"stage_id": None},
     "OwnerUpdate": {"staff_id": None},
+    "ExperimentCreate": {"name": "越权实验", "holdout_percent": 10},
+    "ExperimentUpdate": {"name": "越权实验", "holdout_percent": 10},
     "TagCreate": {"group": "越权", "name": "越权"},
     "TagUpdate": {"name": "越权"},
     "StageCreate": {"name": "越权"},

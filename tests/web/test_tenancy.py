@@ -136,6 +136,7 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     assert checked >= 25
 
     # Tenant A's objects are exactly as they were.
+    assert experiments.get_experiment(context.uow(), a.system, ids["experiment_id"]).name == "甲实验"
     assert regions.get_region(context.uow(), a.system, region.id) == region
     assert stores.get_store(context.uow(), a.system, store.id) == store
     assert staff.get_staff(context.uow(), a.system, member.id) == member

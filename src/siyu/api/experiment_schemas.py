@@ -1,4 +1,5 @@
-"""Experiments and their reports: ExperimentOut, ExperimentPage, ExperimentReportOut."""
+"""Experiments and their reports: ExperimentCreate/Update, ExperimentOut, ExperimentPage, ExperimentReportOut,
+and SendExperimentIn (a mass send's own holdout and variant B)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,46 @@ from pydantic import BaseModel, Field
 from siyu.api.schemas import Out, PageOut
 from siyu.domain.experiment_reports import ExperimentReport
 from siyu.domain.experiment_stats import ALPHA, MeanTest, NoTest, ProportionTest
+from siyu.domain.experiments import ExperimentDraft, Variant
+from siyu.domain.send_experiments import SendExperiment
+
+
+class VariantIn(BaseModel):
+    key: str = Field(max_length=32, description="A lower-case letter, then letters, digits or _: a, b, send")
+    percent: int | None = Field(default=None, description="Its share of the audience; leave out on every variant to split the rest evenly")
+
+
+class ExperimentCreate(BaseModel):
+    name: str = Field(max_length=64, description="Unique among the brand's experiments")
+    holdout_percent: int = Field(default=10, description="1 to 50% held out as the control; 0 for none (the first variant is "
+                                                         "then the control, and is sent)")
+    variants: list[VariantIn] = Field(default_factory=lambda: [VariantIn(key="send")], max_length=10)
+    window_days: int = Field(default=7, description="The default conversion window, in days after the start")
+
+    def draft(self) -> ExperimentDraft:
+        return ExperimentDraft.split(name=self.name, holdout_percent=self.holdout_percent,
+                                     variants=[Variant(v.key, v.percent) for v in self.variants], window_days=self.window_days)
+
+
+class ExperimentUpdate(ExperimentCreate):
+    """The whole experiment again; refused (409 experiment.in_use) once a send uses it."""
+
+
+class SendExperimentIn(BaseModel):
+    holdout_percent: int = Field(default=0, description="Hold out 1 to 50% of the audience as the control; 0 for none")
+    variant_b_text: str | None = Field(default=None, max_length=4000, description="A second text: half of those sent get it")
+    window_days: int = 7
+    name: str | None = Field(default=None, max_length=64, description="Default: the send's name, made unique")
+
+    def parse(self) -> SendExperiment:
+        return SendExperiment.parse(**self.model_dump())
 
 
 class ArmOut(Out):
     key: str
     weight: int
     control: bool
+    baseline: bool = Field(description="A control that is sent (no holdout); otherwise the control is held out")
 
 
 class ExperimentOut(Out):
@@ -72,6 +107,20 @@ class ComparisonOut(BaseModel):
     significant: bool = Field(description="Conversion differs from the control's at 95%")
 
 
+class PlannedArmOut(Out):
+    key: str
+    targeted: int = Field(description="Planned to be sent")
+    held_out: int = Field(description="Excluded because the arm is the holdout")
+    excluded: int = Field(description="Excluded for another reason: no relation, no WeCom id, contact pressure")
+
+
+class PlannedSendOut(Out):
+    send_id: int
+    name: str
+    audience: int
+    arms: list[PlannedArmOut]
+
+
 class ExperimentReportOut(BaseModel):
     experiment: ExperimentOut
     window_days: int
@@ -82,6 +131,7 @@ class ExperimentReportOut(BaseModel):
     comparisons: list[ComparisonOut] = Field(description="Each variant against the control")
     replies_available: bool = Field(description="Replies need the conversation archive, which is not connected: always false for now")
     replies_note: str
+    sends: list[PlannedSendOut] = Field(description="Each planned send of the experiment, with its arms as it planned them")
 
 
 def _conversion(test: ProportionTest | NoTest) -> ConversionTestOut:
@@ -107,4 +157,5 @@ def report_out(report: ExperimentReport) -> ExperimentReportOut:
                             conversion_rate=a.conversion_rate, gmv=a.gmv, gmv_per_customer=a.gmv_per_customer) for a in report.arms],
         comparisons=[ComparisonOut(arm=c.arm, control=c.control, conversion=_conversion(c.conversion),
                                    gmv_per_customer=_gmv(c.gmv_per_customer), significant=c.significant) for c in report.comparisons],
-        replies_available=report.replies_available, replies_note=report.replies_note)
+        replies_available=report.replies_available, replies_note=report.replies_note,
+        sends=[PlannedSendOut.model_validate(s) for s in report.sends])

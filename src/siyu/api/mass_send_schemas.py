@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from siyu.api.experiment_schemas import SendExperimentIn
 from siyu.api.schemas import Out, PageOut
 
 
@@ -17,6 +18,8 @@ class MassSendCreate(BaseModel):
     customer_ids: list[int] = Field(default_factory=list, max_length=100_000, description="... or hand-picked customers")
     experiment_id: int | None = Field(default=None, description="Holds out the control arm; variant arms get their text")
     variant_texts: dict[str, str] = Field(default_factory=dict, description="Experiment arm -> its text")
+    experiment: SendExperimentIn | None = Field(default=None, description="Make the send's own experiment (a holdout and/or a "
+                                                                          "variant B) with it; not with experiment_id")
     scheduled_at: datetime | None = Field(default=None, description="Leave out to send now")
 
 

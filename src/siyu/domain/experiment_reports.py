@@ -10,6 +10,11 @@ variant against the control (:mod:`siyu.domain.experiment_stats` for the tests).
   refund made after the window still lowers it).
 - **replies**: not measured. Replies need the conversation archive (会话存档), which Siyu does
   not have yet; the report says so (``replies_available = False``) instead of showing a number.
+- **sends**: each send of the experiment, with its arms as it planned them: targeted (to be
+  sent), held out (the holdout arm, excluded on purpose) and excluded for another reason (no
+  relation, no WeCom id, contact pressure). An arm's customers above count everyone assigned,
+  reachable or not, so the comparison is of whole arms (intention to treat) and the exclusions
+  for other reasons fall alike on every arm.
 - Known gap: a customer merged into another after assignment keeps their arm, but their
   orders move to the survivor, so they count as not converted.
 """
@@ -60,6 +65,25 @@ class Comparison:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedArm:
+    key: str
+    targeted: int  # planned to be sent
+    held_out: int  # excluded because the arm is the holdout
+    excluded: int  # excluded for another reason (no relation, contact pressure ...)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSend:
+    send_id: int
+    name: str
+    arms: tuple[PlannedArm, ...]
+
+    @property
+    def audience(self) -> int:
+        return sum(a.targeted + a.held_out + a.excluded for a in self.arms)
+
+
+@dataclass(frozen=True, slots=True)
 class ExperimentReport:
     experiment: Experiment
     window_days: int
@@ -70,6 +94,25 @@ class ExperimentReport:
     comparisons: tuple[Comparison, ...]
     replies_available: bool = False
     replies_note: str = REPLIES_NOTE
+    sends: tuple[PlannedSend, ...] = ()
+
+
+HOLDOUT_REASON = "holdout"  # domain.mass_sends.ExclusionReason.HOLDOUT
+
+
+def planned_sends(experiment: Experiment, rows: Iterable[tuple[int, str, str, str | None, int]]) -> tuple[PlannedSend, ...]:
+    """Fold (send id, send name, arm, exclusion reason or None, customers) rows into each send's arms
+    (every arm of the experiment listed, in order; a send not planned yet is not listed)."""
+    names: dict[int, str] = {}
+    counts: dict[tuple[int, str], list[int]] = {}
+    for send_id, name, arm, reason, customers in rows:
+        names[send_id] = name
+        slot = counts.setdefault((send_id, arm), [0, 0, 0])
+        slot[0 if reason is None else 1 if reason == HOLDOUT_REASON else 2] += customers
+    return tuple(
+        PlannedSend(send_id, names[send_id], tuple(PlannedArm(a.key, *counts.get((send_id, a.key), [0, 0, 0])) for a in experiment.arms))
+        for send_id in sorted(names)
+    )
 
 
 def window_of(experiment: Experiment, window_days: int | None) -> tuple[int, datetime, datetime]:

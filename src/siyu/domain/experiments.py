@@ -1,8 +1,14 @@
 """Experiments (实验): hold out a random share of a send's audience, or split it between variants.
 
 An experiment has *arms* with integer weights, e.g. ``holdout`` 10 (the control: reached by
-nothing) and ``a`` 45 / ``b`` 45 (the variants). The first arm marked ``control`` is what every
-variant is compared with (see ``siyu.analytics.experiments``).
+nothing) and ``a`` 45 / ``b`` 45 (the variants). The arm marked ``control`` is what every
+variant is compared with (:mod:`siyu.domain.experiment_reports`). The control is a holdout,
+which a send leaves out, unless it is marked ``baseline``: then it is sent like the others
+(an A/B split with no holdout, where variant ``b`` is compared with the usual text ``a``).
+
+People enter an experiment as shares in percent (:meth:`ExperimentDraft.split`): a holdout of
+1 to 50% (or none), and variants whose shares make up the rest; the arms' weights are the
+shares in hundredths of a percent, so they add up to :data:`BUCKETS`.
 
 Assignment is deterministic: a customer's arm is a pure function of the experiment's *salt*
 and the customer id, so it is the same on every run, process and machine, and needs no
@@ -30,6 +36,7 @@ from siyu.domain.organisation import clean_name
 BUCKETS = 10_000
 MAX_ARMS = 10
 MAX_WINDOW_DAYS = 365
+MAX_HOLDOUT_PERCENT = 50  # a larger holdout is a send that mostly does not go out
 ARM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
@@ -38,9 +45,10 @@ class Arm:
     key: str  # a short code: holdout, a, b
     weight: int
     control: bool = False
+    baseline: bool = False  # a control that is sent (no holdout): only on the control
 
     def as_dict(self) -> dict[str, object]:
-        return {"key": self.key, "weight": self.weight, "control": self.control}
+        return {"key": self.key, "weight": self.weight, "control": self.control, "baseline": self.baseline}
 
 
 def _arms(raw: list[Arm] | tuple[Arm, ...]) -> tuple[Arm, ...]:
@@ -61,7 +69,17 @@ def _arms(raw: list[Arm] | tuple[Arm, ...]) -> tuple[Arm, ...]:
         raise InvalidInput("experiment.weights_too_large", "the weights add up to at most %(max)s", field="arms", max=BUCKETS)
     if sum(a.control for a in arms) != 1:
         raise InvalidInput("experiment.one_control", "exactly one arm is the control (the holdout)", field="arms")
+    if any(a.baseline and not a.control for a in arms):
+        raise InvalidInput("experiment.baseline_not_control", "only the control arm can be a sent baseline", field="arms")
     return arms
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A variant as a person enters it: its key and its share in percent (None: an even part of the rest)."""
+
+    key: str
+    percent: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +98,43 @@ class ExperimentDraft:
         return cls(clean_name(name, field="name"), _arms(arms), window_days)
 
     @classmethod
+    def split(cls, *, name: str, holdout_percent: int, variants: list[Variant] | tuple[Variant, ...], window_days: int = 7,
+              ) -> ExperimentDraft:
+        """A holdout of ``holdout_percent``% (0: none; then the first variant is the control, and is sent)
+        and the variants' shares, which with the holdout make 100% (leave every share out to split the rest evenly)."""
+        if holdout_percent != 0 and not 1 <= holdout_percent <= MAX_HOLDOUT_PERCENT:
+            raise InvalidInput("experiment.bad_holdout", "the holdout is 1 to %(max)s percent", field="holdout_percent",
+                               max=MAX_HOLDOUT_PERCENT)
+        if not variants or len(variants) + bool(holdout_percent) < 2 or len(variants) + bool(holdout_percent) > MAX_ARMS:
+            raise InvalidInput("experiment.arm_count", "an experiment has %(min)s to %(max)s arms", field="arms", min=2, max=MAX_ARMS)
+        given = [v.percent for v in variants if v.percent is not None]
+        if given and len(given) != len(variants):
+            raise InvalidInput("experiment.some_shares", "give every variant a share, or none to split the rest evenly",
+                               field="variants")
+        if any(not 1 <= p <= 100 - holdout_percent for p in given):
+            raise InvalidInput("experiment.bad_share", "a variant's share is 1 to %(max)s percent", field="variants",
+                               max=100 - holdout_percent)
+        if given and sum(given) + holdout_percent != 100:
+            raise InvalidInput("experiment.shares_sum", "the holdout and the variants add up to %(total)s percent, not 100",
+                               field="variants", total=sum(given) + holdout_percent)
+        if given:
+            weights = [p * 100 for p in given]
+        else:
+            share, extra = divmod((100 - holdout_percent) * 100, len(variants))
+            weights = [share + (1 if i < extra else 0) for i in range(len(variants))]
+        arms = [Arm("holdout", holdout_percent * 100, control=True)] if holdout_percent else []
+        arms += [Arm(v.key, w, control=not holdout_percent and i == 0, baseline=not holdout_percent and i == 0)
+                 for i, (v, w) in enumerate(zip(variants, weights, strict=True))]
+        return cls.parse(name=name, arms=arms, window_days=window_days)
+
+    @classmethod
     def holdout(cls, *, name: str, holdout_percent: int, variants: tuple[str, ...] = ("send",), window_days: int = 7) -> ExperimentDraft:
         """The common shape: a holdout of ``holdout_percent``% and the rest split evenly between variants."""
-        if not 1 <= holdout_percent <= 99:
-            raise InvalidInput("experiment.bad_holdout", "the holdout is 1 to 99 percent", field="holdout_percent")
-        rest = (100 - holdout_percent) * 100
-        if not variants or rest // len(variants) < 1:
-            raise InvalidInput("experiment.arm_count", "an experiment has %(min)s to %(max)s arms", field="arms", min=2, max=MAX_ARMS)
-        share, extra = divmod(rest, len(variants))
-        arms = [Arm("holdout", holdout_percent * 100, control=True)]
-        arms += [Arm(v, share + (1 if i < extra else 0)) for i, v in enumerate(variants)]
-        return cls.parse(name=name, arms=arms, window_days=window_days)
+        if holdout_percent == 0:  # split() reads 0 as "no holdout"; here a holdout is the point
+            raise InvalidInput("experiment.bad_holdout", "the holdout is 1 to %(max)s percent", field="holdout_percent",
+                               max=MAX_HOLDOUT_PERCENT)
+        return cls.split(name=name, holdout_percent=holdout_percent, variants=[Variant(v) for v in variants],
+                         window_days=window_days)
 
 
 def bucket(salt: str, customer_id: int) -> int:
@@ -116,6 +160,16 @@ class Experiment:
     @property
     def variants(self) -> tuple[Arm, ...]:
         return tuple(a for a in self.arms if not a.control)
+
+    @property
+    def holdout(self) -> Arm | None:
+        """The arm a send leaves out: the control, unless it is a sent baseline."""
+        control = self.control
+        return None if control.baseline else control
+
+    def percent(self, arm: Arm) -> float:
+        """The arm's share of the audience, in percent."""
+        return 100 * arm.weight / sum(a.weight for a in self.arms)
 
     def arm_of(self, customer_id: int) -> str:
         """The arm a customer falls in (module docstring); weights are scaled onto the buckets."""

@@ -114,7 +114,7 @@ def plan_mass_send(uow: SqlUnitOfWork, tenant_id: int, send_id: int, *, now: dat
         control = None
         if send.experiment_id is not None:
             experiment = uow.experiments.get(tenant_id, send.experiment_id)
-            control = next((a.key for a in experiment.arms if a.control), None) if experiment else None
+            control = experiment.holdout.key if experiment and experiment.holdout else None  # a sent baseline holds nobody out
             arms = experiments.assign_in(uow, tenant_id, send.experiment_id, audience, now=now)
         excluded: dict[int, str] = {}
         for customer_id in audience:

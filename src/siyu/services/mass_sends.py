@@ -11,18 +11,22 @@ from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
 from siyu.domain.mass_sends import MassSend, MassSendDraft, MassSendReport, SendStatus, StaffProgress, TaskState
 from siyu.domain.paging import Page, PageRequest
-from siyu.services import segment_matching
+from siyu.domain.send_experiments import SendExperiment
+from siyu.services import experiments, segment_matching
 from siyu.services.clock import utcnow
 
 FINISHED = (SendStatus.DONE, SendStatus.CANCELLED, SendStatus.FAILED)
 
 
-def create_mass_send(uow: SqlUnitOfWork, actor: Actor, draft: MassSendDraft, *, now: datetime | None = None) -> MassSend:
-    """Record the send; the worker plans it at ``scheduled_at`` (now when not given)."""
+def create_mass_send(uow: SqlUnitOfWork, actor: Actor, draft: MassSendDraft, *, now: datetime | None = None,
+                     experiment: SendExperiment | None = None) -> MassSend:
+    """Record the send; the worker plans it at ``scheduled_at`` (now when not given). ``experiment``:
+    a holdout and/or variant B made into the send's own experiment, in the same transaction."""
     actor.require(Permission.CUSTOMERS_MANAGE)
     now = now or utcnow()
     with uow:
         tenant_id = actor.tenant_id
+        draft = experiments.attach_in(uow, tenant_id, draft, experiment, start=draft.scheduled_at or now, now=now)
         if draft.segment_id is not None and uow.segments.find(tenant_id, draft.segment_id) is None:
             raise NotFound("segment.not_found", "no such segment")
         if draft.customer_ids:

@@ -1,13 +1,15 @@
-"""Experiments (实验): list them, read one, and its report (conversion and GMV per arm, with the tests)."""
+"""Experiments (实验): create, change while unused, list, read one, and its report (conversion and GMV per arm, with the tests)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from siyu.api.deps import CurrentActor, Paging, Uow
-from siyu.api.experiment_schemas import ExperimentOut, ExperimentPage, ExperimentReportOut, report_out
+from siyu.api.experiment_schemas import (
+    ExperimentCreate, ExperimentOut, ExperimentPage, ExperimentReportOut, ExperimentUpdate, report_out,
+)
 from siyu.api.schemas import page_out
 from siyu.domain.experiments import MAX_WINDOW_DAYS
 from siyu.services import experiments
@@ -18,6 +20,21 @@ router = APIRouter(prefix="/api/v1")
 @router.get("/experiments", response_model=ExperimentPage, tags=["experiments"])
 def list_experiments(uow: Uow, actor: CurrentActor, paging: Paging) -> ExperimentPage:
     return page_out(ExperimentPage, experiments.list_experiments(uow, actor, paging))
+
+
+@router.post("/experiments", response_model=ExperimentOut, status_code=201, tags=["experiments"])
+def create_experiment(body: ExperimentCreate, uow: Uow, actor: CurrentActor, response: Response) -> ExperimentOut:
+    """A holdout of 1 to 50% (or none) and variants whose shares make up the rest; its window starts now,
+    or with the first send it is attached to while unused."""
+    made = experiments.create_experiment(uow, actor, body.draft())
+    response.headers["Location"] = f"/api/v1/experiments/{made.id}"
+    return ExperimentOut.model_validate(made)
+
+
+@router.put("/experiments/{experiment_id}", response_model=ExperimentOut, tags=["experiments"])
+def update_experiment(experiment_id: int, body: ExperimentUpdate, uow: Uow, actor: CurrentActor) -> ExperimentOut:
+    """Replace the experiment while nobody is in it and no send names it (409 ``experiment.in_use`` after)."""
+    return ExperimentOut.model_validate(experiments.update_experiment(uow, actor, experiment_id, body.draft()))
 
 
 @router.get("/experiments/{experiment_id}", response_model=ExperimentOut, tags=["experiments"])

@@ -23,8 +23,11 @@ Ctx = Annotated[Context, Depends(get_context)]
 @router.post("/mass-sends", response_model=MassSendOut, status_code=202, tags=["mass sends"])
 def create_mass_send(body: MassSendCreate, context: Ctx, uow: Uow, actor: CurrentActor, response: Response) -> MassSendOut:
     """Record a mass send; the worker plans it at its time (one WeCom task per staff member and
-    10,000 customers), submits it and polls the results until final."""
-    made = mass_sends.create_mass_send(uow, actor, MassSendDraft.parse(**body.model_dump()))
+    10,000 customers), submits it and polls the results until final. ``experiment`` makes the
+    send's own experiment in the same transaction: a holdout that is not sent, and/or a variant B
+    text that half of those sent get."""
+    draft = MassSendDraft.parse(**body.model_dump(exclude={"experiment"}))
+    made = mass_sends.create_mass_send(uow, actor, draft, experiment=body.experiment.parse() if body.experiment else None)
     if made.scheduled_at <= made.created_at:
         context.tasks["advance_mass_send"](actor.tenant_id, made.id)
     response.headers["Location"] = f"/api/v1/mass-sends/{made.id}"

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from siyu.domain.errors import DomainError, InvalidInput
 from siyu.domain.mass_sends import MassSendDraft, SendStatus
 from siyu.domain.paging import PageRequest
+from siyu.domain.send_experiments import SendExperiment
 from siyu.services import experiments, mass_sends, segments, welcome
 from siyu.web.console import get_console
 from siyu.web.forms import Paging, failure, optional_id
@@ -36,7 +37,10 @@ class SendFields(BaseModel):
     segment_id: str = ""
     customer_ids: str = ""  # ids separated by commas, spaces or new lines
     material_ids: list[str] = []
-    experiment_id: str = ""
+    experiment_id: str = ""  # an existing experiment ...
+    holdout: str = ""  # ... or the send's own: "on" holds out holdout_percent% ...
+    holdout_percent: str = "10"
+    variant_b_text: str = ""  # ... and/or half of those sent get this text
     scheduled_at: str = ""  # datetime-local, Shanghai time; empty: now
 
     def picked(self) -> list[int]:
@@ -52,6 +56,15 @@ class SendFields(BaseModel):
             return datetime.fromisoformat(self.scheduled_at.strip()).replace(tzinfo=SHANGHAI)
         except ValueError:
             raise InvalidInput("form.bad_datetime", "enter a date and time", field="scheduled_at") from None
+
+    def experiment(self) -> SendExperiment | None:
+        """The send's own experiment, when the holdout is ticked or a variant B text is given."""
+        if not self.holdout and not self.variant_b_text.strip():
+            return None
+        percent = self.holdout_percent.strip()
+        if self.holdout and not percent.isdigit():
+            raise InvalidInput("form.whole_number", "enter a whole number", field="holdout_percent")
+        return SendExperiment.parse(holdout_percent=int(percent) if self.holdout else 0, variant_b_text=self.variant_b_text)
 
     def draft(self) -> MassSendDraft:
         by_segment = self.audience != "picked"
@@ -108,7 +121,7 @@ def audience_count(request: Request, viewer: CurrentViewer, values: Fields) -> R
 def create_send(request: Request, viewer: CurrentViewer, values: Fields) -> Response:
     context = get_console(request).context
     try:
-        made = mass_sends.create_mass_send(context.uow(), viewer.actor, values.draft())
+        made = mass_sends.create_mass_send(context.uow(), viewer.actor, values.draft(), experiment=values.experiment())
     except DomainError as exc:
         errors, status = failure(language_for(request), exc)
         return _form(request, viewer, values, errors=errors, status_code=status)

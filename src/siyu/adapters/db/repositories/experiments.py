@@ -5,13 +5,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
-from siyu.adapters.db.tables import customers, experiment_assignments, experiments, orders
+from siyu.adapters.db.tables import customers, experiment_assignments, experiments, mass_send_targets, mass_sends, orders
+from siyu.domain.errors import Conflict
 from siyu.domain.experiments import Arm, Experiment
 from siyu.domain.paging import Page, PageRequest
 
@@ -19,7 +21,7 @@ CHUNK = 900  # bound parameters per IN list / per insert
 
 
 def _experiment(row: Any) -> Experiment:
-    arms = tuple(Arm(str(a["key"]), int(a["weight"]), bool(a.get("control"))) for a in row.arms)
+    arms = tuple(Arm(str(a["key"]), int(a["weight"]), bool(a.get("control")), bool(a.get("baseline"))) for a in row.arms)
     return Experiment(id=row.id, name=row.name, salt=row.salt, arms=arms, window_days=row.window_days, started_at=row.started_at,
                       created_at=row.created_at)
 
@@ -36,10 +38,51 @@ class ExperimentRepository:
 
     def add(self, tenant_id: int, *, name: str, salt: str, arms: tuple[Arm, ...], window_days: int, started_at: datetime,
             now: datetime) -> int:
-        return self.session.execute(  # type: ignore[no-any-return]
-            insert(experiments).values(tenant_id=tenant_id, name=name, salt=salt, arms=[a.as_dict() for a in arms],
-                                       window_days=window_days, started_at=started_at, created_at=now)
-        ).inserted_primary_key[0]  # type: ignore[index]
+        statement = insert(experiments).values(tenant_id=tenant_id, name=name, salt=salt, arms=[a.as_dict() for a in arms],
+                                               window_days=window_days, started_at=started_at, created_at=now)
+        return self._unique(statement).inserted_primary_key[0]  # type: ignore[no-any-return, index]
+
+    def _unique(self, statement: Any) -> Any:
+        """Run a write that may clash with the unique name; the service checks names first, so a clash
+        here is another writer who took the name at the same moment."""
+        try:
+            with self.session.begin_nested():
+                return self.session.execute(statement)
+        except IntegrityError as exc:
+            raise Conflict("record.concurrent_write", "this clashes with a record saved at the same moment; reload and retry") from exc
+
+    def update(self, tenant_id: int, experiment_id: int, *, name: str, arms: tuple[Arm, ...], window_days: int,
+               started_at: datetime | None = None) -> None:
+        c = experiments.c
+        values: dict[str, object] = {"name": name, "arms": [a.as_dict() for a in arms], "window_days": window_days}
+        if started_at is not None:
+            values["started_at"] = started_at
+        self._unique(update(experiments).where(c.tenant_id == tenant_id, c.id == experiment_id).values(**values))
+
+    def names_like(self, tenant_id: int, name: str, *, other_than: int | None = None) -> set[str]:
+        """The brand's experiment names that are ``name`` or start with it (for a unique one), but for ``other_than``'s."""
+        c = experiments.c
+        query = select(c.name).where(c.tenant_id == tenant_id, c.name.startswith(name, autoescape=True))
+        if other_than is not None:
+            query = query.where(c.id != other_than)
+        return set(self.session.execute(query).scalars())
+
+    def in_use(self, tenant_id: int, experiment_id: int) -> bool:
+        """Someone is assigned, or a mass send names it."""
+        a, m = experiment_assignments.c, mass_sends.c
+        assigned = exists().where(a.tenant_id == tenant_id, a.experiment_id == experiment_id)
+        named = exists().where(m.tenant_id == tenant_id, m.experiment_id == experiment_id)
+        return bool(self.session.execute(select(assigned | named)).scalar())
+
+    def send_arms(self, tenant_id: int, experiment_id: int) -> list[tuple[int, str, str, str | None, int]]:
+        """(send id, send name, arm, exclusion reason or None when targeted, customers) of each send of the
+        experiment, from the sends' plans (a send not planned yet has no rows)."""
+        m, t = mass_sends.c, mass_send_targets.c
+        query = (select(m.id, m.name, t.arm, t.reason, func.count())
+                 .select_from(mass_sends.join(mass_send_targets, (t.tenant_id == m.tenant_id) & (t.mass_send_id == m.id)))
+                 .where(m.tenant_id == tenant_id, m.experiment_id == experiment_id)
+                 .group_by(m.id, m.name, t.arm, t.reason).order_by(m.id))
+        return [(int(i), str(n), str(arm or ""), reason, int(count)) for i, n, arm, reason, count in self.session.execute(query)]
 
     def get(self, tenant_id: int, experiment_id: int) -> Experiment | None:
         c = experiments.c

@@ -18,6 +18,7 @@ experiments = Table(
     Column("started_at", UTCDateTime(), nullable=False),
     created_column(),
     UniqueConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "name"),  # an operator finds a report by its name
 )
 
 # One row per customer per experiment: the first arm they were assigned, kept for ever.
