@@ -6,8 +6,9 @@ over real HTTP against it; benches and the setup checker's tests use it too.
 
 from siyu.adapters.channels.sandbox.acquisition import complete_transfers
 from siyu.adapters.channels.sandbox.corp import Corp, Faults
+from siyu.adapters.channels.sandbox.media import host_file
 from siyu.adapters.channels.sandbox.moments import moment_of_job, publish_moment
 from siyu.testing.fake_wecom.callbacks import event_xml, sealed, url_check
 from siyu.testing.fake_wecom.server import FakeWeCom
 
-__all__ = ["Corp", "FakeWeCom", "Faults", "complete_transfers", "event_xml", "moment_of_job", "publish_moment", "sealed", "url_check"]
+__all__ = ["Corp", "FakeWeCom", "Faults", "complete_transfers", "event_xml", "host_file", "moment_of_job", "publish_moment", "sealed", "url_check"]
