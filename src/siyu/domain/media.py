@@ -29,6 +29,7 @@ MEDIA_LIFETIME = timedelta(days=3)  # WeCom: a temporary media id is valid 3 day
 REUSE_MARGIN = timedelta(hours=12)
 MB = 1 << 20
 MIN_BYTES = 6  # WeCom: every file is more than 5 bytes
+INVALID_MEDIA_ID = 40007  # WeCom's errcode for a media id it does not know (or no longer)
 
 
 class MediaKind(StrEnum):
