@@ -59,7 +59,7 @@ class MediaFetchFailed(ChannelError):
     template = "could not fetch the material's file from %(url)s (%(reason)s): check its URL"
     retryable = True  # the brand's server may be back in a moment
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, *, url: str, reason: str) -> None:
         super().__init__(self.code, self.template, field="url", url=url[:200], reason=reason)
 
 
@@ -77,7 +77,7 @@ class HttpMediaSource:
         try:
             with self._http.stream("GET", url, follow_redirects=True) as response:
                 if response.status_code != 200:
-                    raise MediaFetchFailed(url, f"HTTP {response.status_code}")
+                    raise MediaFetchFailed(url=url, reason=f"HTTP {response.status_code}")
                 for chunk in response.iter_bytes():
                     chunks.append(chunk)
                     size += len(chunk)
@@ -86,5 +86,5 @@ class HttpMediaSource:
                                            field="url", max_mb=max_bytes >> 20)
                 content_type = response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
         except httpx.HTTPError as exc:
-            raise MediaFetchFailed(url, type(exc).__name__) from None
+            raise MediaFetchFailed(url=url, reason=type(exc).__name__) from None
         return MediaFile(filename=filename_of(url), content_type=content_type, data=b"".join(chunks))

@@ -168,7 +168,7 @@ class SandboxMediaSource:
     def fetch(self, url: str, *, max_bytes: int) -> MediaFile:
         found = hosted(self.corp, urlsplit(url).path)
         if found is None:
-            raise MediaFetchFailed(url, "HTTP 404")
+            raise MediaFetchFailed(url=url, reason="HTTP 404")
         content_type, data = found
         if len(data) > max_bytes:
             raise InvalidInput("media.too_large_to_fetch", "the material's file is larger than %(max_mb)s MB, more than WeCom takes",
