@@ -19,7 +19,7 @@ import base64
 from email import policy
 from email.parser import BytesParser
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from siyu.adapters.channels.media import MediaFetchFailed, MediaFile, filename_of
 from siyu.adapters.channels.sandbox.corp import Corp, Fail, need
@@ -143,6 +143,7 @@ def host_file(corp: Corp, name: str, data: bytes, content_type: str = "applicati
 
 
 def hosted(corp: Corp, path: str) -> tuple[str, bytes] | None:
+    path = unquote(path)  # a URL's path arrives percent-encoded (名称.png)
     with corp.lock:
         found = corp.files.get(path)
     if found is None and corp.lenient:
