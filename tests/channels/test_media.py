@@ -4,9 +4,10 @@ must name media the corp issued, by the right upload, under 3 days old."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from siyu.adapters.channels.media import MediaFile
+from siyu.adapters.channels.media import HttpMediaSource, MediaFile
 from siyu.adapters.channels.moments import MomentTask
 from siyu.adapters.channels.models import WelcomeMessage
 from siyu.adapters.channels.sandbox.media import _MP4, _PNG
@@ -108,3 +109,30 @@ def test_the_brand_files_are_fetched_streamed_and_cut_off_at_the_limit(fake, cha
     with pytest.raises(e.ChannelError) as missing:
         channel.fetch_media(fake.url + "/files/none.png", max_bytes=MB)
     assert missing.value.code == "media.fetch_failed" and missing.value.retryable
+
+
+def test_outside_dev_a_material_cannot_make_the_server_fetch_from_its_own_network(fake):
+    path = host_file(fake.corp, "poster.png", PNG, "image/png")
+    with httpx.Client() as http:
+        guarded = HttpMediaSource(http, allow_private=False)
+        for url in (fake.url + path, "http://169.254.169.254/latest/meta-data", "http://10.0.0.8/a.png"):
+            with pytest.raises(InvalidInput) as refused:
+                guarded.fetch(url, max_bytes=MB)
+            assert refused.value.code == "media.private_address"
+        assert HttpMediaSource(http).fetch(fake.url + path, max_bytes=MB).data == PNG  # dev and tests: loopback allowed
+
+
+def test_prod_settings_guard_the_fetch_and_other_envs_do_not(tmp_path):
+    from siyu import bootstrap
+    from siyu.config import Settings
+    from siyu.domain.wecom import WeComSecrets
+
+    secrets = WeComSecrets("wwx", None, "http://127.0.0.1:9", "s", None, None)
+    for env, expected in (("test", True), ("prod", False)):
+        settings = Settings(env=env, secret_key="k" * 40, data_dir=tmp_path, queue_url="memory://", password_hashing="fast"
+                            if env != "prod" else "standard")
+        context = bootstrap.build(settings)
+        try:
+            assert context.wecom_channel(secrets).media_source.allow_private is expected  # type: ignore[attr-defined]
+        finally:
+            context.close()

@@ -12,6 +12,8 @@ limit, so a 2 GB file is never read whole to learn that it is too large.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -63,28 +65,66 @@ class MediaFetchFailed(ChannelError):
         super().__init__(self.code, self.template, field="url", url=url[:200], reason=reason)
 
 
+def _private(host: str) -> bool:
+    """Whether the host is (or resolves to) a loopback, private, link-local or reserved address."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return False  # unresolvable: the fetch itself fails, with its reason
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if address.is_loopback or address.is_private or address.is_link_local or address.is_reserved or address.is_multicast:
+            return True
+    return False
+
+
 class HttpMediaSource:
-    """The material's bytes over HTTP(S), streamed, cut off one byte past the limit."""
+    """The material's bytes over HTTP(S), streamed, cut off one byte past the limit.
 
-    def __init__(self, http: httpx.Client) -> None:
+    ``allow_private=False`` (prod): a URL whose host is a loopback, private or link-local address
+    (a cloud's metadata service, the database) is refused, on every redirect too (at most 3,
+    followed by hand so each hop is checked): a material must not make the server read its own
+    network and hand the answer to WeCom. The check resolves the name before httpx does; a DNS
+    answer that changes in between is not caught (a proxy that enforces it is the stronger fix).
+    """
+
+    MAX_REDIRECTS = 3
+
+    def __init__(self, http: httpx.Client, *, allow_private: bool = True) -> None:
         self._http = http
+        self.allow_private = allow_private
 
-    def fetch(self, url: str, *, max_bytes: int) -> MediaFile:
+    def _checked(self, url: str) -> str:
         if not url.startswith(("https://", "http://")):
             raise InvalidInput("material.bad_url", "a link starts with https:// or http://", field="url")
+        if not self.allow_private and _private(urlsplit(url).hostname or ""):
+            raise InvalidInput("media.private_address", "the material's URL points at a private network address; use a public URL",
+                               field="url")
+        return url
+
+    def fetch(self, url: str, *, max_bytes: int) -> MediaFile:
+        original, url = url, self._checked(url)
+        for _ in range(self.MAX_REDIRECTS):
+            try:
+                with self._http.stream("GET", url) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = self._checked(str(response.url.join(response.headers["location"])))
+                        continue
+                    return self._read(original, response, max_bytes)
+            except httpx.HTTPError as exc:
+                raise MediaFetchFailed(url=original, reason=type(exc).__name__) from None
+        raise MediaFetchFailed(url=original, reason="too many redirects")
+
+    def _read(self, url: str, response: httpx.Response, max_bytes: int) -> MediaFile:
         chunks: list[bytes] = []
         size = 0
-        try:
-            with self._http.stream("GET", url, follow_redirects=True) as response:
-                if response.status_code != 200:
-                    raise MediaFetchFailed(url=url, reason=f"HTTP {response.status_code}")
-                for chunk in response.iter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise InvalidInput("media.too_large_to_fetch", "the material's file is larger than %(max_mb)s MB, more than WeCom takes",
-                                           field="url", max_mb=max_bytes >> 20)
-                content_type = response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
-        except httpx.HTTPError as exc:
-            raise MediaFetchFailed(url=url, reason=type(exc).__name__) from None
+        if response.status_code != 200:
+            raise MediaFetchFailed(url=url, reason=f"HTTP {response.status_code}")
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:
+                raise InvalidInput("media.too_large_to_fetch", "the material's file is larger than %(max_mb)s MB, more than WeCom takes",
+                                   field="url", max_mb=max_bytes >> 20)
+        content_type = response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
         return MediaFile(filename=filename_of(url), content_type=content_type, data=b"".join(chunks))
