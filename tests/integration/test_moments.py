@@ -144,6 +144,7 @@ def test_a_draft_is_checked_against_the_brand(context, fake) -> None:
         (dict(text="x", staff_ids=[second.id], tag_ids=[10**9]), "moment.unknown_tag"),
         (dict(text="x", staff_ids=[second.id], material_ids=[image.id, link_material.id]), "moment.link_alone"),
         (dict(text="x", staff_ids=[second.id], material_ids=[mini.id]), "moment.no_miniprogram"),
+        (dict(text="x", staff_ids=[second.id], material_ids=[link_material.id]), "moment.link_needs_picture"),
     ]
     for fields, code in cases:
         with pytest.raises(InvalidInput) as caught:

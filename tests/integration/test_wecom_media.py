@@ -230,3 +230,17 @@ def test_a_moment_image_too_large_for_wecom_fails_the_task_without_an_upload(con
     failed = moments.advance_moment(context.uow(), context.secret_box, context.wecom_channel, linked.tenant.id, made.id)
     assert failed.status is MomentStatus.FAILED and failed.error.startswith("media.too_large")
     assert fake.corp.count("/cgi-bin/media/upload_attachment") == 0
+
+
+def test_a_moment_link_carries_its_picture_as_an_uploaded_cover(context, fake):
+    from tests.api.wecom_setup import link
+
+    linked = link(context, fake)
+    cover = fake.url + host_file(fake.corp, "cover.png", PNG)
+    page = welcome.create_material(context.uow(), linked.admin, MaterialDraft.parse(kind="link", title="活动页", url="https://x.cn/p",
+                                                                                    pic_url=cover))
+    made = moments.create_moment(context.uow(), linked.admin, MomentDraft.parse(text="活动", material_ids=[page.id],
+                                                                                 staff_ids=[linked.staff.id]))
+    submitted = moments.advance_moment(context.uow(), context.secret_box, context.wecom_channel, linked.tenant.id, made.id)
+    [attachment] = submitted.attachments
+    assert attachment["link"]["url"] == "https://x.cn/p" and fake.corp.media[attachment["link"]["media_id"]]["purpose"] == "moment"

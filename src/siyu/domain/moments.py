@@ -102,13 +102,16 @@ def moment_attachments(materials: list[Material], media: dict[int, dict[str, str
         raise InvalidInput("moment.no_file", "a file cannot go on moments: choose images, one video or one link", field="material_ids")
     if MaterialKind.LINK in kinds and len(materials) > 1:
         raise InvalidInput("moment.link_alone", "a link goes on a moment alone: one link, or up to 9 images", field="material_ids")
+    if any(m.kind is MaterialKind.LINK and not m.pic_url for m in materials):  # WeCom: a moment link's cover is required
+        raise InvalidInput("moment.link_needs_picture", "a link on moments needs a picture for its cover: add one to the material",
+                           field="material_ids")
     if MaterialKind.VIDEO in kinds and len(materials) > 1:
         raise InvalidInput("moment.video_alone", "a video goes on a moment alone: one video, or up to 9 images", field="material_ids")
     out: list[dict[str, Any]] = []
     for m in materials:
         ids = (media or {}).get(m.id, {})
         if m.kind is MaterialKind.LINK:
-            cover = {"media_id": ids["cover"]} if "cover" in ids else ({"picurl": m.pic_url} if m.pic_url and media is None else {})
+            cover = {"media_id": ids["cover"]} if "cover" in ids else ({"picurl": m.pic_url} if media is None else {})
             out.append({"msgtype": "link", "link": {"title": m.title, "url": m.url, **cover}})
         elif media is None:
             out.append({"msgtype": m.kind.value, m.kind.value: {"pic_url" if m.kind is MaterialKind.IMAGE else "url": m.url}})

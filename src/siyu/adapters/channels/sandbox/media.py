@@ -119,7 +119,7 @@ def check_message_attachments(corp: Corp, attachments: list[dict[str, Any]]) -> 
 
 
 def check_moment_attachments(corp: Corp, attachments: list[dict[str, Any]]) -> None:
-    """Moments: images and a video by ``upload_attachment`` media id; a link's cover, when given, too."""
+    """Moments: images, a video and a link's cover (required), by ``upload_attachment`` media id."""
     for item in attachments:
         kind = item.get("msgtype")
         payload = item.get(kind) if isinstance(kind, str) else None
@@ -127,7 +127,7 @@ def check_moment_attachments(corp: Corp, attachments: list[dict[str, Any]]) -> N
         assert isinstance(payload, dict)
         if kind in ("image", "video"):
             check_media_id(corp, payload.get("media_id"), MediaPurpose.MOMENT, kind)
-        elif kind == "link" and payload.get("media_id"):
+        elif kind == "link":  # the cover is required on moments
             check_media_id(corp, payload.get("media_id"), MediaPurpose.MOMENT, "image")
 
 
