@@ -1,7 +1,9 @@
 """A fake WeCom: an HTTP server speaking the subset of WeCom's API Siyu uses, with WeCom's
 validation, limits and errcodes, and fault switches (slow answers, 5xx, -1, 45009, 45033,
 expired and invalid tokens, missing permission, untrusted IP). ``WeComChannel`` is tested
-over real HTTP against it; benches and the setup checker's tests use it too.
+over real HTTP against it; benches and the setup checker's tests use it too. Media uploads
+(multipart) issue media ids that sends must name (40007 otherwise), and ``host_file`` keeps the
+brand's files that materials point at, served at ``/files/<name>``.
 """
 
 from siyu.adapters.channels.sandbox.acquisition import complete_transfers
