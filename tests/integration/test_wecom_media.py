@@ -22,6 +22,7 @@ from siyu.services.wecom_media import MaterialMedia, with_fresh_media
 from siyu.services.wecom_settings import load_secrets
 from siyu.testing.fake_wecom import FakeWeCom, host_file
 from tests.channels.test_media import PNG
+from tests.integration.test_journey_workers import own_db  # noqa: F401 - the fixture
 from tests.integration.test_mass_sends import QUICK, _send
 from tests.mass_send_setup import T0, brand, customer
 
@@ -152,7 +153,8 @@ def test_a_brand_server_that_is_down_leaves_the_task_for_the_next_round(context,
         assert [t.state for t in uow.mass_sends.tasks(b.tenant_id, send.id)] == [TaskState.SUBMITTED]
 
 
-def test_two_workers_sending_the_same_material_both_send_valid_ids_and_one_is_kept(context, fake):
+def test_two_workers_sending_the_same_material_both_send_valid_ids_and_one_is_kept(own_db, fake):
+    context = own_db  # a database of its own: each worker on its own connection, as two processes are
     b = brand(context, fake, staff_count=1)
     image = _material(context, b, fake)
     with context.uow() as uow:
