@@ -11,6 +11,7 @@ from huey import Huey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu.adapters.channels.media import HttpMediaSource
 from siyu.adapters.channels.sandbox import SANDBOX_URL, Corp, SandboxChannel
 from siyu.adapters.channels.wecom import RetryPolicy, TokenCache, WeComChannel, WeComClient, WeComConnection
 from siyu.adapters.db.engine import make_engine
@@ -73,7 +74,10 @@ class Context:
         if self._http is None:
             self._http = httpx.Client(timeout=self.wecom_retry.timeout)
         connection = WeComConnection(secrets.corp_id, secret, base_url=secrets.api_base_url)
-        return WeComChannel(WeComClient(connection, tokens=self.wecom_tokens, http=self._http, retry=self.wecom_retry))
+        allow = self.settings.media_fetch_private
+        source = HttpMediaSource(self._http, allow_private=self.settings.env != "prod" if allow is None else allow)
+        return WeComChannel(WeComClient(connection, tokens=self.wecom_tokens, http=self._http, retry=self.wecom_retry),
+                            media_source=source)
 
     def close_channels(self) -> None:
         """Close the pooled HTTP connections to channels (a new pool opens on the next call)."""

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     password_hashing: Literal["standard", "fast"] = "standard"  # "fast" is for test suites only
     # Mass sends: how long an unanswered add_msg_template is left alone before WeCom is searched for it.
     mass_send_reconcile_seconds: float = Field(default=90, ge=0)
+    # Materials' files are fetched by the worker to upload to WeCom: from public addresses only in
+    # prod (a material cannot make the server read its own network); None: allowed outside prod.
+    media_fetch_private: bool | None = None
     demo_simulator: bool = True  # simulated customers scan the demo brand's codes (only a tenant linked to the sandbox)
 
     @model_validator(mode="after")

@@ -6,13 +6,17 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from siyu.adapters.channels.media import MediaFile
 from siyu.adapters.channels.moments import MomentTask
 from siyu.adapters.channels.sandbox.corp import Fail
 from siyu.adapters.channels.wecom.errors import WeComError
 from siyu.domain.errors import InvalidInput
+from siyu.domain.media import MediaKind
 from siyu.testing.fake_wecom import FakeWeCom, publish_moment
+from tests.channels.test_media import PNG
 
 EC = "/cgi-bin/externalcontact"
+
 IMAGE = {"msgtype": "image", "image": {"media_id": "MEDIA1"}}
 
 
@@ -24,7 +28,9 @@ def tagged(fake: FakeWeCom) -> FakeWeCom:
 
 
 def test_a_moment_task_runs_as_a_job_then_staff_publish_it(channel, tagged) -> None:
-    jobid = channel.add_moment_task(MomentTask(text="双十二新品", attachments=[IMAGE, IMAGE],
+    media_id = channel.upload_attachment(MediaKind.IMAGE, MediaFile(filename="a.png", content_type="image/png", data=PNG)).media_id
+    image = {"msgtype": "image", "image": {"media_id": media_id}}
+    jobid = channel.add_moment_task(MomentTask(text="双十二新品", attachments=[image, image],
                                                sender_userids=["zhangsan", "lisi", "nobody"], tag_ids=["etVIP", "etGONE"]))
     sent = next(body for path, body in tagged.corp.calls if path == f"{EC}/add_moment_task")
     assert sent["visible_range"] == {"sender_list": {"user_list": ["zhangsan", "lisi", "nobody"], "department_list": []},

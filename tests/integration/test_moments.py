@@ -15,7 +15,8 @@ from siyu.domain.moments import MomentDraft, MomentStatus, SenderStatus
 from siyu.domain.welcome import MaterialDraft
 from siyu.services import moments, tags, welcome
 from siyu.services.clock import utcnow
-from siyu.testing.fake_wecom import FakeWeCom, publish_moment
+from siyu.testing.fake_wecom import FakeWeCom, host_file, publish_moment
+from tests.channels.test_media import PNG
 from tests import factories as f
 from tests.api.wecom_setup import link
 
@@ -42,7 +43,8 @@ def _brand(context, fake):  # type: ignore[no-untyped-def]
         uow.commit()
     fake.corp.tag_groups["g1"] = {"group_id": "g1", "group_name": "会员", "order": 0, "create_time": 0,
                                   "tag": [{"id": "etVIP", "name": vip.name, "order": 0, "create_time": 0}]}
-    image = welcome.create_material(context.uow(), admin, MaterialDraft.parse(kind="image", title="新品", url="https://x.cn/a.png"))
+    poster = fake.url + host_file(fake.corp, "a.png", PNG, "image/png")  # the brand's file, where the material points
+    image = welcome.create_material(context.uow(), admin, MaterialDraft.parse(kind="image", title="新品", url=poster))
     return linked, second, third, other_store, vip, image
 
 
@@ -56,7 +58,7 @@ def test_a_moment_goes_to_wecom_and_its_publishing_is_followed(context, fake) ->
                               store_ids=[other_store.id], tag_ids=[vip.id])
     made = moments.create_moment(context.uow(), linked.admin, draft)
     assert made.status is MomentStatus.QUEUED and made.senders == 2 and made.completion_rate == 0.0
-    assert made.attachments == ({"msgtype": "image", "image": {"pic_url": "https://x.cn/a.png"}},)
+    assert made.attachments == ({"msgtype": "image", "image": {"pic_url": image.url}},)
     senders = moments.moment_senders(context.uow(), linked.admin, made.id)
     assert {s.staff_id for s in senders} == {linked.staff.id, third.id}  # the store's staff, not second's store
 
@@ -64,6 +66,8 @@ def test_a_moment_goes_to_wecom_and_its_publishing_is_followed(context, fake) ->
     submitted = _advance(context, linked, made.id)
     assert submitted.status is MomentStatus.SUBMITTED and submitted.jobid  # WeCom's job answers "running" first
     body = next(b for p, b in fake.corp.calls if p == f"{EC}/add_moment_task")
+    media_id = body["attachments"][0]["image"]["media_id"]  # uploaded with upload_attachment, not a URL
+    assert fake.corp.media[media_id]["purpose"] == "moment" and submitted.attachments == tuple(body["attachments"])
     assert body["visible_range"]["external_contact_list"] == {"tag_list": ["etVIP"]}
     assert sorted(body["visible_range"]["sender_list"]["user_list"]) == sorted([linked.staff.wecom_userid, third.wecom_userid])
 
@@ -140,6 +144,7 @@ def test_a_draft_is_checked_against_the_brand(context, fake) -> None:
         (dict(text="x", staff_ids=[second.id], tag_ids=[10**9]), "moment.unknown_tag"),
         (dict(text="x", staff_ids=[second.id], material_ids=[image.id, link_material.id]), "moment.link_alone"),
         (dict(text="x", staff_ids=[second.id], material_ids=[mini.id]), "moment.no_miniprogram"),
+        (dict(text="x", staff_ids=[second.id], material_ids=[link_material.id]), "moment.link_needs_picture"),
     ]
     for fields, code in cases:
         with pytest.raises(InvalidInput) as caught:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from siyu.domain.errors import InvalidInput
+from siyu.domain.media import MediaKind, MediaPurpose
 from siyu.domain.welcome import Material, MaterialDraft, MaterialKind, WelcomeDraft, WelcomeMessage, WelcomeScope, choose_welcome
 
 NOW = datetime(2026, 12, 2, tzinfo=UTC)
@@ -33,10 +34,20 @@ def test_the_most_specific_welcome_message_wins():
 
 def test_materials_become_wecom_attachments():
     link = Material(1, MaterialKind.LINK, "新品", "https://x.cn/p", "https://x.cn/p.png", "看看", "", "", NOW, NOW)
-    assert link.attachment() == {"msgtype": "link", "link": {"title": "新品", "url": "https://x.cn/p", "picurl": "https://x.cn/p.png",
-                                                              "desc": "看看"}}
+    assert link.media_needed(MediaPurpose.MESSAGE) == []  # a link's picture goes by URL on messages
+    assert link.attachment({}) == {"msgtype": "link", "link": {"title": "新品", "url": "https://x.cn/p", "picurl": "https://x.cn/p.png",
+                                                                "desc": "看看"}}
+    assert link.media_needed(MediaPurpose.MOMENT) == [("cover", MediaKind.IMAGE, "https://x.cn/p.png")]  # on moments by media id
     image = Material(2, MaterialKind.IMAGE, "海报", "https://x.cn/a.png", "", "", "", "", NOW, NOW)
-    assert image.attachment() == {"msgtype": "image", "image": {"pic_url": "https://x.cn/a.png"}}
+    assert image.media_needed(MediaPurpose.MESSAGE) == [("main", MediaKind.IMAGE, "https://x.cn/a.png")]
+    assert image.attachment({"main": "M1"}) == {"msgtype": "image", "image": {"media_id": "M1"}}
+    video = Material(3, MaterialKind.VIDEO, "开箱", "https://x.cn/v.mp4", "", "", "", "", NOW, NOW)
+    assert video.attachment({"main": "M2"}) == {"msgtype": "video", "video": {"media_id": "M2"}}
+    file = Material(4, MaterialKind.FILE, "价目表", "https://x.cn/p.pdf", "", "", "", "", NOW, NOW)
+    assert file.attachment({"main": "M3"}) == {"msgtype": "file", "file": {"media_id": "M3"}}
+    mini = Material(5, MaterialKind.MINIPROGRAM, "商城", "", "https://x.cn/c.png", "", "wx1", "pages/index", NOW, NOW)
+    assert mini.media_needed(MediaPurpose.MESSAGE) == [("cover", MediaKind.IMAGE, "https://x.cn/c.png")]
+    assert mini.attachment({"cover": "M4"})["miniprogram"] == {"title": "商城", "pic_media_id": "M4", "appid": "wx1", "page": "pages/index"}
 
 
 def test_material_and_welcome_drafts_refuse_bad_input():

@@ -5,7 +5,8 @@ from __future__ import annotations
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.domain.welcome import MaterialDraft
 from siyu.services import welcome, wecom_settings
-from siyu.testing.fake_wecom import FakeWeCom, publish_moment
+from siyu.testing.fake_wecom import FakeWeCom, host_file, publish_moment
+from tests.channels.test_media import PNG
 
 
 def test_an_admin_asks_a_store_to_post_a_moment_and_follows_it(context, org, signed_in) -> None:
@@ -17,7 +18,7 @@ def test_an_admin_asks_a_store_to_post_a_moment_and_follows_it(context, org, sig
         wecom_settings.save_wecom_settings(context.uow(), context.secret_box, org.system, WeComSettingsDraft.parse(
             corp_id=fake.corp.corp_id, api_base_url=fake.url, contact_secret=fake.corp.secret))
         image = welcome.create_material(context.uow(), org.system, MaterialDraft.parse(kind="image", title="新品海报",
-                                                                                      url="https://x.cn/p.png"))
+                                                                                      url=fake.url + host_file(fake.corp, "p.png", PNG)))
         listed = signed_in.get("/moments")
         assert listed.status_code == 200 and "静安店" in listed.text and "新品海报" in listed.text and "朋友圈" in listed.text
 

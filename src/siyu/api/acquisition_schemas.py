@@ -71,9 +71,9 @@ class ContactWayPage(PageOut[ContactWayOut]):
 
 
 class MaterialCreate(BaseModel):
-    kind: str = Field(pattern="^(image|link|miniprogram)$")
+    kind: str = Field(pattern="^(image|video|file|link|miniprogram)$")
     title: str = Field(min_length=1, max_length=64)
-    url: str | None = Field(default=None, max_length=500, description="image: the picture; link: the page")
+    url: str | None = Field(default=None, max_length=500, description="image, video, file: the file (uploaded to WeCom when sent); link: the page")
     pic_url: str | None = Field(default=None, max_length=500, description="link: thumbnail; mini-program: cover")
     description: str | None = Field(default=None, max_length=120)
     appid: str | None = Field(default=None, max_length=32)

@@ -2,8 +2,9 @@
 with some tags, and follows who posted it.
 
 A task is text (at most 2,000 characters) and attachments from the material library — up to
-9 images, or one link (WeCom takes 9 images | 1 video | 1 link, never mixed; the library has no
-video, and mini-programs cannot go on moments) — sent by staff picked one by one or by store,
+9 images, or one video, or one link (WeCom's rule, never mixed; mini-programs and files cannot
+go on moments). Images, the video and a link's cover are uploaded with
+``media/upload_attachment`` when the task is submitted (``siyu.services.wecom_media``) — sent by staff picked one by one or by store,
 visible to the customers carrying any of the chosen corp tags (none: all of each sender's
 customers). The worker hands it to WeCom (``add_moment_task``, an asynchronous job), polls the
 job until WeCom made the moment, then polls each sender's publish status for ``FOLLOW_DAYS``
@@ -86,25 +87,36 @@ class MomentDraft:
         return cls(body, materials, staff_ids, store_ids, _ids(tag_ids, "tag_ids", TAGS_MAX))
 
 
-def moment_attachments(materials: list[Material]) -> list[dict[str, Any]]:
-    """The attachments as ``add_moment_task`` takes them, checked against WeCom's mix rule.
+def moment_attachments(materials: list[Material], media: dict[int, dict[str, str]] | None = None) -> list[dict[str, Any]]:
+    """The attachments, checked against WeCom's mix rule (9 images | 1 video | 1 link).
 
-    WeCom wants a ``media_id`` from ``media/upload_attachment`` for a moment's images and link
-    covers; Siyu does not upload yet, so an image carries the material's URL (``pic_url``) and a
-    link its page and title. The sandbox takes these; real WeCom may refuse an image without a
-    media id (see the report of this change)."""
+    Without ``media``: the task as recorded (what was chosen, by URL). With ``media`` (material
+    id -> part -> media id from ``media/upload_attachment``, see :meth:`Material.media_needed`):
+    as ``add_moment_task`` takes them — images and the video by media id, a link with its page,
+    title and (when it has a picture) its cover's media id."""
     kinds = {m.kind for m in materials}
     if MaterialKind.MINIPROGRAM in kinds:
         raise InvalidInput("moment.no_miniprogram", "a mini-program cannot go on moments: choose images or one link",
                            field="material_ids")
+    if MaterialKind.FILE in kinds:
+        raise InvalidInput("moment.no_file", "a file cannot go on moments: choose images, one video or one link", field="material_ids")
     if MaterialKind.LINK in kinds and len(materials) > 1:
         raise InvalidInput("moment.link_alone", "a link goes on a moment alone: one link, or up to 9 images", field="material_ids")
+    if any(m.kind is MaterialKind.LINK and not m.pic_url for m in materials):  # WeCom: a moment link's cover is required
+        raise InvalidInput("moment.link_needs_picture", "a link on moments needs a picture for its cover: add one to the material",
+                           field="material_ids")
+    if MaterialKind.VIDEO in kinds and len(materials) > 1:
+        raise InvalidInput("moment.video_alone", "a video goes on a moment alone: one video, or up to 9 images", field="material_ids")
     out: list[dict[str, Any]] = []
     for m in materials:
-        if m.kind is MaterialKind.IMAGE:
-            out.append({"msgtype": "image", "image": {"pic_url": m.url}})
+        ids = (media or {}).get(m.id, {})
+        if m.kind is MaterialKind.LINK:
+            cover = {"media_id": ids["cover"]} if "cover" in ids else ({"picurl": m.pic_url} if media is None else {})
+            out.append({"msgtype": "link", "link": {"title": m.title, "url": m.url, **cover}})
+        elif media is None:
+            out.append({"msgtype": m.kind.value, m.kind.value: {"pic_url" if m.kind is MaterialKind.IMAGE else "url": m.url}})
         else:
-            out.append({"msgtype": "link", "link": {"title": m.title, "url": m.url, **({"picurl": m.pic_url} if m.pic_url else {})}})
+            out.append({"msgtype": m.kind.value, m.kind.value: {"media_id": ids["main"]}})
     return out
 
 

@@ -1,7 +1,10 @@
 """Welcome messages (欢迎语) and the materials (素材) they carry.
 
 A welcome message is text with ``{customer_name}`` and ``{staff_name}`` filled in, plus up to
-nine attachments from the material library (image, link, mini-program). A tenant keeps one
+nine attachments from the material library (image, video, file, link, mini-program). A
+material keeps URLs; WeCom takes images, videos, files and mini-program covers by media id
+only, so the sender uploads them first (``siyu.services.wecom_media``) and builds the
+attachment from the ids (:meth:`Material.attachment`). A tenant keeps one
 default, one per channel and one per contact way; the most specific one wins
 (:func:`choose_welcome`). WeCom takes it with the add callback's ``WelcomeCode`` within 20 s.
 """
@@ -16,6 +19,7 @@ from typing import Any
 
 from siyu.domain.contact_ways import fill
 from siyu.domain.errors import InvalidInput
+from siyu.domain.media import MediaKind, MediaPurpose
 
 WELCOME_SECONDS = 20  # WeCom: a welcome code is valid this long after the add
 TEXT_MAX_BYTES = 4000
@@ -24,6 +28,8 @@ MAX_ATTACHMENTS = 9
 
 class MaterialKind(StrEnum):
     IMAGE = "image"
+    VIDEO = "video"
+    FILE = "file"
     LINK = "link"
     MINIPROGRAM = "miniprogram"
 
@@ -63,7 +69,7 @@ def _url(value: str | None, field: str, *, required: bool = True) -> str:
 class MaterialDraft:
     kind: MaterialKind
     title: str
-    url: str = ""  # image: the picture; link: the page
+    url: str = ""  # image: the picture; video, file: the file; link: the page
     pic_url: str = ""  # link: its thumbnail; mini-program: its cover
     description: str = ""
     appid: str = ""
@@ -75,9 +81,10 @@ class MaterialDraft:
         try:
             material_kind = MaterialKind(kind)
         except ValueError:
-            raise InvalidInput("material.bad_kind", "a material is an image, a link or a mini-program", field="kind") from None
+            raise InvalidInput("material.bad_kind", "a material is an image, a video, a file, a link or a mini-program",
+                               field="kind") from None
         name = _text(title, "title", 64, required=True)
-        if material_kind is MaterialKind.IMAGE:
+        if material_kind in (MaterialKind.IMAGE, MaterialKind.VIDEO, MaterialKind.FILE):
             return cls(material_kind, name, url=_url(url, "url"))
         if material_kind is MaterialKind.LINK:
             return cls(material_kind, name, url=_url(url, "url"), pic_url=_url(pic_url, "pic_url", required=False),
@@ -99,15 +106,27 @@ class Material:
     created_at: datetime
     updated_at: datetime
 
-    def attachment(self) -> dict[str, Any]:
-        """The attachment as send_welcome_msg takes it."""
-        if self.kind is MaterialKind.IMAGE:
-            return {"msgtype": "image", "image": {"pic_url": self.url}}
+    def media_needed(self, purpose: MediaPurpose) -> list[tuple[str, MediaKind, str]]:
+        """The files to upload before this material can be sent: ``(part, kind, URL)``; ``main``
+        is the image, video or file itself, ``cover`` a mini-program's (or a moment link's) picture."""
+        if self.kind in (MaterialKind.IMAGE, MaterialKind.VIDEO, MaterialKind.FILE):
+            return [("main", MediaKind(self.kind.value), self.url)]
+        if self.kind is MaterialKind.MINIPROGRAM and purpose is MediaPurpose.MESSAGE:
+            return [("cover", MediaKind.IMAGE, self.pic_url)]
+        if self.kind is MaterialKind.LINK and purpose is MediaPurpose.MOMENT and self.pic_url:
+            return [("cover", MediaKind.IMAGE, self.pic_url)]
+        return []
+
+    def attachment(self, media: dict[str, str]) -> dict[str, Any]:
+        """The attachment as send_welcome_msg and add_msg_template take it; ``media``: part -> media id
+        (from ``media/upload``) for what :meth:`media_needed` named."""
+        if self.kind in (MaterialKind.IMAGE, MaterialKind.VIDEO, MaterialKind.FILE):
+            return {"msgtype": self.kind.value, self.kind.value: {"media_id": media["main"]}}
         if self.kind is MaterialKind.LINK:
             link = {"title": self.title, "url": self.url, **({"picurl": self.pic_url} if self.pic_url else {}),
                     **({"desc": self.description} if self.description else {})}
             return {"msgtype": "link", "link": link}
-        return {"msgtype": "miniprogram", "miniprogram": {"title": self.title, "pic_media_id": self.pic_url, "appid": self.appid,
+        return {"msgtype": "miniprogram", "miniprogram": {"title": self.title, "pic_media_id": media["cover"], "appid": self.appid,
                                                           "page": self.page}}
 
 

@@ -35,6 +35,13 @@ every ``remind_every``, at most 3 times in 24 hours as WeCom allows; a task stil
 after ``expire_after`` is cancelled in WeCom and final (its customers unsent). Deliveries
 become contact-pressure records once, on the move to ``sent``.
 
+Attachments (:mod:`siyu.services.wecom_media`): the materials' images, videos, files and
+mini-program covers go by media id; they are uploaded (or found cached) once per pass, before a
+task is claimed. A brand server that is down leaves the task ``planned`` for the next round; a
+file WeCom would never take (too large, wrong format) refuses the task with the reason. A
+definite 40007 from ``add_msg_template`` (WeCom dropped the id) made nothing, so the files are
+uploaded again and the task submitted once more in the same attempt.
+
 The huey tasks (:mod:`siyu.tasks`) call :func:`advance` for one send and a periodic sweep
 calls it for every unfinished send, so a task lost with a killed worker is picked up again.
 """
@@ -52,12 +59,14 @@ from siyu.adapters.channels.port import Channel
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.secret_box import SecretBox
 from siyu.domain.errors import ChannelError, DomainError, InvalidInput
+from siyu.domain.media import MediaPurpose
 from siyu.domain.mass_sends import (
     OPEN_TARGETS, TASK_MAX_CUSTOMERS, WECOM_RESULT, ExclusionReason, MassSend, MassSendTask, SendStatus, TargetStatus, TaskState,
     chunks, idempotency_key, reminders_left, render,
 )
 from siyu.services import contact_pressure, experiments, segment_matching
 from siyu.services.clock import utcnow
+from siyu.services.wecom_media import MaterialMedia, with_fresh_media
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
 
@@ -173,7 +182,7 @@ class _Send:
 
     send: MassSend
     senders: dict[int, tuple[str, str]]  # staff -> (WeCom userid, name)
-    attachments: list[dict[str, object]]
+    media: MaterialMedia  # the materials' media ids, uploaded on first use in this pass
 
     def text(self, task: MassSendTask) -> str:
         template = self.send.variant_texts.get(task.arm, self.send.text) if task.arm else self.send.text
@@ -196,6 +205,8 @@ def _submit(uow: SqlUnitOfWork, channel: Channel, tenant_id: int, ctx: _Send, ta
         with uow:
             uow.mass_sends.move_task(tenant_id, task.id, from_state=TaskState.SUBMITTING.value, state=TaskState.PLANNED.value)
             uow.commit()
+    if not _media_ready(uow, tenant_id, ctx, task):
+        return
     with uow:
         if not uow.mass_sends.move_task(tenant_id, task.id, from_state=TaskState.PLANNED.value, state=TaskState.SUBMITTING.value,
                                         submit_started_at=now):
@@ -204,9 +215,9 @@ def _submit(uow: SqlUnitOfWork, channel: Channel, tenant_id: int, ctx: _Send, ta
         uow.commit()
     by_external = {ext: cid for cid, (status, ext) in targets.items() if ext and status == TargetStatus.PLANNED.value}
     sender = ctx.senders[task.staff_id][0]
-    try:
-        created = channel.add_msg_template(sender, sorted(by_external), text=ctx.text(task) or None,
-                                           attachments=ctx.attachments)
+    try:  # 40007 (a media id WeCom no longer knows) is a definite refusal: nothing was made, so upload again and resend
+        created = with_fresh_media(ctx.media, lambda: channel.add_msg_template(
+            sender, sorted(by_external), text=ctx.text(task) or None, attachments=ctx.media.message_attachments()))
     except ChannelError as exc:
         if _ambiguous(exc):
             log.warning("mass send: add_msg_template unanswered, to reconcile", tenant_id=tenant_id, task_id=task.id, code=exc.code)
@@ -225,6 +236,26 @@ def _submit(uow: SqlUnitOfWork, channel: Channel, tenant_id: int, ctx: _Send, ta
             uow.commit()
         return
     _record_submitted(uow, tenant_id, task, created.msgid, set(created.fail_list), by_external)
+
+
+def _media_ready(uow: SqlUnitOfWork, tenant_id: int, ctx: _Send, task: MassSendTask) -> bool:
+    """Upload the attachments' files (or find their ids) before the task is claimed: a brand
+    server that is down waits for the next round; a file WeCom would never take refuses the task."""
+    try:
+        ctx.media.ids()
+        return True
+    except ChannelError as exc:
+        if exc.retryable:
+            log.warning("mass send: attachment upload failed, next round", tenant_id=tenant_id, task_id=task.id, code=exc.code)
+            return False
+        error: ChannelError | InvalidInput = exc
+    except InvalidInput as exc:
+        error = exc
+    with uow:
+        if uow.mass_sends.move_task(tenant_id, task.id, from_state=TaskState.PLANNED.value, state=TaskState.SUBMITTING.value):
+            _refuse(uow, tenant_id, task, getattr(error, "errcode", None), f"{error.code}: {error.message}")
+        uow.commit()
+    return False
 
 
 def _refuse(uow: SqlUnitOfWork, tenant_id: int, task: MassSendTask, errcode: int | None, message: str) -> None:
@@ -355,12 +386,12 @@ def _poll(uow: SqlUnitOfWork, channel: Channel, tenant_id: int, ctx: _Send, task
 # ---- one step of a send --------------------------------------------------------------------------
 
 
-def _context(uow: SqlUnitOfWork, tenant_id: int, send: MassSend, tasks: list[MassSendTask]) -> _Send:
+def _context(uow: SqlUnitOfWork, channel: Channel, tenant_id: int, send: MassSend, tasks: list[MassSendTask]) -> _Send:
     with uow:
         staff = uow.staff.many(tenant_id, sorted({t.staff_id for t in tasks}))
         materials = uow.welcome.materials(tenant_id, list(send.material_ids))
-    return _Send(send, {s.id: (s.wecom_userid, s.name) for s in staff},
-                 [materials[m].attachment() for m in send.material_ids if m in materials])
+    media = MaterialMedia(uow, channel, tenant_id, [materials[m] for m in send.material_ids if m in materials], MediaPurpose.MESSAGE)
+    return _Send(send, {s.id: (s.wecom_userid, s.name) for s in staff}, media)
 
 
 def advance(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, tenant_id: int, send_id: int, *,
@@ -380,7 +411,7 @@ def advance(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, tenant
     open_tasks = [t for t in tasks if t.state is not TaskState.FINAL]
     if open_tasks:
         channel = open_channel(uow, box, channels, tenant_id)
-        ctx = _context(uow, tenant_id, send, open_tasks)
+        ctx = _context(uow, channel, tenant_id, send, open_tasks)
         for task in open_tasks:
             try:
                 _step(uow, channel, tenant_id, ctx, task, timing, now, cancelling)

@@ -4,6 +4,8 @@
   tags known to WeCom), expands stores into their active staff, and records the task ``queued``
   with one sender row per staff member. The caller enqueues ``run_moment`` (tasks.py).
 - :func:`advance_moment` (the worker) moves a task one step as far as it can go: ``queued`` ->
+  images, video and link cover uploaded with ``media/upload_attachment`` (or their cached ids,
+  :mod:`siyu.services.wecom_media`; a 40007 uploads again and submits once more) ->
   ``add_moment_task`` -> ``submitted``; ``submitted`` -> the job's result (WeCom makes the moment
   asynchronously: status 1/2 wait, 3 done) -> ``publishing`` with the senders WeCom refused marked
   ``invalid``; ``publishing`` -> every page of ``get_moment_task`` -> senders marked ``published``;
@@ -26,6 +28,7 @@ from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.secret_box import SecretBox
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import ChannelError, Conflict, InvalidInput, NotFound
+from siyu.domain.media import MediaPurpose
 from siyu.domain.moments import (
     FOLLOW_DAYS,
     SENDERS_MAX,
@@ -38,6 +41,7 @@ from siyu.domain.moments import (
 )
 from siyu.domain.paging import Page, PageRequest
 from siyu.services.clock import utcnow
+from siyu.services.wecom_media import MaterialMedia, with_fresh_media
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
 
@@ -137,17 +141,26 @@ def advance_moment(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory,
     if moment.status is MomentStatus.QUEUED:
         with uow:
             senders = [s.userid for s in uow.moments.senders(tenant_id, moment_id)]
-        task = MomentTask(text=moment.text, attachments=list(moment.attachments), sender_userids=senders,
-                          tag_ids=list(moment.wecom_tag_ids))
+            found = uow.welcome.materials(tenant_id, list(moment.material_ids))
+        materials = [found[i] for i in moment.material_ids if i in found]
+        media = MaterialMedia(uow, channel, tenant_id, materials, MediaPurpose.MOMENT)
+        sent: list[dict[str, object]] = []
+
+        def submit() -> str:
+            sent[:] = moment_attachments(materials, media.ids()) if materials else list(moment.attachments)
+            return channel.add_moment_task(MomentTask(text=moment.text, attachments=sent, sender_userids=senders,
+                                                      tag_ids=list(moment.wecom_tag_ids)))
+
         try:
-            jobid = channel.add_moment_task(task)
+            jobid = with_fresh_media(media, submit)
         except (ChannelError, InvalidInput) as exc:
             if isinstance(exc, ChannelError) and exc.retryable:
                 raise
             return _fail(uow, tenant_id, moment_id, exc)
         at = utcnow()
-        with uow:
-            uow.moments.save(tenant_id, moment_id, status=MomentStatus.SUBMITTED.value, jobid=jobid, submitted_at=at, updated_at=at)
+        with uow:  # the attachments as WeCom got them (media ids), in place of the URLs chosen
+            uow.moments.save(tenant_id, moment_id, status=MomentStatus.SUBMITTED.value, jobid=jobid, submitted_at=at, updated_at=at,
+                             attachments=sent)
             uow.commit()
             moment = _get(uow, tenant_id, moment_id)
     if moment.status is MomentStatus.SUBMITTED:

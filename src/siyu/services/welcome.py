@@ -22,11 +22,13 @@ from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.secret_box import SecretBox
 from siyu.domain.access import Actor, Permission
 from siyu.domain.customers import TagSource
-from siyu.domain.errors import ChannelError, Conflict, NotFound
+from siyu.domain.errors import ChannelError, Conflict, InvalidInput, NotFound
+from siyu.domain.media import MediaPurpose
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.welcome import Material, MaterialDraft, SendStatus, WelcomeDraft, WelcomeMessage, WelcomeScope, choose_welcome
 from siyu.services import contact_ways, stages, tags
 from siyu.services.clock import utcnow
+from siyu.services.wecom_media import MaterialMedia, with_fresh_media
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
 log = structlog.get_logger("siyu.welcome")
@@ -204,7 +206,8 @@ def send_welcome(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, t
         chosen = choose_welcome(uow.welcome.candidates(tenant_id, channel_id=way.channel_id if way else None,
                                                        way_id=way.id if way else None),
                                 contact_way_id=way.id if way else None, channel_id=way.channel_id if way else None)
-        attachments = [m.attachment() for m in uow.welcome.materials(tenant_id, list(chosen.material_ids)).values()] if chosen else []
+        found = uow.welcome.materials(tenant_id, list(chosen.material_ids)) if chosen else {}
+        materials = [found[i] for i in chosen.material_ids if i in found] if chosen else []
         customer = uow.customers.get_any(tenant_id, row.customer_id)
     customer_name = customer.name if customer else ""
     wants_name = (chosen is not None and any(p in chosen.text for p in NEEDS_DETAILS)) or bool(way and way.remark_template)
@@ -216,12 +219,17 @@ def send_welcome(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, t
     status, errcode, sent_at = SendStatus.NO_MESSAGE, None, None
     if chosen is not None:
         text = chosen.render(customer_name=customer_name or "", staff_name=staff.name) or None
+        media = MaterialMedia(uow, channel, tenant_id, materials, MediaPurpose.MESSAGE)
         try:
-            channel.send_welcome_message(welcome_code, WireWelcome(text=text, attachments=attachments))
+            with_fresh_media(media, lambda: channel.send_welcome_message(
+                welcome_code, WireWelcome(text=text, attachments=media.message_attachments())))
             status = SendStatus.SENT
         except ChannelError as exc:  # by the channel's errcode, the port's contract
             errcode = exc.errcode
             status = {41050: SendStatus.EXPIRED, 41051: SendStatus.USED}.get(errcode or 0, SendStatus.FAILED)
+        except InvalidInput as exc:  # a material's file WeCom would not take (too large, wrong format)
+            log.warning("welcome: attachment refused before sending", tenant_id=tenant_id, error=exc.code)
+            status = SendStatus.FAILED
         sent_at = utcnow()
     latency = int((sent_at - row.received_at).total_seconds() * 1000) if sent_at else None
     with uow:

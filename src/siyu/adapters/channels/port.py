@@ -37,7 +37,9 @@ from siyu.adapters.channels.models import (
     UnassignedPage,
     WelcomeMessage,
 )
+from siyu.adapters.channels.media import MediaFile, UploadedMedia
 from siyu.adapters.channels.moments import MomentJobResult, MomentTask, MomentTaskPage
+from siyu.domain.media import MediaKind
 
 
 class Channel(Protocol):
@@ -69,6 +71,11 @@ class Channel(Protocol):
     def cancel_moment_task(self, moment_id: str) -> None: ...
     def get_moment_task(self, moment_id: str, *, cursor: str = "", limit: int = 1000) -> MomentTaskPage: ...
     # ---- end of moments ----
+
+    # ---- media (素材文件): ids for images, videos, files and covers; shapes in siyu.adapters.channels.media ----
+    def fetch_media(self, url: str, *, max_bytes: int) -> MediaFile: ...  # the material's bytes, from the brand
+    def upload_media(self, kind: MediaKind, file: MediaFile) -> UploadedMedia: ...  # media/upload: messages
+    def upload_attachment(self, kind: MediaKind, file: MediaFile) -> UploadedMedia: ...  # media/upload_attachment: moments
 
     # ---- acquisition ----
     def add_contact_way(self, draft: ContactWayDraft) -> ContactWayCreated: ...

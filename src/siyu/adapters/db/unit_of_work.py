@@ -39,6 +39,7 @@ from siyu.adapters.db.repositories.tokens import ApiTokenRepository
 from siyu.adapters.db.repositories.transfers import TransferRepository
 from siyu.adapters.db.repositories.users import UserRepository
 from siyu.adapters.db.repositories.wecom import WeComRepository
+from siyu.adapters.db.repositories.wecom_media import WeComMediaRepository
 from siyu.adapters.db.repositories.welcome import WelcomeRepository
 from siyu.adapters.db.repositories.wecom_sync import WeComSyncRepository
 from siyu.domain.errors import Conflict
@@ -77,6 +78,7 @@ class SqlUnitOfWork:
     journeys: JourneyRepository
     guide_tasks: GuideTaskRepository
     moments: MomentRepository
+    wecom_media: WeComMediaRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -127,6 +129,7 @@ class SqlUnitOfWork:
         self.journeys = JourneyRepository(session)
         self.guide_tasks = GuideTaskRepository(session)
         self.moments = MomentRepository(session)
+        self.wecom_media = WeComMediaRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

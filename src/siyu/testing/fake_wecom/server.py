@@ -1,5 +1,6 @@
 """The fake WeCom's HTTP server: stdlib ``http.server`` on 127.0.0.1, an ephemeral port,
-serving the WeCom simulation of :mod:`siyu.adapters.channels.sandbox`.
+serving the WeCom simulation of :mod:`siyu.adapters.channels.sandbox`, and the brand's files
+(``GET /files/<name>``, kept with ``host_file``) that materials point at.
 
 A threading server (one thread per connection), so a slow-answer fault stalls only the call
 it hits. Every call is logged in ``corp.calls`` (path and arguments, tokens and secrets left
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from siyu.adapters.channels.sandbox.api import answer
 from siyu.adapters.channels.sandbox.corp import Corp, Fail
+from siyu.adapters.channels.sandbox.media import FILES_PREFIX, hosted, parse_multipart
 from siyu.adapters.channels.sandbox.oauth import authorize
 
 AUTHORIZE_PATH = "/connect/oauth2/authorize"  # open.weixin.qq.com's, served here too
@@ -76,6 +78,9 @@ class _Handler(BaseHTTPRequestHandler):
         if split.path == AUTHORIZE_PATH:
             self._authorize(dict(parse_qsl(split.query)))
             return
+        if split.path.startswith(FILES_PREFIX):  # the brand's files (material URLs), not a WeCom endpoint
+            self._file(split.path)
+            return
         self._answer(body={})
 
     def _authorize(self, params: dict[str, str]) -> None:
@@ -91,9 +96,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def _file(self, path: str) -> None:
+        found = hosted(self.corp, path)
+        status, content_type, data = (200, *found) if found else (404, "text/plain", b"not found")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        content_type = self.headers.get("Content-Type") or ""
+        if content_type.startswith("multipart/form-data"):
+            self._answer(body=parse_multipart(content_type, raw))
+            return
         try:
             body = json.loads(raw) if raw else {}
             if not isinstance(body, dict):

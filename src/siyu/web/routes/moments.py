@@ -27,18 +27,22 @@ def _names(request: Request, viewer: Viewer) -> dict[int, str]:
     return {s.id: s.name for s in staff.list_staff(uow(), viewer.actor, PageRequest(page_size=200)).items}
 
 
+_ICONS = {MaterialKind.LINK: "🔗", MaterialKind.VIDEO: "🎬"}
+
+
 def _list(request: Request, viewer: Viewer, paging: PageRequest, *, values: dict[str, object] | None = None,
           errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     uow = get_console(request).context.uow
     actor = viewer.actor
     people = staff.list_staff(uow(), actor, PageRequest(page_size=200)).items
-    usable = [m for m in welcome.list_materials(uow(), actor, PageRequest(page_size=100)).items if m.kind is not MaterialKind.MINIPROGRAM]
+    usable = [m for m in welcome.list_materials(uow(), actor, PageRequest(page_size=100)).items
+              if m.kind not in (MaterialKind.MINIPROGRAM, MaterialKind.FILE)]  # moments take images, a video or a link
     view = {
         "moments": moments.list_moments(uow(), actor, paging), "values": values or {}, "errors": errors or {}, "query": "",
         "staff": [(s.id, s.name) for s in people if s.status is StaffStatus.ACTIVE],
         "stores": [(s.id, s.name) for s in stores.list_stores(uow(), actor, PageRequest(page_size=200)).items],
         "tags": [(t.id, t.label) for t in tags.list_tags(uow(), actor)],
-        "materials": [(m.id, f"{m.title} ({'🔗' if m.kind is MaterialKind.LINK else '🖼'})") for m in usable],
+        "materials": [(m.id, f"{m.title} ({_ICONS.get(m.kind, '🖼')})") for m in usable],
     }
     return page(request, "moments/list.html", view, status_code=status_code)
 

@@ -21,6 +21,7 @@ import httpx
 
 from siyu.adapters.channels.sandbox.api import answer
 from siyu.adapters.channels.sandbox.corp import Corp, Faults
+from siyu.adapters.channels.sandbox.media import SandboxMediaSource, parse_multipart
 from siyu.adapters.channels.wecom.channel import WeComChannel
 from siyu.adapters.channels.wecom.client import RetryPolicy, TokenCache, WeComClient, WeComConnection
 
@@ -30,6 +31,10 @@ SANDBOX_URL = "http://wecom.sandbox"
 def _transport(corp: Corp) -> httpx.MockTransport:
     def handle(request: httpx.Request) -> httpx.Response:
         params = dict(request.url.params)
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            status, payload = answer(corp, request.url.path, params, parse_multipart(content_type, request.content))
+            return httpx.Response(status, json=payload)
         try:
             body = json.loads(request.content) if request.content else {}
         except ValueError:
@@ -45,7 +50,7 @@ class SandboxChannel(WeComChannel):
                  tokens: TokenCache | None = None) -> None:
         connection = WeComConnection(corp_id or corp.corp_id, secret if secret is not None else corp.secret, base_url=SANDBOX_URL)
         http = httpx.Client(transport=_transport(corp))
-        super().__init__(WeComClient(connection, tokens=tokens, http=http, retry=retry))
+        super().__init__(WeComClient(connection, tokens=tokens, http=http, retry=retry), media_source=SandboxMediaSource(corp))
         self.corp = corp
         self._http = http
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from siyu.adapters.channels.sandbox.media import check_message_attachments
 from siyu.adapters.channels.sandbox.customers import EC, route, user_of
 from siyu.adapters.channels.sandbox.corp import Corp, need
 
@@ -86,6 +87,7 @@ def send_welcome_msg(corp: Corp, params: dict[str, str], body: dict[str, Any]) -
     need(bool(text or attachments), 40058, "text or attachments required")
     for item in attachments:
         need(item.get("msgtype") in ("image", "link", "miniprogram", "video", "file"), 41065, "invalid attachment type")
+    check_message_attachments(corp, attachments)
     issued["used"] = True
     issued["sent"] = {"text": text, "attachments": attachments}
     return {}

@@ -9,6 +9,7 @@ from typing import Any
 
 from siyu.adapters.channels.sandbox import acquisition  # noqa: F401 - registers its endpoints
 from siyu.adapters.channels.sandbox import mass_send  # noqa: F401 - registers its endpoints
+from siyu.adapters.channels.sandbox import media  # noqa: F401 - registers its endpoints
 from siyu.adapters.channels.sandbox import moments  # noqa: F401 - registers its endpoints
 from siyu.adapters.channels.sandbox import oauth  # noqa: F401 - registers its endpoints
 from siyu.adapters.channels.sandbox.corp import Corp, Fail, ServerError
@@ -18,9 +19,15 @@ TOKEN_PATH = "/cgi-bin/gettoken"
 _SECRET_PARAMS = {"access_token", "corpsecret"}
 
 
+def _logged(body: dict[str, Any]) -> dict[str, Any]:
+    """An upload is logged by its file's name, type and size, not its bytes."""
+    return {k: ({**{f: x for f, x in v.items() if f != "data"}, "size": len(v["data"])} if isinstance(v, dict) and "data" in v else v)
+            for k, v in body.items()}
+
+
 def answer(corp: Corp, path: str, params: dict[str, str], body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     with corp.lock:  # the call log leaves tokens and secrets out
-        corp.calls.append((path, {**{k: v for k, v in params.items() if k not in _SECRET_PARAMS}, **body}))
+        corp.calls.append((path, {**{k: v for k, v in params.items() if k not in _SECRET_PARAMS}, **_logged(body)}))
     try:
         delay = corp.pre_checks(path)
         if delay:

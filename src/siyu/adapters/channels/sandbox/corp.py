@@ -87,6 +87,8 @@ class Corp:
     transfers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (handover, external) -> record
     transfer_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     moments: dict[str, Any] = field(default_factory=dict)  # moments tasks: jobs, tasks, job_reads (sandbox/moments.py)
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)  # media_id -> purpose, type, created_at (sandbox/media.py)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # the brand's files by URL path (sandbox/media.py)
     tokens: dict[str, Token] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

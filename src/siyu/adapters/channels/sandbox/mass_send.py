@@ -15,6 +15,7 @@ import hashlib
 from typing import Any
 
 from siyu.adapters.channels.sandbox.corp import Corp, need
+from siyu.adapters.channels.sandbox.media import check_message_attachments
 from siyu.adapters.channels.sandbox.customers import EC, _page, route, user_of
 
 MAX_SINGLE_TARGETS = 10_000
@@ -61,6 +62,7 @@ def add_msg_template(corp: Corp, params: dict[str, str], body: dict[str, Any]) -
     need(bool(text or attachments), 40058, "text or attachments required")
     for item in attachments:
         need(item.get("msgtype") in _ATTACHMENT_TYPES, 41065, "invalid attachment type")
+    check_message_attachments(corp, attachments)
     unique = list(dict.fromkeys(externals))
     fail_list = [e for e in unique if not _known(corp, e)]
     targets = [e for e in unique if _known(corp, e)]

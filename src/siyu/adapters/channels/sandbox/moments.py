@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from siyu.adapters.channels.sandbox.corp import Corp, Fail, need
+from siyu.adapters.channels.sandbox.media import check_moment_attachments
 from siyu.adapters.channels.sandbox.customers import EC, _page, route
 
 TEXT_MAX = 2000
@@ -41,6 +42,7 @@ def add_moment_task(corp: Corp, params: dict[str, str], body: dict[str, Any]) ->
     need(all(k in ("image", "video", "link") for k in kinds), 41065, "invalid attachment type")
     need(len(set(kinds)) <= 1 and len(kinds) <= (9 if kinds[:1] == ["image"] else 1), 40058,
          "attachments: 9 images, or 1 video, or 1 link")
+    check_moment_attachments(corp, attachments)
     visible = body.get("visible_range") or {}
     senders = visible.get("sender_list") or {}
     users = list(senders.get("user_list") or [])

@@ -36,7 +36,9 @@ from siyu.adapters.channels.models import (
     UnassignedPage,
     WelcomeMessage,
 )
+from siyu.adapters.channels.media import HttpMediaSource, MediaSource
 from siyu.adapters.channels.wecom.client import WeComClient
+from siyu.adapters.channels.wecom.media import MediaCalls
 from siyu.adapters.channels.wecom.moments import MomentCalls
 from siyu.domain.errors import InvalidInput
 
@@ -62,9 +64,10 @@ def _limit(values: list[Any], most: int, what: str) -> None:
                            most=most, what=what, count=len(values))
 
 
-class WeComChannel(MomentCalls):  # moments: .moments
-    def __init__(self, client: WeComClient) -> None:
+class WeComChannel(MomentCalls, MediaCalls):  # moments: .moments; media uploads: .media
+    def __init__(self, client: WeComClient, *, media_source: MediaSource | None = None) -> None:
         self.client = client
+        self.media_source = media_source or HttpMediaSource(client.http)
 
     def close(self) -> None:
         self.client.close()

@@ -113,6 +113,11 @@ class WeComClient:
         # httpx logs every URL at INFO, and gettoken's URL carries the secret: keep it quiet.
         logging.getLogger("httpx").setLevel(max(logging.getLogger("httpx").level, logging.WARNING))
 
+    @property
+    def http(self) -> httpx.Client:
+        """The pooled HTTP client (the channel fetches materials' files with it too)."""
+        return self._http
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -126,18 +131,24 @@ class WeComClient:
         (add_msg_template); the caller reconciles."""
         return self.call("POST", path, body=body, idempotent=idempotent and not at_most_once, at_most_once=at_most_once)
 
+    def upload(self, path: str, params: dict[str, Any], *, filename: str, data: bytes, content_type: str) -> dict[str, Any]:
+        """A ``multipart/form-data`` POST with the file under ``media`` (WeCom's media uploads),
+        with the same tokens, retries and errcodes as every call. Repeating an upload is safe: at
+        worst WeCom holds one more copy for 3 days."""
+        return self.call("POST", path, params=params, files={"media": (filename, data, content_type)})
+
     def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None,
-             idempotent: bool = True, at_most_once: bool = False) -> dict[str, Any]:
+             idempotent: bool = True, at_most_once: bool = False, files: dict[str, Any] | None = None) -> dict[str, Any]:
         def once() -> dict[str, Any]:
             token = self.token()
             try:
                 if at_most_once:
                     return self._send_once(method, path, params=params, body=body, token=token)
-                return self._send(method, path, params=params, body=body, token=token, idempotent=idempotent)
+                return self._send(method, path, params=params, body=body, token=token, idempotent=idempotent, files=files)
             except WeComTokenError:
                 self.tokens.drop(self.connection.cache_key, token)
                 log.info("wecom token refused; refreshing once", api=path, corp_id=self.connection.corp_id)
-                return self._send(method, path, params=params, body=body, token=self.token(), idempotent=idempotent)
+                return self._send(method, path, params=params, body=body, token=self.token(), idempotent=idempotent, files=files)
 
         return self._with_retries(once)
 
@@ -182,13 +193,16 @@ class WeComClient:
                              api=path) from None
 
     def _send(self, method: str, path: str, *, params: dict[str, Any] | None, body: dict[str, Any] | None,
-              token: str | None, idempotent: bool) -> dict[str, Any]:
+              token: str | None, idempotent: bool, files: dict[str, Any] | None = None) -> dict[str, Any]:
         query = dict(params or {})
         if token is not None:
             query["access_token"] = token
         url = self.connection.base_url + path
         try:
-            response = self._http.request(method, url, params=query, json=body)
+            if files is not None:  # httpx writes the multipart body (boundary, filename, content type)
+                response = self._http.request(method, url, params=query, files=files)
+            else:
+                response = self._http.request(method, url, params=query, json=body)
         except httpx.ConnectTimeout:
             raise WeComTimeout(api=path) from None  # never reached WeCom: always safe to retry
         except httpx.TimeoutException:

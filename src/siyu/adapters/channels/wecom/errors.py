@@ -221,6 +221,42 @@ class WeComBadAttachmentType(WeComError):
     template = "an attachment has a type WeCom does not accept here"
 
 
+class WeComMediaError(WeComError):
+    """WeCom refused a media upload or a media id (doc 90313's 4000x and 44001 codes)."""
+
+
+class WeComBadMediaType(WeComMediaError):
+    errcode = 40004
+    code = "wecom.bad_media_type"
+    template = "WeCom does not take this kind of media file"
+
+
+class WeComBadFileType(WeComMediaError):
+    errcode = 40005
+    code = "wecom.bad_file_type"
+    template = "WeCom does not take files of this format"
+
+
+class WeComBadFileSize(WeComMediaError):
+    errcode = 40006
+    code = "wecom.bad_file_size"
+    template = "the file's size is outside what WeCom takes"
+
+
+class WeComInvalidMediaId(WeComMediaError):
+    """The media id is unknown or expired (3 days after upload): upload the file again."""
+
+    errcode = 40007
+    code = "wecom.invalid_media_id"
+    template = "WeCom no longer knows this media id (they expire 3 days after upload): upload the file again"
+
+
+class WeComEmptyMedia(WeComMediaError):
+    errcode = 44001
+    code = "wecom.empty_media"
+    template = "the media file is empty"
+
+
 class WeComNoRelationship(WeComError):
     errcode = 84061
     code = "wecom.no_relationship"

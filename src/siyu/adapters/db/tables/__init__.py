@@ -29,7 +29,8 @@ from siyu.adapters.db.tables.moments import moment_senders, moments
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
-from siyu.adapters.db.tables.wecom import wecom_callbacks, wecom_group_chats, wecom_settings, wecom_sign_in_states, wecom_sync_runs
+from siyu.adapters.db.tables.wecom import (wecom_callbacks, wecom_group_chats, wecom_media, wecom_settings,
+                                         wecom_sign_in_states, wecom_sync_runs)
 
 __all__ = [
     "mass_send_targets",
@@ -88,6 +89,7 @@ __all__ = [
     "transfer_items",
     "transfers",
     "wecom_callbacks",
+    "wecom_media",
     "wecom_group_chats",
     "wecom_settings",
     "wecom_sign_in_states",

@@ -110,3 +110,23 @@ wecom_group_chats = Table(
     UniqueConstraint("tenant_id", "chat_id"),
     ForeignKeyConstraint(["tenant_id", "owner_staff_id"], ["staff.tenant_id", "staff.id"]),
 )
+
+# A material's file as uploaded to the tenant's WeCom: the media id and until when it holds
+# (3 days). One row per (material, which upload, which of its files); a row is replaced by a
+# fresher upload and deleted only while it still holds the id WeCom refused (services/wecom_media).
+wecom_media = Table(
+    "wecom_media",
+    metadata,
+    id_column(),
+    tenant_column(),
+    Column("material_id", Integer, nullable=False),
+    Column("purpose", String(12), nullable=False),  # message (media/upload) | moment (media/upload_attachment)
+    Column("part", String(8), nullable=False),  # main | cover
+    Column("source", String(500), nullable=False),  # the URL uploaded: the material edited, the id no longer fits
+    Column("media_id", String(128), nullable=False),
+    Column("uploaded_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "material_id", "purpose", "part"),
+    ForeignKeyConstraint(["tenant_id", "material_id"], ["materials.tenant_id", "materials.id"], ondelete="CASCADE"),
+)
