@@ -40,7 +40,7 @@ from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
 
 CHUNK = 5000  # customer ids per query (each chunk is one bound parameter: see the repository)
-WHOLE_AUDIENCE = 20_000  # from this many ids on, one set-based screen over a temporary table instead of chunks
+WHOLE_AUDIENCE = 10_000  # from this many ids on (two chunks), one set-based screen over a temporary table instead of chunks
 NO_MESSAGES = PeriodCounts()
 MAX_NOTE = 200
 
