@@ -147,14 +147,16 @@ class ContactPressureRepository:
 
     # -- a whole audience at once (set-based)
     def load_audience(self, customer_ids: Sequence[int]) -> None:
-        """Fill the temporary audience table (this transaction's, emptied first) with the distinct
-        ``customer_ids``, each counting for itself."""
+        """Fill the temporary audience table (this transaction's, emptied first) with ``customer_ids``
+        (distinct: the caller's), each counting for itself."""
         ids = [int(i) for i in customer_ids]
         if self.session.get_bind().dialect.name == "postgresql":
+            # No key: building one over a million rows cost more than every query after it (the
+            # ids are distinct already; the planner hash-joins on the ANALYZEd table).
             self.session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {AUDIENCE} (id integer NOT NULL, "
-                                      "owner integer NOT NULL, PRIMARY KEY (id, owner)) ON COMMIT DROP"))
+                                      "owner integer NOT NULL) ON COMMIT DROP"))
             self.session.execute(text(f"TRUNCATE {AUDIENCE}"))
-            self.session.execute(text(f"INSERT INTO {AUDIENCE} (id, owner) SELECT x, x FROM unnest(:ids) AS x ON CONFLICT DO NOTHING")
+            self.session.execute(text(f"INSERT INTO {AUDIENCE} (id, owner) SELECT x, x FROM unnest(:ids) AS x")
                                  .bindparams(bindparam("ids", ids, type_=ARRAY(Integer))))
         else:
             self.session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {AUDIENCE} (id INTEGER NOT NULL, "
@@ -167,10 +169,10 @@ class ContactPressureRepository:
         """More ``(customer looked up, audience id their history counts for)`` rows; then, on
         PostgreSQL, the table's statistics, so the planner sees a million rows, not its default guess."""
         postgresql = self.session.get_bind().dialect.name == "postgresql"
-        if pairs:
-            verb, tail = ("INSERT", "ON CONFLICT DO NOTHING") if postgresql else ("INSERT OR IGNORE", "")
-            self.session.execute(text(f"{verb} INTO {AUDIENCE} (id, owner) VALUES (:id, :owner) {tail}"),
-                                 [{"id": i, "owner": o} for i, o in pairs])
+        distinct = [pair for pair in dict.fromkeys(pairs) if pair[0] != pair[1]]  # (id, id) rows are there already
+        if distinct:
+            self.session.execute(text(f"{'INSERT' if postgresql else 'INSERT OR IGNORE'} INTO {AUDIENCE} (id, owner) VALUES (:id, :owner)"),
+                                 [{"id": i, "owner": o} for i, o in distinct])
         if postgresql:
             self.session.execute(text(f"ANALYZE {AUDIENCE}"))
 
