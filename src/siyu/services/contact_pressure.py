@@ -40,6 +40,7 @@ from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
 
 CHUNK = 5000  # customer ids per query (each chunk is one bound parameter: see the repository)
+WHOLE_AUDIENCE = 10_000  # from this many ids on (two chunks), one set-based screen over a temporary table instead of chunks
 NO_MESSAGES = PeriodCounts()
 MAX_NOTE = 200
 
@@ -71,10 +72,12 @@ def screen_in(uow: SqlUnitOfWork, tenant_id: int, customer_ids: Sequence[int], *
 
     ``wecom_mass``: the message goes out as a WeCom mass message (``add_msg_template``), so
     WeCom's per-customer cap applies too. Three queries per chunk of ids (customers merged into
-    them, opt-outs, message counts), never one per customer; duplicate ids are screened once, at
-    their first place. A customer merged into one of the ids brings their opt-out and messages.
-    Ids that are no customer of the tenant are not looked up as such: they have no opt-out and
-    no messages, so they pass (the caller's audience is already the tenant's).
+    them, opt-outs, message counts), never one per customer; from :data:`WHOLE_AUDIENCE` ids on,
+    the whole audience at once instead, set-based (:func:`_pressure_of_audience`), with the same
+    answer. Duplicate ids are screened once, at their first place. A customer merged into one of
+    the ids brings their opt-out and messages (an id that is itself merged into another of the
+    ids keeps its own too). Ids that are no customer of the tenant are not looked up as such: they
+    have no opt-out and no messages, so they pass (the caller's audience is already the tenant's).
     """
     if at.tzinfo is None:
         raise InvalidInput("contact_pressure.naive_time", "give the delivery time with its time zone", field="at")
@@ -83,39 +86,98 @@ def screen_in(uow: SqlUnitOfWork, tenant_id: int, customer_ids: Sequence[int], *
     quiet = rules.in_quiet_hours(at)
     needs_counts = not quiet and (wecom_mass or any(x is not None for x in (rules.per_day, rules.per_week, rules.per_month)))
     wanted = [int(c) for c in dict.fromkeys(customer_ids)]
+    if len(wanted) >= WHOLE_AUDIENCE:
+        opted_out, counts = _pressure_of_audience(uow, tenant_id, wanted, rules, periods if needs_counts else None, wecom_mass)
+    else:
+        opted_out, counts = set(), {}
+        for start in range(0, len(wanted), CHUNK):
+            chunk_opted_out, chunk_counts = _pressure_of(uow, tenant_id, wanted[start : start + CHUNK],
+                                                         periods if needs_counts else None)
+            opted_out |= chunk_opted_out
+            counts.update(chunk_counts)
+    # Most customers have neither an opt-out nor a message in the periods: one decision serves them all.
+    untouched = decide(rules, at, NO_MESSAGES, opted_out=False, periods=periods, wecom_mass=wecom_mass)
     allowed: list[int] = []
     excluded: dict[int, ExclusionReason] = {}
-    for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start : start + CHUNK]
-        opted_out, counts = _pressure_of(uow, tenant_id, chunk, periods if needs_counts else None)
-        for customer_id in chunk:
-            reason = decide(rules, at, counts.get(customer_id, NO_MESSAGES), opted_out=customer_id in opted_out, periods=periods,
-                            wecom_mass=wecom_mass)
-            if reason is None:
-                allowed.append(customer_id)
-            else:
-                excluded[customer_id] = reason
+    for customer_id in wanted:
+        if customer_id in opted_out:
+            reason: ExclusionReason | None = ExclusionReason.OPTED_OUT
+        elif customer_id in counts:
+            reason = decide(rules, at, counts[customer_id], opted_out=False, periods=periods, wecom_mass=wecom_mass)
+        else:
+            reason = untouched
+        if reason is None:
+            allowed.append(customer_id)
+        else:
+            excluded[customer_id] = reason
     return Screening(allowed=allowed, excluded=excluded)
+
+
+def _add(have: PeriodCounts | None, found: PeriodCounts) -> PeriodCounts:
+    if have is None:
+        return found
+    return PeriodCounts(day=have.day + found.day, week=have.week + found.week, month=have.month + found.month,
+                        wecom=have.wecom + found.wecom)
+
+
+def _merged_owners(given: set[int], parents: dict[int, int]) -> dict[int, list[int]]:
+    """For each customer merged into given ids (``parents``: merged -> merged into), the given ids
+    other than itself that its history counts for: every one it lives on in, through merges of merges."""
+    found: dict[int, list[int]] = {}
+    for customer_id in parents:
+        owners: list[int] = []
+        above = parents.get(customer_id)
+        for _ in range(10):  # as deep as the repository looks
+            if above is None:
+                break
+            if above in given:
+                owners.append(above)
+            above = parents.get(above)
+        found[customer_id] = owners
+    return found
 
 
 def _pressure_of(uow: SqlUnitOfWork, tenant_id: int, chunk: list[int],
                  periods: Periods | None) -> tuple[set[int], dict[int, PeriodCounts]]:
     """Opted-out ids and message counts of a chunk of customers. A customer merged into one of
-    them is the same person: their opt-out and their messages count for the one they live on in."""
-    merged = uow.contact_pressure.merged_into_among(tenant_id, chunk)
-    lookup = chunk + list(merged)
+    them is the same person: their opt-out and their messages count for the one they live on in
+    (for each of them, when that is several of the ids: a merged-away id given with its survivor)."""
+    given = set(chunk)
+    merged = _merged_owners(given, uow.contact_pressure.merged_below(tenant_id, chunk))
+    lookup = chunk + [c for c in merged if c not in given]
+
+    def owners(customer_id: int) -> list[int]:  # whom a looked-up customer's history counts for
+        return ([customer_id] if customer_id in given else []) + merged.get(customer_id, [])
+
     opted_out: set[int] = set()
     counts: dict[int, PeriodCounts] = {}
     for start in range(0, len(lookup), CHUNK):
         part = lookup[start : start + CHUNK]
-        opted_out |= {merged.get(c, c) for c in uow.contact_pressure.opted_out_among(tenant_id, part)}
+        for customer_id in uow.contact_pressure.opted_out_among(tenant_id, part):
+            opted_out.update(owners(customer_id))
         if periods is not None:
             for customer_id, found in uow.contact_pressure.counts_among(tenant_id, part, periods).items():
-                owner = merged.get(customer_id, customer_id)
-                have = counts.get(owner)
-                counts[owner] = found if have is None else PeriodCounts(
-                    day=have.day + found.day, week=have.week + found.week, month=have.month + found.month,
-                    wecom=have.wecom + found.wecom)
+                for owner in owners(customer_id):
+                    counts[owner] = _add(counts.get(owner), found)
+    return opted_out, counts
+
+
+def _pressure_of_audience(uow: SqlUnitOfWork, tenant_id: int, wanted: list[int], rules: ContactRules, periods: Periods | None,
+                          wecom_mass: bool) -> tuple[set[int], dict[int, PeriodCounts]]:
+    """What :func:`_pressure_of` finds, for a whole audience at once: its ids (and the customers
+    merged into them) in a temporary table, then one query for the opt-outs and one for the
+    counts, which returns only the ids at one of the limits (the others pass them all)."""
+    repository = uow.contact_pressure
+    repository.load_audience(wanted)
+    merged = _merged_owners(set(wanted), repository.merged_below(tenant_id, None))
+    repository.add_to_audience([(customer_id, owner) for customer_id, owners in merged.items() for owner in owners])
+    opted_out = repository.opted_out_in_audience(tenant_id)
+    counts: dict[int, PeriodCounts] = {}
+    if periods is not None:
+        counts = repository.counts_at_limit_in_audience(tenant_id, periods, per_day=rules.per_day, per_week=rules.per_week,
+                                                        per_month=rules.per_month,
+                                                        wecom_limit=periods.wecom_limit if wecom_mass else None)
+    repository.drop_audience()
     return opted_out, counts
 
 

@@ -141,16 +141,15 @@ def plan_mass_send(uow: SqlUnitOfWork, tenant_id: int, send_id: int, *, now: dat
         groups: dict[tuple[int, str], list[int]] = defaultdict(list)
         for customer_id in candidates:
             groups[(chosen[customer_id], arms.get(customer_id, ""))].append(customer_id)
+        planned_tasks = [(staff_id, arm, number, chunk) for (staff_id, arm), members in sorted(groups.items())
+                         for number, chunk in enumerate(chunks(members, TASK_SIZE))]
+        task_ids = uow.mass_sends.add_tasks(tenant_id, send_id, [
+            {"staff_id": staff_id, "arm": arm, "chunk": number, "idempotency_key": idempotency_key(send_id, staff_id, arm, number),
+             "state": TaskState.PLANNED.value, "customers": len(chunk)} for staff_id, arm, number, chunk in planned_tasks])
         task_of: dict[int, int] = {}
-        tasks = 0
-        for (staff_id, arm), members in sorted(groups.items()):
-            for number, chunk in enumerate(chunks(members, TASK_SIZE)):
-                task_id = uow.mass_sends.add_task(tenant_id, mass_send_id=send_id, staff_id=staff_id, arm=arm, chunk=number,
-                                                  idempotency_key=idempotency_key(send_id, staff_id, arm, number),
-                                                  state=TaskState.PLANNED.value, customers=len(chunk))
-                tasks += 1
-                for customer_id in chunk:
-                    task_of[customer_id] = task_id
+        for staff_id, arm, number, chunk in planned_tasks:
+            task_of.update(dict.fromkeys(chunk, task_ids[(staff_id, arm, number)]))
+        tasks = len(planned_tasks)
 
         planned, excluded_status = TargetStatus.PLANNED.value, TargetStatus.EXCLUDED.value
 

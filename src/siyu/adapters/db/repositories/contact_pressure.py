@@ -5,6 +5,11 @@ fixed number of queries per chunk, never one per customer. Each chunk is ONE bou
 (a JSON array read by ``json_each`` on SQLite, an ``integer[]`` with ``= ANY`` on PostgreSQL),
 not an IN list of thousands: SQLAlchemy spends far longer expanding and binding such a list than
 the database spends answering it (bench/contact_pressure.py measured both).
+
+A whole audience (a mass send to a million) is screened set-based instead: its ids go into a
+temporary table in one statement (:meth:`ContactPressureRepository.load_audience`), and each
+rule is one query joined to it that returns only the customers it excludes (the opted out, and
+those at a limit), so the database does the work and Python touches only the exceptions.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 import json
 
-from sqlalchemy import Integer, any_, bindparam, case, delete, func, insert, literal_column, select
+from sqlalchemy import Integer, any_, bindparam, case, column, delete, func, insert, literal_column, or_, select, table, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,6 +33,8 @@ from siyu.domain.contact_pressure import ContactRules, OptOut, OptOutSource, Per
 from siyu.domain.paging import Page, PageRequest
 
 ROWS_PER_INSERT = 2000  # 7 values a row: 14,000 parameters, under SQLite's 32,766 and PostgreSQL's 65,535
+AUDIENCE = "siyu_screen_audience"  # the temporary table of a set-based screen: (id looked up, id it counts for)
+_audience = table(AUDIENCE, column("id"), column("owner"))
 
 
 def _opt_out(row: Any) -> OptOut:
@@ -118,6 +125,83 @@ class ContactPressureRepository:
                 break
             found.update(frontier)
         return found
+
+    def merged_below(self, tenant_id: int, customer_ids: Sequence[int] | None) -> dict[int, int]:
+        """``{merged-away customer: the customer it was merged into}`` for every customer merged into
+        one of ``customer_ids`` (``None``: the audience table's ids), through merges of merges."""
+        c = customers.c
+        found: dict[int, int] = {}
+        query = select(c.id, c.merged_into_id).where(c.tenant_id == tenant_id, c.merged_into_id.is_not(None))
+        frontier: list[int] | None = None if customer_ids is None else [int(i) for i in customer_ids]
+        for _ in range(10):  # a merge of a merge of ... is rare; ten levels is more than any brand has
+            if frontier is None:
+                rows = self.session.execute(query.join(_audience, _audience.c.id == c.merged_into_id)).all()
+            else:
+                rows = self.session.execute(query.where(_among(self.session, c.merged_into_id, frontier))).all()
+            new = {int(merged): int(into) for merged, into in rows if int(merged) not in found}
+            if not new:
+                break
+            found.update(new)
+            frontier = list(new)
+        return found
+
+    # -- a whole audience at once (set-based)
+    def load_audience(self, customer_ids: Sequence[int]) -> None:
+        """Fill the temporary audience table (this transaction's, emptied first) with ``customer_ids``
+        (distinct: the caller's), each counting for itself."""
+        ids = [int(i) for i in customer_ids]
+        if self.session.get_bind().dialect.name == "postgresql":
+            # No key: building one over a million rows cost more than every query after it (the
+            # ids are distinct already; the planner hash-joins on the ANALYZEd table).
+            self.session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {AUDIENCE} (id integer NOT NULL, "
+                                      "owner integer NOT NULL) ON COMMIT DROP"))
+            self.session.execute(text(f"TRUNCATE {AUDIENCE}"))
+            self.session.execute(text(f"INSERT INTO {AUDIENCE} (id, owner) SELECT x, x FROM unnest(:ids) AS x")
+                                 .bindparams(bindparam("ids", ids, type_=ARRAY(Integer))))
+        else:
+            self.session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {AUDIENCE} (id INTEGER NOT NULL, "
+                                      "owner INTEGER NOT NULL, PRIMARY KEY (id, owner)) WITHOUT ROWID"))
+            self.session.execute(text(f"DELETE FROM temp.{AUDIENCE}"))
+            self.session.execute(text(f"INSERT OR IGNORE INTO temp.{AUDIENCE} (id, owner) SELECT value, value FROM json_each(:ids)"),
+                                 {"ids": json.dumps(ids)})
+
+    def add_to_audience(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """More ``(customer looked up, audience id their history counts for)`` rows; then, on
+        PostgreSQL, the table's statistics, so the planner sees a million rows, not its default guess."""
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        distinct = [pair for pair in dict.fromkeys(pairs) if pair[0] != pair[1]]  # (id, id) rows are there already
+        if distinct:
+            self.session.execute(text(f"{'INSERT' if postgresql else 'INSERT OR IGNORE'} INTO {AUDIENCE} (id, owner) VALUES (:id, :owner)"),
+                                 [{"id": i, "owner": o} for i, o in distinct])
+        if postgresql:
+            self.session.execute(text(f"ANALYZE {AUDIENCE}"))
+
+    def drop_audience(self) -> None:
+        self.session.execute(text(f"DROP TABLE IF EXISTS {'' if self.session.get_bind().dialect.name == 'postgresql' else 'temp.'}{AUDIENCE}"))
+
+    def opted_out_in_audience(self, tenant_id: int) -> set[int]:
+        """The audience ids with an opt-out of their own or of a customer merged into them."""
+        o = customer_opt_outs.c
+        return set(self.session.execute(select(_audience.c.owner).distinct().join(customer_opt_outs, o.customer_id == _audience.c.id)
+                                        .where(o.tenant_id == tenant_id)).scalars())
+
+    def counts_at_limit_in_audience(self, tenant_id: int, periods: Periods, *, per_day: int | None, per_week: int | None,
+                                    per_month: int | None, wecom_limit: int | None) -> dict[int, PeriodCounts]:
+        """Message counts of the audience ids (their own and their merged-in customers' together)
+        that reach at least one of the limits given; every other id is under all of them."""
+        m = customer_messages.c
+        span = periods.span
+        sums = [func.sum(case((condition, 1), else_=0)) for condition in (
+            _in(periods.day), _in(periods.week), _in(periods.month), m.counts_toward_wecom_cap & _in(periods.wecom))]
+        reached = [total >= limit for total, limit in zip(sums, (per_day, per_week, per_month, wecom_limit), strict=True)
+                   if limit is not None]
+        if not reached:
+            return {}
+        rows = self.session.execute(
+            select(_audience.c.owner, *sums).join(customer_messages, m.customer_id == _audience.c.id)
+            .where(m.tenant_id == tenant_id, m.sent_at >= span.start, m.sent_at < span.end)
+            .group_by(_audience.c.owner).having(or_(*reached)))
+        return {int(cid): PeriodCounts(day=int(d), week=int(w), month=int(mo), wecom=int(wc)) for cid, d, w, mo, wc in rows}
 
     # -- the message log
     def counts_among(self, tenant_id: int, customer_ids: Sequence[int], periods: Periods) -> dict[int, PeriodCounts]:

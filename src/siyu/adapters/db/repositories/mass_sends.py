@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, select, update
@@ -38,6 +39,21 @@ def _task(row: Any) -> MassSendTask:
                         submit_started_at=row.submit_started_at, msgid=row.msgid, confirmed_at=row.confirmed_at,
                         reminded=tuple(float(t) for t in row.reminded or ()), polled_at=row.polled_at, errcode=row.errcode,
                         error=row.error)
+
+
+def _tuples(session: Session, query: Any) -> list[tuple[Any, ...]]:
+    """All rows of a planning read as plain tuples, straight from the DB-API cursor: for a million
+    rows, SQLAlchemy's Row objects cost more than the query (bench/mass_send_plan.py). Only for
+    queries whose parameters and columns need no type processing (integers and plain strings)."""
+    connection = session.connection()
+    compiled = query.compile(dialect=connection.dialect)
+    params = compiled.construct_params()
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), tuple(params[name] for name in compiled.positiontup) if compiled.positional else params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
@@ -88,8 +104,8 @@ class MassSendRepository:
         c = customers.c
         wanted = set(customer_ids)
         if len(wanted) > 20 * CHUNK:  # a big audience: one pass over the tenant beats a thousand IN lists
-            live = self.session.execute(select(c.id).where(c.tenant_id == tenant_id, c.merged_into_id.is_(None))).scalars()
-            return wanted.intersection(live)
+            live = _tuples(self.session, select(c.id).where(c.tenant_id == tenant_id, c.merged_into_id.is_(None)))
+            return wanted.intersection(row[0] for row in live)
         found: set[int] = set()
         for chunk in _chunks(wanted):
             found.update(self.session.execute(select(c.id).where(c.tenant_id == tenant_id, c.id.in_(chunk),
@@ -109,39 +125,50 @@ class MassSendRepository:
                   .join(staff, and_(s.tenant_id == r.tenant_id, s.id == r.staff_id))
                   .where(r.tenant_id == tenant_id, r.state == RelationState.ACTIVE.value, s.status == StaffStatus.ACTIVE.value,
                          c.merged_into_id.is_(None))).subquery()
-        rows = self.session.execute(select(ranked.c.customer_id, ranked.c.staff_id).where(ranked.c.rank == 1))
-        return {int(customer_id): int(staff_id) for customer_id, staff_id in rows}
+        return dict(_tuples(self.session, select(ranked.c.customer_id, ranked.c.staff_id).where(ranked.c.rank == 1)))
 
     def with_wecom_id(self, tenant_id: int) -> set[int]:
         i = customer_identities.c
-        return set(self.session.execute(select(i.customer_id).where(
-            i.tenant_id == tenant_id, i.kind == IdentityKind.WECOM_EXTERNAL.value)).scalars())
+        rows = _tuples(self.session, select(i.customer_id).where(i.tenant_id == tenant_id, i.kind == IdentityKind.WECOM_EXTERNAL.value))
+        return {row[0] for row in rows}
 
     # ---- the plan ------------------------------------------------------------------------
 
-    def add_task(self, tenant_id: int, **values: Any) -> int:
-        return self.session.execute(  # type: ignore[no-any-return]
-            insert(mass_send_tasks).values(tenant_id=tenant_id, reminded=[], **values).returning(T.id)).scalar_one()
+    def add_tasks(self, tenant_id: int, send_id: int, tasks: list[dict[str, Any]]) -> dict[tuple[int, str, int], int]:
+        """All of a send's tasks in one executemany (each dict: staff_id, arm, chunk, idempotency_key,
+        state, customers); returns ``{(staff_id, arm, chunk): task id}``, read back in one query."""
+        if not tasks:
+            return {}
+        self.session.execute(insert(mass_send_tasks), [{"tenant_id": tenant_id, "mass_send_id": send_id, "reminded": [], **t}
+                                                       for t in tasks])
+        rows = self.session.execute(select(T.staff_id, T.arm, T.chunk, T.id).where(T.tenant_id == tenant_id,
+                                                                                   T.mass_send_id == send_id))
+        return {(r.staff_id, r.arm, r.chunk): r.id for r in rows}
 
     def add_targets(self, rows: Iterable[tuple[Any, ...]]) -> int:
         """Bulk insert of target rows, as tuples in ``TARGET_COLUMNS`` order (``sent_at`` NULL).
 
-        Straight through the DB-API's executemany, on the unit of work's own connection and
+        Straight through the DB-API (COPY on PostgreSQL, executemany on SQLite), on the unit of work's own connection and
         transaction: a million rows through SQLAlchemy's per-row parameter processing cost more
         than the inserts themselves (bench/mass_send_plan.py)."""
         connection = self.session.connection()
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        if connection.dialect.name == "postgresql":  # COPY: one stream, no statement per row (psycopg 3)
+            written = 0
+            try:
+                with cursor.copy(f"COPY mass_send_targets ({', '.join(TARGET_COLUMNS)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        written += 1
+            finally:
+                cursor.close()
+            return written
         mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         sql = f"INSERT INTO mass_send_targets ({', '.join(TARGET_COLUMNS)}) VALUES ({', '.join([mark] * len(TARGET_COLUMNS))})"
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         written = 0
-        batch: list[tuple[Any, ...]] = []
+        remaining = iter(rows)
         try:
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= INSERT_BATCH:
-                    cursor.executemany(sql, batch)
-                    written, batch = written + len(batch), []
-            if batch:
+            while batch := list(islice(remaining, INSERT_BATCH)):
                 cursor.executemany(sql, batch)
                 written += len(batch)
         finally:
