@@ -7,7 +7,7 @@ Loads a brand with bulk inserts (N customers, each with a WeCom external_userid;
 every customer has an active relation, a fifth of them a second one, half an owner; 2% have
 no relation at all, so the plan has exclusions to write; the rules allow one message a day, a
 tenth got one earlier today and 1% opted out, so contact pressure excludes ~11%), then times
-``services.mass_send_worker.plan_mass_send`` for one send to all N, hand-picked (the send row
+``services.mass_send_plan.plan_mass_send`` for one send to all N, hand-picked (the send row
 is inserted directly: the API takes at most 100,000 hand-picked ids). The plan reads the
 audience, every active relation, the WeCom ids, screens contact pressure, and writes N target
 rows and one task per staff member and 10,000 customers. Prints rows/s, ms and the
@@ -108,7 +108,7 @@ def run(context, tenant_id: int, n: int, name: str) -> None:  # type: ignore[no-
     from sqlalchemy import func, select
 
     from siyu.adapters.db.tables import customers, mass_send_targets, mass_send_tasks
-    from siyu.services import mass_send_worker
+    from siyu.services import mass_send_plan
 
     with context.uow() as uow:
         ids = list(uow.session.execute(select(customers.c.id).where(customers.c.tenant_id == tenant_id)).scalars())
@@ -119,7 +119,7 @@ def run(context, tenant_id: int, n: int, name: str) -> None:  # type: ignore[no-
     del ids
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started, cpu = time.perf_counter(), time.process_time()
-    counts = mass_send_worker.plan_mass_send(context.uow(), tenant_id, send_id, now=NOW)
+    counts = mass_send_plan.plan_mass_send(context.uow(), tenant_id, send_id, now=NOW)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB; tracemalloc would slow the plan itself
     assert counts is not None

@@ -14,7 +14,7 @@ from siyu.domain.experiments import ExperimentDraft, Variant
 from siyu.domain.mass_sends import MassSendDraft
 from siyu.domain.paging import PageRequest
 from siyu.domain.send_experiments import SendExperiment
-from siyu.services import experiments, mass_send_worker, mass_sends
+from siyu.services import experiments, mass_send_plan, mass_sends
 from tests import factories
 from tests.integration.test_mass_sends import _advance, _targets, fake  # noqa: F401  (fake is a fixture)
 from tests.mass_send_setup import T0, brand, customer
@@ -109,7 +109,7 @@ def test_an_ab_split_without_holdout_sends_both_texts_and_holds_nobody_out(conte
         customer(context, fake, b, follows=[(b.staff[0], T0 - timedelta(days=1))])
     send = mass_sends.create_mass_send(context.uow(), b.admin, MassSendDraft.parse(
         name="AB 测试", text="A 文案", customer_ids=b.customer_ids), now=T0, experiment=SendExperiment.parse(variant_b_text="B 文案"))
-    counts = mass_send_worker.plan_mass_send(context.uow(), b.tenant_id, send.id, now=T0)
+    counts = mass_send_plan.plan_mass_send(context.uow(), b.tenant_id, send.id, now=T0)
     assert counts is not None and counts.planned == 20 and counts.excluded == {}
     report = experiments.experiment_report(context.uow(), b.admin, send.experiment_id, now=T0)
     assert [c.arm for c in report.comparisons] == ["b"] and report.comparisons[0].control == "a"

@@ -12,7 +12,7 @@ from siyu.adapters.channels.sandbox.mass_send import confirm_mass_message
 from siyu.domain.errors import InvalidInput
 from siyu.domain.experiments import Arm, ExperimentDraft
 from siyu.domain.mass_sends import MassSendDraft, SendStatus, TaskState
-from siyu.services import experiments, mass_send_worker, mass_sends
+from siyu.services import experiments, mass_send_plan, mass_send_worker, mass_sends
 from siyu.services.mass_send_worker import Timing
 from siyu.testing.fake_wecom import FakeWeCom
 from tests.mass_send_setup import T0, brand, customer
@@ -68,7 +68,7 @@ def test_each_customer_is_reached_once_through_the_owner_or_the_latest_relation(
     nobody = customer(context, fake, b, follows=[], ended=[s1])
     no_id = customer(context, fake, b, follows=[(s2, T0 - timedelta(days=3))], wecom=False)
     send = _send(context, b)
-    counts = mass_send_worker.plan_mass_send(context.uow(), b.tenant_id, send.id, now=T0)
+    counts = mass_send_plan.plan_mass_send(context.uow(), b.tenant_id, send.id, now=T0)
     assert counts is not None and counts.audience == 4 and counts.planned == 2 and counts.tasks == 2
     assert counts.excluded == {"no_relation": 1, "no_wecom_id": 1}
     targets = _targets(context, b, send.id)
@@ -76,11 +76,11 @@ def test_each_customer_is_reached_once_through_the_owner_or_the_latest_relation(
     assert (targets[latest].staff_id, targets[latest].status) == (s3.id, "planned")  # the owner s2 has no relation
     assert (targets[nobody].status, targets[nobody].reason) == ("excluded", "no_relation")
     assert targets[no_id].reason == "no_wecom_id"
-    assert mass_send_worker.plan_mass_send(context.uow(), b.tenant_id, send.id, now=T0) is None  # planned once
+    assert mass_send_plan.plan_mass_send(context.uow(), b.tenant_id, send.id, now=T0) is None  # planned once
 
 
 def test_one_task_per_staff_member_per_chunk(context, fake, monkeypatch):
-    monkeypatch.setattr(mass_send_worker, "TASK_SIZE", 2)
+    monkeypatch.setattr(mass_send_plan, "TASK_SIZE", 2)
     b = brand(context, fake, staff_count=2)
     for _ in range(5):
         customer(context, fake, b, follows=[(b.staff[0], T0 - timedelta(days=1))])
