@@ -241,7 +241,7 @@ class _Runner:
                                     error=detail if status == "failed" else None, now=self.now)
         outbox = uow.journeys.message(tenant_id, key)
         if status == "failed" and outbox is not None:  # refused: it reached nobody, so it does not count
-            uow.journeys.unlog_message(tenant_id, outbox.id, source_kind=SOURCE_KIND)
+            uow.contact_pressure.unrecord(tenant_id, source_kind=SOURCE_KIND, source_id=outbox.id)
         return None, status
 
     def _move_on(self, uow: SqlUnitOfWork, tenant_id: int, enrollment_id: int, version: int, journey: Journey, step: Step,

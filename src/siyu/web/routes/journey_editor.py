@@ -12,59 +12,30 @@ The JSON box on the journey's page stays as the advanced way in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from siyu.bootstrap import Context
-from siyu.domain.access import Actor, Permission
+from siyu.domain.access import Permission
 from siyu.domain.errors import Conflict, DomainError, InvalidInput
 from siyu.domain.fields import FieldKind
 from siyu.domain.journeys import Journey, StepKind
 from siyu.domain.journeys.templates import TEMPLATE_KEYS, template
-from siyu.domain.paging import MAX_PAGE_SIZE, Page, PageRequest
-from siyu.services import channels, fields, journeys, segments, stages, tags
+from siyu.services import journeys
 from siyu.web import journey_editor as je
 from siyu.web import segment_editor as ed
 from siyu.web.console import get_console
 from siyu.web.forms import FORM_WIDE, PostedForm
 from siyu.web.i18n import N_, Language
-from siyu.web.lookups import all_regions, all_staff, all_stores
+from siyu.web.lookups import editor_choices
 from siyu.web.render import flash, fragment, is_htmx, language_for, page, redirect
 from siyu.web.routes.journeys import TEMPLATE_NAMES
 from siyu.web.session import CurrentViewer, Viewer
 
 router = APIRouter()
-T = TypeVar("T")
 PAGE = "journeys/editor.html"
-
-
-def _every(fetch: Callable[[PageRequest], Page[T]]) -> list[T]:
-    items: list[T] = []
-    number = 1
-    while True:
-        batch = fetch(PageRequest(page=number, page_size=MAX_PAGE_SIZE))
-        items.extend(batch.items)
-        if not batch.has_next:
-            return items
-        number += 1
-
-
-def _choices(context: Context, actor: Actor) -> ed.Choices:
-    """The tenant's tags, stages, channels, segments and fields (and, for branch conditions, staff, stores, regions)."""
-    return ed.Choices(
-        tags=[(str(t.id), t.label) for t in tags.list_tags(context.uow(), actor)],
-        stages=[(str(s.id), s.name) for s in stages.list_stages(context.uow(), actor)],
-        channels=[(str(c.id), c.name) for c in _every(lambda r: channels.list_channels(context.uow(), actor, r))],
-        staff=[(str(m.id), m.name) for m in all_staff(context, actor)],
-        stores=[(str(s.id), s.name) for s in all_stores(context, actor)],
-        regions=[(str(r.id), r.name) for r in all_regions(context, actor)],
-        segments=[(str(s.id), s.name) for s in _every(lambda r: segments.list_segments(context.uow(), actor, r))],
-        fields={f.key: f for f in fields.list_fields(context.uow(), actor)},
-    )
 
 
 def _labels(language: Language, choices: ed.Choices) -> dict[str, Any]:
@@ -106,7 +77,7 @@ def _editor(request: Request, viewer: Viewer, journey: Journey | None, values: d
             steps: list[je.StepForm], errors: dict[str, str] | None = None, *, status_code: int = 200,
             whole: bool = True, choices: ed.Choices | None = None) -> Response:
     language = language_for(request)
-    choices = choices or _choices(get_console(request).context, viewer.actor)
+    choices = choices or editor_choices(get_console(request).context, viewer.actor)
     for step in steps:
         if step.kind == StepKind.BRANCH.value:
             step.groups = ed.settled(step.groups, choices)
@@ -150,7 +121,7 @@ def change_editor(request: Request, viewer: CurrentViewer, form: PostedForm) -> 
 def _save(request: Request, viewer: Viewer, form: FormData, journey: Journey | None) -> Response:
     context = get_console(request).context
     values, trigger, steps = _posted(form)
-    choices = _choices(context, viewer.actor)
+    choices = editor_choices(context, viewer.actor)
     raw = je.raw_definition(trigger, steps, choices)
     try:
         if journey is None:

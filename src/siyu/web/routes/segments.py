@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -25,9 +24,8 @@ from siyu.analytics.segments import SegmentCountQuery, SegmentMembersQuery, all_
 from siyu.bootstrap import Context
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
-from siyu.domain.paging import MAX_PAGE_SIZE, Page, PageRequest
 from siyu.domain.segments import RuleProblems, Segment
-from siyu.services import channels, customers, exports, fields, segments, stages, tags, warehouse_sync
+from siyu.services import customers, exports, segments, tags, warehouse_sync
 from siyu.services.clock import utcnow
 from siyu.services.segments import Evaluable
 from siyu.services.warehouse_sync import SyncStatus
@@ -36,40 +34,13 @@ from siyu.web.console import get_console
 from siyu.web.dashboards import SEGMENT_LABELS
 from siyu.web.forms import FORM_WIDE, Paging, PostedForm
 from siyu.web.i18n import N_, Language
-from siyu.web.lookups import all_regions, all_staff, all_stores
+from siyu.web.lookups import editor_choices
 from siyu.web.render import flash, flash_error, fragment, is_htmx, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
 
 router = APIRouter()
-T = TypeVar("T")
 _WHERE = re.compile(r"^groups\[(\d+)\](?:\.conditions\[(\d+)\])?$")
 CHUNK = 64 * 1024
-
-
-def _every(fetch: Callable[[PageRequest], Page[T]]) -> list[T]:
-    items: list[T] = []
-    number = 1
-    while True:
-        batch = fetch(PageRequest(page=number, page_size=MAX_PAGE_SIZE))
-        items.extend(batch.items)
-        if not batch.has_next:
-            return items
-        number += 1
-
-
-def _choices(context: Context, actor: Actor, language: Language, editing: int | None) -> ed.Choices:
-    """The tenant's tags, stages, channels, staff, stores, regions, other segments and fields."""
-    others = _every(lambda r: segments.list_segments(context.uow(), actor, r))
-    return ed.Choices(
-        tags=[(str(t.id), t.label) for t in tags.list_tags(context.uow(), actor)],
-        stages=[(str(s.id), s.name) for s in stages.list_stages(context.uow(), actor)],
-        channels=[(str(c.id), c.name) for c in _every(lambda r: channels.list_channels(context.uow(), actor, r))],
-        staff=[(str(m.id), m.name) for m in all_staff(context, actor)],
-        stores=[(str(s.id), s.name) for s in all_stores(context, actor)],
-        regions=[(str(r.id), r.name) for r in all_regions(context, actor)],
-        segments=[(str(s.id), s.name) for s in others if s.id != editing],
-        fields={f.key: f for f in fields.list_fields(context.uow(), actor)},
-    )
 
 
 def _labels(language: Language) -> dict[str, Any]:
@@ -135,7 +106,7 @@ def _editor(request: Request, viewer: Viewer, segment: Segment | None, values: d
             preview: dict[str, Any] | None = None, choices: ed.Choices | None = None) -> Response:
     context = get_console(request).context
     language = language_for(request)
-    choices = choices or _choices(context, viewer.actor, language, segment.id if segment else None)
+    choices = choices or editor_choices(context, viewer.actor, except_segment=segment.id if segment else None)
     view = {"segment": segment, "values": values, "groups": ed.settled(groups, choices), "choices": choices,
             "errors": errors or {}, "ed": ed, "preview": preview, **_labels(language)}
     render = fragment if template != "segments/form.html" else page
@@ -181,7 +152,7 @@ def change_editor(request: Request, viewer: CurrentViewer, form: PostedForm) -> 
     segment = segments.get_segment(get_console(request).context.uow(), viewer.actor, segment_id) if segment_id else None
     if not is_htmx(request):  # without JavaScript: the whole form again, changed
         return _editor(request, viewer, segment, values, groups)
-    choices = _choices(get_console(request).context, viewer.actor, language_for(request), segment_id)
+    choices = editor_choices(get_console(request).context, viewer.actor, except_segment=segment_id)
     shown = ed.settled(groups, choices)
     preview = _preview(request, viewer, ed.raw_rule(shown, choices), segment_id) if shown else None
     return _editor(request, viewer, segment, values, groups, template="segments/_groups.html", preview=preview,
@@ -193,7 +164,7 @@ def preview_segment(request: Request, viewer: CurrentViewer, form: PostedForm) -
     """The live count of the rule the form holds, or its problems, condition by condition."""
     _, groups = _posted(form)
     segment_id = _editing(request, viewer, form)
-    choices = _choices(get_console(request).context, viewer.actor, language_for(request), segment_id)
+    choices = editor_choices(get_console(request).context, viewer.actor, except_segment=segment_id)
     shown = ed.settled(groups, choices)
     preview = _preview(request, viewer, ed.raw_rule(shown, choices), segment_id)
     if form.get("first") and preview["errors"]:  # the editor just opened: a hint, not a page of red
@@ -205,7 +176,7 @@ def preview_segment(request: Request, viewer: CurrentViewer, form: PostedForm) -
 def _save(request: Request, viewer: Viewer, form: FormData, segment: Segment | None) -> Response:
     context = get_console(request).context
     values, groups = _posted(form)
-    choices = _choices(context, viewer.actor, language_for(request), segment.id if segment else None)
+    choices = editor_choices(context, viewer.actor, except_segment=segment.id if segment else None)
     shown = ed.settled(groups, choices)
     raw = ed.raw_rule(shown, choices)
     language = language_for(request)

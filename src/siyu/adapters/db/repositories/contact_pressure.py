@@ -233,6 +233,14 @@ class ContactPressureRepository:
             added += len(self.session.execute(statement.returning(customer_messages.c.id)).all())
         return added
 
+    def unrecord(self, tenant_id: int, *, source_kind: str, source_id: int) -> int:
+        """Take one source's messages out of the log again (a journey message WeCom refused reached
+        nobody, so it does not count). Returns rows removed."""
+        m = customer_messages.c
+        result = self.session.execute(customer_messages.delete().where(
+            m.tenant_id == tenant_id, m.source_kind == source_kind, m.source_id == source_id))
+        return result.rowcount or 0  # type: ignore[attr-defined,no-any-return]
+
     def messages_of(self, tenant_id: int, customer_id: int, since: datetime) -> list[tuple[datetime, str, int, bool]]:
         m = customer_messages.c
         rows = self.session.execute(select(m.sent_at, m.source_kind, m.source_id, m.counts_toward_wecom_cap)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
 from siyu.adapters.db.tables import (
-    customer_identities, customer_messages, customers, journey_enrollments, journey_messages, journey_step_runs, journeys, orders, staff,
+    customer_identities, customers, journey_enrollments, journey_messages, journey_step_runs, journeys, orders, staff,
     staff_relations,
 )
 from siyu.domain.customers import RelationState
@@ -298,14 +298,6 @@ class JourneyRepository:
         same customer for contact pressure take turns: the second sees the first one's message."""
         c = customers.c
         self.session.execute(select(c.id).where(c.tenant_id == tenant_id, c.id == customer_id).with_for_update())
-
-    def unlog_message(self, tenant_id: int, message_id: int, *, source_kind: str) -> int:
-        """Take a message that failed out of the contact-pressure log (``customer_messages``), where
-        the outbox row put it before WeCom was called: a message WeCom refused reached nobody."""
-        m = customer_messages.c
-        result = self.session.execute(customer_messages.delete().where(
-            m.tenant_id == tenant_id, m.source_kind == source_kind, m.source_id == message_id))
-        return result.rowcount or 0  # type: ignore[attr-defined,no-any-return]
 
     def finish_message(self, tenant_id: int, key: str, *, status: str, msgid: str | None, error: str | None, now: datetime) -> None:
         m = journey_messages.c
