@@ -25,6 +25,18 @@ class Server:
     demo_output: str
 
 
+ADMIN_LOGIN, ADMIN_PASSWORD = "admin@demo.siyu", "siyu-demo-2026"  # what `siyu demo` prints
+
+
+def sign_in_as_admin(page, server: Server, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in to the demo console as its admin through the login form, landing on ``path``."""
+    page.goto(f"{server.url}/login?next={path}")
+    page.fill("input[name=login]", ADMIN_LOGIN)
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{server.url}{path}")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

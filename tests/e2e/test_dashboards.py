@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_browser import page  # noqa: F401  (the Chromium page fixture)
+from tests.e2e.conftest import sign_in_as_admin
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("SIYU_SCREENSHOT_DIR", "")) if os.environ.get("SIYU_SCREENSHOT_DIR") else None
@@ -24,11 +25,7 @@ def test_the_channel_and_rfm_dashboards_draw_their_charts(demo_server, page, tmp
     page.set_viewport_size({"width": 1440, "height": 1000})
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
-    page.goto(f"{demo_server.url}/login?next=/analytics/channels")
-    page.fill("input[name=login]", "admin@demo.siyu")
-    page.fill("input[name=password]", "siyu-demo-2026")
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{demo_server.url}/analytics/channels")
+    sign_in_as_admin(page, demo_server, "/analytics/channels")
     # the demo's orders and adds span the months before today: ask for the last year
     today = date.today()
     page.goto(f"{demo_server.url}/analytics/channels?start={today - timedelta(days=365)}&end={today}")
@@ -52,11 +49,7 @@ def test_the_funnel_staff_and_ltv_dashboards_draw_their_charts(demo_server, page
     page.set_viewport_size({"width": 1440, "height": 1000})
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
-    page.goto(f"{demo_server.url}/login?next=/analytics/funnel")
-    page.fill("input[name=login]", "admin@demo.siyu")
-    page.fill("input[name=password]", "siyu-demo-2026")
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{demo_server.url}/analytics/funnel")
+    sign_in_as_admin(page, demo_server, "/analytics/funnel")
     today = date.today()
     year = f"start={today - timedelta(days=365)}&end={today}"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_browser import page  # noqa: F401  (the Chromium page fixture)
+from tests.e2e.conftest import sign_in_as_admin
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("SIYU_SCREENSHOT_DIR", "")) if os.environ.get("SIYU_SCREENSHOT_DIR") else None
@@ -24,11 +25,7 @@ def _add(page, kind: str, index: int) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_journey_is_built_in_the_editor_and_saved_in_chinese(demo_server, page, tmp_path):  # noqa: F811
     page.set_viewport_size({"width": 1280, "height": 1000})
-    page.goto(f"{demo_server.url}/login?next=/journeys")
-    page.fill("input[name=login]", "admin@demo.siyu")
-    page.fill("input[name=password]", "siyu-demo-2026")
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{demo_server.url}/journeys")
+    sign_in_as_admin(page, demo_server, "/journeys")
     page.click("a[data-new-journey]")
     page.wait_for_url(f"{demo_server.url}/journeys/new")
     assert "旅程开始于" in page.locator("#journey-body").inner_text()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_browser import page  # noqa: F401  (the Chromium page fixture)
+from tests.e2e.conftest import sign_in_as_admin
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("SIYU_SCREENSHOT_DIR", "")) if os.environ.get("SIYU_SCREENSHOT_DIR") else None
@@ -23,11 +24,7 @@ def _count(page) -> int:  # type: ignore[no-untyped-def]
 
 def test_the_live_count_follows_the_editor_and_matches_the_saved_segment(demo_server, page, tmp_path):  # noqa: F811
     page.set_viewport_size({"width": 1440, "height": 1000})
-    page.goto(f"{demo_server.url}/login?next=/segments/new")
-    page.fill("input[name=login]", "admin@demo.siyu")
-    page.fill("input[name=password]", "siyu-demo-2026")
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{demo_server.url}/segments/new")
+    sign_in_as_admin(page, demo_server, "/segments/new")
     page.wait_for_selector("#preview:has-text('选择条件后')")  # opened: a hint, no errors yet
 
     # stage "is one of" every stage: the customers with a stage

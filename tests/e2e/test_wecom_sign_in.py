@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_browser import page  # noqa: F401  (the Chromium page fixture)
+from tests.e2e.conftest import sign_in_as_admin
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("SIYU_SCREENSHOT_DIR", "")) if os.environ.get("SIYU_SCREENSHOT_DIR") else None
@@ -18,11 +19,7 @@ SHOTS = Path(os.environ.get("SIYU_SCREENSHOT_DIR", "")) if os.environ.get("SIYU_
 def test_an_admin_opens_the_demo_as_a_guide_in_wecom(demo_server, page, tmp_path):  # noqa: F811
     visited: list[str] = []
     page.on("request", lambda request: visited.append(request.url) if request.is_navigation_request() else None)
-    page.goto(f"{demo_server.url}/login?next=/wecom")
-    page.fill("input[name=login]", "admin@demo.siyu")
-    page.fill("input[name=password]", "siyu-demo-2026")
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{demo_server.url}/wecom")
+    sign_in_as_admin(page, demo_server, "/wecom")
     assert "/m/wecom/" in page.locator("#sign-in-url").inner_text()
     guide = page.locator("#sandbox-guide option").first.inner_text()
     page.click("form[action='/wecom/sandbox/open-as-guide'] button[type=submit]")
