@@ -200,7 +200,8 @@ def serve(
     context = _context()
     child = None
     if worker:
-        child = subprocess.Popen([sys.executable, "-m", "siyu", "worker"], env=os.environ.copy())
+        child = subprocess.Popen([sys.executable, "-m", "siyu", "worker", "--parent-pid", str(os.getpid())],
+                                 env=os.environ.copy())
     try:
         uvicorn.run(create_app(context), host=host, port=port, log_level="warning", access_log=False)
     finally:
@@ -213,14 +214,17 @@ def serve(
 
 
 @app.command("worker")
-def worker(workers: Annotated[int, typer.Option(min=1, max=64, help="Worker threads")] = 2) -> None:
+def worker(
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker threads")] = 2,
+    parent_pid: Annotated[int | None, typer.Option(hidden=True, help="Stop when this process is gone (set by serve)")] = None,
+) -> None:
     """Run the background worker (mass sends, journeys, syncs, housekeeping)."""
     from siyu.observability import configure_logging
     from siyu.worker import run_worker
 
     context = _context()
     configure_logging(context.settings)
-    run_worker(context, workers=workers)
+    run_worker(context, workers=workers, parent_pid=parent_pid)
 
 
 def _safe_url(url: str) -> str:
