@@ -91,3 +91,32 @@ def test_rfm_cache_keys_on_the_sync_version(context: Context, warehouse: Warehou
     third = query.run_timed(warehouse, cache)
     assert not third.cached and third.sync_version == first.sync_version + 1
     assert third.result.customers[0].frequency == 2
+
+
+def test_the_compiled_sql_is_kept_across_syncs_and_gives_the_fresh_answer(context: Context, warehouse: Warehouse,
+                                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    tenant, admin = factories.tenant(context)
+    a, b = factories.customers_of(context, admin, 2)
+    h.order(context, tenant.id, a.id, h.sh(2026, 3, 1), "10.00")
+    warehouse_sync.sync_tenant(context.uow(), warehouse, tenant.id)
+    builds = []
+    build = RfmQuery.build
+    monkeypatch.setattr(RfmQuery, "build", lambda self, wh: builds.append(self) or build(self, wh))
+    cache = QueryCache()
+    query = RfmQuery(tenant_id=tenant.id, as_of=AS_OF)
+    first = query.run(warehouse, cache)
+    assert [c.frequency for c in first.customers] == [1] and len(builds) == 1
+
+    h.order(context, tenant.id, a.id, h.sh(2026, 3, 2), "10.00")
+    h.order(context, tenant.id, b.id, h.sh(2026, 3, 5), "99.00")
+    warehouse_sync.sync_tenant(context.uow(), warehouse, tenant.id)
+    after = query.run_timed(warehouse, cache)
+    assert not after.cached and len(builds) == 1  # answered again from the new data, with the SQL compiled before
+    assert after.result == query.run(warehouse)  # the same answer as building and compiling afresh
+    assert {c.customer_id: (c.frequency, c.monetary) for c in after.result.customers} == {
+        a.id: (2, Decimal("20.00")), b.id: (1, Decimal("99.00"))}
+    assert len(builds) == 2
+
+    other = RfmQuery(tenant_id=tenant.id, as_of=date(2026, 3, 3))
+    assert [c.customer_id for c in other.run(warehouse, cache).customers] == [a.id]  # other parameters, other SQL
+    assert len(builds) == 3

@@ -2,6 +2,6 @@
 copy of the operational data in the schema of docs/warehouse.md."""
 
 from siyu.adapters.warehouse.schema import TABLES
-from siyu.adapters.warehouse.store import Warehouse, connect, naive_utc, open_warehouse
+from siyu.adapters.warehouse.store import CompiledQuery, Warehouse, connect, naive_utc, open_warehouse
 
-__all__ = ["TABLES", "Warehouse", "connect", "naive_utc", "open_warehouse"]
+__all__ = ["TABLES", "CompiledQuery", "Warehouse", "connect", "naive_utc", "open_warehouse"]

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,11 +75,27 @@ def connect(url: str, *, wait_seconds: float = 10.0) -> ibis.BaseBackend:
     raise ValueError(f"SIYU_WAREHOUSE_URL: unsupported warehouse {scheme!r} (use duckdb:/// or postgresql://)")
 
 
-class Warehouse:
-    """An open warehouse: read tables as Ibis expressions, write what the sync copies."""
+@dataclass(frozen=True, slots=True)
+class CompiledQuery:
+    """An expression compiled once: its SQL for this warehouse's engine and its result schema.
 
-    def __init__(self, backend: ibis.BaseBackend) -> None:
+    Building and compiling an analysis's expression costs 100-800 ms of Python whatever the
+    data size (bench/README.md, "Analytics warehouse"); the SQL depends only on the question,
+    not on the data, so it is kept across syncs and only executed again."""
+
+    sql: str
+    schema: ibis.Schema
+
+
+class Warehouse:
+    """An open warehouse: read tables as Ibis expressions, write what the sync copies.
+
+    ``url`` names the warehouse (the compiled-query cache keys on it: another warehouse, other
+    SQL)."""
+
+    def __init__(self, backend: ibis.BaseBackend, url: str = "") -> None:
         self.backend = backend
+        self.url = url
 
     @property
     def name(self) -> str:
@@ -143,6 +160,20 @@ class Warehouse:
     def rows(self, expr: ibis.Table) -> list[dict[str, Any]]:
         return expr.to_pyarrow().to_pylist()  # type: ignore[no-any-return]
 
+    def compile(self, expr: ibis.Table) -> CompiledQuery:
+        return CompiledQuery(sql=str(self.backend.compile(expr)), schema=expr.schema())
+
+    def compiled_rows(self, query: CompiledQuery) -> list[dict[str, Any]]:
+        """The rows of a compiled query, typed as ``expr.to_pyarrow()`` would type them."""
+        if self.backend.name == "duckdb":
+            # what Ibis's DuckDB backend does after compiling (Backend.to_pyarrow), minus the compile
+            from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+            table = self.backend.con.sql(query.sql).to_arrow_table()  # type: ignore[attr-defined]
+            return DuckDBPyArrowData.convert_table(table, query.schema).to_pylist()  # type: ignore[no-any-return]
+        # other engines: Ibis's own path for ready SQL, with the schema given so nothing is inferred
+        return self.backend.sql(query.sql, schema=query.schema).to_pyarrow().to_pylist()  # type: ignore[no-any-return]
+
     def last_run(self, tenant_id: int) -> dict[str, Any] | None:
         """The tenant's latest sync (version, started_at, finished_at, rows_changed), or None."""
         rows = self.fetch(f"SELECT version, started_at, finished_at, rows_changed FROM sync_runs WHERE tenant_id = {int(tenant_id)} "
@@ -169,7 +200,7 @@ def naive_utc(value: datetime | None) -> datetime | None:
 
 @contextmanager
 def open_warehouse(url: str, *, wait_seconds: float = 10.0) -> Iterator[Warehouse]:
-    warehouse = Warehouse(connect(url, wait_seconds=wait_seconds))
+    warehouse = Warehouse(connect(url, wait_seconds=wait_seconds), url=url)
     try:
         warehouse.ensure_schema()
         yield warehouse
