@@ -83,6 +83,10 @@ def delete_material(uow: SqlUnitOfWork, actor: Actor, material_id: int) -> None:
         _material(uow, actor.tenant_id, material_id)
         if uow.welcome.material_in_use(actor.tenant_id, material_id):
             raise Conflict("material.in_use", "a welcome message uses this material; take it out of the message first")
+        if uow.mass_sends.material_in_open_send(actor.tenant_id, material_id) or uow.moments.material_in_open_moment(
+                actor.tenant_id, material_id):
+            raise Conflict("material.in_use_by_send", "a mass send or moments task not yet finished carries this material; "
+                           "delete it when that is done")
         uow.welcome.delete_material(actor.tenant_id, material_id)
         uow.commit()
 
