@@ -155,6 +155,32 @@ def delete_welcome_message(uow: SqlUnitOfWork, actor: Actor, message_id: int) ->
         uow.commit()
 
 
+RESOLUTION_ORDER = (WelcomeScope.WAY, WelcomeScope.CHANNEL, WelcomeScope.DEFAULT)
+
+
+@dataclass(frozen=True, slots=True)
+class WelcomeResolution:
+    """Which welcome message an add through a contact way gets: each scope in the order tried
+    (the way's, its channel's, the default) with the message there (or None), and the one chosen."""
+
+    contact_way_id: int
+    channel_id: int
+    tried: tuple[tuple[WelcomeScope, WelcomeMessage | None], ...]
+    chosen: WelcomeMessage | None
+
+
+def welcome_for_way(uow: SqlUnitOfWork, actor: Actor, way_id: int) -> WelcomeResolution:
+    actor.require(Permission.CHANNELS_VIEW)
+    with uow:
+        way = uow.contact_ways.get(actor.tenant_id, way_id)
+        if way is None:
+            raise NotFound("contact_way.not_found", "no such contact way")
+        found = uow.welcome.candidates(actor.tenant_id, channel_id=way.channel_id, way_id=way.id)
+    by_scope = {m.scope: m for m in found}  # one each: the candidates are this way's, its channel's and the default
+    return WelcomeResolution(way.id, way.channel_id, tuple((s, by_scope.get(s)) for s in RESOLUTION_ORDER),
+                             choose_welcome(found, contact_way_id=way.id, channel_id=way.channel_id))
+
+
 # ---- on an add ---------------------------------------------------------------------------------
 
 
