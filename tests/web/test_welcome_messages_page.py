@@ -77,7 +77,7 @@ def test_a_rejected_welcome_shows_the_error_on_its_field_and_keeps_what_was_type
         values = {**values, "material_ids": [str(_material(org, f"素材{n}").id) for n in range(10)]}
     bad = signed_in.post("/welcome-messages/new", values)
     assert bad.status_code == 422 and message in bad.text
-    assert f"has-error" in bad.text and (f'id="e-{field}"' in bad.text or field == "material_ids")
+    assert "has-error" in bad.text and (f'id="e-{field}"' in bad.text or field == "material_ids")
     assert f">{values['text']}</textarea>" in bad.text
     for chosen in values.get("material_ids", []):  # type: ignore[union-attr]
         assert f'value="{chosen}" checked' in bad.text
