@@ -25,9 +25,10 @@ from siyu.analytics.smart_tags import CHURN_THRESHOLD, analyse, check_threshold,
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import DomainError, InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
+from siyu.domain.welcome import WelcomeMessage
 from siyu.services import (
     contact_ways, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
-    wecom_sync, welcome,
+    wecom_sync, welcome, welcome_media,
 )
 from siyu.services import moments
 from siyu.services.demo import DEMO_SLUG, live
@@ -148,6 +149,16 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         """The way's remark in WeCom and the way re-bound: after the welcomes waiting, before the rest."""
         welcome.after_welcome(context.uow(), context.secret_box, context.wecom_channel, tenant_id, send_id,
                               external_userid=external_userid, customer_name=customer_name)
+
+    @huey.task(name="warm_welcome_media", retries=2, retry_delay=60)
+    def warm_welcome_media(tenant_id: int, message_id: int) -> int:
+        """A welcome message was saved: its files uploaded now, not inside the next add's 20 seconds."""
+        return welcome_media.warm_welcome_media(context.uow(), context.secret_box, context.wecom_channel, tenant_id, message_id)
+
+    @huey.periodic_task(crontab(minute="23"), name="refresh_welcome_media")
+    def refresh_welcome_media() -> int:
+        """Every hour: welcome materials' media ids that would lapse before the next round, uploaded again."""
+        return sum(welcome_media.refresh_welcome_media(context.uow(), context.secret_box, context.wecom_channel).values())
 
     @huey.periodic_task(crontab(minute="*/5"), name="rebind_contact_ways")
     def rebind_contact_ways() -> int:
@@ -281,6 +292,8 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "refresh_wecom_contact": refresh_wecom_contact,
         "send_welcome": send_welcome,
         "after_welcome": after_welcome,
+        "warm_welcome_media": warm_welcome_media,
+        "refresh_welcome_media": refresh_welcome_media,
         "rebind_contact_ways": rebind_contact_ways,
         "simulate_demo_minute": simulate_demo_minute,
         "simulate_demo_customer": simulate_demo_customer,
@@ -329,6 +342,12 @@ def queue_warehouse_sync(context: Context, actor: Actor) -> None:
     """Ask the worker to sync the actor's tenant into the warehouse now (``analytics.sync``)."""
     actor.require(Permission.ANALYTICS_SYNC)
     context.tasks["sync_tenant_warehouse"](actor.tenant_id)
+
+
+def queue_welcome_media(context: Context, actor: Actor, message: WelcomeMessage) -> None:
+    """After a welcome message is saved (console and API): the worker uploads its files ahead of the first add."""
+    if message.material_ids:
+        context.tasks["warm_welcome_media"](actor.tenant_id, message.id)
 
 
 def actor_fields(actor: Actor) -> dict[str, object]:

@@ -18,6 +18,7 @@ another worker kept survives — uploaded again, and the send is tried once more
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import structlog
@@ -34,12 +35,15 @@ T = TypeVar("T")
 
 
 class MaterialMedia:
-    """The media ids of some materials for one kind of upload, resolved on first use."""
+    """The media ids of some materials for one kind of upload, resolved on first use.
+
+    ``ahead``: a cached id is reused only if it would still be reusable that much later (a
+    refresh ahead of the next round, ``siyu.services.welcome_media``); a send leaves it at 0."""
 
     def __init__(self, uow: SqlUnitOfWork, channel: Channel, tenant_id: int, materials: list[Material],
-                 purpose: MediaPurpose) -> None:
+                 purpose: MediaPurpose, *, ahead: timedelta = timedelta(0)) -> None:
         self.uow, self.channel, self.tenant_id = uow, channel, tenant_id
-        self.materials, self.purpose = materials, purpose
+        self.materials, self.purpose, self.ahead = materials, purpose, ahead
         self._ids: dict[int, dict[str, str]] | None = None
         self.uploads = 0  # files uploaded by this object (a figure for tests and logs)
 
@@ -60,7 +64,7 @@ class MaterialMedia:
         for material in self.materials:
             for part, kind, url in material.media_needed(self.purpose):
                 hit = cached.get((material.id, part))
-                if hit is not None and hit.usable(utcnow(), url):
+                if hit is not None and hit.usable(utcnow() + self.ahead, url):
                     found[material.id][part] = hit.media_id
                     continue
                 file = self.channel.fetch_media(url, max_bytes=max_bytes(self.purpose, kind))

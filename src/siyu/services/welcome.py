@@ -83,6 +83,10 @@ def delete_material(uow: SqlUnitOfWork, actor: Actor, material_id: int) -> None:
         _material(uow, actor.tenant_id, material_id)
         if uow.welcome.material_in_use(actor.tenant_id, material_id):
             raise Conflict("material.in_use", "a welcome message uses this material; take it out of the message first")
+        if uow.mass_sends.material_in_open_send(actor.tenant_id, material_id) or uow.moments.material_in_open_moment(
+                actor.tenant_id, material_id):
+            raise Conflict("material.in_use_by_send", "a mass send or moments task not yet finished carries this material; "
+                           "delete it when that is done")
         uow.welcome.delete_material(actor.tenant_id, material_id)
         uow.commit()
 
@@ -149,6 +153,32 @@ def delete_welcome_message(uow: SqlUnitOfWork, actor: Actor, message_id: int) ->
         _message(uow, actor.tenant_id, message_id)
         uow.welcome.delete_message(actor.tenant_id, message_id)
         uow.commit()
+
+
+RESOLUTION_ORDER = (WelcomeScope.WAY, WelcomeScope.CHANNEL, WelcomeScope.DEFAULT)
+
+
+@dataclass(frozen=True, slots=True)
+class WelcomeResolution:
+    """Which welcome message an add through a contact way gets: each scope in the order tried
+    (the way's, its channel's, the default) with the message there (or None), and the one chosen."""
+
+    contact_way_id: int
+    channel_id: int
+    tried: tuple[tuple[WelcomeScope, WelcomeMessage | None], ...]
+    chosen: WelcomeMessage | None
+
+
+def welcome_for_way(uow: SqlUnitOfWork, actor: Actor, way_id: int) -> WelcomeResolution:
+    actor.require(Permission.CHANNELS_VIEW)
+    with uow:
+        way = uow.contact_ways.get(actor.tenant_id, way_id)
+        if way is None:
+            raise NotFound("contact_way.not_found", "no such contact way")
+        found = uow.welcome.candidates(actor.tenant_id, channel_id=way.channel_id, way_id=way.id)
+    by_scope = {m.scope: m for m in found}  # one each: the candidates are this way's, its channel's and the default
+    return WelcomeResolution(way.id, way.channel_id, tuple((s, by_scope.get(s)) for s in RESOLUTION_ORDER),
+                             choose_welcome(found, contact_way_id=way.id, channel_id=way.channel_id))
 
 
 # ---- on an add ---------------------------------------------------------------------------------

@@ -46,12 +46,13 @@ from siyu.web.routes import (
     wecom,
     wecom_sign_in,
 )
-from siyu.web.routes import experiments, moments
+from siyu.web import material_files
+from siyu.web.routes import experiments, materials, moments, welcome_messages
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics,
+                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, materials, welcome_messages, analytics,
                  analytics_more, notifications, transfers, contact_pressure, mass_sends,
                  guide_tasks, journey_editor, journeys, experiments, moments, segments, wecom_sign_in)
 
@@ -63,6 +64,7 @@ def mount_console(app: FastAPI, context: Context) -> None:
     for module in ROUTE_MODULES:
         console.include_router(module.router)
     app.include_router(console)
+    app.include_router(material_files.router)  # public, like /static: WeCom and the worker fetch the files
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(StarletteHTTPException, _unknown_page)
 

@@ -29,6 +29,7 @@ from siyu.domain.access import Actor
 from siyu.domain.contact_ways import ContactWay, ContactWayDraft, StaffRule
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
 from siyu.services import contact_ways, welcome
+from siyu.tasks import queue_welcome_media
 
 router = APIRouter(prefix="/api/v1", tags=["acquisition"])
 Ctx = Annotated[Context, Depends(get_context)]
@@ -88,7 +89,7 @@ def contact_way_qr(way_id: int, uow: Uow, actor: CurrentActor,
 
 @router.get("/materials", response_model=MaterialPage)
 def list_materials(uow: Uow, actor: CurrentActor, paging: Paging,
-                   kind: Annotated[str | None, Query(pattern="^(image|link|miniprogram)$")] = None) -> MaterialPage:
+                   kind: Annotated[str | None, Query(pattern="^(image|video|file|link|miniprogram)$")] = None) -> MaterialPage:
     return page_out(MaterialPage, welcome.list_materials(uow, actor, paging, kind=kind))
 
 
@@ -120,8 +121,10 @@ def list_welcome_messages(uow: Uow, actor: CurrentActor, paging: Paging) -> Welc
 
 
 @router.post("/welcome-messages", response_model=WelcomeOut, status_code=201)
-def create_welcome_message(body: WelcomeCreate, uow: Uow, actor: CurrentActor) -> WelcomeOut:
-    return WelcomeOut.model_validate(asdict(welcome.save_welcome_message(uow, actor, WelcomeDraft.parse(**body.model_dump()))))
+def create_welcome_message(body: WelcomeCreate, context: Ctx, uow: Uow, actor: CurrentActor) -> WelcomeOut:
+    saved = welcome.save_welcome_message(uow, actor, WelcomeDraft.parse(**body.model_dump()))
+    queue_welcome_media(context, actor, saved)
+    return WelcomeOut.model_validate(asdict(saved))
 
 
 @router.get("/welcome-messages/{message_id}", response_model=WelcomeOut)
@@ -130,9 +133,10 @@ def get_welcome_message(message_id: int, uow: Uow, actor: CurrentActor) -> Welco
 
 
 @router.put("/welcome-messages/{message_id}", response_model=WelcomeOut)
-def update_welcome_message(message_id: int, body: WelcomeUpdate, uow: Uow, actor: CurrentActor) -> WelcomeOut:
-    draft = WelcomeDraft.parse(**body.model_dump())
-    return WelcomeOut.model_validate(asdict(welcome.save_welcome_message(uow, actor, draft, message_id)))
+def update_welcome_message(message_id: int, body: WelcomeUpdate, context: Ctx, uow: Uow, actor: CurrentActor) -> WelcomeOut:
+    saved = welcome.save_welcome_message(uow, actor, WelcomeDraft.parse(**body.model_dump()), message_id)
+    queue_welcome_media(context, actor, saved)
+    return WelcomeOut.model_validate(asdict(saved))
 
 
 @router.delete("/welcome-messages/{message_id}", status_code=204)

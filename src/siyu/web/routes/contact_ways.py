@@ -21,7 +21,7 @@ from siyu.domain.access import Permission
 from siyu.domain.contact_ways import ContactWay, ContactWayDraft, StaffRule
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
 from siyu.domain.paging import PageRequest
-from siyu.domain.welcome import WelcomeDraft, WelcomeScope
+from siyu.domain.welcome import WelcomeDraft, WelcomeMessage
 from siyu.services import channels, contact_ways, stages, tags, welcome
 from siyu.web.console import get_console
 from siyu.web.forms import FORM_WIDE, Paging, failure, optional_id
@@ -128,22 +128,20 @@ def _form(request: Request, viewer: Viewer, values: WayFields, *, way: ContactWa
     return page(request, "contact_ways/form.html", view, status_code=status_code)
 
 
-def _welcome_text(request: Request, viewer: Viewer, way_id: int) -> tuple[int | None, str]:
-    context = get_console(request).context
-    for message in welcome.list_welcome_messages(context.uow(), viewer.actor, PageRequest(page_size=200)).items:
-        if message.scope is WelcomeScope.WAY and message.contact_way_id == way_id:
-            return message.id, message.text
-    return None, ""
+def _way_welcome(request: Request, viewer: Viewer, way_id: int) -> WelcomeMessage | None:
+    return welcome.welcome_for_way(get_console(request).context.uow(), viewer.actor, way_id).tried[0][1]  # the way's own
 
 
 def _save_welcome(request: Request, viewer: Viewer, way_id: int, text: str) -> None:
-    existing, _ = _welcome_text(request, viewer, way_id)
+    """The way's own welcome text; its attachments (chosen on the welcome message page) are kept."""
+    existing = _way_welcome(request, viewer, way_id)
+    kept = existing.material_ids if existing else ()
     context = get_console(request).context
-    if text.strip():
-        draft = WelcomeDraft.parse(scope="way", text=text, contact_way_id=way_id)
-        welcome.save_welcome_message(context.uow(), viewer.actor, draft, existing)
+    if text.strip() or kept:
+        draft = WelcomeDraft.parse(scope="way", text=text, material_ids=kept, contact_way_id=way_id)
+        welcome.save_welcome_message(context.uow(), viewer.actor, draft, existing.id if existing else None)
     elif existing is not None:
-        welcome.delete_welcome_message(context.uow(), viewer.actor, existing)
+        welcome.delete_welcome_message(context.uow(), viewer.actor, existing.id)
 
 
 @router.get("/contact-ways/new")
@@ -171,7 +169,8 @@ def create_contact_way(request: Request, viewer: CurrentViewer, fields: Fields) 
 def edit_contact_way(request: Request, viewer: CurrentViewer, way_id: int) -> Response:
     way = contact_ways.get_contact_way(get_console(request).context.uow(), viewer.actor, way_id)
     viewer.actor.require(Permission.CHANNELS_MANAGE)
-    return _form(request, viewer, WayFields.of(way, _welcome_text(request, viewer, way_id)[1]), way=way)
+    own = _way_welcome(request, viewer, way_id)
+    return _form(request, viewer, WayFields.of(way, own.text if own else ""), way=way)
 
 
 @router.post("/contact-ways/{way_id}/edit")

@@ -88,6 +88,29 @@
     if (picker) countPicked(picker);
   });
 
+  // A form whose fields depend on a choice (a material's kind): show only the chosen kind's.
+  function showKind(select) {
+    select.form.querySelectorAll("[data-kinds]").forEach(function (part) {
+      part.hidden = part.dataset.kinds.split(" ").indexOf(select.value) < 0;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-kind-switch]")) showKind(event.target);
+  });
+
+  // A placeholder button puts its text into its textarea at the cursor (and the preview follows).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-insert]");
+    if (!button) return;
+    var area = document.querySelector(button.dataset.target);
+    if (!area) return;
+    var at = area.selectionStart == null ? area.value.length : area.selectionStart;
+    area.value = area.value.slice(0, at) + button.dataset.insert + area.value.slice(area.selectionEnd == null ? at : area.selectionEnd);
+    area.focus();
+    area.selectionStart = area.selectionEnd = at + button.dataset.insert.length;
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
   document.addEventListener("htmx:afterSwap", countSelected);
   document.addEventListener("DOMContentLoaded", countSelected);
 })();

@@ -88,6 +88,12 @@ class MassSendRepository:
                                                              S.status.in_(list(from_statuses))).values(**values))
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
+    def material_in_open_send(self, tenant_id: int, material_id: int) -> bool:
+        """Whether a send not yet finished (scheduled, sending, polling) carries this material."""
+        rows = self.session.execute(select(S.material_ids).where(
+            S.tenant_id == tenant_id, S.status.in_([SendStatus.SCHEDULED.value, SendStatus.SENDING.value, SendStatus.POLLING.value])))
+        return any(material_id in (r.material_ids or ()) for r in rows)
+
     def due(self, now: datetime, *, limit: int = 500) -> list[tuple[int, int]]:
         """(tenant, send) of every send the worker has something to do for, every tenant."""
         rows = self.session.execute(

@@ -56,6 +56,12 @@ class MomentRepository:
         query = select(moments).where(m.tenant_id == tenant_id).order_by(m.created_at.desc(), m.id.desc())
         return fetch_page(self.session, query, request, _moment)
 
+    def material_in_open_moment(self, tenant_id: int, material_id: int) -> bool:
+        """Whether a task the worker still follows carries this material."""
+        m = moments.c
+        rows = self.session.execute(select(m.material_ids).where(m.tenant_id == tenant_id, m.status.in_(OPEN)))
+        return any(material_id in (r.material_ids or ()) for r in rows)
+
     def unfinished(self) -> list[tuple[int, int]]:
         """(tenant, moment) of every task the worker still follows, oldest first."""
         m = moments.c

@@ -67,6 +67,18 @@ class WelcomeRepository:
         return any(material_id in (r.material_ids or []) for r in self.session.execute(
             select(w.material_ids).where(w.tenant_id == tenant_id)))
 
+    def welcome_material_ids(self, tenant_id: int | None = None) -> dict[int, set[int]]:
+        """tenant -> the ids of the materials its welcome messages carry (one tenant, or every tenant)."""
+        w = welcome_messages.c
+        query = select(w.tenant_id, w.material_ids)
+        if tenant_id is not None:
+            query = query.where(w.tenant_id == tenant_id)
+        found: dict[int, set[int]] = {}
+        for row in self.session.execute(query):
+            if row.material_ids:
+                found.setdefault(row.tenant_id, set()).update(row.material_ids)
+        return found
+
     # welcome messages
 
     def add_message(self, tenant_id: int, *, now: datetime, **values: Any) -> int:
