@@ -32,6 +32,7 @@ from siyu.domain.organisation import Staff, StaffStatus, clean_name
 from siyu.domain.phones import normalise_mobile
 
 MAX_ROWS = 20_000  # a list is read in the request; bigger lists go in several files
+MAX_FILE_MB = 8  # the largest list upload taken (20,000 rows with names and notes is about 1 MB)
 MAX_DUE_DAYS = 30
 MAX_NAME = 64
 MAX_NOTE = 200
