@@ -124,7 +124,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "add_friend_state": {
         NumberState.PENDING: N_("Not added yet"),
-        NumberState.ADDED: N_("Added"),
+        NumberState.ADDED: N_("Friend added"),
         NumberState.ADDED_BY_OTHER_STAFF: N_("Added by another staff member"),
         NumberState.INVALID: N_("Invalid number"),
     },
