@@ -11,13 +11,8 @@ from siyu.api.schemas import Out, PageOut
 from siyu.domain.add_friend import NumberState
 
 
-class AddFriendBatchOut(Out):
-    id: int
-    name: str
-    due_days: int = Field(description="The tasks are due at the end of the day (Asia/Shanghai) this many days after each import")
-    created_by: str
-    created_at: datetime
-    assigned: int = Field(description="Numbers in the batch (each is assigned to one staff member)")
+class CountsOut(Out):
+    assigned: int = Field(description="Numbers assigned (each number is assigned to one staff member)")
     added: int = Field(description="Added by their assigned staff member")
     added_by_other_staff: int = Field(description="Added by another staff member first")
     invalid: int = Field(description="Marked invalid (an empty number, not on WeChat)")
@@ -26,19 +21,21 @@ class AddFriendBatchOut(Out):
     reached_rate: float = Field(description="(added + added_by_other_staff) / assigned: added by any staff member")
 
 
+class AddFriendBatchOut(CountsOut):
+    id: int
+    name: str
+    due_days: int = Field(description="The tasks are due at the end of the day (Asia/Shanghai) this many days after each import")
+    created_by: str
+    created_at: datetime
+
+
 class AddFriendBatchPage(PageOut[AddFriendBatchOut]):
     pass
 
 
-class StaffProgressOut(Out):
+class StaffProgressOut(CountsOut):
     staff_id: int
     staff_name: str
-    assigned: int
-    added: int
-    added_by_other_staff: int
-    invalid: int
-    completion_rate: float
-    reached_rate: float
 
 
 class AddFriendBatchDetailOut(AddFriendBatchOut):

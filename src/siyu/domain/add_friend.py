@@ -74,17 +74,14 @@ class BatchDraft:
         return cls(name=clean_name(name, max_len=MAX_NAME), due_days=due_days)
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
-    id: int
-    name: str
-    due_days: int
-    created_by: str
-    created_at: datetime
-    assigned: int = 0
-    added: int = 0
-    added_by_other_staff: int = 0
-    invalid: int = 0
+class Rates:
+    """A batch's or a staff member's counts, as rates (the dataclasses below carry the counts)."""
+
+    __slots__ = ()
+    assigned: int
+    added: int
+    added_by_other_staff: int
+    invalid: int
 
     @property
     def pending(self) -> int:
@@ -102,21 +99,27 @@ class Batch:
 
 
 @dataclass(frozen=True, slots=True)
-class StaffProgress:
+class Batch(Rates):
+    id: int
+    name: str
+    due_days: int
+    created_by: str
+    created_at: datetime
+    assigned: int = 0
+    added: int = 0
+    added_by_other_staff: int = 0
+    invalid: int = 0
+
+
+
+@dataclass(frozen=True, slots=True)
+class StaffProgress(Rates):
     staff_id: int
     staff_name: str
     assigned: int
     added: int
     added_by_other_staff: int
     invalid: int
-
-    @property
-    def completion_rate(self) -> float:
-        return rate(self.added, self.assigned)
-
-    @property
-    def reached_rate(self) -> float:
-        return rate(self.added + self.added_by_other_staff, self.assigned)
 
 
 def rate(part: int, whole: int) -> float:
