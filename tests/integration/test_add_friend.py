@@ -96,7 +96,7 @@ def test_each_new_number_gets_an_add_friend_task_with_the_phone_and_name_in_its_
     assert (task.kind, task.source_kind, task.state, task.title) == (TaskKind.ADD_FRIEND, TaskSource.ADD_FRIEND, TaskState.OPEN,
                                                                      "加好友 张三")
     assert "13800138000" in task.script and "张三" in task.script and "周末来过" in task.script and "门店会员" in task.script
-    assert task.due_at == guide_tasks.end_of_day(utcnow() + timedelta(days=2))
+    assert task.due_at == guide_tasks.end_of_day(utcnow() + timedelta(days=2)) - timedelta(seconds=1)
     [number] = _numbers(context, admin, report.batch_id)
     assert number.task_id == task.id
 

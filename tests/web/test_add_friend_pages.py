@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from siyu.domain.add_friend import NumberState
+from siyu.domain.access import Role
+from siyu.domain.add_friend import BatchDraft, NumberState
 from siyu.services import add_friend
 from tests.web.conftest import Browser, Org
 
@@ -65,3 +66,16 @@ def test_a_number_added_shows_as_added_and_the_list_filters_by_state(signed_in: 
 def test_a_file_that_is_not_a_list_is_refused_on_the_form(signed_in: Browser, org: Org) -> None:
     refused = _post(signed_in, "/add-friend/new", "姓名\n张三\n".encode(), name="无手机")
     assert refused.status_code == 422 and "文件没有手机号列" in refused.text
+
+
+def test_the_guide_sees_the_number_to_add_on_their_phone_page_until_it_is_added(browser: Browser, org: Org) -> None:
+    store = org.store()
+    guide = org.member("小王", store=store)
+    path = org.context.settings.data_dir / "list.csv"
+    path.write_text(f"phone,name,staff\n13800000001,陈女士,{guide.wecom_userid}\n", encoding="utf-8")
+    add_friend.create_batch(org.context.uow(), org.system, BatchDraft.parse(name="门店会员", due_days=0), path)
+    browser.sign_in(org.user(Role.GUIDE, member=guide).login)
+    shown = browser.get("/m/tasks").text
+    assert "加好友 陈女士" in shown and "手机号：13800000001" in shown and 'badge-blue">加好友' in shown
+    org.follow(org.customer("陈女士", "13800000001"), guide)
+    assert "13800000001" not in browser.get("/m/tasks").text  # the add closed the task

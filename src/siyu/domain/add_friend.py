@@ -64,10 +64,10 @@ def parse_state(value: str) -> NumberState:
 @dataclass(frozen=True, slots=True)
 class BatchDraft:
     name: str
-    due_days: int  # the tasks are due at the end of the brand's day this many days after the import
+    due_days: int  # the tasks are due at the end of the brand's day this many days after the import (0: today)
 
     @classmethod
-    def parse(cls, *, name: str, due_days: int = 3) -> BatchDraft:
+    def parse(cls, *, name: str, due_days: int = 0) -> BatchDraft:
         if not 0 <= due_days <= MAX_DUE_DAYS:
             raise InvalidInput("add_friend.bad_due_days", "the tasks are due 0 to %(max)s days after the import", field="due_days",
                                max=MAX_DUE_DAYS)

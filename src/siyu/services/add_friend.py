@@ -94,11 +94,16 @@ def _import(uow: SqlUnitOfWork, actor: Actor, batch_id: int | None, draft: Batch
         parser.staff = _staff_named(uow, tenant_id, {parser.staff_keys(cells) for _, cells in rows} - {""})
         report = ImportReport(batch_id=None if dry_run else batch_id, dry_run=dry_run, errors=list(parser.header_errors), assigned={})
         good = _parse(parser, rows, report)
-        _add(uow, repo, tenant_id, batch_id, good, report, name=name, due_at=end_of_day(now + timedelta(days=due_days)))
+        _add(uow, repo, tenant_id, batch_id, good, report, name=name, due_at=task_due_at(now, due_days))
         repo.set_cursor(tenant_id, batch_id, parser.cursor)
         if not dry_run:
             uow.commit()
     return report
+
+
+def task_due_at(now: datetime, days: int) -> datetime:
+    """The last second of the brand's day ``days`` after ``now``: a task due today is on today's list (/m/tasks)."""
+    return end_of_day(now + timedelta(days=days)) - timedelta(seconds=1)
 
 
 def _parse(parser: ListParser, rows: list[tuple[int, list[str]]], report: ImportReport) -> list[ListRow]:

@@ -46,7 +46,7 @@ def _report(report: ImportReport) -> AddFriendReportOut:
 @router.post("/add-friend-batches", response_model=AddFriendReportOut, status_code=201, responses=RESPONSES)
 def create_batch(context: Annotated[Context, Depends(get_context)], actor: CurrentActor, file: FILE,
                  name: Annotated[str | None, Form(max_length=64, description="The batch's name (default: the file's name)")] = None,
-                 due_days: Annotated[int, Form(ge=0, le=30)] = 3, staff_ids: STAFF_IDS = None, store_id: STORE_ID = None,
+                 due_days: Annotated[int, Form(ge=0, le=30, description="Tasks due at the end of the day (Asia/Shanghai) this many days on; 0: today, on the guides' list at once")] = 0, staff_ids: STAFF_IDS = None, store_id: STORE_ID = None,
                  dry_run: DRY_RUN = False, encoding: ENCODING = None) -> AddFriendReportOut:
     """A new batch from a phone list, read now: good rows become numbers, each with a guide task for its staff member;
     every bad row is in the report's `errors` with its row, column and reason."""

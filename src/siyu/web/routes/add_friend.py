@@ -65,12 +65,12 @@ def _form(request: Request, viewer: Viewer, values: dict[str, object], *, report
 @router.get("/add-friend/new")
 def new_batch(request: Request, viewer: CurrentViewer) -> Response:
     add_friend.list_batches(get_console(request).context.uow(), viewer.actor, PageRequest(page_size=1))  # the permission, up front
-    return _form(request, viewer, {"due_days": "3", "staff_ids": [], "store_id": ""})
+    return _form(request, viewer, {"due_days": "0", "staff_ids": [], "store_id": ""})
 
 
 @router.post("/add-friend/new")
 def create_batch(request: Request, viewer: CurrentViewer, file: Annotated[UploadFile | None, File()] = None,
-                 name: Annotated[str, Form()] = "", due_days: Annotated[str, Form()] = "3", staff_ids: StaffIds = None,
+                 name: Annotated[str, Form()] = "", due_days: Annotated[str, Form()] = "0", staff_ids: StaffIds = None,
                  store_id: Annotated[str, Form()] = "", encoding: Annotated[str, Form()] = "utf-8",
                  dry_run: Annotated[bool, Form()] = False) -> Response:
     """A preview (dry run) shows the report under the form, to import for real next; an import shows the batch."""
