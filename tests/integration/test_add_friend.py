@@ -16,7 +16,7 @@ from siyu.domain.errors import Conflict, InvalidInput, PermissionDenied
 from siyu.domain.guide_tasks import TaskFilter, TaskKind, TaskSource, TaskState
 from siyu.domain.identities import IdentityKey, IdentityKind
 from siyu.domain.paging import PageRequest
-from siyu.services import add_friend, add_friend_matching, alerts, customers, guide_tasks, relations, staff
+from siyu.services import add_friend, add_friend_matching, alerts, customers, guide_tasks, imports, relations, staff
 from siyu.services.add_friend import Assignment
 from siyu.services.clock import utcnow
 from tests import factories as f
@@ -271,3 +271,15 @@ def test_a_relation_ending_does_not_undo_an_add_by_another_staff_member(context,
     add_friend_matching.rematch_everywhere(context.uow())
     [number] = _numbers(context, admin, report.batch_id)
     assert number.state is NumberState.ADDED_BY_OTHER_STAFF
+
+
+def test_a_customer_import_that_brings_the_phone_lets_the_sweep_match_the_number(context, tmp_path):
+    admin, _, a, *_ = _org(context)
+    customer_id = _customer(context, admin, IdentityKey(IdentityKind.WECOM_EXTERNAL, "wmImported01"))
+    _follow(context, admin.tenant_id, customer_id, a.id)
+    report = add_friend.create_batch(context.uow(), admin, BatchDraft.parse(name="导入识别"), _csv(tmp_path, "phone\n13800138000\n"),
+                                     assignment=Assignment(staff_ids=(a.id,)))
+    imports.import_customers(context.uow(), admin, _csv(tmp_path, "external_userid,手机\nwmImported01,13800138000\n", "crm.csv"))
+    assert add_friend_matching.rematch_everywhere(context.uow()) == 1
+    [number] = _numbers(context, admin, report.batch_id)
+    assert (number.state, number.customer_id, number.added_by_staff_id) == (NumberState.ADDED, customer_id, a.id)
