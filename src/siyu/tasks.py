@@ -27,7 +27,7 @@ from siyu.domain.errors import DomainError, InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
 from siyu.domain.welcome import WelcomeMessage
 from siyu.services import (
-    contact_ways, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
+    add_friend_matching, contact_ways, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
     wecom_sync, welcome, welcome_media,
 )
 from siyu.services import moments
@@ -206,6 +206,11 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
             run_wecom_sync(tenant_id, wecom_sync.start_scheduled(context.uow(), tenant_id))
         return len(tenants)
 
+    @huey.periodic_task(crontab(minute="*/10"), name="rematch_add_friend_numbers")
+    def rematch_add_friend_numbers() -> int:
+        """Every ten minutes: bulk add-friend numbers still waiting, against the phones and relations known now."""
+        return add_friend_matching.rematch_everywhere(context.uow())
+
     @huey.periodic_task(crontab(minute="*/10"), name="match_orders_everywhere")
     def match_orders_everywhere() -> int:
         """Every ten minutes: unmatched orders and events of every tenant, against the identities known now."""
@@ -303,6 +308,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "poll_transfers": poll_transfers,
         "match_orders": match_orders,
         "match_orders_everywhere": match_orders_everywhere,
+        "rematch_add_friend_numbers": rematch_add_friend_numbers,
         "run_guide_task_rules": run_guide_task_rules,
         "remind_overdue_guide_tasks": remind_overdue_guide_tasks,
     }

@@ -18,7 +18,8 @@ from siyu.domain.channels import ChannelDraft, CostDraft
 from siyu.domain.contact_ways import ContactWayDraft, StaffRule
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
 from siyu.domain.contact_pressure import ContactRules
-from siyu.services import contact_pressure, contact_ways, guide_tasks, welcome
+from siyu.services import add_friend, contact_pressure, contact_ways, guide_tasks, welcome
+from siyu.domain.add_friend import BatchDraft
 from siyu.domain.mass_sends import MassSendDraft
 from siyu.services import mass_sends as mass_sends_service
 from siyu.domain.guide_tasks import RuleDraft
@@ -86,7 +87,10 @@ BODIES = {
 
 
 # Multipart routes: the files tenant B uploads (a valid file, so the request reaches the service).
-UPLOADS = {"Body_import_customers_api_v1_imports_customers_post": {"file": ("越权.csv", "phone\n13999999998\n".encode())}}
+UPLOADS = {"Body_import_customers_api_v1_imports_customers_post": {"file": ("越权.csv", "phone\n13999999998\n".encode())},
+           "Body_create_batch_api_v1_add_friend_batches_post": {"file": ("越权.csv", "phone\n13999999998\n".encode())},
+           "Body_import_numbers_api_v1_add_friend_batches__batch_id__numbers_post": {
+               "file": ("越权.csv", "phone\n13999999998\n".encode())}}
 
 
 def _import_of(context, actor):
@@ -193,7 +197,13 @@ def _tenant_a(context):
     rule = guide_tasks.create_rule(context.uow(), a.actor, RuleDraft.parse(stage_id=stage.id, days=3, kind="follow_up",
                                                                            title=f"规则{f.uid()}", script=""))
     journey = journeys_service.create_from_template(context.uow(), a.actor, "birthday", name=f"旅程{f.uid(4)}")
+    with tempfile.TemporaryDirectory() as folder:  # an add-friend batch of A's, with one number
+        phone_list = Path(folder) / "list.csv"
+        phone_list.write_text(f"phone,staff\n13999999996,{member.wecom_userid}\n", encoding="utf-8")
+        batch = add_friend.create_batch(context.uow(), a.actor, BatchDraft.parse(name=f"加好友{f.uid()}"), phone_list)
+    [number] = add_friend.list_numbers(context.uow(), a.actor, batch.batch_id).items
     ids = {
+        "batch_id": batch.batch_id, "number_id": number.id,
         "journey_id": journey.id,
         "send_id": send.id,
         "task_id": task_id, "rule_id": rule.id,
@@ -207,7 +217,7 @@ def _tenant_a(context):
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
                source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name, task_title, rule.title, journey.name,
-               experiment.name, moment.text, segment.name]
+               experiment.name, moment.text, segment.name, add_friend.get_batch(context.uow(), a.actor, batch.batch_id).batch.name]
     return a, ids, markers
 
 
@@ -228,7 +238,9 @@ def test_every_route_hides_another_tenants_objects(context, client):
                "/api/v1/journeys", f"/api/v1/journeys/{ids['journey_id']}/steps",
                "/api/v1/experiments", f"/api/v1/experiments/{ids['experiment_id']}/report",
                "/api/v1/moments", f"/api/v1/moments/{ids['moment_id']}",
-               "/api/v1/segments", f"/api/v1/segments/{ids['segment_id']}")
+               "/api/v1/segments", f"/api/v1/segments/{ids['segment_id']}",
+               "/api/v1/add-friend-batches", f"/api/v1/add-friend-batches/{ids['batch_id']}",
+               f"/api/v1/add-friend-batches/{ids['batch_id']}/numbers")
     before = {path: client.get(path, headers=a.headers).json() for path in watched}
 
     checked = 0

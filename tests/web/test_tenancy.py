@@ -27,6 +27,8 @@ from siyu.domain.experiments import ExperimentDraft
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
 from siyu.services import welcome
 from siyu.services import segments
+from siyu.services import add_friend
+from siyu.domain.add_friend import BatchDraft, NumberState
 from siyu.web.app import ROUTE_MODULES as MODULES
 from tests.web.conftest import Org, unique
 
@@ -102,13 +104,17 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     rule = guide_tasks.create_rule(context.uow(), a.system, RuleDraft.parse(stage_id=stage.id, days=3, kind="greet", title="甲规则",
                                                                             script=""))
     journey = journeys.create_from_template(context.uow(), a.system, "birthday", name="甲旅程")
+    phone_list = context.settings.data_dir / "a-list.csv"
+    phone_list.write_text(f"phone,staff\n13922223333,{member.wecom_userid}\n", encoding="utf-8")
+    batch_id = add_friend.create_batch(context.uow(), a.system, BatchDraft.parse(name="甲加好友"), phone_list).batch_id
+    [number] = add_friend.list_numbers(context.uow(), a.system, batch_id).items
     segment = segments.create_segment(context.uow(), a.system, name="甲人群", rule={"groups": [{"conditions": [
         {"kind": "tags", "op": "any", "value": [tag.id]}]}]})
     material = welcome.create_material(context.uow(), a.system, MaterialDraft.parse(kind="link", title="甲素材",
                                                                                    url="https://a.example.cn/secret"))
     message = welcome.save_welcome_message(context.uow(), a.system, WelcomeDraft.parse(
         scope="way", text="甲欢迎语", material_ids=[material.id], contact_way_id=way.id))
-    ids = {"tenant": tenant_a.slug, "material_id": material.id, "message_id": message.id, "journey_id": journey.id, "segment_id": segment.id, "task_id": task_id, "rule_id": rule.id, "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
+    ids = {"batch_id": batch_id, "number_id": number.id, "tenant": tenant_a.slug, "material_id": material.id, "message_id": message.id, "journey_id": journey.id, "segment_id": segment.id, "task_id": task_id, "rule_id": rule.id, "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
            "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id,
            "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "fmt": "png",
@@ -120,7 +126,7 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
            "moment_id": moments.create_moment(context.uow(), a.system, MomentDraft.parse(text="甲朋友圈", staff_ids=[member.id])).id}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
                stage.name, field.label, "甲导入文件", "甲订单", "甲渠道", "a-chan", "wwtenantacorp0001", wecom.contact_secret_hint,
-               way.name, way.state, "甲素材", "a.example.cn/secret", "甲欢迎语", "甲群发", "甲任务", "甲话术", "甲规则", "甲旅程", "甲实验", "甲朋友圈", "甲人群"]
+               way.name, way.state, "甲素材", "a.example.cn/secret", "甲欢迎语", "甲群发", "甲任务", "甲话术", "甲规则", "甲旅程", "甲实验", "甲朋友圈", "甲人群", "甲加好友", "13922223333"]
     org.store()  # B has data of its own
     org.customer("乙客户")
 
@@ -160,4 +166,5 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     assert guide_tasks.get_task(context.uow(), a.system, task_id).state is TaskState.OPEN
     assert welcome.get_material(context.uow(), a.system, material.id) == material
     assert welcome.get_welcome_message(context.uow(), a.system, message.id) == message
+    assert add_friend.list_numbers(context.uow(), a.system, batch_id).items[0].state is NumberState.PENDING
     assert [r.id for r in guide_tasks.list_rules(context.uow(), a.system)] == [rule.id]

@@ -13,7 +13,7 @@ from siyu.api.schemas import Out, PageOut
 class GuideTaskCreate(BaseModel):
     staff_id: int = Field(description="The assignee: a staff member the caller manages (a guide: themself)")
     customer_id: int | None = Field(default=None, description="The customer the task is about, if any")
-    kind: str = Field(description="greet, follow_up, send_content, give_coupon, invite_to_group, other", examples=["follow_up"])
+    kind: str = Field(description="greet, follow_up, send_content, give_coupon, invite_to_group, add_friend, other", examples=["follow_up"])
     title: str = Field(min_length=1, max_length=100, examples=["回访上周到店的客户"])
     script: str = Field(default="", max_length=2000, description="The suggested words (话术)")
     due_at: AwareDatetime
@@ -31,7 +31,7 @@ class GuideTaskOut(Out):
     script: str
     due_at: datetime
     state: str = Field(description="open, done, skipped, cancelled")
-    source_kind: str = Field(description="manual, manager_assignment, journey, mass_send, lifecycle_rule")
+    source_kind: str = Field(description="manual, manager_assignment, journey, mass_send, lifecycle_rule, add_friend")
     source_key: str | None
     created_by: str
     created_at: datetime

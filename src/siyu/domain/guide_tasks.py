@@ -34,6 +34,7 @@ class TaskKind(StrEnum):
     SEND_CONTENT = "send_content"
     GIVE_COUPON = "give_coupon"
     INVITE_TO_GROUP = "invite_to_group"
+    ADD_FRIEND = "add_friend"  # add a phone of a bulk add-friend batch (services/add_friend.py)
     OTHER = "other"
 
 
@@ -50,6 +51,7 @@ class TaskSource(StrEnum):
     JOURNEY = "journey"
     MASS_SEND = "mass_send"
     LIFECYCLE_RULE = "lifecycle_rule"
+    ADD_FRIEND = "add_friend"
 
 
 def parse_kind(value: str) -> TaskKind:

@@ -48,7 +48,8 @@ _IGNORED_IN_HEADERS = re.compile(r"[\s_\-*]")
 _TAG_SEPARATORS = re.compile(r"\s*[;,，、|；]\s*")
 
 
-def _normal(header: str) -> str:
+def normal_header(header: str) -> str:
+    """A header as matched against aliases: no spaces, ``_``, ``-`` or ``*``, lowercase."""
     return _IGNORED_IN_HEADERS.sub("", header).lower()
 
 
@@ -77,16 +78,16 @@ class ColumnMap:
 
     @classmethod
     def read(cls, header: list[str], definitions: dict[str, CustomField]) -> tuple[ColumnMap, list[CellError]]:
-        names = {_normal(alias): target for target, aliases in ALIASES.items() for alias in aliases}
+        names = {normal_header(alias): target for target, aliases in ALIASES.items() for alias in aliases}
         for key, definition in definitions.items():
-            names.setdefault(_normal(key), f"field:{key}")
-            names.setdefault(_normal(definition.label), f"field:{key}")
+            names.setdefault(normal_header(key), f"field:{key}")
+            names.setdefault(normal_header(definition.label), f"field:{key}")
         taken: dict[str, Column] = {}
         errors: list[CellError] = []
         unnamed: list[int] = []
         for index, raw in enumerate(header):
             text = raw.strip()
-            target = names.get(_normal(text))
+            target = names.get(normal_header(text))
             if not text:
                 unnamed.append(index)
             elif target is None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.customers import RelationState
 from siyu.domain.timeline import EventKind
-from siyu.services import journey_triggers
+from siyu.services import add_friend_matching, journey_triggers
 
 
 def follow_in(
@@ -32,6 +32,7 @@ def follow_in(
     if make_owner and customer is not None and customer.owner_staff_id is None:
         uow.customers.update(tenant_id, customer_id, now=at, owner_staff_id=staff_id)
     journey_triggers.contact_added(uow, tenant_id, customer_id, channel_state=channel_state, at=at)
+    add_friend_matching.relation_added_in(uow, tenant_id, customer_id, at=at)
     return True
 
 

@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from siyu import __version__
 from siyu.adapters.error_texts import error_text, error_texts
 from siyu.domain.access import Permission, Role
+from siyu.domain.add_friend import NumberState
 from siyu.domain.customers import Gender, RelationState, TagSource
 from siyu.domain.errors import DomainError
 from siyu.domain.fields import FieldKind
@@ -104,6 +105,7 @@ LABELS: dict[str, dict[str, str]] = {
         TaskKind.SEND_CONTENT: N_("Send content"),
         TaskKind.GIVE_COUPON: N_("Give a coupon"),
         TaskKind.INVITE_TO_GROUP: N_("Invite to a group"),
+        TaskKind.ADD_FRIEND: N_("Add as a friend"),
         TaskKind.OTHER: N_("Other task"),
     },
     "task_state": {
@@ -118,6 +120,13 @@ LABELS: dict[str, dict[str, str]] = {
         TaskSource.JOURNEY: N_("Journey"),
         TaskSource.MASS_SEND: N_("Mass send"),
         TaskSource.LIFECYCLE_RULE: N_("Lifecycle reminder"),
+        TaskSource.ADD_FRIEND: N_("Bulk add-friend"),
+    },
+    "add_friend_state": {
+        NumberState.PENDING: N_("Not added yet"),
+        NumberState.ADDED: N_("Friend added"),
+        NumberState.ADDED_BY_OTHER_STAFF: N_("Added by another staff member"),
+        NumberState.INVALID: N_("Invalid number"),
     },
 }
 

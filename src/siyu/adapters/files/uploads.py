@@ -8,10 +8,12 @@ removed, so a refused upload leaves nothing behind.
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePath
 from typing import IO
 
-from siyu.domain.errors import TooLarge
+from siyu.domain.errors import InvalidInput, TooLarge
 
 CHUNK = 1 << 20
 
@@ -32,3 +34,20 @@ def store_upload(stream: IO[bytes], folder: Path, *, suffix: str, max_bytes: int
         stored.unlink(missing_ok=True)
         raise
     return stored
+
+
+SHEET_SUFFIXES = (".csv", ".xlsx")
+
+
+@contextmanager
+def kept_while_read(stream: IO[bytes], folder: Path, *, filename: str, max_bytes: int) -> Iterator[Path]:
+    """A CSV or XLSX upload read in the request (a phone list): stored as above while the caller
+    reads it, removed after, whatever happens."""
+    suffix = PurePath(filename or "").suffix.lower()
+    if suffix not in SHEET_SUFFIXES:
+        raise InvalidInput("file.not_sheet", "choose a .csv or .xlsx file", field="file")
+    stored = store_upload(stream, folder, suffix=suffix, max_bytes=max_bytes)
+    try:
+        yield stored
+    finally:
+        stored.unlink(missing_ok=True)

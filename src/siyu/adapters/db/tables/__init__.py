@@ -1,5 +1,6 @@
 """The operational schema, as SQLAlchemy Core tables, one module per area."""
 
+from siyu.adapters.db.tables.add_friend import add_friend_batches, add_friend_numbers
 from siyu.adapters.db.tables.acquisition import contact_ways, materials, welcome_messages, welcome_sends
 from siyu.adapters.db.tables.alerts import alert_reads, alerts
 from siyu.adapters.db.tables.base import UTCDateTime, metadata
@@ -33,6 +34,8 @@ from siyu.adapters.db.tables.wecom import (wecom_callbacks, wecom_group_chats, w
                                          wecom_sign_in_states, wecom_sync_runs)
 
 __all__ = [
+    "add_friend_batches",
+    "add_friend_numbers",
     "mass_send_targets",
     "mass_send_tasks",
     "mass_sends",
