@@ -83,6 +83,7 @@ class Corp:
     tag_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     group_chats: dict[str, dict[str, Any]] = field(default_factory=dict)
     contact_ways: dict[str, dict[str, Any]] = field(default_factory=dict)
+    join_ways: dict[str, dict[str, Any]] = field(default_factory=dict)  # group live codes (sandbox/join_ways.py)
     welcome_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (handover, external) -> record
     transfer_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
