@@ -26,7 +26,7 @@ from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import DomainError, InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
 from siyu.services import (
-    contact_ways, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
+    contact_ways, group_codes, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
     wecom_sync, welcome,
 )
 from siyu.services import moments
@@ -153,6 +153,11 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
     def rebind_contact_ways() -> int:
         """Every five minutes: point each live code at who should take the next add (hours, caps, midnight)."""
         return sum(contact_ways.rebind_everywhere(context.uow, context.secret_box, context.wecom_channel).values())
+
+    @huey.periodic_task(crontab(minute="*/2"), name="recheck_group_codes")
+    def recheck_group_codes() -> int:
+        """Every two minutes: re-read group codes' listed groups from WeCom and re-list full ones."""
+        return sum(group_codes.recheck_everywhere(context.uow, context.secret_box, context.wecom_channel).values())
 
     @huey.periodic_task(crontab(minute="*"), name="simulate_demo_minute")
     def simulate_demo_minute() -> int:
@@ -282,6 +287,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "send_welcome": send_welcome,
         "after_welcome": after_welcome,
         "rebind_contact_ways": rebind_contact_ways,
+        "recheck_group_codes": recheck_group_codes,
         "simulate_demo_minute": simulate_demo_minute,
         "simulate_demo_customer": simulate_demo_customer,
         "run_wecom_sync": run_wecom_sync,

@@ -49,6 +49,7 @@ class FakeWeCom:
 
         Handler.corp = corp
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        corp.qr_base = self.url  # WeCom's QR images of ways, served here (GET /fake/<config_id>)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-wecom", daemon=True)
         self._thread.start()

@@ -23,10 +23,6 @@ GROUP_MEMBERS_MAX = 200  # a customer group's limit (an upgraded group: 500)
 _FIELDS = ("scene", "remark", "auto_create_room", "room_base_name", "room_base_id", "chat_id_list", "state")
 
 
-def qr_code_url(config_id: str) -> str:
-    return f"https://wework.qpic.cn/fake/{config_id}"
-
-
 def add_group_chat(corp: Corp, chat_id: str, *, owner: str, name: str = "", members: int = 1, now: int = 0) -> dict[str, Any]:
     """A group in the corp: its owner and ``members - 1`` made-up customers (type 2)."""
     if owner not in corp.users:
@@ -59,7 +55,7 @@ def add_join_way(corp: Corp, params: dict[str, str], body: dict[str, Any]) -> di
     way = {"scene": 2, "auto_create_room": 1, **{k: body[k] for k in _FIELDS if k in body}}
     _check(corp, way)
     config_id = corp.new_id("jw")
-    corp.join_ways[config_id] = {"config_id": config_id, "qr_code": qr_code_url(config_id) if way["scene"] == 2 else "", **way}
+    corp.join_ways[config_id] = {"config_id": config_id, "qr_code": corp.qr_code_url(config_id) if way["scene"] == 2 else "", **way}
     return {"config_id": config_id}
 
 
@@ -67,7 +63,7 @@ def _way(corp: Corp, body: dict[str, Any]) -> dict[str, Any]:
     config_id = body.get("config_id") or ""
     if corp.lenient and config_id and config_id not in corp.join_ways:
         corp.join_ways[config_id] = {"config_id": config_id, "scene": 2, "auto_create_room": 0, "chat_id_list": [],
-                                     "qr_code": qr_code_url(config_id), "state": ""}
+                                     "qr_code": corp.qr_code_url(config_id), "state": ""}
     way = corp.join_ways.get(config_id)
     need(way is not None, 40058, "invalid config_id")
     assert way is not None
@@ -140,6 +136,6 @@ def learn_join_way(corp: Corp, config_id: str, *, state: str, chats: dict[str, t
             known = corp.group_chats.get(chat_id)
             if known is None:
                 add_group_chat(corp, chat_id, owner=owner, members=members, now=int(corp.clock()))
-        way = corp.join_ways.setdefault(config_id, {"config_id": config_id, "scene": 2, "qr_code": qr_code_url(config_id)})
+        way = corp.join_ways.setdefault(config_id, {"config_id": config_id, "scene": 2, "qr_code": corp.qr_code_url(config_id)})
         way.update({"state": state, "chat_id_list": list(chats), "auto_create_room": int(auto_create_room),
                     "room_base_name": room_base_name, "room_base_id": room_base_id})

@@ -33,7 +33,7 @@ from siyu.domain.media import MEDIA_LIFETIME, MediaKind, MediaPurpose, check_med
 UPLOAD = "/cgi-bin/media/upload"
 UPLOAD_ATTACHMENT = "/cgi-bin/media/upload_attachment"
 FILES_PREFIX = "/files/"
-QR_PREFIX = "/fake/"  # the QR code images of contact ways and join ways (``https://wework.qpic.cn/fake/<config_id>``)
+QR_PREFIX = "/fake/"  # the QR code images of contact ways and join ways (``Corp.qr_code_url``)
 _PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 _MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 16
 
@@ -164,7 +164,7 @@ def _qr_code(corp: Corp, config_id: str) -> tuple[str, bytes] | None:
         known = config_id in corp.contact_ways or config_id in corp.join_ways
     if not known and not corp.lenient:
         return None
-    return "image/png", qr.qr_image(f"https://wework.qpic.cn{QR_PREFIX}{config_id}", "png")
+    return "image/png", qr.qr_image(corp.qr_code_url(config_id), "png")
 
 
 def _made_up(path: str) -> tuple[str, bytes]:
