@@ -37,6 +37,7 @@ from siyu.services.alerts import BRAND_TZ
 from siyu.services.clock import utcnow
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
+PICKER_MAX = 1000  # groups offered when building a pool
 QR_SCAN = "3"  # JoinScene: 0 invited by a member, 1 by a link, 3 by scanning a QR code
 
 
@@ -68,6 +69,14 @@ def pool_of(uow: SqlUnitOfWork, actor: Actor, code: GroupCode) -> list[PoolChat]
     return [PoolChat(chat_id=c, name=rows[c]["name"] if c in rows else c, members=rows[c]["members"] if c in rows else None,
                      live=c in code.live_chat_ids, full=not code.is_open(c, {k: v["members"] for k, v in rows.items()}))
             for c in code.chat_ids]
+
+
+def pickable_chats(uow: SqlUnitOfWork, actor: Actor) -> list[PoolChat]:
+    """The tenant's customer groups (as last synced) to build a pool from, by name."""
+    actor.require(Permission.CHANNELS_VIEW)
+    with uow.reading():
+        rows = uow.group_codes.all_chats(actor.tenant_id, limit=PICKER_MAX)
+    return [PoolChat(chat_id=r["chat_id"], name=r["name"], members=r["members"], live=False, full=False) for r in rows]
 
 
 def joins(uow: SqlUnitOfWork, actor: Actor, code_ids: list[int], *, since: datetime | None = None) -> dict[int, int]:

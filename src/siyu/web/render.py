@@ -35,6 +35,7 @@ NAV = (
     NavItem("/segments", N_("Segments"), "segments", Permission.CUSTOMERS_VIEW),
     NavItem("/orders", N_("Orders"), "tag", Permission.ORDERS_VIEW),
     NavItem("/contact-ways", N_("Contact ways"), "tag", Permission.CHANNELS_VIEW),
+    NavItem("/group-codes", N_("Group codes"), "people", Permission.CHANNELS_VIEW),
     NavItem("/mass-sends", N_("Mass sends"), "bell", Permission.CUSTOMERS_MANAGE),
     NavItem("/journeys", N_("Journeys"), "link", Permission.CUSTOMERS_VIEW),
     NavItem("/analytics", N_("Analytics"), "chart", Permission.ANALYTICS_VIEW),

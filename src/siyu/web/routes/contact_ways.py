@@ -1,22 +1,21 @@
 """Contact ways (渠道活码) in the console: the list with today's adds, the create and edit
 form (staff, rotation, hours, cap, fallback, tags, stage, remark, welcome text), the QR code
-(PNG / SVG) and a printable poster.
+(WeCom's own image, fetched through the channel) and a printable poster.
 
-The poster is an HTML page sized for A5 paper with the QR code as inline SVG: the browser
-prints it at full resolution with the system's CJK fonts, and its words are translated like
-every console page. A Pillow PNG would need a CJK font shipped with Siyu and fixed pixel sizes.
+The poster is an HTML page sized for A5 paper with WeCom's QR image inlined: the browser prints
+it with the system's CJK fonts, and its words are translated like every console page. A Pillow
+PNG would need a CJK font shipped with Siyu and fixed pixel sizes.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from markupsafe import Markup
 from pydantic import BaseModel
 
-from siyu.adapters.files.qr import qr_svg_inline
 from siyu.domain.access import Permission
 from siyu.domain.contact_ways import ContactWay, ContactWayDraft, StaffRule
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
@@ -199,9 +198,14 @@ def archive_contact_way(request: Request, viewer: CurrentViewer, way_id: int) ->
     return response
 
 
-@router.get("/contact-ways/{way_id}/qr.{fmt}")
-def contact_way_qr(request: Request, viewer: CurrentViewer, way_id: int, fmt: str) -> Response:
-    image, media_type = contact_ways.qr_code_image(get_console(request).context.uow(), viewer.actor, way_id, fmt)
+def _qr(request: Request, viewer: Viewer, way_id: int) -> tuple[bytes, str]:
+    context = get_console(request).context
+    return contact_ways.qr_code_image(context.uow(), context.secret_box, context.wecom_channel, viewer.actor, way_id)
+
+
+@router.get("/contact-ways/{way_id}/qr.png")
+def contact_way_qr(request: Request, viewer: CurrentViewer, way_id: int) -> Response:
+    image, media_type = _qr(request, viewer, way_id)
     return Response(image, media_type=media_type, headers={"Cache-Control": "private, max-age=300"})
 
 
@@ -210,10 +214,10 @@ def contact_way_poster(request: Request, viewer: CurrentViewer, way_id: int) -> 
     context = get_console(request).context
     way = contact_ways.get_contact_way(context.uow(), viewer.actor, way_id)
     channel = channels.get_channel(context.uow(), viewer.actor, way.channel_id)
-    if not way.qr_code:
-        raise Conflict("contact_way.no_qr", "WeCom has not given this contact way a QR code (scene 1 is a mini-program button)")
-    view = {"way": way, "channel": channel, "qr": Markup(qr_svg_inline(way.qr_code))}  # noqa: S704 - segno's own SVG
-    return page(request, "contact_ways/poster.html", view)
+    image, media_type = _qr(request, viewer, way_id)  # WeCom's image, inlined so the page prints on its own
+    view = {"kind": "contact_way", "title": channel.name, "label": way.name,
+            "qr_src": f"data:{media_type};base64,{base64.b64encode(image).decode()}"}
+    return page(request, "poster.html", view)
 
 
 __all__ = ["FORM_WIDE", "router"]

@@ -164,7 +164,7 @@ def _qr_code(corp: Corp, config_id: str) -> tuple[str, bytes] | None:
         known = config_id in corp.contact_ways or config_id in corp.join_ways
     if not known and not corp.lenient:
         return None
-    return "image/png", qr.qr_image(corp.qr_code_url(config_id), "png")
+    return "image/png", qr.qr_png(corp.qr_code_url(config_id))
 
 
 def _made_up(path: str) -> tuple[str, bytes]:

@@ -71,6 +71,13 @@ class GroupCodeRepository:
             g.tenant_id == tenant_id, g.chat_id.in_(sorted(set(chat_ids))))).all()
         return {r.chat_id: dict(r._mapping) for r in rows}
 
+    def all_chats(self, tenant_id: int, *, limit: int) -> list[dict[str, Any]]:
+        """The tenant's groups for a picker: chat id, name, members, by name."""
+        g = wecom_group_chats.c
+        rows = self.session.execute(select(g.chat_id, g.name, g.members).where(g.tenant_id == tenant_id)
+                                    .order_by(g.name, g.chat_id).limit(limit)).all()
+        return [dict(r._mapping) for r in rows]
+
     def set_members(self, tenant_id: int, chat_id: str, *, members: int, external_members: int, now: datetime) -> None:
         g = wecom_group_chats.c
         self.session.execute(update(wecom_group_chats).where(g.tenant_id == tenant_id, g.chat_id == chat_id).values(
