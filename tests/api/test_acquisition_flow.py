@@ -174,7 +174,7 @@ def test_the_qr_code_is_wecoms_own_image_fetched_through_the_channel(context, cl
     del fake.corp.contact_ways[way.config_id]  # WeCom's image is gone: a clear error, not a code of the URL
     secret = tokens.create_api_token(context.uow(), linked.admin, name=f"t{f.uid()}").secret
     gone = client.get(f"/api/v1/contact-ways/{way.id}/qr", headers={"Authorization": f"Bearer {secret}"})
-    assert gone.status_code == 502 and gone.json()["code"] == "wecom.qr_fetch_failed"
+    assert gone.status_code == 502 and gone.json()["error"]["code"] == "wecom.qr_fetch_failed"
 
 
 def test_materials_and_welcome_messages_through_the_api(context, client, fake):

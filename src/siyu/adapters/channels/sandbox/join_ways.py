@@ -114,6 +114,7 @@ def simulate_join(corp: Corp, rng: random.Random, *, now: float, members_max: in
                                   now=int(now))
             way["room_base_id"], created = base + 1, True
             way["chat_id_list"] = [*way["chat_id_list"], chat["chat_id"]]
+            way.setdefault("rooms_made", []).append(chat["chat_id"])
         external = f"wmsim{int(now * 1000):x}{rng.randrange(16**6):06x}"
         chat["member_list"].append({"userid": external, "type": 2, "join_time": int(now), "join_scene": 3,
                                     "state": way.get("state") or ""})
@@ -137,5 +138,6 @@ def learn_join_way(corp: Corp, config_id: str, *, state: str, chats: dict[str, t
             if known is None:
                 add_group_chat(corp, chat_id, owner=owner, members=members, now=int(corp.clock()))
         way = corp.join_ways.setdefault(config_id, {"config_id": config_id, "scene": 2, "qr_code": corp.qr_code_url(config_id)})
-        way.update({"state": state, "chat_id_list": list(chats), "auto_create_room": int(auto_create_room),
-                    "room_base_name": room_base_name, "room_base_id": room_base_id})
+        made = [c for c in way.get("rooms_made", []) if c not in chats]  # rooms the way made itself stay on it
+        way.update({"state": state, "chat_id_list": [*chats, *made], "auto_create_room": int(auto_create_room),
+                    "room_base_name": room_base_name, "room_base_id": way.get("room_base_id") if made else room_base_id})
