@@ -171,3 +171,23 @@ def test_the_qr_image_is_wecoms_fetched_through_the_channel(context, fake):
     with pytest.raises(Exception) as failed:
         group_codes.qr_code_image(context.uow(), context.secret_box, context.wecom_channel, linked.admin, code.id)
     assert getattr(failed.value, "code", "") == "wecom.qr_fetch_failed"
+
+
+def test_the_api_makes_a_code_and_shows_each_pool_groups_members(context, client, fake):
+    from siyu.services import tokens
+
+    linked = link(context, fake)
+    _groups(context, linked, fake, {"wrA": 195, "wrB": 20})
+    channel = channels.create_channel(context.uow(), linked.admin, ChannelDraft.parse(name="接口渠道", state=f"ch{f.uid(6)}"))
+    headers = {"Authorization": f"Bearer {tokens.create_api_token(context.uow(), linked.admin, name=f't{f.uid()}').secret}"}
+    made = client.post("/api/v1/group-codes", headers=headers, json={"channel_id": channel.id, "name": "接口群码", "state": "api-g",
+                                                                     "chat_ids": ["wrA", "wrB"]})
+    assert made.status_code == 201 and made.json()["live_chat_ids"] == ["wrB"] and made.json()["threshold"] == 190
+    shown = client.get(f"/api/v1/group-codes/{made.json()['id']}", headers=headers).json()
+    assert [(p["chat_id"], p["members"], p["full"], p["live"]) for p in shown["pool"]] == [("wrA", 195, True, False), ("wrB", 20, False, True)]
+    assert client.get("/api/v1/group-codes", headers=headers).json()["total"] == 1
+    refused = client.post("/api/v1/group-codes", headers=headers, json={"channel_id": channel.id, "name": "重复", "state": "api-h",
+                                                                        "chat_ids": ["wrB"]})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "group_code.chat_taken"
+    image = client.get(f"/api/v1/group-codes/{made.json()['id']}/qr", headers=headers)
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")

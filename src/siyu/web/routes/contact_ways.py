@@ -1,15 +1,10 @@
 """Contact ways (渠道活码) in the console: the list with today's adds, the create and edit
 form (staff, rotation, hours, cap, fallback, tags, stage, remark, welcome text), the QR code
-(WeCom's own image, fetched through the channel) and a printable poster.
-
-The poster is an HTML page sized for A5 paper with WeCom's QR image inlined: the browser prints
-it with the system's CJK fonts, and its words are translated like every console page. A Pillow
-PNG would need a CJK font shipped with Siyu and fixed pixel sizes.
+(WeCom's own image, fetched through the channel) and a printable poster (:mod:`siyu.web.posters`).
 """
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -26,6 +21,7 @@ from siyu.web.console import get_console
 from siyu.web.forms import FORM_WIDE, Paging, failure, optional_id
 from siyu.web.i18n import N_
 from siyu.web.lookups import all_staff
+from siyu.web.posters import qr_poster, qr_response
 from siyu.web.render import flash, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
 
@@ -205,8 +201,7 @@ def _qr(request: Request, viewer: Viewer, way_id: int) -> tuple[bytes, str]:
 
 @router.get("/contact-ways/{way_id}/qr.png")
 def contact_way_qr(request: Request, viewer: CurrentViewer, way_id: int) -> Response:
-    image, media_type = _qr(request, viewer, way_id)
-    return Response(image, media_type=media_type, headers={"Cache-Control": "private, max-age=300"})
+    return qr_response(_qr(request, viewer, way_id))
 
 
 @router.get("/contact-ways/{way_id}/poster")
@@ -214,10 +209,7 @@ def contact_way_poster(request: Request, viewer: CurrentViewer, way_id: int) -> 
     context = get_console(request).context
     way = contact_ways.get_contact_way(context.uow(), viewer.actor, way_id)
     channel = channels.get_channel(context.uow(), viewer.actor, way.channel_id)
-    image, media_type = _qr(request, viewer, way_id)  # WeCom's image, inlined so the page prints on its own
-    view = {"kind": "contact_way", "title": channel.name, "label": way.name,
-            "qr_src": f"data:{media_type};base64,{base64.b64encode(image).decode()}"}
-    return page(request, "poster.html", view)
+    return qr_poster(request, kind="contact_way", title=channel.name, label=way.name, image=_qr(request, viewer, way_id))
 
 
 __all__ = ["FORM_WIDE", "router"]

@@ -1,11 +1,10 @@
 """Group live codes (群活码) in the console: the list with joins and each code's listed groups,
 the create and edit form (channel, pool of synced groups in order, fill threshold, WeCom's own
 room creation), the detail page (each group's members against the threshold, which are live),
-WeCom's QR image and a printable poster (the poster page of contact ways)."""
+WeCom's QR image and a printable poster (:mod:`siyu.web.posters`)."""
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -20,6 +19,7 @@ from siyu.services import channels, group_codes
 from siyu.web.console import get_console
 from siyu.web.forms import Paging, failure, optional_id
 from siyu.web.i18n import N_
+from siyu.web.posters import qr_poster, qr_response
 from siyu.web.render import flash, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
 
@@ -174,8 +174,7 @@ def _qr(request: Request, viewer: Viewer, code_id: int) -> tuple[bytes, str]:
 
 @router.get("/group-codes/{code_id}/qr.png")
 def group_code_qr(request: Request, viewer: CurrentViewer, code_id: int) -> Response:
-    image, media_type = _qr(request, viewer, code_id)
-    return Response(image, media_type=media_type, headers={"Cache-Control": "private, max-age=300"})
+    return qr_response(_qr(request, viewer, code_id))
 
 
 @router.get("/group-codes/{code_id}/poster")
@@ -183,7 +182,4 @@ def group_code_poster(request: Request, viewer: CurrentViewer, code_id: int) -> 
     context = get_console(request).context
     code = group_codes.get_group_code(context.uow(), viewer.actor, code_id)
     channel = channels.get_channel(context.uow(), viewer.actor, code.channel_id)
-    image, media_type = _qr(request, viewer, code_id)  # WeCom's image, inlined so the page prints on its own
-    view = {"kind": "group_code", "title": channel.name, "label": code.name,
-            "qr_src": f"data:{media_type};base64,{base64.b64encode(image).decode()}"}
-    return page(request, "poster.html", view)
+    return qr_poster(request, kind="group_code", title=channel.name, label=code.name, image=_qr(request, viewer, code_id))
