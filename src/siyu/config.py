@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Materials' files are fetched by the worker to upload to WeCom: from public addresses only in
     # prod (a material cannot make the server read its own network); None: allowed outside prod.
     media_fetch_private: bool | None = None
+    # A customer group's member limit (WeCom: 200; an upgraded group 500): group codes' thresholds stay under it.
+    group_members_max: int = Field(default=200, ge=2, le=500)
     demo_simulator: bool = True  # simulated customers scan the demo brand's codes (only a tenant linked to the sandbox)
 
     @model_validator(mode="after")

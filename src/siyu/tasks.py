@@ -27,7 +27,7 @@ from siyu.domain.errors import DomainError, InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
 from siyu.domain.welcome import WelcomeMessage
 from siyu.services import (
-    add_friend_matching, contact_ways, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
+    add_friend_matching, contact_ways, group_codes, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
     wecom_sync, welcome, welcome_media,
 )
 from siyu.services import moments
@@ -165,6 +165,11 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         """Every five minutes: point each live code at who should take the next add (hours, caps, midnight)."""
         return sum(contact_ways.rebind_everywhere(context.uow, context.secret_box, context.wecom_channel).values())
 
+    @huey.periodic_task(crontab(minute="*/2"), name="recheck_group_codes")
+    def recheck_group_codes() -> int:
+        """Every two minutes: re-read group codes' listed groups from WeCom and re-list full ones."""
+        return sum(group_codes.recheck_everywhere(context.uow, context.secret_box, context.wecom_channel).values())
+
     @huey.periodic_task(crontab(minute="*"), name="simulate_demo_minute")
     def simulate_demo_minute() -> int:
         """The demo brand's simulated customers: one move every 5 seconds over the next minute."""
@@ -300,6 +305,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "warm_welcome_media": warm_welcome_media,
         "refresh_welcome_media": refresh_welcome_media,
         "rebind_contact_ways": rebind_contact_ways,
+        "recheck_group_codes": recheck_group_codes,
         "simulate_demo_minute": simulate_demo_minute,
         "simulate_demo_customer": simulate_demo_customer,
         "run_wecom_sync": run_wecom_sync,

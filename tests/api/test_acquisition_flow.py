@@ -13,7 +13,7 @@ from siyu.domain.channels import ChannelDraft
 from siyu.domain.contact_ways import ContactWayDraft, StaffRule
 from siyu.domain.customers import RelationState
 from siyu.domain.welcome import MaterialDraft, SendStatus, WelcomeDraft
-from siyu.services import channels, contact_ways, customers, stages, tags, welcome
+from siyu.services import channels, contact_ways, customers, stages, tags, tokens, welcome
 from siyu.testing.fake_wecom import FakeWeCom
 from tests import factories as f
 from tests.api.test_wecom_callbacks import _customer_of
@@ -152,8 +152,10 @@ def test_an_add_without_a_welcome_message_configured_is_recorded_as_such(context
     assert send.status is SendStatus.NO_MESSAGE and fake.corp.count("/cgi-bin/externalcontact/send_welcome_msg") == 0
 
 
-def test_the_qr_code_decodes_to_the_ways_code_in_png_and_is_served_as_svg(context, client, fake):
+def test_the_qr_code_is_wecoms_own_image_fetched_through_the_channel(context, client, fake):
     import io
+
+    import httpx
 
     import zxingcpp
     from PIL import Image
@@ -164,13 +166,15 @@ def test_the_qr_code_decodes_to_the_ways_code_in_png_and_is_served_as_svg(contex
     _, way = _way(context, linked, StaffRule(linked.staff.id))
     side = api_tenant(context)
     assert client.get(f"/api/v1/contact-ways/{way.id}/qr", headers=side.headers).status_code == 404  # another tenant's way
-    image, media_type = contact_ways.qr_code_image(context.uow(), linked.admin, way.id, "png")
-    assert media_type == "image/png" and image[:8] == b"\x89PNG\r\n\x1a\n"
+    image, media_type = contact_ways.qr_code_image(context.uow(), context.secret_box, context.wecom_channel, linked.admin, way.id)
+    assert media_type == "image/png" and image == httpx.get(way.qr_code).content  # WeCom's own image, not one Siyu drew
     picture = Image.open(io.BytesIO(image))
     assert picture.size[0] == picture.size[1] >= 200
-    assert [r.text for r in zxingcpp.read_barcodes(picture)] == [way.qr_code]
-    svg, svg_type = contact_ways.qr_code_image(context.uow(), linked.admin, way.id, "svg")
-    assert svg_type == "image/svg+xml" and svg.startswith(b"<svg")
+    assert [r.text for r in zxingcpp.read_barcodes(picture)] == [way.qr_code]  # the fake's image encodes its own address
+    del fake.corp.contact_ways[way.config_id]  # WeCom's image is gone: a clear error, not a code of the URL
+    secret = tokens.create_api_token(context.uow(), linked.admin, name=f"t{f.uid()}").secret
+    gone = client.get(f"/api/v1/contact-ways/{way.id}/qr", headers={"Authorization": f"Bearer {secret}"})
+    assert gone.status_code == 502 and gone.json()["error"]["code"] == "wecom.qr_fetch_failed"
 
 
 def test_materials_and_welcome_messages_through_the_api(context, client, fake):

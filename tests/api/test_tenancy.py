@@ -16,6 +16,9 @@ from siyu.domain.access import Role
 from siyu.adapters.channels.sandbox import Corp, SandboxChannel
 from siyu.domain.channels import ChannelDraft, CostDraft
 from siyu.domain.contact_ways import ContactWayDraft, StaffRule
+from siyu.domain.group_codes import GroupCodeDraft
+from siyu.adapters.channels.sandbox.join_ways import add_group_chat
+from siyu.services import group_codes as group_codes_service
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
 from siyu.domain.contact_pressure import ContactRules
 from siyu.services import add_friend, contact_pressure, contact_ways, guide_tasks, welcome
@@ -110,6 +113,8 @@ def _tenant_a_bodies(ids):
         "MergeCreate": {"customer_ids": [ids["first_id"], ids["second_id"]]},
         "ContactWayCreate": {"channel_id": ids["channel_id"], "name": "越权活码", "state": "intruder", "staff": [{"staff_id": ids["staff_id"]}]},
         "ContactWayUpdate": {"channel_id": ids["channel_id"], "name": "越权活码", "state": "intruder", "staff": [{"staff_id": ids["staff_id"]}]},
+        "GroupCodeCreate": {"channel_id": ids["channel_id"], "name": "越权群码", "state": "intruder", "chat_ids": [ids["chat_id"]]},
+        "GroupCodeUpdate": {"channel_id": ids["channel_id"], "name": "越权群码", "state": "intruder", "chat_ids": [ids["chat_id"]]},
         "WelcomeCreate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
         "WelcomeUpdate": {"scope": "way", "text": "越权", "contact_way_id": ids["way_id"]},
         "MassSendCreate": {"name": "越权群发", "text": "越权", "customer_ids": [ids["customer_id"]]},
@@ -167,6 +172,16 @@ def _tenant_a(context):
     context.wecom_channel = lambda secrets: SandboxChannel(simulated)  # both tenants' calls land here; B's must never reach it
     way = contact_ways.create_contact_way(context.uow(), context.secret_box, context.wecom_channel, a.actor, ContactWayDraft.parse(
         channel_id=channel.id, name=f"活码{f.uid(4)}", state=f"w-{f.uid()}", staff=[StaffRule(member.id)]))
+    chat_id = f"wr{f.uid(12)}"
+    add_group_chat(simulated, chat_id, owner=member.wecom_userid, members=3)
+    with context.uow() as uow:  # A's customer group, as the sync records it
+        uow.wecom_sync.add_group_chat(a.actor.tenant_id, chat_id=chat_id, name=f"秘密群{f.uid(4)}", owner_userid=member.wecom_userid,
+                                      owner_staff_id=member.id, status=0, members=3, external_members=2, fingerprint="-",
+                                      synced_at=utcnow())
+        uow.commit()
+    group_code = group_codes_service.create_group_code(context.uow(), context.secret_box, context.wecom_channel, a.actor,
+                                                       GroupCodeDraft.parse(channel_id=channel.id, name=f"群码{f.uid(4)}",
+                                                                            state=f"g-{f.uid()}", chat_ids=[chat_id]))
     material = welcome.create_material(context.uow(), a.actor, MaterialDraft.parse(kind="image", title=f"素材{f.uid(4)}",
                                                                                    url="https://x.cn/a.png"))
     message = welcome.save_welcome_message(context.uow(), a.actor, WelcomeDraft.parse(scope="way", text=f"欢迎{f.uid(4)}",
@@ -212,12 +227,14 @@ def _tenant_a(context):
         "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
         "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
         "way_id": way.id, "material_id": material.id, "message_id": message.id,
+        "group_code_id": group_code.id, "chat_id": chat_id,
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
         "experiment_id": experiment.id, "moment_id": moment.id, "segment_id": segment.id,
     }
     markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
                source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name, task_title, rule.title, journey.name,
-               experiment.name, moment.text, segment.name, add_friend.get_batch(context.uow(), a.actor, batch.batch_id).batch.name]
+               experiment.name, moment.text, segment.name, add_friend.get_batch(context.uow(), a.actor, batch.batch_id).batch.name,
+               group_code.name, group_code.state, chat_id]
     return a, ids, markers
 
 
@@ -230,7 +247,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
                "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors", "/api/v1/channels",
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
                f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/contact-ways",
-               "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs",
+               "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs", "/api/v1/group-codes",
+               f"/api/v1/group-codes/{ids['group_code_id']}",
                "/api/v1/alerts", "/api/v1/alerts/counts", "/api/v1/alerts/settings", "/api/v1/transfers",
                "/api/v1/contact-rules", "/api/v1/opt-outs",
                "/api/v1/mass-sends", f"/api/v1/mass-sends/{ids['send_id']}",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+
 from siyu.adapters.channels.sandbox import Corp, SandboxChannel
+from siyu.adapters.channels.sandbox.media import hosted
 from siyu.domain.access import Role
 from siyu.domain.channels import ChannelDraft
 from siyu.domain.wecom import WeComSettingsDraft
@@ -48,9 +51,10 @@ def test_an_admin_creates_a_contact_way_and_gets_its_qr_code_and_poster(signed_i
     assert "活码“静安海报”已创建" in listing and "jingan" in listing and "今日添加" in listing
     png = signed_in.get(f"/contact-ways/{way.id}/qr.png")
     assert png.headers["content-type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"
-    assert signed_in.get(f"/contact-ways/{way.id}/qr.svg").content.startswith(b"<svg")
+    assert png.content == hosted(corp, f"/fake/{way.config_id}")[1]  # WeCom's own image, fetched, not drawn by Siyu
     poster = signed_in.get(f"/contact-ways/{way.id}/poster").text
-    assert "门店海报渠道" in poster and "微信扫码添加我们" in poster and "<svg" in poster and "A5" in poster
+    assert "门店海报渠道" in poster and "微信扫码添加我们" in poster and "A5" in poster
+    assert f'src="data:image/png;base64,{base64.b64encode(png.content).decode()}"' in poster  # WeCom's image, inlined
     edit = signed_in.get(f"/contact-ways/{way.id}/edit").text
     assert "{customer_name}您好，我是{staff_name}" in edit and 'value="20"' in edit
 

@@ -13,6 +13,9 @@ from fastapi.routing import APIRoute
 from siyu.adapters.channels.sandbox import Corp, SandboxChannel
 from siyu.domain.channels import ChannelDraft, CostDraft
 from siyu.domain.contact_ways import ContactWayDraft, StaffRule
+from siyu.domain.group_codes import GroupCodeDraft
+from siyu.adapters.channels.sandbox.join_ways import add_group_chat
+from siyu.services import group_codes
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import auth as auth_service
 from siyu.services import channels, contact_ways, imports, orders, wecom_settings
@@ -47,6 +50,20 @@ def _contact_way_of(a: Org, member, channel):  # type: ignore[no-untyped-def]
     return contact_ways.create_contact_way(a.context.uow(), a.context.secret_box, a.context.wecom_channel, a.system,
                                            ContactWayDraft.parse(channel_id=channel.id, name="甲活码", state="jia-way",
                                                                  staff=[StaffRule(member.id)]))
+
+
+def _group_code_of(a: Org, channel):  # type: ignore[no-untyped-def]
+    """Tenant A's group code over one of its synced groups, made in a simulated WeCom of its own."""
+    corp = Corp(corp_id="wwtenantacorp0001", secret="tenant-a-contact-secret-0001")
+    a.context.wecom_channel = lambda secrets: SandboxChannel(corp)
+    add_group_chat(corp, "wr-jia-0001", owner="jia-owner", name="甲客户群", members=5)
+    with a.context.uow() as uow:
+        uow.wecom_sync.add_group_chat(a.tenant.id, chat_id="wr-jia-0001", name="甲客户群", owner_userid="jia-owner", status=0,
+                                      members=5, external_members=4, fingerprint="-", synced_at=utcnow())
+        uow.commit()
+    return group_codes.create_group_code(a.context.uow(), a.context.secret_box, a.context.wecom_channel, a.system,
+                                         GroupCodeDraft.parse(channel_id=channel.id, name="甲群码", state="jia-group",
+                                                              chat_ids=["wr-jia-0001"]))
 
 
 def _console_routes():
@@ -88,6 +105,7 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     wecom = wecom_settings.save_wecom_settings(context.uow(), context.secret_box, a.system, WeComSettingsDraft.parse(
         corp_id="wwtenantacorp0001", contact_secret="tenant-a-contact-secret-0001"))
     way = _contact_way_of(a, member, channel)
+    group_code = _group_code_of(a, channel)
     takeover = a.member(store=store)
     with context.uow() as uow:  # a deletion alert for A's store manager, and a transfer (recorded, not sent)
         relation = uow.relations.find(tenant_a.id, customer_id, member.id)
@@ -117,7 +135,7 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     ids = {"batch_id": batch_id, "number_id": number.id, "tenant": tenant_a.slug, "material_id": material.id, "message_id": message.id, "journey_id": journey.id, "segment_id": segment.id, "task_id": task_id, "rule_id": rule.id, "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
            "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id,
-           "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "fmt": "png",
+           "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "code_id": group_code.id,
            "alert_id": alert_id, "transfer_id": transfer_id,
            "send_id": mass_sends.create_mass_send(context.uow(), a.system, MassSendDraft.parse(
                name="甲群发", text="春季上新", customer_ids=[customer_id])).id,  # recorded, not run
@@ -126,7 +144,7 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
            "moment_id": moments.create_moment(context.uow(), a.system, MomentDraft.parse(text="甲朋友圈", staff_ids=[member.id])).id}
     markers = [region.name, store.name, member.wecom_userid, token.name, "甲客户", "13800138000", "甲重复", tag.name,
                stage.name, field.label, "甲导入文件", "甲订单", "甲渠道", "a-chan", "wwtenantacorp0001", wecom.contact_secret_hint,
-               way.name, way.state, "甲素材", "a.example.cn/secret", "甲欢迎语", "甲群发", "甲任务", "甲话术", "甲规则", "甲旅程", "甲实验", "甲朋友圈", "甲人群", "甲加好友", "13922223333"]
+               way.name, way.state, "甲素材", "a.example.cn/secret", "甲欢迎语", "甲群码", "jia-group", "甲客户群", "wr-jia-0001", "甲群发", "甲任务", "甲话术", "甲规则", "甲旅程", "甲实验", "甲朋友圈", "甲人群", "甲加好友", "13922223333"]
     org.store()  # B has data of its own
     org.customer("乙客户")
 

@@ -12,7 +12,7 @@ from siyu.api.routes import (
     accounts, acquisition, alerts, analytics, channels, contact_pressure, customer_settings, customers, guide_tasks, imports, journeys, mass_sends, orders,
     organisation, segments, transfers, wecom, wecom_callbacks, wecom_sync,
 )
-from siyu.api.routes import add_friend, experiments, moments
+from siyu.api.routes import add_friend, experiments, group_codes, moments
 
 # imports before customers: its /customers/export must match before /customers/{customer_id}
 ROUTERS: tuple[APIRouter, ...] = (
@@ -20,5 +20,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     analytics.router, segments.router,
     wecom.router, acquisition.router, wecom_sync.router, alerts.router, transfers.router, contact_pressure.router, mass_sends.router,
     guide_tasks.router, journeys.router, experiments.router, moments.router, add_friend.router,
+    group_codes.router,
     wecom_callbacks.router,  # /callbacks/wecom/{tenant}: outside /api/v1 and the OpenAPI document
 )

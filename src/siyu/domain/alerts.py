@@ -17,6 +17,7 @@ class AlertKind(StrEnum):
     DELETED_BY_STAFF = "deleted_by_staff"  # the staff member deleted the customer
     MASS_DELETION = "mass_deletion"  # a staff member deleted more than N customers in one day
     TASK_OVERDUE = "task_overdue"  # a guide task is still open past its due time (once per task)
+    GROUP_CODE_FULL = "group_code_full"  # every group of a group code's pool is full (data: group_code_id, name)
 
 
 @dataclass(frozen=True, slots=True)

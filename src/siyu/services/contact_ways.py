@@ -17,7 +17,6 @@ from datetime import datetime, time
 from siyu.adapters.channels import models as wire
 from siyu.adapters.channels.port import Channel
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
-from siyu.adapters.files import qr
 from siyu.adapters.secret_box import SecretBox
 from siyu.domain.access import Actor, Permission
 from siyu.domain.contact_ways import SHANGHAI, ContactWay, ContactWayDraft, WayKind
@@ -202,13 +201,15 @@ def rebind_everywhere(uow_factory: Callable[[], SqlUnitOfWork], box: SecretBox, 
     return done
 
 
-def qr_code_image(uow: SqlUnitOfWork, actor: Actor, way_id: int, fmt: str = "png") -> tuple[bytes, str]:
-    """The way's QR code (PNG or SVG bytes and the media type), for the console and the API."""
+def qr_code_image(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, actor: Actor, way_id: int) -> tuple[bytes, str]:
+    """WeCom's QR code image of the way (bytes and media type), fetched through the channel.
+
+    WeCom's ``qr_code`` is the address of an image WeCom made, not the text to encode: a code
+    Siyu drew of that address would open the image in a browser, not add the staff member."""
     actor.require(Permission.CHANNELS_VIEW)
-    if fmt not in qr.MEDIA_TYPES:
-        raise InvalidInput("contact_way.bad_qr_format", "a QR code is png or svg", field="format")
     with uow:
         way = _get(uow, actor.tenant_id, way_id)
     if not way.qr_code:
         raise Conflict("contact_way.no_qr", "WeCom has not given this contact way a QR code (scene 1 is a mini-program button)")
-    return qr.qr_image(way.qr_code, fmt), qr.MEDIA_TYPES[fmt]
+    image = open_channel(uow, box, channels, actor.tenant_id).fetch_qr_code(way.qr_code)
+    return image.data, image.content_type

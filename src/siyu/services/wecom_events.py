@@ -22,7 +22,7 @@ from siyu.domain.customers import CustomerRecord, Profile, RelationState
 from siyu.domain.errors import InvalidInput
 from siyu.domain.identities import IdentityKey, IdentityKind, IdentitySource
 from siyu.domain.wecom import CallbackEvent, ContactChange, WeComEvent
-from siyu.services import alerts, oneid, relations, welcome
+from siyu.services import alerts, group_codes, oneid, relations, welcome
 from siyu.services.clock import utcnow
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
@@ -37,6 +37,7 @@ class Applied:
 
 
 def apply_event(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> Applied:
+    group_codes.record_join(uow, tenant_id, event)  # a customer group's join by a group code's QR scan
     if event.event != CallbackEvent.EXTERNAL_CONTACT:
         return Applied("recorded" if event.known else "recorded (an event kind Siyu does not act on)")
     userid, external = event.get("UserID"), event.get("ExternalUserID")

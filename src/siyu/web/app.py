@@ -47,14 +47,15 @@ from siyu.web.routes import (
     wecom_sign_in,
 )
 from siyu.web import material_files
-from siyu.web.routes import add_friend, experiments, materials, moments, welcome_messages
+from siyu.web.routes import add_friend, experiments, group_codes, materials, moments, welcome_messages
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, materials, welcome_messages, analytics,
                  analytics_more, notifications, transfers, contact_pressure, mass_sends,
-                 guide_tasks, journey_editor, journeys, experiments, moments, segments, wecom_sign_in, add_friend)
+                 guide_tasks, journey_editor, journeys, experiments, moments, segments, wecom_sign_in, add_friend,
+                 group_codes)
 
 
 def mount_console(app: FastAPI, context: Context) -> None:

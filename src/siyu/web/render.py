@@ -37,6 +37,7 @@ NAV = (
     NavItem("/contact-ways", N_("Contact ways"), "tag", Permission.CHANNELS_VIEW),
     NavItem("/welcome-messages", N_("Welcome messages"), "bell", Permission.CHANNELS_VIEW),
     NavItem("/materials", N_("Materials"), "link", Permission.CHANNELS_VIEW),
+    NavItem("/group-codes", N_("Group codes"), "people", Permission.CHANNELS_VIEW),
     NavItem("/add-friend", N_("Bulk add-friend"), "people", Permission.CUSTOMERS_MANAGE),
     NavItem("/mass-sends", N_("Mass sends"), "bell", Permission.CUSTOMERS_MANAGE),
     NavItem("/journeys", N_("Journeys"), "link", Permission.CUSTOMERS_VIEW),

@@ -65,6 +65,17 @@ class MediaFetchFailed(ChannelError):
         super().__init__(self.code, self.template, field="url", url=url[:200], reason=reason)
 
 
+class QrCodeFetchFailed(ChannelError):
+    """WeCom's QR code image (the ``qr_code`` URL of a contact way or join way) could not be had."""
+
+    code = "wecom.qr_fetch_failed"
+    template = "could not fetch the QR code image WeCom made (%(reason)s): try again, or open %(url)s"
+    retryable = True
+
+    def __init__(self, *, url: str, reason: str) -> None:
+        super().__init__(self.code, self.template, field="qr_code", url=url[:200], reason=reason)
+
+
 def _private(host: str) -> bool:
     """Whether the host is (or resolves to) a loopback, private, link-local or reserved address."""
     try:

@@ -37,6 +37,7 @@ from siyu.adapters.channels.models import (
     UnassignedPage,
     WelcomeMessage,
 )
+from siyu.adapters.channels.join_ways import JoinWay, JoinWayDraft
 from siyu.adapters.channels.media import MediaFile, UploadedMedia
 from siyu.adapters.channels.moments import MomentJobResult, MomentTask, MomentTaskPage
 from siyu.domain.media import MediaKind
@@ -83,6 +84,13 @@ class Channel(Protocol):
     def update_contact_way(self, config_id: str, draft: ContactWayDraft) -> None: ...
     def delete_contact_way(self, config_id: str) -> None: ...
     def send_welcome_message(self, welcome_code: str, message: WelcomeMessage) -> None: ...
+    def fetch_qr_code(self, url: str) -> MediaFile: ...  # WeCom's own QR image of a contact way or join way
+
+    # ---- group live codes (客户群「加入群聊」) — shapes in siyu.adapters.channels.join_ways ----
+    def add_join_way(self, draft: JoinWayDraft) -> str: ...  # -> config_id
+    def get_join_way(self, config_id: str) -> JoinWay: ...
+    def update_join_way(self, config_id: str, draft: JoinWayDraft) -> None: ...
+    def delete_join_way(self, config_id: str) -> None: ...
 
     # ---- transfers ----
     def transfer_customers(self, handover: str, takeover: str, external_userids: list[str], *, resigned: bool = False,

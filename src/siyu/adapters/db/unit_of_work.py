@@ -12,6 +12,7 @@ from siyu.adapters.db.repositories.alerts import AlertRepository
 from siyu.adapters.db.repositories.channels import ChannelRepository
 from siyu.adapters.db.repositories.contact_pressure import ContactPressureRepository
 from siyu.adapters.db.repositories.contact_ways import ContactWayRepository
+from siyu.adapters.db.repositories.group_codes import GroupCodeRepository
 from siyu.adapters.db.repositories import customer_search
 from siyu.adapters.db.repositories.customers import CustomerRepository
 from siyu.adapters.db.repositories.duplicates import DuplicateRepository
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
     orders: OrderRepository
     events: EventRepository
     contact_ways: ContactWayRepository
+    group_codes: GroupCodeRepository
     welcome: WelcomeRepository
     segments: SegmentRepository
     experiments: ExperimentRepository
@@ -121,6 +123,7 @@ class SqlUnitOfWork:
         self.orders = OrderRepository(session)
         self.events = EventRepository(session)
         self.contact_ways = ContactWayRepository(session)
+        self.group_codes = GroupCodeRepository(session)
         self.welcome = WelcomeRepository(session)
         self.segments = SegmentRepository(session)
         self.experiments = ExperimentRepository(session)

@@ -1,5 +1,7 @@
-"""QR code images of contact ways, made with ``segno`` (pure Python, no Pillow needed, PNG and
-SVG from one encoder, error-correction level chosen for print; well kept and typed)."""
+"""QR code images made with ``segno`` (pure Python, no Pillow needed; well kept and typed).
+
+Only the WeCom simulation draws codes: a real contact way's or join way's code is WeCom's own
+image (``Channel.fetch_qr_code``), since its ``qr_code`` is an image's address, not the text to encode."""
 
 from __future__ import annotations
 
@@ -7,22 +9,9 @@ import io
 
 import segno
 
-MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
-
-def qr_image(content: str, fmt: str = "png", *, scale: int = 8) -> bytes:
-    """The QR code for ``content`` as PNG or SVG bytes (quiet zone of 4 modules, level M)."""
-    if fmt not in MEDIA_TYPES:
-        raise ValueError(f"QR format is png or svg, not {fmt!r}")
-    code = segno.make(content, error="m", micro=False)
+def qr_png(content: str, *, scale: int = 8) -> bytes:
+    """The QR code for ``content`` as PNG bytes (quiet zone of 4 modules, level M)."""
     out = io.BytesIO()
-    code.save(out, kind=fmt, scale=scale, border=4, **({"xmldecl": False, "svgns": True} if fmt == "svg" else {}))
+    segno.make(content, error="m", micro=False).save(out, kind="png", scale=scale, border=4)
     return out.getvalue()
-
-
-def qr_svg_inline(content: str, *, scale: int = 10) -> str:
-    """An SVG element to put inside an HTML page (the printable poster)."""
-    code = segno.make(content, error="m", micro=False)
-    out = io.BytesIO()
-    code.save(out, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True, omitsize=False)
-    return out.getvalue().decode()

@@ -80,10 +80,10 @@ def archive_contact_way(way_id: int, context: Ctx, uow: Uow, actor: CurrentActor
     return _out(contact_ways.archive_contact_way(uow, context.secret_box, context.wecom_channel, actor, way_id))
 
 
-@router.get("/contact-ways/{way_id}/qr", responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}})
-def contact_way_qr(way_id: int, uow: Uow, actor: CurrentActor,
-                   format: Annotated[str, Query(pattern="^(png|svg)$")] = "png") -> Response:  # noqa: A002
-    image, media_type = contact_ways.qr_code_image(uow, actor, way_id, format)
+@router.get("/contact-ways/{way_id}/qr", responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}})
+def contact_way_qr(way_id: int, context: Ctx, uow: Uow, actor: CurrentActor) -> Response:
+    """WeCom's own QR image of the way (fetched from WeCom; 502 with ``wecom.qr_fetch_failed`` if it cannot be)."""
+    image, media_type = contact_ways.qr_code_image(uow, context.secret_box, context.wecom_channel, actor, way_id)
     return Response(image, media_type=media_type)
 
 

@@ -7,7 +7,8 @@ simulated customers scan them every few seconds.
   contact way per demo channel with the store's guides on it, a default welcome message with a
   material, and the channel's welcome for the live-stream channel.
 - :func:`simulate_tick` (the worker, every 5 seconds unless ``SIYU_DEMO_SIMULATOR=false``):
-  one simulated customer adds a guide through a way, or deletes one. The event goes through
+  one simulated customer adds a guide through a way, or deletes one, or (about one tick in
+  three) joins a group through the live-stream channel's group code (:mod:`.group_codes`). The event goes through
   the real callback path: the XML is signed and encrypted with the tenant's own Token and
   EncodingAESKey and handed to :func:`siyu.services.wecom_callbacks.receive_callback`, the
   function the endpoint calls with the body it received. So verification, decryption,
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from siyu.adapters.channels.sandbox import SANDBOX_URL, Corp
+from siyu.adapters.channels.sandbox.join_ways import simulate_join
 from siyu.adapters.channels.sandbox.simulator import learn_contact_way, simulate
 from siyu.adapters.channels.wecom.crypto import CallbackCrypto
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
@@ -36,12 +38,14 @@ from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import contact_ways, tenants, welcome, wecom_settings
 from siyu.services.auth import system_actor
 from siyu.services.demo.catalogue import CHANNELS
+from siyu.services.demo.group_codes import CHANNEL_STATE, learn_group_codes, seed_group_code
 from siyu.services.wecom_callbacks import CallbackResult, Enqueue, EnqueueWelcome, receive_callback
 from siyu.services.wecom_settings import ChannelFactory, load_secrets
 from siyu.testing.fake_wecom.callbacks import event_xml, sealed
 
 DEMO_CORP_ID = "wwsandboxdemo0001"
 GUIDES_PER_WAY = 3
+JOIN_SHARE = 0.3  # ticks on which a customer scans the group code instead of a contact way
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,8 @@ def link_sandbox(new_uow: Callable[[], SqlUnitOfWork], box: SecretBox, channels:
     if "ch-douyin-live" in states:
         welcome.save_welcome_message(new_uow(), actor, WelcomeDraft.parse(
             scope="channel", channel_id=states["ch-douyin-live"], text="感谢从直播间来找{staff_name}！{customer_name}，直播专享价已为您预留。"))
+    if CHANNEL_STATE in states and guides:
+        seed_group_code(new_uow, box, channels, tenant_id, channel_id=states[CHANNEL_STATE], owner=guides[0])
     return LiveDemo(made, created=True)
 
 
@@ -117,18 +123,23 @@ def simulate_tick(new_uow: Callable[[], SqlUnitOfWork], box: SecretBox, corps: d
             return None  # only a tenant linked to the sandbox is simulated
         ways = uow.contact_ways.live(tenant.id)
         userids = {s.id: s.wecom_userid for s in uow.staff.many(tenant.id, sorted({i for w in ways for i in w.bound_staff_ids}))}
-    corp = corps.setdefault(secrets.corp_id, Corp(corp_id=secrets.corp_id, secret=secrets.contact_secret or "", lenient=True))
+        corp = corps.setdefault(secrets.corp_id, Corp(corp_id=secrets.corp_id, secret=secrets.contact_secret or "", lenient=True))
+        learn_group_codes(uow, tenant.id, corp)  # and the group codes, with their groups' members
     for way in ways:  # this process's corp learns the ways another process made
         if way.config_id:
             learn_contact_way(corp, way.config_id, state=way.state, users=[userids[i] for i in way.bound_staff_ids if i in userids])
     rng = random.Random(f"{seed}:{now:.3f}")
-    event = simulate(corp, rng, now=now)
-    if event is None:
-        return None
+    joined = simulate_join(corp, rng, now=now) if random.Random(f"{seed}:{now:.3f}:join").random() < JOIN_SHARE else None
+    if joined is not None:  # a customer scanned the group code
+        xml = event_xml(secrets.corp_id, "change_external_chat", joined.pop("ChangeType"), create_time=int(now), **joined)
+    else:
+        event = simulate(corp, rng, now=now)
+        if event is None:
+            return None
+        xml = event_xml(secrets.corp_id, "change_external_contact", event.change_type, create_time=int(now), UserID=event.userid,
+                        ExternalUserID=event.external_userid, **event.fields)
     assert secrets.callback_token and secrets.encoding_aes_key
     crypto = CallbackCrypto(secrets.callback_token, secrets.encoding_aes_key, secrets.corp_id)
-    xml = event_xml(secrets.corp_id, "change_external_contact", event.change_type, create_time=int(now), UserID=event.userid,
-                    ExternalUserID=event.external_userid, **event.fields)
     params, body = sealed(crypto, xml, timestamp=str(int(now)), nonce=str(rng.randrange(10**9)))
     return receive_callback(new_uow(), box, slug, body=body, enqueue=enqueue, enqueue_welcome=enqueue_welcome, **params)
 

@@ -1,6 +1,7 @@
 """The fake WeCom's HTTP server: stdlib ``http.server`` on 127.0.0.1, an ephemeral port,
-serving the WeCom simulation of :mod:`siyu.adapters.channels.sandbox`, and the brand's files
-(``GET /files/<name>``, kept with ``host_file``) that materials point at.
+serving the WeCom simulation of :mod:`siyu.adapters.channels.sandbox`, the brand's files
+(``GET /files/<name>``, kept with ``host_file``) that materials point at, and the QR code images
+of contact ways and join ways (``GET /fake/<config_id>``).
 
 A threading server (one thread per connection), so a slow-answer fault stalls only the call
 it hits. Every call is logged in ``corp.calls`` (path and arguments, tokens and secrets left
@@ -17,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from siyu.adapters.channels.sandbox.api import answer
 from siyu.adapters.channels.sandbox.corp import Corp, Fail
-from siyu.adapters.channels.sandbox.media import FILES_PREFIX, hosted, parse_multipart
+from siyu.adapters.channels.sandbox.media import FILES_PREFIX, QR_PREFIX, hosted, parse_multipart
 from siyu.adapters.channels.sandbox.oauth import authorize
 
 AUTHORIZE_PATH = "/connect/oauth2/authorize"  # open.weixin.qq.com's, served here too
@@ -48,6 +49,7 @@ class FakeWeCom:
 
         Handler.corp = corp
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        corp.qr_base = self.url  # WeCom's QR images of ways, served here (GET /fake/<config_id>)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-wecom", daemon=True)
         self._thread.start()
@@ -78,7 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
         if split.path == AUTHORIZE_PATH:
             self._authorize(dict(parse_qsl(split.query)))
             return
-        if split.path.startswith(FILES_PREFIX):  # the brand's files (material URLs), not a WeCom endpoint
+        if split.path.startswith((FILES_PREFIX, QR_PREFIX)):  # the brand's files (material URLs), WeCom's QR images
             self._file(split.path)
             return
         self._answer(body={})

@@ -1,10 +1,6 @@
 """Contact ways (渠道活码) in the console: the list with today's adds, the create and edit
 form (staff, rotation, hours, cap, fallback, tags, stage, remark, welcome text), the QR code
-(PNG / SVG) and a printable poster.
-
-The poster is an HTML page sized for A5 paper with the QR code as inline SVG: the browser
-prints it at full resolution with the system's CJK fonts, and its words are translated like
-every console page. A Pillow PNG would need a CJK font shipped with Siyu and fixed pixel sizes.
+(WeCom's own image, fetched through the channel) and a printable poster (:mod:`siyu.web.posters`).
 """
 
 from __future__ import annotations
@@ -13,10 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from markupsafe import Markup
 from pydantic import BaseModel
 
-from siyu.adapters.files.qr import qr_svg_inline
 from siyu.domain.access import Permission
 from siyu.domain.contact_ways import ContactWay, ContactWayDraft, StaffRule
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
@@ -27,6 +21,7 @@ from siyu.web.console import get_console
 from siyu.web.forms import FORM_WIDE, Paging, failure, optional_id
 from siyu.web.i18n import N_
 from siyu.web.lookups import all_staff
+from siyu.web.posters import qr_poster, qr_response
 from siyu.web.render import flash, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
 
@@ -198,10 +193,14 @@ def archive_contact_way(request: Request, viewer: CurrentViewer, way_id: int) ->
     return response
 
 
-@router.get("/contact-ways/{way_id}/qr.{fmt}")
-def contact_way_qr(request: Request, viewer: CurrentViewer, way_id: int, fmt: str) -> Response:
-    image, media_type = contact_ways.qr_code_image(get_console(request).context.uow(), viewer.actor, way_id, fmt)
-    return Response(image, media_type=media_type, headers={"Cache-Control": "private, max-age=300"})
+def _qr(request: Request, viewer: Viewer, way_id: int) -> tuple[bytes, str]:
+    context = get_console(request).context
+    return contact_ways.qr_code_image(context.uow(), context.secret_box, context.wecom_channel, viewer.actor, way_id)
+
+
+@router.get("/contact-ways/{way_id}/qr.png")
+def contact_way_qr(request: Request, viewer: CurrentViewer, way_id: int) -> Response:
+    return qr_response(_qr(request, viewer, way_id))
 
 
 @router.get("/contact-ways/{way_id}/poster")
@@ -209,10 +208,7 @@ def contact_way_poster(request: Request, viewer: CurrentViewer, way_id: int) -> 
     context = get_console(request).context
     way = contact_ways.get_contact_way(context.uow(), viewer.actor, way_id)
     channel = channels.get_channel(context.uow(), viewer.actor, way.channel_id)
-    if not way.qr_code:
-        raise Conflict("contact_way.no_qr", "WeCom has not given this contact way a QR code (scene 1 is a mini-program button)")
-    view = {"way": way, "channel": channel, "qr": Markup(qr_svg_inline(way.qr_code))}  # noqa: S704 - segno's own SVG
-    return page(request, "contact_ways/poster.html", view)
+    return qr_poster(request, kind="contact_way", title=channel.name, label=way.name, image=_qr(request, viewer, way_id))
 
 
 __all__ = ["FORM_WIDE", "router"]

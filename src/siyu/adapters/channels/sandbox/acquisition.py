@@ -32,7 +32,7 @@ def add_contact_way(corp: Corp, params: dict[str, str], body: dict[str, Any]) ->
     need(len(corp.contact_ways) < MAX_CONTACT_WAYS, 40058, "at most 500,000 contact ways")
     _check_way(corp, body)
     config_id = corp.new_id("cw")
-    qr_code = f"https://wework.qpic.cn/fake/{config_id}" if body["scene"] == 2 else ""
+    qr_code = corp.qr_code_url(config_id) if body["scene"] == 2 else ""
     corp.contact_ways[config_id] = {
         "config_id": config_id, "type": body["type"], "scene": body["scene"], "qr_code": qr_code,
         "is_temp": bool(body.get("is_temp")), **{k: body[k] for k in _WAY_FIELDS if k in body},
@@ -44,7 +44,7 @@ def _way(corp: Corp, body: dict[str, Any]) -> dict[str, Any]:
     config_id = body.get("config_id") or ""
     if corp.lenient and config_id and config_id not in corp.contact_ways:
         corp.contact_ways[config_id] = {"config_id": config_id, "type": 2, "scene": 2, "is_temp": False,
-                                        "qr_code": f"https://wework.qpic.cn/fake/{config_id}", "user": [], "state": ""}
+                                        "qr_code": corp.qr_code_url(config_id), "user": [], "state": ""}
     way = corp.contact_ways.get(config_id)
     need(way is not None, 40058, "invalid config_id")
     assert way is not None

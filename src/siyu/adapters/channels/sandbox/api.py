@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from siyu.adapters.channels.sandbox import acquisition  # noqa: F401 - registers its endpoints
+from siyu.adapters.channels.sandbox import join_ways  # noqa: F401 - registers its endpoints
 from siyu.adapters.channels.sandbox import mass_send  # noqa: F401 - registers its endpoints
 from siyu.adapters.channels.sandbox import media  # noqa: F401 - registers its endpoints
 from siyu.adapters.channels.sandbox import moments  # noqa: F401 - registers its endpoints

@@ -77,12 +77,15 @@ class Corp:
     # The demo's corp: every userid is a member with the customer-contact permission, and a
     # contact way made by another process's simulation (the console's, the worker's) is adopted.
     lenient: bool = False
+    # Where WeCom's QR code images of contact ways and join ways live; the fake server serves them itself.
+    qr_base: str = "https://wework.qpic.cn"
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # userid -> {"resigned": bool}
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # external_userid -> external_contact
     follows: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # external_userid -> userid -> follow_user
     tag_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     group_chats: dict[str, dict[str, Any]] = field(default_factory=dict)
     contact_ways: dict[str, dict[str, Any]] = field(default_factory=dict)
+    join_ways: dict[str, dict[str, Any]] = field(default_factory=dict)  # group live codes (sandbox/join_ways.py)
     welcome_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (handover, external) -> record
     transfer_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -135,6 +138,10 @@ class Corp:
             "createtime": int(self.clock()) if createtime is None else createtime, "tag_ids": list(tag_ids or []),
             "remark_mobiles": [], "oper_userid": userid,
         }
+
+    def qr_code_url(self, config_id: str) -> str:
+        """The ``qr_code`` WeCom answers for a way: its image on WeCom's CDN (``sandbox/media.py`` serves it)."""
+        return f"{self.qr_base}/fake/{config_id}"
 
     def issue_welcome_code(self, userid: str, external_userid: str) -> str:
         """What WeCom puts in an add callback: usable once, for 20 seconds."""

@@ -7,6 +7,8 @@ The same limits as WeCom (``siyu.domain.media``): kind, size, format by the file
 A send naming a media id it never issued, issued by the other upload (a message id on a moment),
 or issued more than 3 days ago is refused with 40007, as WeCom does.
 
+The QR code images WeCom keeps for contact ways and join ways are served too, under ``/fake/``.
+
 Files the brand keeps (material URLs) are simulated too: ``corp.files`` maps a URL path to
 (content type, bytes); the fake server serves them over HTTP and :class:`SandboxMediaSource`
 reads them in-process. A lenient (demo) corp makes up a small valid file for a path it does not
@@ -24,12 +26,14 @@ from urllib.parse import unquote, urlsplit
 from siyu.adapters.channels.media import MediaFetchFailed, MediaFile, filename_of
 from siyu.adapters.channels.sandbox.corp import Corp, Fail, need
 from siyu.adapters.channels.sandbox.customers import route
+from siyu.adapters.files import qr
 from siyu.domain.errors import InvalidInput
 from siyu.domain.media import MEDIA_LIFETIME, MediaKind, MediaPurpose, check_media
 
 UPLOAD = "/cgi-bin/media/upload"
 UPLOAD_ATTACHMENT = "/cgi-bin/media/upload_attachment"
 FILES_PREFIX = "/files/"
+QR_PREFIX = "/fake/"  # the QR code images of contact ways and join ways (``Corp.qr_code_url``)
 _PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 _MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 16
 
@@ -144,11 +148,23 @@ def host_file(corp: Corp, name: str, data: bytes, content_type: str = "applicati
 
 def hosted(corp: Corp, path: str) -> tuple[str, bytes] | None:
     path = unquote(path)  # a URL's path arrives percent-encoded (名称.png)
+    if path.startswith(QR_PREFIX):
+        return _qr_code(corp, path.removeprefix(QR_PREFIX))
     with corp.lock:
         found = corp.files.get(path)
     if found is None and corp.lenient:
         return _made_up(path)
     return found
+
+
+def _qr_code(corp: Corp, config_id: str) -> tuple[str, bytes] | None:
+    """WeCom's image of a way's code. WeCom's own encodes a URL of its choosing; the simulation's
+    encodes the image's address, so a scan of a sandbox poster shows which way it was."""
+    with corp.lock:
+        known = config_id in corp.contact_ways or config_id in corp.join_ways
+    if not known and not corp.lenient:
+        return None
+    return "image/png", qr.qr_png(corp.qr_code_url(config_id))
 
 
 def _made_up(path: str) -> tuple[str, bytes]:

@@ -60,7 +60,7 @@ def learn_contact_way(corp: Corp, config_id: str, *, state: str, users: list[str
         known = corp.contact_ways.get(config_id)
         if known is None:
             corp.contact_ways[config_id] = {"config_id": config_id, "type": 2, "scene": 2, "state": state, "user": list(users),
-                                            "skip_verify": skip_verify, "qr_code": f"https://wework.qpic.cn/fake/{config_id}",
+                                            "skip_verify": skip_verify, "qr_code": corp.qr_code_url(config_id),
                                             "is_temp": False}
         else:
             known["user"] = list(users)

@@ -38,6 +38,7 @@ from siyu.adapters.channels.models import (
 )
 from siyu.adapters.channels.media import HttpMediaSource, MediaSource
 from siyu.adapters.channels.wecom.client import WeComClient
+from siyu.adapters.channels.wecom.join_ways import JoinWayCalls
 from siyu.adapters.channels.wecom.media import MediaCalls
 from siyu.adapters.channels.wecom.moments import MomentCalls
 from siyu.domain.errors import InvalidInput
@@ -64,7 +65,7 @@ def _limit(values: list[Any], most: int, what: str) -> None:
                            most=most, what=what, count=len(values))
 
 
-class WeComChannel(MomentCalls, MediaCalls):  # moments: .moments; media uploads: .media
+class WeComChannel(MomentCalls, MediaCalls, JoinWayCalls):  # mixins: .moments, .media (and QR images), .join_ways
     def __init__(self, client: WeComClient, *, media_source: MediaSource | None = None) -> None:
         self.client = client
         self.media_source = media_source or HttpMediaSource(client.http)

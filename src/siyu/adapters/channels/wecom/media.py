@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from siyu.adapters.channels.media import MediaFile, MediaSource, UploadedMedia
+from siyu.adapters.channels.media import MediaFetchFailed, MediaFile, MediaSource, QrCodeFetchFailed, UploadedMedia
 from siyu.domain.media import MediaKind, MediaPurpose, check_media
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 UPLOAD = "/cgi-bin/media/upload"
 UPLOAD_ATTACHMENT = "/cgi-bin/media/upload_attachment"
+QR_CODE_MAX_BYTES = 2 << 20
 MOMENTS_ATTACHMENT = 1  # attachment_type: 1 moments, 2 product catalogue
 
 
@@ -33,6 +34,17 @@ class MediaCalls:
     def fetch_media(self, url: str, *, max_bytes: int) -> MediaFile:
         """The material's file from where the brand keeps it (not from WeCom)."""
         return self.media_source.fetch(url, max_bytes=max_bytes)
+
+    def fetch_qr_code(self, url: str) -> MediaFile:
+        """The QR code image WeCom made for a contact way or join way (its ``qr_code`` URL, an
+        image on WeCom's CDN): the very code WeCom routes, not one drawn by Siyu from the URL."""
+        try:
+            image = self.media_source.fetch(url, max_bytes=QR_CODE_MAX_BYTES)
+        except MediaFetchFailed as failed:
+            raise QrCodeFetchFailed(url=url, reason=str(failed.params.get("reason", ""))) from None
+        if not image.content_type.startswith("image/"):
+            raise QrCodeFetchFailed(url=url, reason=f"not an image: {image.content_type}")
+        return image
 
     def upload_media(self, kind: MediaKind, file: MediaFile) -> UploadedMedia:
         """``media/upload``: a temporary media id (3 days) for messages and mini-program covers."""

@@ -23,6 +23,7 @@ from siyu.adapters.db.tables.customers import (
     timeline_events,
 )
 from siyu.adapters.db.tables.experiments import experiment_assignments, experiments
+from siyu.adapters.db.tables.group_codes import group_code_joins, group_codes
 from siyu.adapters.db.tables.mass_sends import mass_send_targets, mass_send_tasks, mass_sends
 from siyu.adapters.db.tables.journeys import journey_enrollments, journey_messages, journey_step_runs, journeys
 from siyu.adapters.db.tables.guide_tasks import guide_task_rules, guide_tasks
@@ -41,6 +42,8 @@ __all__ = [
     "mass_sends",
     "UTCDateTime",
     "contact_ways",
+    "group_code_joins",
+    "group_codes",
     "materials",
     "moment_senders",
     "moments",

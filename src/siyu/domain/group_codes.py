@@ -1,0 +1,127 @@
+"""Group live codes (群活码): one QR code that takes customers into a channel's customer groups,
+moving on to the next group as each fills.
+
+WeCom shows the groups listed on the code's join way (at most 5) and fills them itself; it
+knows nothing of Siyu's pool or of a fill threshold. So Siyu keeps the list right:
+:meth:`GroupCode.rotate` names the groups the code should list now, from the groups' member
+counts, and the service re-lists them (``update_join_way``) when that changes.
+
+Rules:
+
+1. A group is *open* while its members (staff included: WeCom's limit counts everyone) are
+   under the code's threshold (default 190 of a customer group's 200; an upgraded group holds
+   500, the ``group_members_max`` setting). A group Siyu has no row for (dissolved, not synced
+   yet) is not open.
+2. The code lists the first 5 open groups in pool order. A group whose members fall back under
+   the threshold (people left) is open again and comes back in its place.
+3. No open group: the pool is *exhausted*. With ``auto_create_room`` the code keeps listing its
+   last groups, so WeCom fills them to the limit and then makes new groups itself
+   (``room_base_name`` + ``room_base_id``); without it the console warns and a notification goes
+   out, and the code keeps its last groups (better a nearly full group than a dead code).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from siyu.domain.channels import clean_state
+from siyu.domain.errors import InvalidInput
+from siyu.domain.organisation import clean_name
+
+LIVE_CHATS_MAX = 5  # WeCom: at most 5 groups on a join way
+POOL_MAX = 100
+GROUP_MEMBERS_MAX = 200  # a customer group's limit; an upgraded group: 500 (settings.group_members_max)
+UPGRADED_GROUP_MEMBERS_MAX = 500
+DEFAULT_THRESHOLD = 190
+ROOM_BASE_NAME_MAX = 40
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCodeDraft:
+    """What a person enters for a group code; checked here, before anything is stored or sent."""
+
+    channel_id: int
+    name: str
+    state: str
+    chat_ids: tuple[str, ...]
+    threshold: int = DEFAULT_THRESHOLD
+    auto_create_room: bool = False
+    room_base_name: str = ""
+    room_base_id: int | None = None
+
+    @classmethod
+    def parse(cls, *, channel_id: int, name: str, state: str, chat_ids: list[str] | tuple[str, ...], threshold: int = DEFAULT_THRESHOLD,
+              auto_create_room: bool = False, room_base_name: str = "", room_base_id: int | None = None,
+              members_max: int = GROUP_MEMBERS_MAX) -> GroupCodeDraft:
+        pool = tuple(c.strip() for c in chat_ids if c.strip())
+        if not pool:
+            raise InvalidInput("group_code.no_chats", "a group code needs at least one customer group", field="chat_ids")
+        if len(set(pool)) != len(pool):
+            raise InvalidInput("group_code.chat_twice", "a customer group is in the pool twice", field="chat_ids")
+        if len(pool) > POOL_MAX:
+            raise InvalidInput("group_code.too_many_chats", "at most %(max)s customer groups in a pool", field="chat_ids", max=POOL_MAX)
+        if not 1 <= threshold <= members_max:
+            raise InvalidInput("group_code.bad_threshold", "a group counts as full at 1 to %(max)s members", field="threshold",
+                               max=members_max)
+        base_name = room_base_name.strip()
+        if auto_create_room and not base_name:
+            raise InvalidInput("group_code.no_room_name", "name the groups WeCom should create when the pool is full",
+                               field="room_base_name")
+        if len(base_name) > ROOM_BASE_NAME_MAX:
+            raise InvalidInput("name.too_long", "at most %(max)s characters", field="room_base_name", max=ROOM_BASE_NAME_MAX)
+        if room_base_id is not None and room_base_id < 0:
+            raise InvalidInput("form.whole_number", "enter a whole number", field="room_base_id")
+        return cls(channel_id, clean_name(name), clean_state(state), pool, threshold, auto_create_room, base_name,
+                   room_base_id if auto_create_room else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """The groups the code should list now, and whether the pool has run out of open groups."""
+
+    live: tuple[str, ...]
+    exhausted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCode:
+    id: int
+    channel_id: int
+    name: str
+    state: str
+    chat_ids: tuple[str, ...]  # the pool, in the order groups are used
+    threshold: int
+    auto_create_room: bool
+    room_base_name: str
+    room_base_id: int | None
+    config_id: str | None = None
+    qr_code: str | None = None
+    live_chat_ids: tuple[str, ...] = ()  # the groups listed on the join way now
+    rotated_at: datetime | None = None
+    exhausted_at: datetime | None = None  # since when no group of the pool is open (None: some are)
+    archived_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def is_open(self, chat_id: str, members: dict[str, int]) -> bool:
+        return chat_id in members and members[chat_id] < self.threshold
+
+    def rotate(self, members: dict[str, int]) -> Rotation:
+        """The groups to list, from each group's member count (see the module doc)."""
+        open_chats = tuple(c for c in self.chat_ids if self.is_open(c, members))[:LIVE_CHATS_MAX]
+        if open_chats:
+            return Rotation(open_chats, exhausted=False)
+        known = tuple(c for c in self.chat_ids if c in members)
+        return Rotation(self.live_chat_ids or known[-LIVE_CHATS_MAX:] or self.chat_ids[-LIVE_CHATS_MAX:], exhausted=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolChat:
+    """A group of a code's pool as the console shows it: members, threshold, listed or not."""
+
+    chat_id: str
+    name: str
+    members: int | None  # None: Siyu has no row for it (dissolved, or not synced yet)
+    live: bool
+    full: bool

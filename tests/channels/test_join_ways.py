@@ -1,0 +1,100 @@
+"""Group live codes' join ways (groupchat/add_join_way and kin) over real HTTP against the fake
+WeCom and in-process in the sandbox; WeCom's limits held on both sides; WeCom's own QR image
+fetched, not drawn; customers joining fill the listed groups in order."""
+
+from __future__ import annotations
+
+import random
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from siyu.adapters.channels.join_ways import JoinWayDraft
+from siyu.adapters.channels.media import QrCodeFetchFailed
+from siyu.adapters.channels.sandbox.join_ways import add_group_chat, simulate_join
+from siyu.adapters.channels.wecom import errors as e
+
+GC = "/cgi-bin/externalcontact/groupchat"
+
+
+def _raw(fake, path, body):
+    token = httpx.get(fake.url + "/cgi-bin/gettoken", params={"corpid": fake.corp.corp_id, "corpsecret": fake.corp.secret}).json()
+    return httpx.post(fake.url + path, params={"access_token": token["access_token"]}, json=body).json()
+
+
+@pytest.fixture
+def chats(fake):
+    for i in range(1, 8):
+        add_group_chat(fake.corp, f"wr{i}", owner="zhangsan", name=f"粉丝群{i}", members=i * 10)
+    return [f"wr{i}" for i in range(1, 8)]
+
+
+def test_a_join_way_is_made_read_updated_and_deleted(fake, channel, chats):
+    config_id = channel.add_join_way(JoinWayDraft(chat_id_list=chats[:2], state="gc-tmall", remark="天猫群码", auto_create_room=1,
+                                                  room_base_name="天猫粉丝群", room_base_id=3))
+    way = channel.get_join_way(config_id)
+    assert (way.chat_id_list, way.state, way.auto_create_room, way.room_base_name, way.room_base_id) == (
+        chats[:2], "gc-tmall", 1, "天猫粉丝群", 3)
+    assert way.qr_code == f"{fake.url}/fake/{config_id}"
+    channel.update_join_way(config_id, JoinWayDraft(chat_id_list=chats[2:7], state="gc-tmall"))
+    assert channel.get_join_way(config_id).chat_id_list == chats[2:7]
+    channel.delete_join_way(config_id)
+    with pytest.raises(e.WeComInvalidInput):
+        channel.get_join_way(config_id)
+
+
+def test_join_way_limits_are_checked_before_the_call_and_by_the_fake(fake, chats):
+    with pytest.raises(ValidationError):
+        JoinWayDraft(chat_id_list=chats[:6])
+    with pytest.raises(ValidationError):
+        JoinWayDraft(chat_id_list=[])
+    with pytest.raises(ValidationError):
+        JoinWayDraft(chat_id_list=chats[:1], state="s" * 31)
+    with pytest.raises(ValidationError):
+        JoinWayDraft(chat_id_list=["wr1", "wr1"])
+    assert _raw(fake, f"{GC}/add_join_way", {"scene": 2, "chat_id_list": chats[:6]})["errcode"] == 40058
+    assert _raw(fake, f"{GC}/add_join_way", {"scene": 2, "chat_id_list": chats[:1], "state": "s" * 31})["errcode"] == 40058
+    assert _raw(fake, f"{GC}/add_join_way", {"scene": 3, "chat_id_list": chats[:1]})["errcode"] == 40058
+    assert _raw(fake, f"{GC}/add_join_way", {"scene": 2, "chat_id_list": ["wr-ghost"]})["errcode"] == 40050
+    assert _raw(fake, f"{GC}/get_join_way", {"config_id": "jw-unknown"})["errcode"] == 40058
+    assert _raw(fake, f"{GC}/update_join_way", {"config_id": "jw-unknown", "chat_id_list": chats[:1]})["errcode"] == 40058
+    assert _raw(fake, f"{GC}/del_join_way", {"config_id": "jw-unknown"})["errcode"] == 40058
+
+
+def test_an_update_that_breaks_a_limit_leaves_the_way_as_it_was(fake, channel, chats):
+    config_id = channel.add_join_way(JoinWayDraft(chat_id_list=chats[:1], state="gc-a"))
+    assert _raw(fake, f"{GC}/update_join_way", {"config_id": config_id, "chat_id_list": ["wr-ghost"]})["errcode"] == 40050
+    assert channel.get_join_way(config_id).chat_id_list == chats[:1]
+
+
+def test_wecom_qr_image_is_fetched_not_drawn(fake, channel, chats):
+    url = channel.get_join_way(channel.add_join_way(JoinWayDraft(chat_id_list=chats[:1]))).qr_code
+    image = channel.fetch_qr_code(url)
+    assert image.content_type == "image/png" and image.data.startswith(b"\x89PNG")
+    with pytest.raises(QrCodeFetchFailed) as failed:
+        channel.fetch_qr_code(url.replace("/fake/jw", "/fake/nothing"))
+    assert failed.value.code == "wecom.qr_fetch_failed" and "404" in failed.value.message
+
+
+def test_customers_fill_the_listed_groups_in_order_then_a_room_is_made(fake, chats):
+    corp = fake.corp
+    add_group_chat(corp, "wrA", owner="zhangsan", members=199)
+    add_group_chat(corp, "wrB", owner="zhangsan", members=198)
+    corp.join_ways["jw1"] = {"config_id": "jw1", "scene": 2, "chat_id_list": ["wrA", "wrB"], "auto_create_room": 1,
+                             "room_base_name": "会员群", "room_base_id": 7, "state": "gc-1"}
+    rng = random.Random(1)
+    first, second, third = (simulate_join(corp, rng, now=1_800_000_000.0 + i) for i in range(3))
+    assert first == {"ChatId": "wrA", "ChangeType": "update", "UpdateDetail": "add_member", "JoinScene": "3", "MemChangeCnt": "1"}
+    assert [second["ChatId"], third["ChatId"]] == ["wrB", "wrB"]
+    assert len(corp.group_chats["wrA"]["member_list"]) == 200 and len(corp.group_chats["wrB"]["member_list"]) == 200
+    made = simulate_join(corp, rng, now=1_800_000_010.0)
+    assert made["ChangeType"] == "create"
+    assert corp.group_chats[made["ChatId"]]["name"] == "会员群7" and corp.join_ways["jw1"]["room_base_id"] == 8
+    assert corp.join_ways["jw1"]["chat_id_list"] == ["wrA", "wrB", made["ChatId"]]
+
+
+def test_a_full_way_without_room_creation_takes_nobody(fake):
+    add_group_chat(fake.corp, "wrFull", owner="zhangsan", members=200)
+    fake.corp.join_ways["jw1"] = {"config_id": "jw1", "scene": 2, "chat_id_list": ["wrFull"], "auto_create_room": 0, "state": ""}
+    assert simulate_join(fake.corp, random.Random(1), now=1_800_000_000.0) is None
