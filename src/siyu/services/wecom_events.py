@@ -7,7 +7,10 @@ contact-details refresh the worker runs after the callback was answered.
   when WeCom says a transfer did it); del_follow_user: deleted by the customer.
 - edit / add: the details (name, avatar, gender, unionid, remark, add_way) come from
   ``externalcontact/get`` in :func:`refresh_contact`, queued so the answer is not held up.
-- transfer_fail, group-chat and tag events are recorded (the sync round uses them).
+- tag and group-chat events: :mod:`siyu.services.wecom_tag_events` and
+  :mod:`siyu.services.wecom_chat_events` (deletes and dismissals at once; the rest read from
+  WeCom after the answer, :func:`fetch_change`).
+- transfer_fail is recorded.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from siyu.domain.customers import CustomerRecord, Profile, RelationState
 from siyu.domain.errors import InvalidInput
 from siyu.domain.identities import IdentityKey, IdentityKind, IdentitySource
 from siyu.domain.wecom import CallbackEvent, ContactChange, WeComEvent
-from siyu.services import alerts, oneid, relations, welcome
+from siyu.services import alerts, oneid, relations, wecom_chat_events, wecom_tag_events, welcome
 from siyu.services.clock import utcnow
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
 ACTOR = "wecom"
+CHAT = "chat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +38,25 @@ class Applied:
     outcome: str  # one line for the callback log
     refresh: bool = False  # queue a contact-details refresh after the commit
     welcome_send_id: int | None = None  # queue the welcome message after the commit (services.welcome)
+    fetch: tuple[str, str] | None = None  # (tag | tag_group | chat, WeCom id): queue :func:`fetch_change` after the commit
+
+
+def fetch_change(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, tenant_id: int, kind: str, wecom_id: str) -> str:
+    """The queued half of a tag or group-chat callback: read it from WeCom and apply it."""
+    if kind == CHAT:
+        return wecom_chat_events.fetch_chat_change(uow, box, channels, tenant_id, wecom_id)
+    return wecom_tag_events.fetch_tag_change(uow, box, channels, tenant_id, kind, wecom_id)
 
 
 def apply_event(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> Applied:
+    if event.event == CallbackEvent.EXTERNAL_TAG and event.known:
+        outcome, tag = wecom_tag_events.apply_tag_event_in(uow, tenant_id, event)
+        return Applied(outcome, fetch=tag)
+    if event.event == CallbackEvent.EXTERNAL_CHAT and event.known:
+        outcome, chat_id = wecom_chat_events.apply_chat_event_in(uow, tenant_id, event)
+        return Applied(outcome, fetch=(CHAT, chat_id) if chat_id else None)
     if event.event != CallbackEvent.EXTERNAL_CONTACT:
-        return Applied("recorded" if event.known else "recorded (an event kind Siyu does not act on)")
+        return Applied("recorded (an event kind Siyu does not act on)")
     userid, external = event.get("UserID"), event.get("ExternalUserID")
     if not userid or not external:
         return Applied("recorded (no UserID or ExternalUserID)")

@@ -106,6 +106,7 @@ wecom_group_chats = Table(
     Column("fingerprint", String(32), nullable=False),
     Column("seen_run_id", Integer),
     Column("synced_at", UTCDateTime(), nullable=False),
+    Column("dismissed_at", UTCDateTime()),  # WeCom's dismiss callback (the group is gone there)
     UniqueConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "chat_id"),
     ForeignKeyConstraint(["tenant_id", "owner_staff_id"], ["staff.tenant_id", "staff.id"]),
