@@ -64,6 +64,7 @@ wecom_callbacks = Table(
     UniqueConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "event_key"),
     Index("ix_wecom_callbacks_tenant_received", "tenant_id", "received_at"),
+    Index("ix_wecom_callbacks_pair", "tenant_id", "external_userid", "wecom_userid", "occurred_at"),  # events in CreateTime order
 )
 
 # One row per sync run. ``position`` is where the run stands (step, staff chunk, cursor): it
