@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class Context:
     # The simulated corps of tenants whose WeCom settings point at the sandbox, by corp id.
     sandbox_corps: dict[str, Corp] = field(default_factory=dict)
     _http: httpx.Client | None = field(default=None, init=False, repr=False)
+    _http_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)  # request threads share the pool
 
     def __post_init__(self) -> None:
         self.secret_box = SecretBox(self.settings.secret_key)
@@ -71,19 +73,22 @@ class Context:
     def _channel(self, secrets: WeComSecrets, secret: str) -> WeComChannel:
         if secrets.api_base_url == SANDBOX_URL:
             return SandboxChannel(self.sandbox_corp(secrets), secret=secret, tokens=self.wecom_tokens, retry=self.wecom_retry)
-        if self._http is None:
-            self._http = httpx.Client(timeout=self.wecom_retry.timeout)
+        with self._http_lock:  # two threads opening the first channel at once would each make a pool, one never closed
+            if self._http is None:
+                self._http = httpx.Client(timeout=self.wecom_retry.timeout)
+            http = self._http
         connection = WeComConnection(secrets.corp_id, secret, base_url=secrets.api_base_url)
         allow = self.settings.media_fetch_private
-        source = HttpMediaSource(self._http, allow_private=self.settings.env != "prod" if allow is None else allow)
-        return WeComChannel(WeComClient(connection, tokens=self.wecom_tokens, http=self._http, retry=self.wecom_retry),
+        source = HttpMediaSource(http, allow_private=self.settings.env != "prod" if allow is None else allow)
+        return WeComChannel(WeComClient(connection, tokens=self.wecom_tokens, http=http, retry=self.wecom_retry),
                             media_source=source)
 
     def close_channels(self) -> None:
         """Close the pooled HTTP connections to channels (a new pool opens on the next call)."""
-        if self._http is not None:
-            self._http.close()
-            self._http = None
+        with self._http_lock:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
 
     @contextmanager
     def warehouse(self) -> Iterator[Warehouse]:

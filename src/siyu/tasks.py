@@ -136,6 +136,11 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         done = wecom_events.refresh_contact(context.uow(), context.secret_box, context.wecom_channel, tenant_id, external_userid)
         return done.customer_id
 
+    @huey.task(name="fetch_wecom_change", retries=3, retry_delay=30)
+    def fetch_wecom_change(tenant_id: int, kind: str, wecom_id: str) -> str:
+        """After a tag or group-chat callback was answered: read the tag or group from WeCom and apply it."""
+        return wecom_events.fetch_change(context.uow(), context.secret_box, context.wecom_channel, tenant_id, kind, wecom_id)
+
     @huey.task(name="send_welcome", priority=100)
     def send_welcome(tenant_id: int, send_id: int, welcome_code: str, external_userid: str) -> str:
         """Right after an add callback, ahead of everything else queued: WeCom's welcome code lasts 20 s."""
@@ -300,6 +305,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "sync_tenant_warehouse": sync_tenant_warehouse,
         "run_customer_import": run_customer_import,
         "refresh_wecom_contact": refresh_wecom_contact,
+        "fetch_wecom_change": fetch_wecom_change,
         "send_welcome": send_welcome,
         "after_welcome": after_welcome,
         "warm_welcome_media": warm_welcome_media,

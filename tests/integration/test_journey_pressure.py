@@ -231,3 +231,51 @@ def test_a_retry_after_a_crash_is_not_screened_again_nor_sent_again(context: Con
     with context.uow() as uow:
         assert uow.journeys.message_counts(admin.tenant_id) == {"unknown": 1}
     assert logged(context, admin.tenant_id) == [(people[0], "journey", T0)]  # an unknown message stays counted
+
+
+def test_two_journeys_messaging_a_customer_in_one_round_the_first_counts_for_the_second(context: Context) -> None:
+    _, admin = factories.tenant(context)
+    _, people = reachable_customers(context, admin, 2)
+    rules(context, admin, per_day=1)
+    start = tag(context, admin)
+    both = []
+    for name in ("甲", "乙"):
+        journey = journeys.create_journey(context.uow(), admin, name=f"{name}{factories.uid(4)}", definition={
+            "trigger": {"kind": "tag_applied", "tag_ids": [start]}, "steps": [{"id": "m", "kind": "message", "text": name}]})
+        journeys.start_journey(context.uow(), admin, journey.id)
+        both.append(journey.id)
+    tags.apply_tags(context.uow(), admin, people, [start])  # four message steps, all due in the same round
+    rec = Recorder()
+    report = run(context, rec, T0)
+    assert (report.rounds, report.steps, report.excluded) == (1, 4, 2)
+    assert sorted(m["to"] for m in rec.sent) == sorted({m["to"] for m in rec.sent}) and len(rec.sent) == 2  # one each
+    stats = [counts(context, admin, j)["m"] for j in both]
+    assert [s[1] + s[2] for s in stats] == [2, 2] and sum(s[2] for s in stats) == 2
+    assert all(s[3] in ({}, {"capped_day": s[2]}) for s in stats)
+    assert logged(context, admin.tenant_id) == [(c, "journey", T0) for c in sorted(people)]
+
+
+def test_a_round_of_message_steps_is_screened_and_logged_in_one_call(context: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, admin = factories.tenant(context)
+    _, people = reachable_customers(context, admin, 5)
+    contact_pressure.opt_out(context.uow(), admin, people[0])
+    journey_id, start = started(context, admin, [{"id": "m", "kind": "message", "text": "你好"}])
+    tags.apply_tags(context.uow(), admin, people, [start])
+    calls: dict[str, list[Any]] = {"screen": [], "record": []}
+    real_screen, real_record = contact_pressure.screen_in, contact_pressure.record_each_in
+
+    def screen(uow: Any, tenant_id: int, customer_ids: Any, **kwargs: Any) -> contact_pressure.Screening:
+        calls["screen"].append(sorted(customer_ids))
+        return real_screen(uow, tenant_id, customer_ids, **kwargs)
+
+    def record(uow: Any, tenant_id: int, deliveries: Any, **kwargs: Any) -> int:
+        calls["record"].append(sorted(c for c, _, _ in deliveries))
+        return real_record(uow, tenant_id, deliveries, **kwargs)
+
+    monkeypatch.setattr(contact_pressure, "screen_in", screen)
+    monkeypatch.setattr(contact_pressure, "record_each_in", record)
+    rec = Recorder()
+    report = run(context, rec, T0)
+    assert (report.steps, report.excluded, len(rec.sent)) == (5, 1, 4)
+    assert calls == {"screen": [sorted(people)], "record": [sorted(people[1:])]}
+    assert counts(context, admin, journey_id)["m"] == (0, 4, 1, {"opted_out": 1}, {})

@@ -3,6 +3,7 @@ is exchanged through the Channel port (the fake WeCom over HTTP), and the sessio
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -10,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from siyu.adapters.db.repositories.users import UserRepository
 from siyu.domain.access import Role
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.domain.wecom_sign_in import STATE_SECONDS, SignInRefused
@@ -20,6 +22,7 @@ from siyu.services.wecom_sign_in import finish_sign_in, start_sign_in
 from siyu.testing.fake_wecom import FakeWeCom
 from tests import factories as f
 from tests.api.wecom_setup import QUICK
+from tests.integration.test_journey_workers import own_db  # noqa: F401 - the fixture
 
 APP_SECRET = "guide-app-secret-000000000002"
 
@@ -31,13 +34,17 @@ def fake() -> Iterator[FakeWeCom]:
         yield running
 
 
-@pytest.fixture
-def linked(context, fake):  # type: ignore[no-untyped-def]
+def _link(context, fake):  # type: ignore[no-untyped-def]
     context.wecom_retry = QUICK
     tenant, admin = f.tenant(context)
     wecom_settings.save_wecom_settings(context.uow(), context.secret_box, admin, WeComSettingsDraft.parse(
         corp_id=fake.corp.corp_id, agent_id=1000002, api_base_url=fake.url, contact_secret=fake.corp.secret, app_secret=APP_SECRET))
     return tenant, admin
+
+
+@pytest.fixture
+def linked(context, fake):  # type: ignore[no-untyped-def]
+    return _link(context, fake)
 
 
 def _code_and_state(context, fake, slug: str, userid: str, now=None):  # type: ignore[no-untyped-def]
@@ -110,3 +117,47 @@ def test_used_states_are_kept_until_no_state_can_match_them(context, linked):  #
     with context.uow() as uow:
         assert uow.wecom.use_sign_in_state(tenant.id, "n" * 24, now)  # forgotten: its state expired long ago
         assert not uow.wecom.use_sign_in_state(tenant.id, "m" * 24, now)
+
+
+def test_two_first_sign_ins_of_one_guide_at_once_share_one_new_account(own_db, fake, monkeypatch):  # type: ignore[no-untyped-def]
+    """Both sign-ins look for the guide's account before either has made it (a barrier after the
+    look-up, which gives up after a few seconds: on SQLite the second waits for the first's write
+    lock instead). The second to add it finds the login taken and signs in to the first's."""
+    context = own_db  # a database of its own: each sign-in on its own connection, as two requests are
+    tenant, admin = _link(context, fake)
+    guide = f.member(context, admin, store_id=f.store(context, admin).id)
+    starts = [_code_and_state(context, fake, tenant.slug, guide.wecom_userid) for _ in range(2)]
+    looked = threading.Barrier(2, timeout=3)
+    real_ids = UserRepository.ids_for_staff
+
+    def look_together(self, tenant_id, staff_id):  # type: ignore[no-untyped-def]
+        found = real_ids(self, tenant_id, staff_id)
+        try:
+            looked.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other sign-in waits for this one's lock (SQLite), or has finished
+        return found
+
+    monkeypatch.setattr(UserRepository, "ids_for_staff", look_together)
+    signed, errors = [], []
+
+    def sign_in(code: str, state: str, nonce: str) -> None:
+        try:
+            signed.append(_finish(context, tenant.slug, code, state, nonce))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            looked.abort()
+
+    threads = [threading.Thread(target=sign_in, args=start) for start in starts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and len(signed) == 2, errors
+    assert signed[0].user.id == signed[1].user.id and signed[0].session_token != signed[1].session_token
+    with context.uow() as uow:
+        assert len(real_ids(uow.users, tenant.id, guide.id)) == 1
+    for one in signed:
+        actor, _ = actor_for_session(context.uow(), one.session_token)
+        assert (actor.role, actor.staff_id) == (Role.GUIDE, guide.id)

@@ -189,19 +189,27 @@ def record_in(uow: SqlUnitOfWork, tenant_id: int, deliveries: Iterable[tuple[int
     per-customer step run), so recording it again (a retried poll) adds nothing. Returns the
     rows added. ``wecom_mass`` marks them as counting towards WeCom's cap.
     """
+    return record_each_in(uow, tenant_id, [(customer_id, staff_id, source_id) for customer_id, staff_id in deliveries],
+                          source_kind=source_kind, sent_at=sent_at, wecom_mass=wecom_mass)
+
+
+def record_each_in(uow: SqlUnitOfWork, tenant_id: int, deliveries: Iterable[tuple[int, int | None, int]], *, source_kind: str,
+                   sent_at: datetime, wecom_mass: bool = True) -> int:
+    """:func:`record_in` for deliveries that each name their own source: ``(customer_id, staff_id,
+    source_id)`` (a round of journey message steps, one outbox row each), in one insert."""
     kind = source_kind.strip()
     if not kind or len(kind) > 20:
         raise InvalidInput("contact_pressure.source_kind_invalid", "the source kind is 1 to 20 characters, e.g. mass_send",
                            field="source_kind")
     if sent_at.tzinfo is None:
         raise InvalidInput("contact_pressure.naive_time", "give the delivery time with its time zone", field="sent_at")
-    seen: dict[int, int | None] = {}  # one row per customer: the first staff member named wins
-    for customer_id, staff_id in deliveries:
-        seen.setdefault(customer_id, staff_id)
+    seen: dict[tuple[int, int], int | None] = {}  # one row per customer and source: the first staff member named wins
+    for customer_id, staff_id, source_id in deliveries:
+        seen.setdefault((customer_id, source_id), staff_id)
     return uow.contact_pressure.record([
         {"tenant_id": tenant_id, "customer_id": customer_id, "staff_id": staff_id, "source_kind": kind, "source_id": source_id,
          "sent_at": sent_at, "counts_toward_wecom_cap": wecom_mass}
-        for customer_id, staff_id in seen.items()
+        for (customer_id, source_id), staff_id in seen.items()
     ])
 
 

@@ -17,17 +17,24 @@ Exactly once, by construction:
    between committing the row and recording WeCom's answer) cannot know whether WeCom took
    it, marks it ``unknown`` and does not send again: a customer is never messaged twice.
 
-4. **Contact pressure.** Before the outbox row is written, the customer is screened
-   (``services.contact_pressure.screen_in``, as a WeCom mass message) under a lock on their
-   row, so two workers screening one customer take turns. Opted out or capped: nothing is
-   written to the outbox, the customer leaves the journey at the step (dropped, the reason as
-   its detail). Quiet hours: the enrollment waits at the same step until they end
+4. **Contact pressure**, for a round at once. Before the outbox rows are written, the customers
+   of the round's undecided message steps (one transaction per tenant) are locked (their rows,
+   so two workers screening one customer take turns) and screened in one
+   ``services.contact_pressure.screen_in`` call (as WeCom mass messages). A customer with two
+   such steps (two journeys) has the second screened in a next pass, after the first was
+   logged, so a cap the first reaches stops the second. Opted out or capped: nothing is written
+   to the outbox, the customer leaves the journey at the step (dropped, the reason as its
+   detail). Quiet hours: the enrollment waits at the same step until they end
    (``reason='quiet_hours'`` while it waits) and is screened again then. Allowed: the outbox
-   row and its line in the contact log (``record_in``, source ``journey``, the outbox row's
-   id) are written in one transaction, so the next screening (a journey's or a mass send's)
-   counts the message before WeCom is even called; a message WeCom refused is taken out of
-   the log again, one left ``unknown`` stays in it (it may have reached the customer). A
-   retry that finds the outbox row is not screened again: the message was decided already.
+   rows and their lines in the contact log (one ``record_each_in``, source ``journey``, each
+   outbox row's id) are written in that transaction, so the next screening (a journey's or a
+   mass send's) counts the messages before WeCom is even called; a message WeCom refused is
+   taken out of the log again, one left ``unknown`` stays in it (it may have reached the
+   customer). Then WeCom is called message by message, each step finished in its own
+   transaction. A retry that finds the outbox row is not screened again: the message was
+   decided already. A worker that dies during a round's sends leaves its messages not yet
+   handed to WeCom ``unknown`` like the one in flight (never sent twice, counted, not sent):
+   up to a round of them (:data:`BATCH`), where one message was at stake before the batching.
 
 A paused journey's enrollments are not due; a stopped journey's have left. The guide-task
 and message steps call ports (:class:`GuideTasks`, :class:`Messenger`) that the worker wires.
@@ -57,7 +64,7 @@ from siyu.services.wecom_settings import ChannelFactory, open_channel
 LEASE = timedelta(minutes=10)  # a claim older than this belonged to a worker that died
 BATCH = 200
 SOURCE_KIND = "journey"  # the contact log's source kind; its source id is the outbox row's id (one per customer and step)
-RAN, EXCLUDED, DEFERRED, LOST = "ran", "excluded", "deferred", "lost"  # what advancing one enrollment came to
+RAN, EXCLUDED, DEFERRED, LOST, FAILED = "ran", "excluded", "deferred", "lost", "failed"  # what advancing one enrollment came to
 log = structlog.get_logger("siyu.journeys")
 
 
@@ -101,6 +108,27 @@ class RunReport:
     rounds: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Unscreened:
+    """A claimed message step to a customer WeCom can reach, not decided yet."""
+
+    enrollment_id: int
+    version: int
+    journey_id: int
+    step: Step
+    customer_id: int
+    staff_id: int
+    contact: tuple[str, str]  # (staff's WeCom userid, customer's external_userid)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """A message step screened in and written to the outbox: WeCom is called next."""
+
+    contact: tuple[str, str]
+    step: Step
+
+
 @dataclass
 class _Runner:
     new_uow: Callable[[], SqlUnitOfWork]
@@ -108,76 +136,130 @@ class _Runner:
     guide_tasks: GuideTasks
     now: datetime
 
-    def advance(self, tenant_id: int, enrollment_id: int, version: int) -> str:
-        """Run the enrollment's current step and move it on: :data:`RAN`, :data:`EXCLUDED` or
-        :data:`DEFERRED` (a message step and contact pressure), :data:`LOST` (the claim was lost).
-
-        One transaction, except for a message to send: its outbox row is committed first, WeCom
-        called, and the step finished in a second transaction."""
+    def screen_messages(self, tenant_id: int, claims: dict[int, int]) -> dict[int, str | _Outgoing]:
+        """Decide, in one transaction, every message step of the tenant's claims (enrollment id ->
+        version) that nobody decided yet: screened together (one :func:`contact_pressure.screen_in`
+        a pass), then dropped, deferred, or written to the outbox and the contact log (one
+        :func:`contact_pressure.record_each_in` a pass). A customer with several such steps this
+        round (two journeys) has one screened a pass, after the one before it was logged, so a cap
+        the first reaches stops the second. Returns what became of each step decided here:
+        :data:`EXCLUDED`, :data:`DEFERRED`, :data:`LOST`, or the message to send. The other claims
+        (other steps, messages decided by an earlier attempt, customers out of reach) are left to
+        :meth:`advance`."""
+        decided: dict[int, str | _Outgoing] = {}
         with self.new_uow() as uow:
-            row, journey, step, customer = loaded = self._load(uow, tenant_id, enrollment_id, version)
-            if row is None or journey is None:
-                return LOST
-            contact = None
-            if step is not None and customer is not None and step.kind is StepKind.MESSAGE and customer.owner_staff_id:
-                contact = uow.journeys.contact_of(tenant_id, customer.id, customer.owner_staff_id)
-            if contact is None or step is None or customer is None:
-                return RAN if self._finish(uow, tenant_id, enrollment_id, version, loaded, None) else LOST
-            key = _key(enrollment_id, step)
-            if uow.journeys.message(tenant_id, key) is None:  # not decided yet: screen before anything is written
-                uow.journeys.lock_customer(tenant_id, customer.id)
-                screening = contact_pressure.screen_in(uow, tenant_id, [customer.id], at=self.now, wecom_mass=True)
-                reason = screening.excluded.get(customer.id)
-                if reason is ExclusionReason.QUIET_HOURS:
-                    return DEFERRED if self._defer(uow, tenant_id, enrollment_id, version, step) else LOST
-                if reason is not None:
-                    return EXCLUDED if self._drop(uow, tenant_id, journey.id, enrollment_id, version, step.id, reason.value) else LOST
-            created = uow.journeys.add_message(tenant_id, key, enrollment_id=enrollment_id,
-                                               staff_id=customer.owner_staff_id or 0, customer_id=customer.id, now=self.now)
-            if created is not None:  # counted from now on, by every screening (journeys and mass sends)
-                contact_pressure.record_in(uow, tenant_id, [(customer.id, customer.owner_staff_id)], source_kind=SOURCE_KIND,
-                                           source_id=created, sent_at=self.now, wecom_mass=True)
-            uow.commit()  # the outbox row first: WeCom is called only by whoever wrote it
-        message = self._send(tenant_id, contact, step) if created is not None else ("", "")
+            pending = self._unscreened(uow, tenant_id, claims, decided)
+            if pending:
+                uow.journeys.lock_customers(tenant_id, (p.customer_id for p in pending))
+            while pending:
+                first: dict[int, _Unscreened] = {}
+                later: list[_Unscreened] = []
+                for p in pending:
+                    if p.customer_id in first:
+                        later.append(p)
+                    else:
+                        first[p.customer_id] = p
+                screening = contact_pressure.screen_in(uow, tenant_id, list(first), at=self.now, wecom_mass=True)
+                logged: list[tuple[int, int | None, int]] = []
+                for p in first.values():
+                    decided[p.enrollment_id] = self._decide(uow, tenant_id, p, screening.excluded.get(p.customer_id), logged)
+                # counted from now on, by every screening (this round's next pass, journeys and mass sends)
+                contact_pressure.record_each_in(uow, tenant_id, logged, source_kind=SOURCE_KIND, sent_at=self.now, wecom_mass=True)
+                pending = later
+            uow.commit()  # the outbox rows first: WeCom is called only by whoever wrote them
+        return decided
+
+    def _unscreened(self, uow: SqlUnitOfWork, tenant_id: int, claims: dict[int, int],
+                    decided: dict[int, str | _Outgoing]) -> list[_Unscreened]:
+        """The claims sitting on a message step to a reachable customer with no outbox row yet, in
+        claim order; held (a hold lost goes into ``decided`` as :data:`LOST`)."""
+        found: list[_Unscreened] = []
+        journeys: dict[int, Journey | None] = {}
+        for row in uow.journeys.enrollments_among(tenant_id, claims):
+            version = claims[row.id]
+            if row.state != EnrollmentState.RUNNING.value or row.version != version:
+                continue
+            if row.journey_id not in journeys:
+                journeys[row.journey_id] = uow.journeys.get(tenant_id, row.journey_id)
+            journey = journeys[row.journey_id]
+            step = journey.definition.step(row.step_id) if journey else None
+            if journey is None or step is None or step.kind is not StepKind.MESSAGE:
+                continue
+            if not uow.journeys.hold(tenant_id, row.id, version, self.now):
+                decided[row.id] = LOST
+                continue
+            customer = uow.customers.get_any(tenant_id, row.customer_id)
+            if customer is None or customer.merged_into_id is not None or not customer.owner_staff_id:
+                continue
+            if uow.journeys.message(tenant_id, _key(row.id, step)) is not None:
+                continue
+            contact = uow.journeys.contact_of(tenant_id, customer.id, customer.owner_staff_id)
+            if contact is not None:
+                found.append(_Unscreened(row.id, version, journey.id, step, customer.id, customer.owner_staff_id, contact))
+        return found
+
+    def _decide(self, uow: SqlUnitOfWork, tenant_id: int, p: _Unscreened, reason: ExclusionReason | None,
+                logged: list[tuple[int, int | None, int]]) -> str | _Outgoing:
+        if reason is ExclusionReason.QUIET_HOURS:
+            return DEFERRED if self._defer(uow, tenant_id, p.enrollment_id, p.version, p.step) else LOST
+        if reason is not None:
+            return EXCLUDED if self._drop(uow, tenant_id, p.journey_id, p.enrollment_id, p.version, p.step.id, reason.value) else LOST
+        created = uow.journeys.add_message(tenant_id, _key(p.enrollment_id, p.step), enrollment_id=p.enrollment_id,
+                                           staff_id=p.staff_id, customer_id=p.customer_id, now=self.now)
+        assert created is not None  # _unscreened found no row, and the claim is held
+        logged.append((p.customer_id, p.staff_id, created))
+        return _Outgoing(p.contact, p.step)
+
+    def deliver(self, tenant_id: int, enrollment_id: int, version: int, outgoing: _Outgoing) -> str:
+        """Call WeCom for a message :meth:`screen_messages` wrote to the outbox, then finish the step: :data:`RAN` or :data:`LOST`."""
+        message = self._send(tenant_id, outgoing.contact, outgoing.step)
         with self.new_uow() as uow:
             loaded = self._load(uow, tenant_id, enrollment_id, version)
-            if loaded[0] is None:
-                return LOST
+            return RAN if self._finish(uow, tenant_id, enrollment_id, version, loaded, message) else LOST
+
+    def advance(self, tenant_id: int, enrollment_id: int, version: int) -> str:
+        """Run the enrollment's current step and move it on, in one transaction: :data:`RAN`, or
+        :data:`LOST` (the claim was lost). A message step that gets here was decided before: by an
+        earlier attempt (its outbox row tells what became of it) or not at all (out of reach)."""
+        with self.new_uow() as uow:
+            loaded = self._load(uow, tenant_id, enrollment_id, version)
+            step = loaded[2]
+            message = None
+            if step is not None and step.kind is StepKind.MESSAGE and uow.journeys.message(tenant_id, _key(enrollment_id, step)):
+                message = ("", "")  # written by an earlier attempt
             return RAN if self._finish(uow, tenant_id, enrollment_id, version, loaded, message) else LOST
 
     def _defer(self, uow: SqlUnitOfWork, tenant_id: int, enrollment_id: int, version: int, step: Step) -> bool:
         """Quiet hours: back to waiting at the same step until they end (then screened again)."""
         until = contact_pressure.rules_in(uow, tenant_id).quiet_hours_end(self.now) or self.now + timedelta(minutes=1)
-        moved = uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.WAITING.value,
-                                  step_id=step.id, next_run_at=until, reason=ExclusionReason.QUIET_HOURS.value)
-        if moved:
-            uow.commit()
-        return moved
+        return uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.WAITING.value,
+                                 step_id=step.id, next_run_at=until, reason=ExclusionReason.QUIET_HOURS.value)
 
     def _drop(self, uow: SqlUnitOfWork, tenant_id: int, journey_id: int, enrollment_id: int, version: int, step_id: str,
               reason: str) -> bool:
         """The customer leaves the journey at the step, the reason recorded as the step run's detail."""
-        uow.journeys.record_step(tenant_id, journey_id, enrollment_id, step_id, outcome="dropped", detail=reason, now=self.now)
         moved = uow.journeys.move(tenant_id, enrollment_id, version, now=self.now, state=EnrollmentState.DROPPED.value,
                                   reason=reason)
         if moved:
-            uow.commit()
+            uow.journeys.record_step(tenant_id, journey_id, enrollment_id, step_id, outcome="dropped", detail=reason, now=self.now)
         return moved
 
     def _finish(self, uow: SqlUnitOfWork, tenant_id: int, enrollment_id: int, version: int,
                 loaded: tuple[Any, Journey | None, Step | None, Customer | None], message: tuple[str, str] | None) -> bool:
+        """Run the step's effects, record it and move on; commits when the claim still held."""
         row, journey, step, customer = loaded
-        if journey is None:
+        if row is None or journey is None:
             return False
         if step is None or customer is None:
-            return self._drop(uow, tenant_id, journey.id, enrollment_id, version, row.step_id,
-                              "step_removed" if step is None else "customer_gone")
-        matched, detail = self._effects(uow, tenant_id, enrollment_id, journey, step, customer, message)
-        uow.journeys.record_step(tenant_id, journey.id, enrollment_id, step.id, outcome="passed", detail=detail, now=self.now)
-        if not self._move_on(uow, tenant_id, enrollment_id, version, journey, step, matched):
-            return False
-        uow.commit()
-        return True
+            moved = self._drop(uow, tenant_id, journey.id, enrollment_id, version, row.step_id,
+                               "step_removed" if step is None else "customer_gone")
+        else:
+            matched, detail = self._effects(uow, tenant_id, enrollment_id, journey, step, customer, message)
+            uow.journeys.record_step(tenant_id, journey.id, enrollment_id, step.id, outcome="passed", detail=detail, now=self.now)
+            moved = self._move_on(uow, tenant_id, enrollment_id, version, journey, step, matched)
+        if moved:
+            uow.commit()
+        return moved
 
     def _load(self, uow: SqlUnitOfWork, tenant_id: int, enrollment_id: int,
               version: int) -> tuple[Any, Journey | None, Step | None, Customer | None]:
@@ -279,15 +361,36 @@ def run_due(new_uow: Callable[[], SqlUnitOfWork], *, messenger: Messenger, guide
             break
         report.rounds += 1
         report.claimed += len(claimed)
-        for enrollment_id, tenant_id, version in claimed:
+        decided: dict[int, str | _Outgoing] = {}
+        for tenant_id, claims in _by_tenant(claimed).items():
             try:
-                outcome = runner.advance(tenant_id, enrollment_id, version)
-                report.steps += outcome in (RAN, EXCLUDED)
-                report.excluded += outcome == EXCLUDED
-                report.deferred += outcome == DEFERRED
-                report.lost += outcome == LOST
+                decided.update(runner.screen_messages(tenant_id, claims))
+            except (DomainError, SQLAlchemyError) as exc:  # rolled back; the lease gives them all back for a retry
+                decided.update(dict.fromkeys(claims, FAILED))
+                log.warning("journey message screening failed", tenant_id=tenant_id, enrollments=len(claims),
+                            error=type(exc).__name__, reason=str(exc)[:200])
+        for enrollment_id, tenant_id, version in claimed:
+            outcome = decided.get(enrollment_id)
+            try:
+                if outcome is None:
+                    outcome = runner.advance(tenant_id, enrollment_id, version)
+                elif isinstance(outcome, _Outgoing):
+                    outcome = runner.deliver(tenant_id, enrollment_id, version, outcome)
             except (DomainError, SQLAlchemyError) as exc:  # rolled back; the lease gives it back for a retry
-                report.failed += 1
+                outcome = FAILED
                 log.warning("journey step failed", tenant_id=tenant_id, enrollment_id=enrollment_id, error=type(exc).__name__,
                             reason=str(exc)[:200])
+            report.steps += outcome in (RAN, EXCLUDED)
+            report.excluded += outcome == EXCLUDED
+            report.deferred += outcome == DEFERRED
+            report.lost += outcome == LOST
+            report.failed += outcome == FAILED
     return report
+
+
+def _by_tenant(claimed: list[tuple[int, int, int]]) -> dict[int, dict[int, int]]:
+    """Claims (enrollment id, tenant id, version) -> tenant id -> {enrollment id: version}, in claim order."""
+    found: dict[int, dict[int, int]] = {}
+    for enrollment_id, tenant_id, version in claimed:
+        found.setdefault(tenant_id, {})[enrollment_id] = version
+    return found

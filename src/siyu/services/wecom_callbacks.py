@@ -5,7 +5,7 @@ genuine callback can replay it. So every event is recorded under a key computed 
 decrypted content (:attr:`WeComEvent.key`) with a unique index: the first delivery records
 and applies it in one transaction; any later delivery finds the key, counts the delivery,
 and changes nothing else. Two deliveries racing each other meet at the unique index and the
-loser is treated as the duplicate it is. Slow work (fetching the contact's details) is queued
+loser is treated as the duplicate it is. Slow work (fetching the contact's details, the tag or group a tag or group-chat event names) is queued
 after the commit, so it never holds the answer up.
 
 A callback that fails any check (unknown tenant, WeCom not configured, bad signature, broken
@@ -32,6 +32,7 @@ from siyu.services.wecom_settings import load_secrets
 log = structlog.get_logger("siyu.wecom.callbacks")
 Enqueue = Callable[[int, str], object]  # (tenant_id, external_userid) -> a queued refresh
 EnqueueWelcome = Callable[[int, int, str, str], object]  # (tenant_id, send_id, welcome_code, external_userid)
+EnqueueFetch = Callable[[int, str, str], object]  # (tenant_id, tag | tag_group | chat, WeCom id): services.wecom_events.fetch_change
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ def verify_url(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str, *, msg_sign
 
 def receive_callback(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str, *, msg_signature: str, timestamp: str,
                      nonce: str, body: bytes, enqueue: Enqueue | None = None, client: str | None = None,
-                     enqueue_welcome: EnqueueWelcome | None = None) -> CallbackResult:
+                     enqueue_welcome: EnqueueWelcome | None = None, enqueue_fetch: EnqueueFetch | None = None) -> CallbackResult:
     try:
         tenant_id, crypto = _crypto_for(uow, box, tenant_slug)
         fields = crypto.open_message(body, msg_signature, timestamp, nonce)
@@ -89,7 +90,12 @@ def receive_callback(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str, *, ms
         event = WeComEvent.parse(fields)
     except InvalidInput as exc:  # genuine, but not an event (a chat message to the app): acknowledge
         return CallbackResult(tenant_id, None, False, f"ignored: {exc.message}")
-    result, refresh, welcome_send_id = _record(uow, tenant_id, event)
+    result, refresh, welcome_send_id, fetch = _record(uow, tenant_id, event)
+    if fetch is not None and enqueue_fetch is not None:
+        try:
+            enqueue_fetch(tenant_id, *fetch)
+        except Exception as exc:  # noqa: BLE001 - the event is recorded; the next sync brings tags and groups up to date
+            log.error("wecom change fetch could not be queued", tenant_id=tenant_id, error=type(exc).__name__)
     if welcome_send_id is not None and enqueue_welcome is not None:  # first: it has 20 seconds
         try:
             enqueue_welcome(tenant_id, welcome_send_id, event.get("WelcomeCode") or "", event.get("ExternalUserID") or "")
@@ -105,7 +111,7 @@ def receive_callback(uow: SqlUnitOfWork, box: SecretBox, tenant_slug: str, *, ms
     return result
 
 
-def _record(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> tuple[CallbackResult, bool, int | None]:
+def _record(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> tuple[CallbackResult, bool, int | None, tuple[str, str] | None]:
     key, now = event.key, utcnow()
     # A clash with a concurrent write (Conflict) rolls everything back, receipt included:
     # the error answer makes WeCom deliver the event again.
@@ -119,8 +125,8 @@ def _record(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> tuple[Call
         )
         if not first:
             uow.commit()
-            return CallbackResult(tenant_id, key, True, "duplicate"), False, None
+            return CallbackResult(tenant_id, key, True, "duplicate"), False, None, None
         applied = apply_event(uow, tenant_id, event)
         uow.wecom.set_outcome(tenant_id, key, applied.outcome)
         uow.commit()
-    return CallbackResult(tenant_id, key, False, applied.outcome), applied.refresh, applied.welcome_send_id
+    return CallbackResult(tenant_id, key, False, applied.outcome), applied.refresh, applied.welcome_send_id, applied.fetch

@@ -22,7 +22,7 @@ from siyu.adapters.secret_box import SecretBox
 from siyu.config import Settings
 from siyu.domain.access import Role, Scope
 from siyu.domain.accounts import User
-from siyu.domain.errors import NotFound
+from siyu.domain.errors import Conflict, NotFound
 from siyu.domain.organisation import StaffStatus, Tenant
 from siyu.domain.wecom import DEFAULT_API_BASE_URL, WeComSecrets
 from siyu.domain.wecom_sign_in import (
@@ -132,15 +132,27 @@ def finish_sign_in(uow: SqlUnitOfWork, box: SecretBox, channels: AppChannelFacto
 
 
 def _user_for(uow: SqlUnitOfWork, tenant_id: int, staff_id: int, name: str, userid: str, now: datetime) -> User:
-    """The staff member's active console user; a new guide account when they have none."""
+    """The staff member's active console user; a new guide account when they have none. Two
+    first sign-ins of one guide at once both find none: the one whose account comes second finds
+    the login taken (the unique constraint) and signs in to the other's."""
+    found = _linked_user(uow, tenant_id, staff_id)
+    if found is not None:
+        return found
+    # Nobody signs in to this account with a password: its hash is of a random secret thrown away.
+    added = uow.users.add_unless_taken(tenant_id, now=now, login=f"wecom:{tenant_id}:{userid}"[:120], name=name,
+                                       password_hash=hash_password(secrets.token_urlsafe(32)), role=Role.GUIDE.value,
+                                       staff_id=staff_id, locale="zh_CN")
+    found = added or _linked_user(uow, tenant_id, staff_id)
+    if found is None:  # the login belongs to a user no longer linked to this staff member
+        raise Conflict("record.concurrent_write", "this clashes with a record saved at the same moment; reload and retry")
+    return found
+
+
+def _linked_user(uow: SqlUnitOfWork, tenant_id: int, staff_id: int) -> User | None:
     linked = [u for u in (uow.users.get(Scope(tenant_id), i) for i in uow.users.ids_for_staff(tenant_id, staff_id)) if u is not None]
     active = [u for u in linked if u.is_active]
     if active:
         return min(active, key=lambda u: u.id)
     if linked:
         raise SignInRefused("wecom_sign_in.account_disabled", "your Siyu account is disabled: ask your store manager")
-    # Nobody signs in to this account with a password: its hash is of a random secret thrown away.
-    return uow.users.add(tenant_id, now=now, login=f"wecom:{tenant_id}:{userid}"[:120], name=name,
-                         password_hash=hash_password(secrets.token_urlsafe(32)), role=Role.GUIDE.value, staff_id=staff_id,
-                         locale="zh_CN")
-
+    return None

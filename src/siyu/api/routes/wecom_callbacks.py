@@ -45,7 +45,7 @@ async def receive_wecom_callback(tenant: str, request: Request, context: Ctx, ms
         await run_in_threadpool(
             wecom_callbacks.receive_callback, context.uow(), context.secret_box, tenant, msg_signature=msg_signature,
             timestamp=timestamp, nonce=nonce, body=body, enqueue=enqueue, client=_client(request),
-            enqueue_welcome=context.tasks["send_welcome"],
+            enqueue_welcome=context.tasks["send_welcome"], enqueue_fetch=context.tasks["fetch_wecom_change"],
         )
     except CallbackRejected:
         return REJECTED

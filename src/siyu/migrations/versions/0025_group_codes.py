@@ -1,7 +1,7 @@
 """group_codes: group live codes (群活码) with their pool of customer groups, and their joins
 
 Revision ID: 0025
-Revises: 0023 (to be chained after 0024 at merge)
+Revises: 0024
 Create Date: 2026-12-03
 
 A group code is one QR code (a WeCom join way) that lists at most 5 of its pool's customer

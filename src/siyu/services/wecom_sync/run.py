@@ -19,6 +19,7 @@ from siyu.domain.timeline import EventKind
 from siyu.domain.wecom_sync import SyncRun, SyncStatus, SyncStep
 from siyu.services import relations
 from siyu.services.clock import utcnow
+from siyu.services.wecom_chat_events import chat_values
 from siyu.services.oneid_bulk import BatchResolver, Incoming, resolve_all
 
 ACTOR = "wecom_sync"
@@ -289,12 +290,7 @@ class Sync:
         self._step_done(SyncStep.ENDING)
 
     def _group(self, status: int, chat: GroupChat) -> None:
-        values = {
-            "name": chat.name[:100], "owner_userid": chat.owner, "owner_staff_id": self.staff_ids.get(chat.owner), "status": status,
-            "members": len(chat.member_list), "external_members": sum(1 for m in chat.member_list if m.type == 2),
-            "created_in_wecom": datetime.fromtimestamp(chat.create_time, UTC) if chat.create_time else None,
-        }
-        fingerprint = _fingerprint(values, [m.userid for m in chat.member_list])
+        values, fingerprint = chat_values(chat, status=status, owner_staff_id=self.staff_ids.get(chat.owner))
         existing = self.uow.wecom_sync.group_chat(self.tenant_id, chat.chat_id)
         stamp = {"fingerprint": fingerprint, "seen_run_id": self.run_id, "synced_at": utcnow()}
         if existing is None:

@@ -149,6 +149,14 @@ class JourneyRepository:
             e.state == EnrollmentState.RUNNING.value).values(updated_at=now))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def enrollments_among(self, tenant_id: int, enrollment_ids: Iterable[int]) -> list[Any]:
+        e = journey_enrollments.c
+        found: list[Any] = []
+        for chunk in _chunks(enrollment_ids):
+            found.extend(self.session.execute(select(journey_enrollments).where(e.tenant_id == tenant_id, e.id.in_(chunk))
+                                              .order_by(e.id)))
+        return found
+
     def enrollment(self, tenant_id: int, enrollment_id: int) -> Any:
         e = journey_enrollments.c
         return self.session.execute(select(journey_enrollments).where(e.tenant_id == tenant_id, e.id == enrollment_id)).one_or_none()
@@ -292,12 +300,14 @@ class JourneyRepository:
         found = self.session.execute(statement).first()
         return None if found is None else int(found[0])
 
-    def lock_customer(self, tenant_id: int, customer_id: int) -> None:
-        """Hold the customer's row until the transaction ends (PostgreSQL: ``SELECT ... FOR UPDATE``;
-        SQLite's write transaction holds the whole database already), so two workers screening the
-        same customer for contact pressure take turns: the second sees the first one's message."""
+    def lock_customers(self, tenant_id: int, customer_ids: Iterable[int]) -> None:
+        """Hold the customers' rows until the transaction ends (PostgreSQL: ``SELECT ... FOR UPDATE``,
+        in id order so two workers locking overlapping sets do not deadlock; SQLite's write
+        transaction holds the whole database already), so two workers screening the same customer
+        for contact pressure take turns: the second sees the first one's message."""
         c = customers.c
-        self.session.execute(select(c.id).where(c.tenant_id == tenant_id, c.id == customer_id).with_for_update())
+        for chunk in _chunks(customer_ids):
+            self.session.execute(select(c.id).where(c.tenant_id == tenant_id, c.id.in_(chunk)).order_by(c.id).with_for_update())
 
     def finish_message(self, tenant_id: int, key: str, *, status: str, msgid: str | None, error: str | None, now: datetime) -> None:
         m = journey_messages.c

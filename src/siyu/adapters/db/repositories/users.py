@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
@@ -38,6 +39,16 @@ class UserRepository:
             insert(users).values(tenant_id=tenant_id, created_at=now, failed_logins=0, is_active=True, **values)
         ).inserted_primary_key[0]  # type: ignore[index]
         return self.get(Scope(tenant_id), new_id)  # type: ignore[return-value]
+
+    def add_unless_taken(self, tenant_id: int, *, now: datetime, **values: Any) -> User | None:
+        """:meth:`add`, or ``None`` when the login is taken: inside a savepoint, so a clash with a
+        user another transaction added at the same moment (the unique login; PostgreSQL makes this
+        insert wait for that one to commit) leaves the caller's transaction usable to read it."""
+        try:
+            with self.session.begin_nested():
+                return self.add(tenant_id, now=now, **values)
+        except IntegrityError:
+            return None
 
     def get(self, scope: Scope, user_id: int) -> User | None:
         row = self.session.execute(

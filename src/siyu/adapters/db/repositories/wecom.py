@@ -97,6 +97,20 @@ class WeComRepository:
         )
         return False
 
+    def latest_contact_event(self, tenant_id: int, wecom_userid: str, external_userid: str, *, change_types: list[str],
+                             since: datetime, inclusive: bool, other_than: str) -> tuple[str, datetime, dict[str, Any]] | None:
+        """The latest recorded contact event of these change types between the staff member and the
+        customer that happened after ``since`` (at it too when ``inclusive``), other than the event
+        ``other_than``: (change type, CreateTime, payload)."""
+        c = wecom_callbacks.c
+        later = c.occurred_at >= since if inclusive else c.occurred_at > since
+        row = self.session.execute(
+            select(c.change_type, c.occurred_at, c.payload)
+            .where(c.tenant_id == tenant_id, c.external_userid == external_userid, c.wecom_userid == wecom_userid,
+                   c.event == "change_external_contact", c.change_type.in_(change_types), later, c.event_key != other_than)
+            .order_by(c.occurred_at.desc(), c.id.desc()).limit(1)).one_or_none()
+        return (str(row.change_type), row.occurred_at, dict(row.payload)) if row else None
+
     def set_outcome(self, tenant_id: int, event_key: str, outcome: str) -> None:
         c = wecom_callbacks.c
         self.session.execute(

@@ -96,6 +96,29 @@ class WeComSyncRepository:
         t = tags.c
         self.session.execute(update(tags).where(t.tenant_id == tenant_id, t.id == tag_id).values(wecom_tag_id=wecom_tag_id))
 
+    def group_by_wecom_id(self, tenant_id: int, wecom_group_id: str) -> int | None:
+        g = tag_groups.c
+        return self.session.execute(select(g.id).where(g.tenant_id == tenant_id, g.wecom_group_id == wecom_group_id)).scalar_one_or_none()
+
+    def rename_group(self, tenant_id: int, group_id: int, name: str) -> None:
+        g = tag_groups.c
+        self.session.execute(update(tag_groups).where(g.tenant_id == tenant_id, g.id == group_id).values(name=name))
+
+    def tag_by_wecom_id(self, tenant_id: int, wecom_tag_id: str) -> dict[str, Any] | None:
+        t = tags.c
+        row = self.session.execute(select(t.id, t.name, t.group_id).where(t.tenant_id == tenant_id, t.wecom_tag_id == wecom_tag_id)
+                                   ).one_or_none()
+        return dict(row._mapping) if row else None
+
+    def tags_in_group(self, tenant_id: int, group_id: int) -> list[int]:
+        t = tags.c
+        return list(self.session.execute(select(t.id).where(t.tenant_id == tenant_id, t.group_id == group_id)).scalars())
+
+    def delete_group(self, tenant_id: int, group_id: int) -> None:
+        """A tag group and (the foreign key cascades) its tags; call after their customers' tags are gone."""
+        g = tag_groups.c
+        self.session.execute(tag_groups.delete().where(g.tenant_id == tenant_id, g.id == group_id))
+
     def tag_sources(self, tenant_id: int, customer_ids: list[int]) -> dict[int, dict[int, str]]:
         """customer -> {tag id: source} for these customers."""
         from siyu.adapters.db.tables import customer_tags
@@ -171,7 +194,8 @@ class WeComSyncRepository:
     # ---- customer groups ----
     def group_chat(self, tenant_id: int, chat_id: str) -> dict[str, Any] | None:
         gc = wecom_group_chats.c
-        row = self.session.execute(select(gc.id, gc.fingerprint).where(gc.tenant_id == tenant_id, gc.chat_id == chat_id)).one_or_none()
+        row = self.session.execute(select(gc.id, gc.fingerprint, gc.status, gc.dismissed_at)
+                                   .where(gc.tenant_id == tenant_id, gc.chat_id == chat_id)).one_or_none()
         return dict(row._mapping) if row else None
 
     def add_group_chat(self, tenant_id: int, **values: Any) -> None:

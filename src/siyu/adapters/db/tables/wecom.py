@@ -64,6 +64,7 @@ wecom_callbacks = Table(
     UniqueConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "event_key"),
     Index("ix_wecom_callbacks_tenant_received", "tenant_id", "received_at"),
+    Index("ix_wecom_callbacks_pair", "tenant_id", "external_userid", "wecom_userid", "occurred_at"),  # events in CreateTime order
 )
 
 # One row per sync run. ``position`` is where the run stands (step, staff chunk, cursor): it
@@ -106,6 +107,7 @@ wecom_group_chats = Table(
     Column("fingerprint", String(32), nullable=False),
     Column("seen_run_id", Integer),
     Column("synced_at", UTCDateTime(), nullable=False),
+    Column("dismissed_at", UTCDateTime()),  # WeCom's dismiss callback (the group is gone there)
     UniqueConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "chat_id"),
     ForeignKeyConstraint(["tenant_id", "owner_staff_id"], ["staff.tenant_id", "staff.id"]),
