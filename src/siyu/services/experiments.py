@@ -41,14 +41,16 @@ from siyu.services.clock import utcnow
 MAX_ASSIGN = 100_000  # customers per call from outside a send (the API takes fewer per request)
 
 
-def create_experiment(uow: SqlUnitOfWork, actor: Actor, draft: ExperimentDraft, *, started_at: datetime | None = None) -> Experiment:
-    """Record the experiment with a fresh random salt; its conversion window counts from ``started_at``
-    (default: now; a send it is attached to while unused moves it to the send's time)."""
+def create_experiment(uow: SqlUnitOfWork, actor: Actor, draft: ExperimentDraft, *, started_at: datetime | None = None,
+                      salt: str | None = None) -> Experiment:
+    """Record the experiment with a fresh random salt (``salt``: a fixed one, for the demo brand's
+    arms to be the same every load); its conversion window counts from ``started_at`` (default:
+    now; a send it is attached to while unused moves it to the send's time)."""
     actor.require(Permission.CUSTOMERS_MANAGE)
     now = utcnow()
     with uow:
         _refuse_taken(uow, actor.tenant_id, draft.name)
-        experiment = _add(uow, actor.tenant_id, draft, started_at=started_at or now, now=now)
+        experiment = _add(uow, actor.tenant_id, draft, started_at=started_at or now, now=now, salt=salt)
         uow.commit()
     return experiment
 
@@ -96,8 +98,9 @@ def attach_in(uow: SqlUnitOfWork, tenant_id: int, draft: MassSendDraft, made: Se
     return draft
 
 
-def _add(uow: SqlUnitOfWork, tenant_id: int, draft: ExperimentDraft, *, started_at: datetime, now: datetime) -> Experiment:
-    experiment_id = uow.experiments.add(tenant_id, name=draft.name, salt=secrets.token_hex(16), arms=draft.arms,
+def _add(uow: SqlUnitOfWork, tenant_id: int, draft: ExperimentDraft, *, started_at: datetime, now: datetime,
+         salt: str | None = None) -> Experiment:
+    experiment_id = uow.experiments.add(tenant_id, name=draft.name, salt=salt or secrets.token_hex(16), arms=draft.arms,
                                         window_days=draft.window_days, started_at=started_at, now=now)
     return _get(uow, tenant_id, experiment_id)
 
