@@ -51,3 +51,44 @@ def test_the_same_seed_gives_the_same_task_replies(context):
     assert first.replies.tasks == second.replies.tasks  # type: ignore[union-attr]
     assert task_replies(context, first.tenant_id) == task_replies(context, second.tenant_id) != []
     assert task_replies(context, first.tenant_id) != task_replies(context, other.tenant_id)
+
+
+def test_live_demo_customers_answer_delivered_sends_and_done_tasks_once(context):
+    from sqlalchemy import insert
+
+    from siyu.adapters.db.tables import mass_send_targets, mass_sends
+    from siyu.services.demo.live import link_sandbox
+    from siyu.services.demo.replies import simulate_replies
+    from tests import factories as f
+    from tests.integration.test_demo_live import _brand
+
+    tenant, admin, guides = _brand(context)
+    link_sandbox(context.uow, context.secret_box, context.wecom_channel, tenant.id, seed=3)
+    people = [c.id for c in f.customers_of(context, admin, 60)]
+    sent_at = datetime(2026, 11, 20, 2, tzinfo=UTC)
+    with context.uow() as uow:
+        send_id = uow.session.execute(insert(mass_sends).values(
+            tenant_id=tenant.id, name="周末上新", text="新品上架", material_ids=[], variant_texts={}, status="finished",
+            scheduled_at=sent_at, created_by="system", created_at=sent_at)).inserted_primary_key[0]
+        uow.session.execute(insert(mass_send_targets), [
+            {"tenant_id": tenant.id, "mass_send_id": send_id, "customer_id": c, "staff_id": guides[0].id,
+             "status": "sent" if n < 40 else "unsent", "sent_at": sent_at if n < 40 else None} for n, c in enumerate(people[:50])])
+        uow.commit()
+    for c in people[50:]:
+        task = guide_tasks.create_task(context.uow(), admin, staff_id=guides[1].id, customer_id=c, kind="follow_up", title="回访",
+                                       due_at=sent_at + timedelta(hours=3))
+        guide_tasks.complete_task(context.uow(), admin, task.id, now=sent_at)
+
+    early = simulate_replies(context.uow, context.secret_box, slug=tenant.slug, now=sent_at + timedelta(minutes=30), seed=3)
+    later = simulate_replies(context.uow, context.secret_box, slug=tenant.slug, now=sent_at + timedelta(hours=5), seed=3)
+    assert simulate_replies(context.uow, context.secret_box, slug=tenant.slug, now=sent_at + timedelta(hours=6), seed=3) == 0
+    e = events.c
+    with context.session_factory() as session:
+        rows = session.execute(select(e.customer_id, e.occurred_at, e.event_id).where(e.tenant_id == tenant.id,
+                                                                                         e.name == "message_replied")).all()
+    assert len(rows) == early + later and later > 0
+    assert {r.customer_id for r in rows} <= set(people[:40]) | set(people[50:])  # never those the send did not reach
+    assert any(r.event_id.startswith("demo-live-send-") for r in rows) and any(r.event_id.startswith("demo-live-task-") for r in rows)
+    assert all(sent_at < r.occurred_at <= sent_at + timedelta(hours=4) for r in rows)
+    unlinked, _ = f.tenant(context)  # a brand not linked to the sandbox is not simulated
+    assert simulate_replies(context.uow, context.secret_box, slug=unlinked.slug, now=sent_at + timedelta(hours=5)) == 0

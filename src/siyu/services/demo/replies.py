@@ -11,6 +11,11 @@ loads it:
 - per guide, a few follow-up tasks about their own customers due in the past six days, most
   done; about half of the done ones are answered within a day and a half.
 
+Live (:func:`simulate_replies`, the worker, every minute beside the simulated adds): customers
+of the sandbox-linked demo brand answer what reaches them, a delivered mass send (one in five,
+within four hours) or a done guide task (one in two, within three hours), decided by the seed
+and what they answer, so the worker sends each reply once whenever it runs.
+
 A reply is a ``message_replied`` event (:data:`siyu.domain.events.REPLY_EVENT`) with the
 customer's WeCom id when they have one, the guide's userid in ``staff_userid`` and the
 archive's message id as ``event_id``, so the experiment page and the leaderboards show replies.
@@ -24,13 +29,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from siyu.adapters.db.repositories.demo_commerce import SHANGHAI, DemoBuyer, DemoCommerceReader
+from siyu.adapters.channels.sandbox import SANDBOX_URL
+from siyu.adapters.db.repositories.demo_commerce import SHANGHAI, DemoBuyer, DemoCommerceReader, Reached
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
-from siyu.domain.events import REPLY_EVENT
+from siyu.adapters.secret_box import SecretBox
+from siyu.domain.events import REPLY_EVENT, EventOutcome
 from siyu.domain.experiments import ExperimentDraft
 from siyu.services import events, experiments, guide_tasks
 from siyu.services.auth import system_actor
 from siyu.services.demo.organisation import DemoOrganisation
+from siyu.services.wecom_settings import load_secrets
 
 READ_BATCH = 1000
 MAX_CUSTOMERS = 5_000  # the experiment's customers: the first a guide added, however big the brand
@@ -40,6 +48,8 @@ REPLY_CHANCE = {"holdout": 0.06, "send": 0.18}
 TASKS_PER_GUIDE = 4
 TASK_DONE_CHANCE = 0.8
 TASK_REPLY_CHANCE = 0.5
+LIVE_LOOKBACK = timedelta(days=2)  # what reached a customer this long ago may still be answered by the worker
+LIVE_ANSWER = {"send": (0.2, 4.0), "task": (0.5, 3.0)}  # chance of a reply, and within how many hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +114,39 @@ def _buyers(new_uow: Callable[[], SqlUnitOfWork], tenant_id: int, guides: dict[i
 
 
 def _reply(event_id: str, buyer: DemoBuyer, guides: dict[int, str], at: datetime) -> dict[str, Any]:
-    kind = next(k for k in KINDS if k in buyer.keys)
+    return _event(event_id, buyer.keys, guides[buyer.staff_id or 0], at)
+
+
+def _event(event_id: str, keys: dict[str, str], staff_userid: str | None, at: datetime) -> dict[str, Any]:
+    kind = next(k for k in KINDS if k in keys)
+    properties = {"msgtype": "text"} | ({"staff_userid": staff_userid} if staff_userid else {})
     return {"event_id": event_id, "name": REPLY_EVENT, "occurred_at": at.isoformat(), "source": "archive",
-            "identity": {"kind": kind, "value": buyer.keys[kind]},
-            "properties": {"staff_userid": guides[buyer.staff_id or 0], "msgtype": "text"}}
+            "identity": {"kind": kind, "value": keys[kind]}, "properties": properties}
+
+
+def simulate_replies(new_uow: Callable[[], SqlUnitOfWork], box: SecretBox, *, slug: str, now: datetime, seed: int = 7) -> int:
+    """The live demo's replies that are due by ``now`` (see the module doc); returns those stored now."""
+    with new_uow() as uow:
+        tenant = uow.tenants.find_by_slug(slug)
+        secrets = load_secrets(uow, box, tenant.id) if tenant else None
+        if tenant is None or secrets is None or secrets.api_base_url != SANDBOX_URL:
+            return 0  # only a tenant linked to the sandbox is simulated
+        reached = DemoCommerceReader(uow.session).reached_since(tenant.id, now - LIVE_LOOKBACK)
+    due = [reply for r in reached if (reply := _answer(r, seed, now)) is not None]
+    stored = 0
+    for first in range(0, len(due), events.MAX_BATCH):
+        results = events.track_events(new_uow(), system_actor(tenant.id), due[first : first + events.MAX_BATCH], now=now)
+        stored += sum(1 for r in results if r.outcome is EventOutcome.STORED)
+    return stored
+
+
+def _answer(reached: Reached, seed: int, now: datetime) -> dict[str, Any] | None:
+    """The customer's reply to what reached them, if they answer and it is due by ``now``."""
+    if not any(k in reached.keys for k in KINDS):
+        return None
+    rng = random.Random(f"live-{seed}-{reached.key}")
+    chance, hours = LIVE_ANSWER[reached.key.split("-", 1)[0]]
+    if rng.random() >= chance:
+        return None
+    at = reached.at + timedelta(hours=rng.uniform(0.02, hours))
+    return _event(f"demo-live-{reached.key}", reached.keys, reached.staff_userid, at) if at <= now else None
