@@ -61,3 +61,14 @@ def test_replies_sent_through_the_events_api_show_in_the_report(context, client)
     assert [(r["key"], r["repliers"], r["reply_rate"]) for r in body["arms"]] == [("holdout", 0, 0.0), ("send", 2, 1.0)]
     replies = body["comparisons"][0]["replies"]
     assert replies["tested"] and replies["difference"] == 1.0 and replies["small_sample"]
+
+
+def test_the_report_schema_documents_replies_and_links_to_the_events_api(client) -> None:
+    document = client.get("/openapi.json").json()
+    arm = document["components"]["schemas"]["ArmOutcomeOut"]["properties"]
+    assert "message_replied" in arm["repliers"]["description"] and "reply_rate" in arm
+    report = document["components"]["schemas"]["ExperimentReportOut"]["properties"]
+    assert "replies_available" not in report and "replies_note" not in report
+    batch = document["paths"]["/api/v1/events:batch"]["post"]
+    assert batch["operationId"] == "track_events_api_v1_events_batch_post"  # the console's link: /docs#/events/<this>
+    assert "message_replied" in batch["description"]

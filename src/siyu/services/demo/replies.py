@@ -6,8 +6,8 @@ salt fixed by the seed, so they are the same in a fresh database (ids from 1), a
 loads it:
 
 - an experiment, 会员日召回（演示）, that started 10 days before today with a 7-day window: a
-  20% holdout and a sent arm, over the first 5,000 customers a guide added (arms from a salt
-  fixed by the seed); about 18% of the sent arm reply in the window against 6% of the holdout, some twice;
+  20% holdout and a sent arm, over the first 5,000 customers a guide added; about 18% of the
+  sent arm reply in the window against 6% of the holdout, some twice;
 - per guide, a few follow-up tasks about their own customers due in the past six days, most
   done; about half of the done ones are answered within a day and a half.
 
@@ -17,8 +17,8 @@ within four hours) or a done guide task (one in two, within three hours), decide
 and what they answer, so the worker sends each reply once whenever it runs.
 
 A reply is a ``message_replied`` event (:data:`siyu.domain.events.REPLY_EVENT`) with the
-customer's WeCom id when they have one, the guide's userid in ``staff_userid`` and the
-archive's message id as ``event_id``, so the experiment page and the leaderboards show replies.
+customer's WeCom id when they have one, the guide's userid in ``staff_userid`` and a message id
+of its own as ``event_id`` (where the archive's msgid would go), so the experiment page and the leaderboards show replies.
 """
 
 from __future__ import annotations
