@@ -1,11 +1,12 @@
 """Guide-task leaderboards and daily lists, computed live from the operational store.
 
 A brand of 5 regions, 100 stores, 1,000 guides and 50,000 customers with ``--tasks`` tasks
-due over 30 days (60% done, 15% skipped, 5% cancelled, 20% open) and ``--orders`` orders;
+due over 30 days (60% done, 15% skipped, 5% cancelled, 20% open), ``--orders`` orders and
+``--events`` behaviour events over 35 days (half of them ``message_replied``: the replies);
 prints the median time of each leaderboard (7 and 30 days), a guide's daily list (page 1),
 and the overdue-reminder job's first batch. Prints figures; passes or fails on nothing.
 
-    .venv/bin/python bench/guide_task_boards.py --tasks 300000 --orders 100000
+    .venv/bin/python bench/guide_task_boards.py --tasks 300000 --orders 100000 --events 200000
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", type=int, default=300_000)
     parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench-guide-tasks"))
     parser.add_argument("--schema", default=f"{BENCH_SCHEMA}_guide_tasks")
@@ -50,7 +52,7 @@ def _insert(uow, table, rows) -> None:  # type: ignore[no-untyped-def]
 
 
 def seed(context, args: argparse.Namespace) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    from siyu.adapters.db.tables import customers, guide_tasks, orders, regions, staff, stores
+    from siyu.adapters.db.tables import customers, events, guide_tasks, orders, regions, staff, stores
     from siyu.services import tenants
 
     rng = random.Random(7)
@@ -86,6 +88,10 @@ def seed(context, args: argparse.Namespace) -> tuple[int, int]:  # type: ignore[
                                "identities": {}, "ordered_at": NOW - timedelta(seconds=rng.randrange(35 * 86400)),
                                "amount": Decimal(rng.randrange(50, 2000)), "refunded_amount": Decimal(0), "status": "paid",
                                "digest": "x", "created_at": NOW, "updated_at": NOW} for n in range(args.orders)])
+        _insert(uow, events, [{"tenant_id": t, "event_id": f"e{n}", "name": "message_replied" if n % 2 else "miniprogram_visit",
+                               "occurred_at": NOW - timedelta(seconds=rng.randrange(35 * 86400)), "customer_id": rng.choice(customer_ids),
+                               "identity_kind": "phone", "identity_value": "13900000000", "properties": {}, "received_at": NOW,
+                               "created_at": NOW, "updated_at": NOW} for n in range(args.events)])
         uow.commit()
     return t, guides[0][0]
 
@@ -108,7 +114,8 @@ def run(backend: Backend, args: argparse.Namespace) -> None:
     context = backend.fresh_context()
     started = time.perf_counter()
     tenant_id, guide_id = seed(context, args)
-    print(f"{backend.name}: seeded {args.tasks:,} tasks and {args.orders:,} orders in {time.perf_counter() - started:.0f} s")
+    print(f"{backend.name}: seeded {args.tasks:,} tasks, {args.orders:,} orders and {args.events:,} events in "
+          f"{time.perf_counter() - started:.0f} s")
     admin = system_actor(tenant_id)
     guide = Actor(tenant_id=tenant_id, role=Role.GUIDE, staff_id=guide_id, store_id=None)
     print(f"| query ({backend.name}) | rows | median of {args.runs} (ms) |")

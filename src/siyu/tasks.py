@@ -31,7 +31,8 @@ from siyu.services import (
     wecom_sync, welcome, welcome_media,
 )
 from siyu.services import moments
-from siyu.services.demo import DEMO_SLUG, live
+from siyu.services.clock import utcnow
+from siyu.services.demo import DEMO_SLUG, live, replies
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -177,12 +178,18 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
 
     @huey.periodic_task(crontab(minute="*"), name="simulate_demo_minute")
     def simulate_demo_minute() -> int:
-        """The demo brand's simulated customers: one move every 5 seconds over the next minute."""
+        """The demo brand's simulated customers: one move every 5 seconds over the next minute, and their replies."""
         if not context.settings.demo_simulator:
             return 0
         for second in range(0, 60, DEMO_TICK_SECONDS):
             simulate_demo_customer.schedule(delay=second)
+        simulate_demo_replies()
         return 60 // DEMO_TICK_SECONDS
+
+    @huey.task(name="simulate_demo_replies")
+    def simulate_demo_replies() -> int:
+        """The demo brand's customers answer the sends and guide tasks that reached them (message_replied events)."""
+        return replies.simulate_replies(context.uow, context.secret_box, slug=DEMO_SLUG, now=utcnow())
 
     @huey.task(name="simulate_demo_customer")
     def simulate_demo_customer() -> str:

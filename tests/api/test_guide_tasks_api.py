@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from siyu.domain.access import Role
+from siyu.services import customers
 from siyu.services.clock import utcnow
 from tests import factories as f
 from tests.api.conftest import api_tenant
@@ -53,9 +54,15 @@ def test_assign_list_complete_and_skip(context, client):
     board = client.get("/api/v1/guide-tasks/leaderboard", headers=a.headers, params={"level": "store"}).json()
     assert [(r["rank"], r["key"], r["due"], r["done"], r["completion_rate"]) for r in board["rows"]] == [
         (1, store.id, 1, 1, 1.0), (2, other_store.id, 1, 0, 0.0)]
-    assert board["replies_counted"] is False
+    assert [(r["replied"], r["reply_rate"]) for r in board["rows"]] == [(0, 0.0), (0, 0.0)]
+    phone = customers.get_customer(context.uow(), a.actor, customer.id).identities[0].value
+    tracked = client.post("/api/v1/events:batch", headers=a.headers, json={"events": [
+        {"event_id": f"r-{f.uid()}", "name": "message_replied", "occurred_at": (utcnow() + timedelta(seconds=1)).isoformat(),
+         "identity": {"kind": "phone", "value": phone}}]})  # the customer answers the guide's coupon
+    assert tracked.json()["stored"] == 1, tracked.text
     nation = client.get("/api/v1/guide-tasks/leaderboard", headers=a.headers, params={"level": "nation"}).json()["rows"]
-    assert [(r["due"], r["done"], r["skipped"], r["orders"], r["gmv"]) for r in nation] == [(2, 1, 1, 0, "0.00")]
+    assert [(r["due"], r["done"], r["skipped"], r["orders"], r["gmv"], r["replied"], r["reply_rate"]) for r in nation] == [
+        (2, 1, 1, 0, "0.00", 1, 1.0)]
     assert client.get("/api/v1/guide-tasks/leaderboard", headers=a.headers, params={"level": "galaxy"}).status_code == 422
 
 

@@ -1,4 +1,5 @@
-"""The experiment report on the operational store: converters and GMV per arm over the window, net of refunds."""
+"""The experiment report on the operational store: converters and GMV per arm over the window, net of refunds,
+and repliers (customers with a ``message_replied`` event in the window)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import insert
 
-from siyu.adapters.db.tables import experiment_assignments, orders
+from siyu.adapters.db.tables import events, experiment_assignments, orders
 from siyu.bootstrap import Context
 from siyu.domain.access import Actor, Role
 from siyu.domain.errors import InvalidInput, PermissionDenied
@@ -90,3 +91,49 @@ def test_guides_may_not_read_reports(context: Context) -> None:
     guide = Actor(tenant_id=admin.tenant_id, role=Role.GUIDE, staff_id=1, store_id=1)
     with pytest.raises(PermissionDenied):
         experiments.experiment_report(context.uow(), guide, made.id)
+
+
+def _events(context: Context, admin: Actor, happened: list[tuple[int | None, float, str]]) -> None:
+    """Behaviour events (customer or None for unmatched, days after the start, name)."""
+    with context.uow() as uow:
+        for customer_id, day, name in happened:
+            at = START + timedelta(days=day)
+            uow.session.execute(insert(events).values(
+                tenant_id=admin.tenant_id, event_id=f"e-{factories.uid()}", name=name, occurred_at=at, customer_id=customer_id,
+                identity_kind="phone", identity_value="13900000000", properties={}, received_at=at, created_at=at, updated_at=at))
+        uow.commit()
+
+
+def test_report_counts_repliers_per_arm_inside_the_window(context: Context) -> None:
+    """send 2 of 6 replied (s1 twice, s4 late on day 6), holdout 1 of 4 (h1 at the very start).
+    By hand: p1 = 1/3, p2 = 1/4, pooled p = 3/10; SE = sqrt(0.3 * 0.7 * (1/6 + 1/4)) = 0.295804;
+    z = (1/3 - 1/4) / 0.295804 = 0.2817; p = 2 * (1 - Phi(0.2817)) = 0.7782 (scipy.stats.norm.sf agrees)."""
+    _, admin = factories.tenant(context)
+    people = [c.id for c in factories.customers_of(context, admin, 11)]
+    made = experiments.create_experiment(context.uow(), admin, ExperimentDraft.holdout(name="回复", holdout_percent=40, window_days=7),
+                                         started_at=START)
+    holdout, send, outsider = people[:4], people[4:10], people[10]
+    _seed(context, admin, {(made.id, "holdout"): holdout, (made.id, "send"): send}, [])
+    reply = "message_replied"
+    _events(context, admin, [
+        (send[0], 1, reply), (send[0], 2, reply),   # two replies: one replier
+        (send[1], -0.01, reply),                    # just before the start: not in the window
+        (send[2], 7, reply), (send[2], 8, reply),   # at the window's end (exclusive) and after it
+        (send[3], 6.9, reply),                      # late on day 6: counts
+        (send[4], 1, "miniprogram_visit"),          # another event is not a reply
+        (holdout[0], 0, reply),                     # at the very start (inclusive): counts
+        (outsider, 1, reply),                       # in no arm: counts nowhere
+        (None, 1, reply),                           # not matched to a customer yet
+    ])
+    report = experiments.experiment_report(context.uow(), admin, made.id, now=START + timedelta(days=30))
+    control, variant = report.arms
+    assert (control.customers, control.repliers, variant.customers, variant.repliers) == (4, 1, 6, 2)
+    assert control.reply_rate == pytest.approx(0.25) and variant.reply_rate == pytest.approx(1 / 3)
+    assert control.converters == variant.converters == 0
+    [comparison] = report.comparisons
+    assert isinstance(comparison.replies, ProportionTest) and comparison.replies.small_sample
+    assert comparison.replies.z == pytest.approx(0.2817, abs=5e-5) and comparison.replies.p_value == pytest.approx(0.7782, abs=5e-5)
+    assert not comparison.replies.significant and comparison.conversion == NoTest("no_converters")
+
+    longer = experiments.experiment_report(context.uow(), admin, made.id, window_days=14, now=START)
+    assert [a.repliers for a in longer.arms] == [1, 3]  # send[2]'s day-7 and day-8 replies: one more replier

@@ -15,6 +15,15 @@ Region 华东 holds stores A and B; store C has no region. now = 10 December 12:
 - Stores: A 4/6 with X's two orders and Y's one, each once: 3 orders, 100 + 150 + 80 = 330.00;
   B 1/2; C 0/1.  Regions: 华东 5/8 = 0.625, 3 orders, 330.00; no region 0/1.
 - Nation: 9 due, 5 done, 2 skipped, 3 orders, 330.00.
+
+Replies (``test_replied_tasks_per_guide_store_region_and_nation``; a done task is replied when its
+customer has a ``message_replied`` event in (done, done + 7 days]): X writes 5 Dec 12:00 and 15:00
+(g1's first task, once), 6 Dec 10:30 (g1's second; g2's X task is done at 11:00, after it) and
+6 Dec 11:00 (exactly when g2's X task was done: not after it); Y writes 9 Dec 08:00 (before g2's Y
+task was done), 10 Dec 09:00 (after: replied) and 16 Dec 10:00 (past its window, 16 Dec 09:00);
+a customer with no task writes too, and Y opens the mini-program (not a reply).
+-> g1 2 of 2 done, g2 1 of 2, g3 0 of 1 (no customer), g4 0; stores A 3, B 0, C 0; regions
+华东 3, none 0; nation 3 of 5 done = 0.6.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import insert
 
-from siyu.adapters.db.tables import orders
+from siyu.adapters.db.tables import events, orders
 from siyu.bootstrap import Context
 from siyu.domain.access import Actor, Role
 from siyu.domain.errors import InvalidInput
@@ -48,6 +57,14 @@ def _order(context: Context, tenant_id: int, customer_id: int, at: datetime, amo
         uow.session.execute(insert(orders).values(
             tenant_id=tenant_id, source="mall", source_order_id=factories.uid(), customer_id=customer_id, identities={}, ordered_at=at,
             amount=Decimal(amount), refunded_amount=Decimal(refunded), status=status, digest="x", created_at=at, updated_at=at))
+        uow.commit()
+
+
+def _event(context: Context, tenant_id: int, customer_id: int, at: datetime, name: str = "message_replied") -> None:
+    with context.uow() as uow:
+        uow.session.execute(insert(events).values(
+            tenant_id=tenant_id, event_id=factories.uid(), name=name, occurred_at=at, customer_id=customer_id, identity_kind="phone",
+            identity_value="13900000000", properties={}, received_at=at, created_at=at, updated_at=at))
         uow.commit()
 
 
@@ -155,3 +172,24 @@ def test_a_shorter_period_and_a_guide_sees_the_boards(context: Context, history:
 def test_the_nation_board_of_a_brand_without_tasks_is_zero(context: Context) -> None:
     _, admin = factories.tenant(context)
     assert _rows(guide_tasks.leaderboard(context.uow(), admin, BoardLevel.NATION, now=NOW)) == [(1, None, 0, 0, 0, 0.0, 0, Decimal("0.00"))]
+
+
+def test_replied_tasks_per_guide_store_region_and_nation(context: Context, history: History) -> None:
+    h, t = history, history.admin.tenant_id
+    for customer, at in ((h.x, sh(5, 12)), (h.x, sh(5, 15)), (h.x, datetime(2026, 12, 6, 2, 30, tzinfo=UTC)), (h.x, sh(6, 11)),
+                         (h.y, sh(9, 8)), (h.y, sh(10, 9)), (h.y, sh(16, 10))):
+        _event(context, t, customer, at)
+    _event(context, t, h.y, sh(9, 10), name="miniprogram_visit")
+    stranger = factories.customers_of(context, h.admin, 1)[0].id
+    _event(context, t, stranger, sh(8))
+
+    def replied(level: BoardLevel) -> dict[int | None, tuple[int, float]]:
+        board = guide_tasks.leaderboard(context.uow(), h.admin, level, now=NOW)
+        return {r.key: (r.replied, round(r.reply_rate, 4)) for r in board.rows}
+
+    assert replied(BoardLevel.GUIDE) == {h.g1.id: (2, 1.0), h.g2.id: (1, 0.5), h.g3.id: (0, 0.0), h.g4.id: (0, 0.0)}
+    assert replied(BoardLevel.STORE) == {h.a.id: (3, 0.75), h.b.id: (0, 0.0), h.c.id: (0, 0.0)}
+    assert replied(BoardLevel.REGION) == {h.region.id: (3, 0.6), None: (0, 0.0)}
+    assert replied(BoardLevel.NATION) == {None: (3, 0.6)}
+    assert _rows(guide_tasks.leaderboard(context.uow(), h.admin, BoardLevel.GUIDE, now=NOW))[0] == (
+        1, h.g2.id, 2, 2, 0, 1.0, 2, Decimal("230.00"))  # replies do not change the ranking

@@ -86,7 +86,8 @@ def _experiment(window_days: int = 14) -> Experiment:
 
 def test_report_folds_counts_and_converters_per_arm() -> None:
     converters = [("a", Decimal("100.00")), ("a", Decimal("50.00")), ("holdout", Decimal("20.00"))]
-    report = build_report(_experiment(), 14, {"holdout": 10, "a": 20}, converters, now=START + timedelta(days=3))
+    report = build_report(_experiment(), 14, {"holdout": 10, "a": 20}, converters, now=START + timedelta(days=3),
+                          repliers={"holdout": 2, "a": 8, "gone": 5})
     holdout, a, b = report.arms
     assert (holdout.customers, holdout.converters, holdout.gmv) == (10, 1, Decimal("20.00"))
     assert (a.customers, a.converters, a.gmv, a.gmv_per_customer) == (20, 2, Decimal("150.00"), Decimal("7.50"))
@@ -97,4 +98,25 @@ def test_report_folds_counts_and_converters_per_arm() -> None:
     assert against_a.arm == "a" and against_a.control == "holdout" and isinstance(against_a.conversion, ProportionTest)
     assert not against_a.significant
     assert against_b.conversion == NoTest("no_customers") and against_b.gmv_per_customer == NoTest("no_customers")
-    assert report.replies_available is False and "conversation archive" in report.replies_note
+    assert (holdout.repliers, a.repliers, b.repliers) == (2, 8, 0)  # an arm since removed ("gone") is left out
+    assert holdout.reply_rate == pytest.approx(0.2) and a.reply_rate == pytest.approx(0.4) and b.reply_rate is None
+    assert isinstance(against_a.replies, ProportionTest) and against_a.replies.difference == pytest.approx(0.2)
+    assert against_b.replies == NoTest("no_customers")
+
+
+def test_replies_are_tested_like_conversion_and_say_why_there_is_no_test() -> None:
+    # By hand: a 30/100 replied, holdout 15/100; pooled p = 45/200 = 0.225
+    # pooled SE = sqrt(0.225 * 0.775 * (1/100 + 1/100)) = 0.059055; z = 0.15 / 0.059055 = 2.540; p = 0.0111
+    # (checked against scipy: 2 * stats.norm.sf(2.540) = 0.01109)
+    report = build_report(_experiment(), 7, {"holdout": 100, "a": 100, "b": 100}, [], now=START,
+                          repliers={"holdout": 15, "a": 30, "b": 0})
+    against_a, against_b = report.comparisons
+    assert isinstance(against_a.replies, ProportionTest)
+    assert against_a.replies.z == pytest.approx(2.540, abs=5e-4) and against_a.replies.p_value == pytest.approx(0.0111, abs=5e-5)
+    assert against_a.replies.significant and not against_a.replies.small_sample
+    assert against_a.conversion == NoTest("no_converters")  # the two tests are independent
+    assert isinstance(against_b.replies, ProportionTest) and against_b.replies.rate_1 == 0.0
+    nobody = build_report(_experiment(), 7, {"holdout": 5, "a": 5}, [], now=START, repliers={})
+    assert nobody.comparisons[0].replies == NoTest("no_repliers")
+    everybody = build_report(_experiment(), 7, {"holdout": 5, "a": 5}, [], now=START, repliers={"holdout": 5, "a": 5})
+    assert everybody.comparisons[0].replies == NoTest("all_replied")

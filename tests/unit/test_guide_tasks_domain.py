@@ -53,7 +53,7 @@ def test_a_rule_looks_at_entries_n_days_old_within_its_catch_up() -> None:
 
 
 def _counts(key: int, due: int, done: int, gmv: str = "0") -> BoardCounts:
-    return BoardCounts(key=key, label=f"s{key}", due=due, done=done, skipped=0, orders=0, gmv=Decimal(gmv))
+    return BoardCounts(key=key, label=f"s{key}", due=due, done=done, skipped=0, orders=0, gmv=Decimal(gmv), replied=0)
 
 
 def test_ranking_puts_the_best_rate_first_and_shares_ties() -> None:
@@ -63,12 +63,12 @@ def test_ranking_puts_the_best_rate_first_and_shares_ties() -> None:
         (2, 1, 1.0), (5, 2, 0.5), (1, 3, 0.5), (6, 3, 0.5), (3, 5, 0.5), (4, 6, 0.0)]
 
 
-def test_rolling_up_counts_an_order_once_per_row() -> None:
+def test_rolling_up_counts_an_order_once_per_row_and_adds_up_replied_tasks() -> None:
     from siyu.domain.guide_tasks import BoardLevel, GuideTally, Outcome, roll_up
 
-    tallies = [GuideTally(1, "甲", 10, "A店", 100, "华东", due=4, done=2, skipped=1),
-               GuideTally(2, "乙", 10, "A店", 100, "华东", due=2, done=2, skipped=0),
-               GuideTally(3, "丙", 20, "B店", None, "", due=1, done=0, skipped=1)]
+    tallies = [GuideTally(1, "甲", 10, "A店", 100, "华东", due=4, done=2, skipped=1, replied=1),
+               GuideTally(2, "乙", 10, "A店", 100, "华东", due=2, done=2, skipped=0, replied=2),
+               GuideTally(3, "丙", 20, "B店", None, "", due=1, done=0, skipped=1, replied=0)]
     outcomes = [Outcome(1, 10, 501, Decimal("100.00")), Outcome(1, 10, 502, Decimal("150.00")), Outcome(2, 10, 502, Decimal("150.00"))]
     by = {level: {(r.key, r.label, r.due, r.done, r.skipped, r.orders, r.gmv) for r in roll_up(level, tallies, outcomes)}
           for level in BoardLevel}
@@ -78,3 +78,10 @@ def test_rolling_up_counts_an_order_once_per_row() -> None:
     assert by[BoardLevel.REGION] == {(100, "华东", 6, 4, 1, 2, Decimal("250.00")), (None, "", 1, 0, 1, 0, Decimal("0.00"))}
     assert by[BoardLevel.NATION] == {(None, "", 7, 4, 2, 2, Decimal("250.00"))}
     assert [(r.key, r.due) for r in roll_up(BoardLevel.NATION, [], [])] == [(None, 0)]
+    replied = {level: {(r.key, r.replied) for r in roll_up(level, tallies, outcomes)} for level in BoardLevel}
+    assert replied[BoardLevel.GUIDE] == {(1, 1), (2, 2), (3, 0)}
+    assert replied[BoardLevel.STORE] == {(10, 3), (20, 0)} and replied[BoardLevel.REGION] == {(100, 3), (None, 0)}
+    assert replied[BoardLevel.NATION] == {(None, 3)}
+    [store_a] = [r for r in rank_rows(roll_up(BoardLevel.STORE, tallies, outcomes)) if r.key == 10]
+    assert store_a.reply_rate == pytest.approx(3 / 4)  # replied / done
+    assert rank_rows([_counts(9, 1, 0)])[0].reply_rate == 0.0  # nothing done: 0, not a division by zero

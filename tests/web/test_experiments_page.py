@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from siyu.domain.experiments import Arm, ExperimentDraft
 from siyu.services import experiments
-from tests.integration.test_experiment_report import _seed
+from tests.integration.test_experiment_report import _events, _seed
 
 START = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -18,6 +18,7 @@ def test_the_report_page_says_whether_the_send_made_a_difference(context, org, s
     holdout, send = people[:20], people[20:]
     _seed(context, org.system, {(made.id, "holdout"): holdout, (made.id, "send"): send},
           [(c, 1, "100.00", "0") for c in send[:15]] + [(holdout[0], 2, "30.00", "0")])
+    _events(context, org.system, [(c, 1, "message_replied") for c in send[5:15] + holdout[:2]])
 
     listed = signed_in.get("/experiments")
     assert listed.status_code == 200 and "双十二召回" in listed.text and f'href="/experiments/{made.id}"' in listed.text
@@ -25,11 +26,15 @@ def test_the_report_page_says_whether_the_send_made_a_difference(context, org, s
     assert shown.status_code == 200
     assert "在 95% 水平下显著" in shown.text  # 15/20 against 1/20
     assert "75.00%" in shown.text and "5.00%" in shown.text and "¥1500.00" in shown.text
-    assert "会话存档" in shown.text  # replies: said to be unavailable, not faked
+    assert "回复人数" in shown.text and "message_replied" in shown.text and "/docs#/events/" in shown.text  # where replies come from
+    arms = shown.text[:shown.text.index('class="card verdict"')]
+    assert "50.00%" in arms and "10.00%" in arms  # reply rates: 10/20 and 2/20
+    verdict = shown.text[shown.text.index('class="replies"'):]
+    assert "p = 0.0058" in verdict[:400]  # pooled p = 0.3, z = 0.4 / sqrt(0.3 * 0.7 / 10) = 2.760, p = 2 * (1 - Phi(z))
     assert 'class="info" title="' in shown.text
 
     quiet = signed_in.get(f"/experiments/{made.id}?window_days=1")  # day 1 is outside a 1-day window: nobody converted
-    assert "两组都没有人转化" in quiet.text and 'value="1"' in quiet.text
+    assert "两组都没有人转化" in quiet.text and 'value="1"' in quiet.text and "两组都没有人回复" in quiet.text
 
 
 def test_an_empty_arm_is_explained(context, org, signed_in) -> None:

@@ -11,6 +11,8 @@ from siyu.domain.guide_tasks import TaskState
 from siyu.services import guide_tasks
 from siyu.services.clock import utcnow
 
+from tests.integration.test_guide_task_boards import _event
+
 from .conftest import Browser, Org
 
 
@@ -36,7 +38,7 @@ def test_a_guide_marks_a_task_done_in_one_click_on_the_mobile_page(org: Org, bro
     assert shown.status_code == 200
     assert "我的任务" in shown.text and "回访陈女士" in shown.text and "陈女士" in shown.text and "您好，最近还好吗？" in shown.text
     assert "下周的任务" not in shown.text and "小李的任务" not in shown.text
-    assert 'name="viewport"' in shown.text and "会话存档" in shown.text  # phone-sized; replies are said not to be counted
+    assert 'name="viewport"' in shown.text and "message_replied" in shown.text  # phone-sized; says what a reply is
     assert "已逾期" in shown.text
 
     clicked = browser.post(f"/tasks/{mine}/done", {"back": "m"}, headers={"HX-Request": "true"})
@@ -94,14 +96,17 @@ def test_the_home_page_shows_the_leaderboards(org: Org, signed_in: Browser) -> N
     region = org.region("华南")
     store = org.store("深圳万象城店", region=region)
     guide = org.member("小周", store=store)
-    done = _task(org, guide, "一")
+    customer = org.customer("林先生", followed_by=guide)
+    done = _task(org, guide, "一", customer_id=customer)
     _task(org, guide, "二")
     guide_tasks.complete_task(org.context.uow(), org.system, done)
+    _event(org.context, org.tenant.id, customer, utcnow() + timedelta(minutes=5))  # 林先生 answers
     home = signed_in.get("/")
     assert home.status_code == 200 and "导购任务排行榜" in home.text
     board = home.text[home.text.index('id="leaderboards"'):]
     assert "小周" in board and "深圳万象城店" in board and "华南" in board and "1 / 2" in board and "50%" in board
-    assert "全国：2 个任务完成 1 个（50%）" in board and "会话存档" in board
+    assert "全国：2 个任务完成 1 个（50%）" in board and "1 个任务得到客户回复" in board and "会话存档" in board
+    assert '<td class="replied">1 <span class="muted">(100%)</span>' in board  # replied / done
 
 
 def test_an_overdue_reminder_shows_among_the_notifications(org: Org, browser: Browser) -> None:

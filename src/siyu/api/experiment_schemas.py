@@ -74,18 +74,24 @@ class ArmOutcomeOut(BaseModel):
     conversion_rate: float | None = Field(description="converters / customers; null for an arm with no customers")
     gmv: Decimal = Field(description="Sum over the window's orders of amount less refunds, in yuan")
     gmv_per_customer: Decimal | None = Field(description="gmv / customers (every customer of the arm, buyers or not)")
+    repliers: int = Field(description="Customers with at least one `message_replied` event that occurred in the window (sent "
+                                      "through POST /api/v1/events:batch); two replies are one replier")
+    reply_rate: float | None = Field(description="repliers / customers; null for an arm with no customers")
 
 
 class ConversionTestOut(BaseModel):
+    """A two-proportion test: of conversion, or of the reply rate (``replies``)."""
+
     tested: bool
-    reason: str | None = Field(default=None, description="Why there is no test: no_customers, no_converters, all_converted")
+    reason: str | None = Field(default=None, description="Why there is no test: no_customers, no_converters, all_converted "
+                                                         "(of replies: no_customers, no_repliers, all_replied)")
     difference: float | None = Field(default=None, description="variant rate - control rate")
     relative_uplift: float | None = Field(default=None, description="difference / control rate")
     z: float | None = Field(default=None, description="Pooled two-proportion z statistic")
     p_value: float | None = Field(default=None, description="Two-sided")
     ci_low: float | None = Field(default=None, description="95% CI of the difference (unpooled standard error)")
     ci_high: float | None = None
-    small_sample: bool = Field(default=False, description="Fewer than 5 expected converters or non-converters in an arm")
+    small_sample: bool = Field(default=False, description="Fewer than 5 expected converters (repliers) or non-converters in an arm")
     significant: bool = Field(default=False, description=f"p < {ALPHA}")
 
 
@@ -104,6 +110,7 @@ class ComparisonOut(BaseModel):
     control: str
     conversion: ConversionTestOut
     gmv_per_customer: GmvTestOut
+    replies: ConversionTestOut = Field(description="The reply rate against the control's, by the same pooled z-test")
     significant: bool = Field(description="Conversion differs from the control's at 95%")
 
 
@@ -129,8 +136,6 @@ class ExperimentReportOut(BaseModel):
     complete: bool = Field(description="The window is over")
     arms: list[ArmOutcomeOut]
     comparisons: list[ComparisonOut] = Field(description="Each variant against the control")
-    replies_available: bool = Field(description="Replies need the conversation archive, which is not connected: always false for now")
-    replies_note: str
     sends: list[PlannedSendOut] = Field(description="Each planned send of the experiment, with its arms as it planned them")
 
 
@@ -154,8 +159,9 @@ def report_out(report: ExperimentReport) -> ExperimentReportOut:
         experiment=ExperimentOut.model_validate(report.experiment), window_days=report.window_days,
         window_start=report.window_start, window_end=report.window_end, complete=report.complete,
         arms=[ArmOutcomeOut(key=a.key, control=a.control, customers=a.customers, converters=a.converters,
-                            conversion_rate=a.conversion_rate, gmv=a.gmv, gmv_per_customer=a.gmv_per_customer) for a in report.arms],
+                            conversion_rate=a.conversion_rate, gmv=a.gmv, gmv_per_customer=a.gmv_per_customer,
+                            repliers=a.repliers, reply_rate=a.reply_rate) for a in report.arms],
         comparisons=[ComparisonOut(arm=c.arm, control=c.control, conversion=_conversion(c.conversion),
-                                   gmv_per_customer=_gmv(c.gmv_per_customer), significant=c.significant) for c in report.comparisons],
-        replies_available=report.replies_available, replies_note=report.replies_note,
+                                   gmv_per_customer=_gmv(c.gmv_per_customer), replies=_conversion(c.replies), significant=c.significant)
+                     for c in report.comparisons],
         sends=[PlannedSendOut.model_validate(s) for s in report.sends])

@@ -74,6 +74,9 @@ class BoardRowOut(Out):
     completion_rate: float = Field(description="done / due")
     orders: int = Field(description="Orders of done tasks' customers within 7 days after done, each once")
     gmv: Decimal = Field(description="Their net amount (paid minus refunded)")
+    replied: int = Field(description="Done tasks whose customer replied within 7 days after done: at least one `message_replied` "
+                                     "event (POST /api/v1/events:batch); a task counts once however often the customer wrote")
+    reply_rate: float = Field(description="replied / done (0 when nothing was done)")
 
 
 class LeaderboardOut(Out):
@@ -81,5 +84,3 @@ class LeaderboardOut(Out):
     since: datetime
     until: datetime
     rows: list[BoardRowOut]
-    replies_counted: bool = Field(default=False, description="Always false: replies need the conversation archive, which Siyu "
-                                                             "does not keep")

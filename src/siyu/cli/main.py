@@ -165,6 +165,10 @@ def demo(
             o = summary.orders
             typer.echo(f"  {o.orders:,} orders ({o.unmatched:,} match no customer, {o.refunds:,} refunds), {o.events:,} events, "
                        f"{o.channels} channels with {o.costs:,} monthly costs")
+        if summary.replies is not None:
+            r = summary.replies
+            typer.echo(f"  an experiment over {r.assigned:,} customers and {r.tasks:,} guide tasks, "
+                       f"with {r.replies:,} customer replies (message_replied events)")
     else:
         typer.echo("demo brand already loaded")
     _sync_demo(context, summary.tenant_id)

@@ -21,6 +21,9 @@ from siyu.domain.errors import InvalidInput
 from siyu.domain.identities import IdentityKey
 from siyu.domain.orders import parse_time
 
+# A customer's reply to the brand's staff (one message, from the conversation archive or any integration):
+# experiments count repliers and guide-task leaderboards replied tasks from it (docs/orders.md, "Replies").
+REPLY_EVENT = "message_replied"
 MAX_PROPERTIES_BYTES = 4096  # the properties as compact UTF-8 JSON
 MAX_AGE = timedelta(days=366 * 3)  # older than this is a sender's bug, not history
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]{0,63}")

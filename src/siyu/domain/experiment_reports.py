@@ -8,15 +8,22 @@ variant against the control (:mod:`siyu.domain.experiment_stats` for the tests).
 - **converters**: customers with at least one order placed in the window that is not wholly
   refunded; **GMV**: the sum of those orders' amount less their refunds (as known now, so a
   refund made after the window still lowers it).
-- **replies**: not measured. Replies need the conversation archive (会话存档), which Siyu does
-  not have yet; the report says so (``replies_available = False``) instead of showing a number.
+- **repliers**: customers with at least one behaviour event named ``message_replied``
+  (:data:`siyu.domain.events.REPLY_EVENT`) that occurred in the window, by the same rule as
+  orders; **reply rate** = repliers / customers, compared with the control's by the same
+  two-proportion test as conversion. A reply is a message the customer sent to the brand's staff; WeCom shows message
+  content only through the conversation archive (会话存档), so the brand's archive pipeline (or
+  any integration) sends each reply as an event through ``POST /api/v1/events:batch``
+  (docs/orders.md, "Replies"). Two replies are one replier; a reply by a customer in no arm
+  counts nowhere; events not matched to a customer yet count once they are matched.
 - **sends**: each send of the experiment, with its arms as it planned them: targeted (to be
   sent), held out (the holdout arm, excluded on purpose) and excluded for another reason (no
   relation, no WeCom id, contact pressure). An arm's customers above count everyone assigned,
   reachable or not, so the comparison is of whole arms (intention to treat) and the exclusions
   for other reasons fall alike on every arm.
 - Known gap: a customer merged into another after assignment keeps their arm, but their
-  orders move to the survivor, so they count as not converted.
+  orders and events move to the survivor, so they count as neither converted nor replied (the
+  survivor counts them, if the survivor is assigned).
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from siyu.domain.errors import InvalidInput
 from siyu.domain.experiment_stats import MeanTest, Moments, NoTest, ProportionTest, two_proportions, welch
 from siyu.domain.experiments import MAX_WINDOW_DAYS, Experiment
 
-REPLIES_NOTE = "replies are not measured: they need the conversation archive, which is not connected"
+_REPLY_REASONS = {"no_converters": "no_repliers", "all_converted": "all_replied"}  # NoTest codes, said of replies
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +48,15 @@ class ArmOutcome:
     converters: int
     gmv: Decimal
     gmv_moments: Moments  # over every customer of the arm (0 for those who bought nothing)
+    repliers: int  # customers with at least one message_replied event in the window
 
     @property
     def conversion_rate(self) -> float | None:
         return self.converters / self.customers if self.customers else None
+
+    @property
+    def reply_rate(self) -> float | None:
+        return self.repliers / self.customers if self.customers else None
 
     @property
     def gmv_per_customer(self) -> Decimal | None:
@@ -57,6 +69,7 @@ class Comparison:
     control: str
     conversion: ProportionTest | NoTest
     gmv_per_customer: MeanTest | NoTest
+    replies: ProportionTest | NoTest  # reply rate against the control's (NoTest: no_customers, no_repliers, all_replied)
 
     @property
     def significant(self) -> bool:
@@ -92,8 +105,6 @@ class ExperimentReport:
     complete: bool  # the window is over: the numbers will not grow any more (refunds aside)
     arms: tuple[ArmOutcome, ...]
     comparisons: tuple[Comparison, ...]
-    replies_available: bool = False
-    replies_note: str = REPLIES_NOTE
     sends: tuple[PlannedSend, ...] = ()
 
 
@@ -122,9 +133,14 @@ def window_of(experiment: Experiment, window_days: int | None) -> tuple[int, dat
     return days, experiment.started_at, experiment.started_at + timedelta(days=days)
 
 
+def _replies_test(arm: ArmOutcome, control: ArmOutcome) -> ProportionTest | NoTest:
+    test = two_proportions(arm.repliers, arm.customers, control.repliers, control.customers)
+    return NoTest(_REPLY_REASONS.get(test.reason, test.reason)) if isinstance(test, NoTest) else test
+
+
 def build_report(experiment: Experiment, window_days: int, counts: dict[str, int], converters: Iterable[tuple[str, Decimal]], *,
-                 now: datetime) -> ExperimentReport:
-    """Fold the arm sizes and the converters' GMV into the report (every arm listed, in order)."""
+                 now: datetime, repliers: dict[str, int]) -> ExperimentReport:
+    """Fold the arm sizes, the converters' GMV and the repliers per arm into the report (every arm listed, in order)."""
     days, start, end = window_of(experiment, window_days)
     seen: dict[str, list[Decimal]] = {a.key: [Decimal(0), Decimal(0), Decimal(0)] for a in experiment.arms}  # count, sum, squares
     for arm, gmv in converters:
@@ -137,12 +153,12 @@ def build_report(experiment: Experiment, window_days: int, counts: dict[str, int
         n, total, squares = seen[arm.key]
         customers = counts.get(arm.key, 0)
         outcomes.append(ArmOutcome(key=arm.key, control=arm.control, customers=customers, converters=int(n), gmv=total,
-                                   gmv_moments=Moments(customers, total, squares)))
+                                   gmv_moments=Moments(customers, total, squares), repliers=repliers.get(arm.key, 0)))
     control = next(o for o in outcomes if o.control)
     comparisons = tuple(
         Comparison(arm=o.key, control=control.key,
                    conversion=two_proportions(o.converters, o.customers, control.converters, control.customers),
-                   gmv_per_customer=welch(o.gmv_moments, control.gmv_moments))
+                   gmv_per_customer=welch(o.gmv_moments, control.gmv_moments), replies=_replies_test(o, control))
         for o in outcomes if not o.control
     )
     return ExperimentReport(experiment=experiment, window_days=days, window_start=start, window_end=end, complete=now >= end,

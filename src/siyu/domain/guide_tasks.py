@@ -9,7 +9,9 @@ A task is open until its assignee (or their manager) marks it done or skipped; a
 also cancel it. Only an open task changes state. Overdue = still open after its due time.
 
 Outcomes of a done task are the orders of its customer in the :data:`OUTCOME_DAYS` after it
-was done. Replies are not counted: Siyu keeps no conversation archive (会话存档).
+was done, and whether the customer replied in that time: a behaviour event named
+``message_replied`` (the conversation archive's replies, sent through the events API; see
+:mod:`siyu.domain.experiment_reports`). A replied task counts once however often they wrote.
 """
 
 from __future__ import annotations
@@ -232,6 +234,7 @@ class BoardCounts:
     skipped: int
     orders: int  # distinct orders of done tasks' customers within OUTCOME_DAYS after done
     gmv: Decimal  # their net amount (paid minus refunded)
+    replied: int  # done tasks whose customer replied within OUTCOME_DAYS after done
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +250,7 @@ class GuideTally:
     due: int
     done: int
     skipped: int
+    replied: int  # of the done ones: the customer replied (message_replied) within OUTCOME_DAYS after done
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,19 +276,19 @@ def roll_up(level: BoardLevel, tallies: list[GuideTally], outcomes: list[Outcome
         return region_of.get(store_id) if level is BoardLevel.REGION else None
 
     labels: dict[int | None, str] = {None: ""} if level is BoardLevel.NATION else {}
-    sums: dict[int | None, tuple[int, int, int]] = {None: (0, 0, 0)} if level is BoardLevel.NATION else {}
+    sums: dict[int | None, tuple[int, int, int, int]] = {None: (0, 0, 0, 0)} if level is BoardLevel.NATION else {}
     for t in tallies:
         key = key_of(t.staff_id, t.store_id)
         labels[key] = {BoardLevel.GUIDE: t.staff_name, BoardLevel.STORE: t.store_name, BoardLevel.REGION: t.region_name}.get(level, "")
-        due, done, skipped = sums.get(key, (0, 0, 0))
-        sums[key] = (due + t.due, done + t.done, skipped + t.skipped)
+        due, done, skipped, replied = sums.get(key, (0, 0, 0, 0))
+        sums[key] = (due + t.due, done + t.done, skipped + t.skipped, replied + t.replied)
     orders: dict[int | None, dict[int, Decimal]] = {}
     for o in outcomes:
         orders.setdefault(key_of(o.staff_id, o.store_id), {})[o.order_id] = o.net
     cent = Decimal("0.01")
     return [BoardCounts(key=key, label=labels[key], due=due, done=done, skipped=skipped, orders=len(orders.get(key, {})),
-                        gmv=sum(orders.get(key, {}).values(), Decimal(0)).quantize(cent))
-            for key, (due, done, skipped) in sums.items()]
+                        gmv=sum(orders.get(key, {}).values(), Decimal(0)).quantize(cent), replied=replied)
+            for key, (due, done, skipped, replied) in sums.items()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +302,12 @@ class BoardRow:
     completion_rate: float  # done / due, 0.0 when nothing was due
     orders: int
     gmv: Decimal
+    replied: int
+
+    @property
+    def reply_rate(self) -> float:
+        """replied / done, 0.0 when nothing was done."""
+        return self.replied / self.done if self.done else 0.0
 
 
 def completion_rate(done: int, due: int) -> float:
@@ -322,7 +332,8 @@ def rank_rows(rows: list[BoardCounts]) -> list[BoardRow]:
         if score(r) != previous:
             rank, previous = position, score(r)
         ranked.append(BoardRow(rank=rank, key=r.key, label=r.label, due=r.due, done=r.done, skipped=r.skipped,
-                               completion_rate=completion_rate(r.done, r.due), orders=r.orders, gmv=r.gmv))
+                               completion_rate=completion_rate(r.done, r.due), orders=r.orders, gmv=r.gmv,
+                               replied=r.replied))
     return ranked
 
 

@@ -6,9 +6,10 @@ unit of work with its audience and reaches only the customers whose arm is not t
 (:meth:`siyu.domain.experiments.Experiment.arm_of`), stored on first assignment: assigning a
 customer again returns the arm they already have, even if they were first assigned by
 another send of the same experiment. The report (:func:`experiment_report`) counts each arm's
-customers, converters and GMV over a window of days after the experiment's start, with one
-query on the operational store (the assignments are not copied to the warehouse, and the
-orders a report needs are one indexed join away); the statistics are the domain's
+customers, converters, GMV and repliers (customers with a ``message_replied`` event) over a
+window of days after the experiment's start, with one query each on the operational store (the
+assignments are not copied to the warehouse, and the orders and events a report needs are one
+indexed join away); the statistics are the domain's
 (:mod:`siyu.domain.experiment_stats`, :mod:`siyu.domain.experiment_reports`), and it shows,
 for each send of the experiment, the arms as the send planned them (targeted, held out, and
 excluded for another reason such as no relation or contact pressure).
@@ -40,14 +41,16 @@ from siyu.services.clock import utcnow
 MAX_ASSIGN = 100_000  # customers per call from outside a send (the API takes fewer per request)
 
 
-def create_experiment(uow: SqlUnitOfWork, actor: Actor, draft: ExperimentDraft, *, started_at: datetime | None = None) -> Experiment:
-    """Record the experiment with a fresh random salt; its conversion window counts from ``started_at``
-    (default: now; a send it is attached to while unused moves it to the send's time)."""
+def create_experiment(uow: SqlUnitOfWork, actor: Actor, draft: ExperimentDraft, *, started_at: datetime | None = None,
+                      salt: str | None = None) -> Experiment:
+    """Record the experiment with a fresh random salt (``salt``: a fixed one, for the demo brand's
+    arms to be the same every load); its conversion window counts from ``started_at`` (default:
+    now; a send it is attached to while unused moves it to the send's time)."""
     actor.require(Permission.CUSTOMERS_MANAGE)
     now = utcnow()
     with uow:
         _refuse_taken(uow, actor.tenant_id, draft.name)
-        experiment = _add(uow, actor.tenant_id, draft, started_at=started_at or now, now=now)
+        experiment = _add(uow, actor.tenant_id, draft, started_at=started_at or now, now=now, salt=salt)
         uow.commit()
     return experiment
 
@@ -95,8 +98,9 @@ def attach_in(uow: SqlUnitOfWork, tenant_id: int, draft: MassSendDraft, made: Se
     return draft
 
 
-def _add(uow: SqlUnitOfWork, tenant_id: int, draft: ExperimentDraft, *, started_at: datetime, now: datetime) -> Experiment:
-    experiment_id = uow.experiments.add(tenant_id, name=draft.name, salt=secrets.token_hex(16), arms=draft.arms,
+def _add(uow: SqlUnitOfWork, tenant_id: int, draft: ExperimentDraft, *, started_at: datetime, now: datetime,
+         salt: str | None = None) -> Experiment:
+    experiment_id = uow.experiments.add(tenant_id, name=draft.name, salt=salt or secrets.token_hex(16), arms=draft.arms,
                                         window_days=draft.window_days, started_at=started_at, now=now)
     return _get(uow, tenant_id, experiment_id)
 
@@ -179,14 +183,16 @@ def assign(uow: SqlUnitOfWork, actor: Actor, experiment_id: int, customer_ids: I
 
 def experiment_report(uow: SqlUnitOfWork, actor: Actor, experiment_id: int, *, window_days: int | None = None,
                       now: datetime | None = None) -> ExperimentReport:
-    """Each arm's customers, converters and GMV over ``window_days`` after the start (default: the
-    experiment's own window), and every variant against the control."""
+    """Each arm's customers, converters, GMV and repliers over ``window_days`` after the start (default:
+    the experiment's own window), and every variant against the control (conversion, GMV per
+    customer, reply rate). A replier has a ``message_replied`` event in the window
+    (:mod:`siyu.domain.experiment_reports`)."""
     actor.require(Permission.ANALYTICS_VIEW)
     with uow:
         experiment = _get(uow, actor.tenant_id, experiment_id)
         days, start, end = window_of(experiment, window_days)
         counts = uow.experiments.arm_counts(actor.tenant_id, experiment_id)
         report = build_report(experiment, days, counts, uow.experiments.window_converters(actor.tenant_id, experiment_id, start, end),
-                              now=now or utcnow())
+                              now=now or utcnow(), repliers=uow.experiments.window_repliers(actor.tenant_id, experiment_id, start, end))
         sends = planned_sends(experiment, uow.experiments.send_arms(actor.tenant_id, experiment_id))
     return replace(report, sends=sends)

@@ -305,7 +305,8 @@ def leaderboard(uow: SqlUnitOfWork, actor: Actor, level: BoardLevel, *, days: in
 
     completion rate = done / due (cancelled tasks are not due); outcomes = the orders (not fully
     refunded; net amount as GMV) of a done task's customer in the 7 days after it was done, each
-    order counted once per row. Replies are not counted: there is no conversation archive.
+    order counted once per row, and the done tasks whose customer replied in those 7 days (a
+    ``message_replied`` event, however many), with reply rate = replied / done.
     """
     return _boards(uow, actor, (level,), days, now)[0]
 

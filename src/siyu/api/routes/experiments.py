@@ -48,7 +48,11 @@ def experiment_report(experiment_id: int, uow: Uow, actor: CurrentActor,
                                                                description="Days after the start; default the experiment's own")] = None,
                       ) -> ExperimentReportOut:
     """Per arm: customers, converters (at least one order in the window, not wholly refunded), conversion
-    rate, GMV net of refunds and GMV per customer; each variant against the control with a pooled
-    two-proportion z-test, the 95% CI of the difference (unpooled SE) and Welch's t-test on GMV per
-    customer. Replies are not measured (no conversation archive) and the report says so."""
+    rate, GMV net of refunds, GMV per customer, repliers and reply rate; each variant against the
+    control with a pooled two-proportion z-test, the 95% CI of the difference (unpooled SE) and
+    Welch's t-test on GMV per customer, and the same z-test on the reply rate.
+
+    A replier is a customer with at least one behaviour event named `message_replied` that occurred
+    in the window: a reply the brand's conversation-archive pipeline (or any integration) sends
+    through `POST /api/v1/events:batch` (WeCom gives message content only through the archive)."""
     return report_out(experiments.experiment_report(uow, actor, experiment_id, window_days=window_days))

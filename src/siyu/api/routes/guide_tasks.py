@@ -43,8 +43,10 @@ def todays_tasks(uow: Uow, actor: CurrentActor, paging: Paging) -> GuideTaskPage
 
 @router.get("/guide-tasks/leaderboard", response_model=LeaderboardOut, tags=["guide tasks"])
 def leaderboard(uow: Uow, actor: CurrentActor, level: str = "guide", days: Annotated[int, Query(ge=1, le=92)] = 7) -> LeaderboardOut:
-    """Completion rate and outcomes (orders and GMV within 7 days after done) by guide, store, region or nation,
-    over the last ``days`` days (Asia/Shanghai, today included), computed live. Replies are not counted."""
+    """Completion rate and outcomes (orders, GMV and replied tasks within 7 days after done) by guide, store,
+    region or nation, over the last ``days`` days (Asia/Shanghai, today included), computed live. A task is
+    replied when its customer has a `message_replied` event (sent through POST /api/v1/events:batch) in
+    that time."""
     board = guide_tasks.leaderboard(uow, actor, parse_level(level), days=days)
     return LeaderboardOut(level=board.level.value, since=board.since, until=board.until,
                           rows=[BoardRowOut.model_validate(r) for r in board.rows])

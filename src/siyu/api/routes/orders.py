@@ -87,7 +87,12 @@ def customer_orders(customer_id: int, uow: Uow, actor: CurrentActor, paging: Pag
 
 @router.post("/events:batch", response_model=EventBatchOut, tags=["events"])
 def track_events(body: EventBatch, uow: Uow, actor: CurrentActor) -> EventBatchOut:
-    """Store up to 1,000 behaviour events, idempotent on event_id; each event has its own result."""
+    """Store up to 1,000 behaviour events, idempotent on event_id; each event has its own result.
+
+    A customer's reply to the brand's staff is an event named `message_replied` (from the conversation
+    archive: `event_id` = its msgid, `occurred_at` = when the customer sent it, `identity` usually
+    `wecom_external`; optional `properties.staff_userid`): experiment reports count repliers and the
+    guide-task leaderboards replied tasks from it."""
     results = events.track_events(uow, actor, body.events)
     count = {outcome: sum(1 for r in results if r.outcome is outcome) for outcome in EventOutcome}
     return EventBatchOut(

@@ -7,7 +7,9 @@ organisation is looked up by slug and customers are loaded only into a brand tha
 - :mod:`.organisation`: regions, stores, staff and logins, through the ordinary services;
 - :mod:`.catalogue`: channels and their costs, tags, fields, the calendar, names;
 - :mod:`.people`: the people and what each source knows of them;
-- :mod:`.customers`: people -> customers by the OneID rule, then relations, tags, stages.
+- :mod:`.customers`: people -> customers by the OneID rule, then relations, tags, stages;
+- :mod:`.orders`: channels, costs, orders and behaviour events;
+- :mod:`.replies`: an experiment and guide tasks of the past days, and customers' replies to them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from siyu.services.demo.customers import CustomerSummary, load_customers
 from siyu.services.demo.live import link_sandbox
 from siyu.services.wecom_settings import ChannelFactory
 from siyu.services.demo.orders import OrdersSummary, load_orders
+from siyu.services.demo.replies import RepliesSummary, load_replies
 from siyu.services.demo.organisation import (
     DEMO_PASSWORD,
     DemoLogin,
@@ -54,6 +57,7 @@ class DemoSummary:
     logins: list[DemoLogin]
     customers: CustomerSummary | None = None
     orders: OrdersSummary | None = None
+    replies: RepliesSummary | None = None
 
 
 def load_demo_brand(
@@ -98,11 +102,12 @@ def load_demo_brand(
         progress=progress,
     )
     orders = load_orders(new_uow, organisation, seed=seed, today=today or utcnow().date())
+    replies = load_replies(new_uow, organisation, seed=seed, today=today or utcnow().date())
     if box is not None and channels is not None:
         link_sandbox(new_uow, box, channels, tenant.id, seed=seed)
     return DemoSummary(
         tenant.id, created=True, regions=summary.regions, stores=summary.stores, staff=summary.staff, logins=summary.logins,
-        customers=loaded, orders=orders,
+        customers=loaded, orders=orders, replies=replies,
     )
 
 

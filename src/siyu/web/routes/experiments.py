@@ -28,6 +28,8 @@ NO_TEST = {
     "all_converted": N_("No test: everybody converted in both arms."),
     "too_few": N_("No test: an arm has fewer than 2 customers."),
     "no_variance": N_("No test: every customer in both arms spent the same (usually nothing)."),
+    "no_repliers": N_("No test: nobody replied in either arm (no message_replied events in the window)."),
+    "all_replied": N_("No test: everybody replied in both arms."),
 }
 
 

@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
-from siyu.adapters.db.tables import customers, experiment_assignments, experiments, mass_send_targets, mass_sends, orders
+from siyu.adapters.db.tables import customers, events, experiment_assignments, experiments, mass_send_targets, mass_sends, orders
 from siyu.domain.errors import Conflict
+from siyu.domain.events import REPLY_EVENT
 from siyu.domain.experiments import Arm, Experiment
 from siyu.domain.paging import Page, PageRequest
 
@@ -142,3 +143,13 @@ class ExperimentRepository:
         cent = Decimal("0.01")
         for arm, gmv in self.session.execute(query.execution_options(yield_per=5000)):
             yield str(arm), Decimal(str(gmv)).quantize(cent)
+
+    def window_repliers(self, tenant_id: int, experiment_id: int, start: datetime, end: datetime) -> dict[str, int]:
+        """Per arm, the assigned customers with at least one ``message_replied`` event that occurred in
+        [start, end) (the customer's events, on the index of events by customer and time)."""
+        a, e = experiment_assignments.c, events.c
+        replied = exists().where(e.tenant_id == a.tenant_id, e.customer_id == a.customer_id, e.occurred_at >= start,
+                                 e.occurred_at < end, e.name == REPLY_EVENT)
+        rows = self.session.execute(select(a.arm, func.count()).where(a.tenant_id == tenant_id, a.experiment_id == experiment_id, replied)
+                                    .group_by(a.arm))
+        return {str(arm): int(n) for arm, n in rows}

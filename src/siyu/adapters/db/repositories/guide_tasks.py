@@ -7,14 +7,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, not_, select, update
+from sqlalchemy import and_, case, delete, exists, func, insert, not_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
-from siyu.adapters.db.tables import customers, guide_task_rules, guide_tasks, orders, regions, stage_changes, stages, staff, stores
+from siyu.adapters.db.tables import customers, events, guide_task_rules, guide_tasks, orders, regions, stage_changes, stages, staff, stores
 from siyu.domain.access import Scope
+from siyu.domain.events import REPLY_EVENT
 from siyu.domain.guide_tasks import (
     GuideTask, GuideTally, LifecycleRule, Outcome, RuleDraft, TaskFilter, TaskKind, TaskSource, TaskState,
 )
@@ -171,10 +172,12 @@ class GuideTaskRepository:
     # -- leaderboards ----------------------------------------------------------------------
 
     def board_history(self, tenant_id: int, since: datetime, until: datetime) -> tuple[list[GuideTally], list[Outcome]]:
-        """What every leaderboard of the period is rolled up from, in two queries over the tasks due in
-        [since, until) (not cancelled; the tenant's due-time index): counts per (guide, store), and the
-        distinct (guide, store, order) outcomes of the done ones."""
-        s, st, rg, o = staff.c, stores.c, regions.c, orders.c
+        """What every leaderboard of the period is rolled up from, in three queries over the tasks due in
+        [since, until) (not cancelled; the tenant's due-time index): counts per (guide, store), the done
+        ones whose customer replied after them (a ``message_replied`` event in (closed_at, outcome_until],
+        the window of the orders) per (guide, store), and the distinct (guide, store, order) outcomes
+        of the done ones."""
+        s, st, rg, o, e = staff.c, stores.c, regions.c, orders.c, events.c
         base = and_(_T.tenant_id == tenant_id, _T.due_at >= since, _T.due_at < until, _T.state != TaskState.CANCELLED.value)
         done = TaskState.DONE.value
         counted = self.session.execute(
@@ -183,6 +186,11 @@ class GuideTaskRepository:
                    func.sum(case((_T.state == TaskState.SKIPPED.value, 1), else_=0)).label("skipped"))
             .where(base).group_by(_T.staff_id, _T.store_id)
         ).all()
+        answered = exists().where(e.tenant_id == _T.tenant_id, e.customer_id == _T.customer_id, e.occurred_at > _T.closed_at,
+                                  e.occurred_at <= _T.outcome_until, e.name == REPLY_EVENT)
+        replied = {(r.staff_id, r.store_id): int(r.replied) for r in self.session.execute(
+            select(_T.staff_id, _T.store_id, func.count().label("replied")).where(base, _T.state == done, answered)
+            .group_by(_T.staff_id, _T.store_id))}
         staff_ids = sorted({r.staff_id for r in counted})
         store_ids = sorted({r.store_id for r in counted if r.store_id is not None})
         names = {r.id: r.name for r in self.session.execute(select(s.id, s.name).where(s.tenant_id == tenant_id, s.id.in_(staff_ids)))} \
@@ -196,7 +204,8 @@ class GuideTaskRepository:
             store_name, region_id, region_name = places.get(r.store_id, ("", None, ""))
             tallies.append(GuideTally(staff_id=r.staff_id, staff_name=names.get(r.staff_id, ""), store_id=r.store_id,
                                       store_name=store_name or "", region_id=region_id, region_name=region_name or "",
-                                      due=int(r.due), done=int(r.done or 0), skipped=int(r.skipped or 0)))
+                                      due=int(r.due), done=int(r.done or 0), skipped=int(r.skipped or 0),
+                                      replied=replied.get((r.staff_id, r.store_id), 0)))
         outcomes = [Outcome(staff_id=r.staff_id, store_id=r.store_id, order_id=r.order_id, net=Decimal(r.net)) for r in self.session.execute(
             select(_T.staff_id, _T.store_id, o.id.label("order_id"), (o.amount - o.refunded_amount).label("net"))
             .select_from(guide_tasks.join(orders, (o.tenant_id == _T.tenant_id) & (o.customer_id == _T.customer_id)
