@@ -3,7 +3,8 @@
 from siyu.adapters.db.tables.acquisition import contact_ways, materials, welcome_messages, welcome_sends
 from siyu.adapters.db.tables.alerts import alert_reads, alerts
 from siyu.adapters.db.tables.base import UTCDateTime, metadata
-from siyu.adapters.db.tables.commerce import channel_costs, channels, events, order_lines, orders, refunds
+from siyu.adapters.db.tables.commerce import (channel_costs, channels, events, order_import_errors, order_imports, order_lines,
+                                             orders, refunds)
 from siyu.adapters.db.tables.contact_pressure import contact_rules, customer_messages, customer_opt_outs
 from siyu.adapters.db.tables.customers import (
     custom_fields,
@@ -70,6 +71,8 @@ __all__ = [
     "journeys",
     "imports",
     "metadata",
+    "order_import_errors",
+    "order_imports",
     "order_lines",
     "orders",
     "refunds",
