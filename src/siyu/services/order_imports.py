@@ -127,9 +127,10 @@ class _Importer:
         batch: list[OrderRows] = []
         for group in _orders(columns, (row for row in rows if row[0] > resume_after), self.run.source, pending):
             batch.append(group)
-            if len(batch) >= batch_size:
+            if len(batch) >= batch_size:  # whole orders: a later row's error is of an order not yet in a batch
                 self._write(columns, batch, pending)
-                batch, pending = [], []
+                batch = []
+                pending.clear()  # in place: the reader appends to this list
         if batch or pending:
             self._write(columns, batch, pending)
 
@@ -304,7 +305,7 @@ def _count(counts: OrderImportCounts, errors: list[CellError], result: OrderResu
         counts.rows_bad += len(group.rows)
         if result.reason:  # "" : its rows' errors are reported already
             row, column = group.locate(columns, result.field)
-            errors.append(CellError(row, column, None, result.reason, result.code, result.params))
+            errors.append(CellError(row, column, group.value(result.field), result.reason, result.code, result.params))
         return
     counts.rows_good += len(group.rows)
     counts.refunds_added += result.refunds_added
