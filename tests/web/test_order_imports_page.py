@@ -63,3 +63,12 @@ def test_a_running_order_import_shows_rows_read_and_polls(signed_in: Browser, or
     text = signed_in.get(f"/orders/imports/{import_id}").text
     assert "已读取 0 行，共约 500 行，本页会自动刷新。" in text
     assert f'hx-get="/orders/imports/{import_id}"' in text and 'hx-trigger="every 2s"' in text
+
+
+def test_the_polled_status_of_a_run_renders_on_its_own(signed_in: Browser, org: Org) -> None:
+    """What htmx swaps in every 2 s: the status block alone, for a running and a finished run."""
+    running = order_imports.start_import(org.context.uow(), org.system, filename="big.csv", dry_run=False, rows_expected=500)
+    polled = signed_in.client.get(f"/orders/imports/{running}", headers={"HX-Request": "true"})
+    assert polled.status_code == 200 and polled.text.startswith('<div id="import-status" hx-get=')
+    done = signed_in.client.get(_upload(signed_in, FILE.encode()).headers["location"], headers={"HX-Request": "true"})
+    assert done.status_code == 200 and "<td>3</td><td>下单时间</td>" in done.text and "hx-trigger" not in done.text
