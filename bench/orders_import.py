@@ -8,7 +8,9 @@ the phone of a customer seeded first (the rest match nobody and stay unmatched),
 refund, 1% of rows are bad (bad amount, bad time, unknown store). The orders name one of 8
 stores and one of 40 guides. Each backend runs in its own child process, so the peak memory
 (ru_maxrss) is that run's. PostgreSQL runs when SIYU_BENCH_DATABASE_URL is set, in a fresh
-schema dropped afterwards. The file is imported, then imported again (nothing changes).
+schema dropped afterwards. The file is imported, then imported again (nothing changes), each
+as a stored run (``services.order_imports.import_orders``: the path the worker takes for an
+upload, with its counts and bad rows committed batch by batch).
 
 The baseline, in the same process, is what a naive loader does: the same CSV read with the
 csv module and inserted with one ``executemany`` into a bare table, no validation, no OneID.
@@ -110,11 +112,11 @@ def child(backend: str, url: str, csv_path: Path, known: int) -> dict[str, objec
     imports.import_customers(context.uow(), actor, seed_path)
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    report = order_imports.import_orders(context.uow(), actor, csv_path)
+    report = order_imports.import_orders(context.uow(), actor, csv_path).counts
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     again_started = time.perf_counter()
-    again = order_imports.import_orders(context.uow(), actor, csv_path)
+    again = order_imports.import_orders(context.uow(), actor, csv_path).counts
     again_elapsed = time.perf_counter() - again_started
     baseline = naive_load(context.engine, csv_path, table="bench_naive_orders")
     context.close()

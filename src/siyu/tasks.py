@@ -24,10 +24,11 @@ from siyu.analytics.segments import members_on
 from siyu.analytics.smart_tags import CHURN_THRESHOLD, analyse, check_threshold, customer_scores, smart_tag_rules
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import DomainError, InvalidInput, Unavailable
-from siyu.domain.imports import ImportRun
+from siyu.domain.imports import ImportRun, ImportStatus
+from siyu.domain.order_imports import OrderImportRun
 from siyu.domain.welcome import WelcomeMessage
 from siyu.services import (
-    add_friend_matching, contact_ways, group_codes, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
+    add_friend_matching, contact_ways, group_codes, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_imports, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
     wecom_sync, welcome, welcome_media,
 )
 from siyu.services import moments
@@ -130,6 +131,18 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         if not run.dry_run and run.rows_good:
             match_orders(actor)  # new identities may be what unmatched orders and events were waiting for
         return run.status.value
+
+    @huey.task(name="run_order_import")
+    def run_order_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
+        """Run an uploaded order import, or resume one the worker died in (the same task again
+        reads on from the run's last committed batch). The upload is removed once the run has
+        finished, not before: a worker that dies leaves it for the resumed run."""
+        upload, who = Path(path), actor_from(actor)
+        try:
+            return order_imports.run_import(context.uow(), who, import_id, upload, encoding=encoding).status.value
+        finally:
+            if order_imports.get_import(context.uow(), who, import_id).status is not ImportStatus.RUNNING:
+                upload.unlink(missing_ok=True)
 
     @huey.task(name="refresh_wecom_contact", retries=3, retry_delay=30)
     def refresh_wecom_contact(tenant_id: int, external_userid: str) -> int:
@@ -311,6 +324,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "sync_warehouse": sync_warehouse,
         "sync_tenant_warehouse": sync_tenant_warehouse,
         "run_customer_import": run_customer_import,
+        "run_order_import": run_order_import,
         "refresh_wecom_contact": refresh_wecom_contact,
         "fetch_wecom_change": fetch_wecom_change,
         "send_welcome": send_welcome,
@@ -340,12 +354,7 @@ def queue_customer_import(context: Context, actor: Actor, upload: IO[bytes], *, 
     its encoding, an identity column) before the run is recorded, so a bad file is refused at
     once and leaves nothing behind; then ``run_customer_import`` reads it."""
     actor.require(Permission.CUSTOMERS_MANAGE)  # before anything is written to disk
-    name = PurePath(filename or "").name
-    suffix = PurePath(name).suffix.lower()
-    if suffix not in IMPORT_SUFFIXES:
-        raise InvalidInput("file.not_sheet", "choose a .csv or .xlsx file", field="file")
-    stored = store_upload(upload, context.settings.data_dir / "uploads", suffix=suffix,
-                          max_bytes=context.settings.import_max_mb << 20)
+    name, stored = _store_sheet(context, upload, filename)
     try:
         expected = imports.check_file(context.uow(), actor, stored, encoding=encoding)
         import_id = imports.start_import(context.uow(), actor, filename=name, dry_run=dry_run, rows_expected=expected)
@@ -354,13 +363,52 @@ def queue_customer_import(context: Context, actor: Actor, upload: IO[bytes], *, 
         raise
     try:
         context.tasks["run_customer_import"](actor_fields(actor), import_id, str(stored), encoding)
-    except Exception as exc:  # the queue is down: the run would wait forever, so it fails now, with the reason
+    except Exception as exc:
         stored.unlink(missing_ok=True)
-        failure = Unavailable("queue.unavailable", "the worker queue could not take the import (%(reason)s); upload the file again",
-                              reason=type(exc).__name__)
+        failure = _queue_down(exc)
         imports.fail_import(context.uow(), actor, import_id, failure)
         raise failure from exc
     return imports.get_import(context.uow(), actor, import_id)
+
+
+def queue_order_import(context: Context, actor: Actor, upload: IO[bytes], *, filename: str, dry_run: bool,
+                       encoding: str | None, source: str | None) -> OrderImportRun:
+    """Take an uploaded order file and hand it to the worker (``run_order_import``), as
+    :func:`queue_customer_import` does for customers: stored, checked (CSV or XLSX, its encoding,
+    the needed columns) and refused at once when it cannot be imported at all."""
+    actor.require(Permission.ORDERS_MANAGE)
+    name, stored = _store_sheet(context, upload, filename)
+    try:
+        expected = order_imports.check_file(context.uow(), actor, stored, encoding=encoding, source=source)
+        import_id = order_imports.start_import(context.uow(), actor, filename=name, dry_run=dry_run, source=source,
+                                               rows_expected=expected)
+    except BaseException:
+        stored.unlink(missing_ok=True)
+        raise
+    try:
+        context.tasks["run_order_import"](actor_fields(actor), import_id, str(stored), encoding)
+    except Exception as exc:
+        stored.unlink(missing_ok=True)
+        failure = _queue_down(exc)
+        order_imports.fail_import(context.uow(), actor, import_id, failure)
+        raise failure from exc
+    return order_imports.get_import(context.uow(), actor, import_id)
+
+
+def _store_sheet(context: Context, upload: IO[bytes], filename: str) -> tuple[str, Path]:
+    """The upload's own name, and where it was stored (streamed, at most ``import_max_mb``)."""
+    name = PurePath(filename or "").name
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in IMPORT_SUFFIXES:
+        raise InvalidInput("file.not_sheet", "choose a .csv or .xlsx file", field="file")
+    return name, store_upload(upload, context.settings.data_dir / "uploads", suffix=suffix,
+                              max_bytes=context.settings.import_max_mb << 20)
+
+
+def _queue_down(exc: Exception) -> Unavailable:
+    """The queue is down: the run would wait forever, so it fails now, with the reason."""
+    return Unavailable("queue.unavailable", "the worker queue could not take the import (%(reason)s); upload the file again",
+                       reason=type(exc).__name__)
 
 
 def queue_warehouse_sync(context: Context, actor: Actor) -> None:

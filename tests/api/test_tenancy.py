@@ -34,7 +34,7 @@ from siyu.services import fields as fields_service
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import channels as channels_service
 from siyu.services import customers as customers_service
-from siyu.services import imports, merging, tokens, wecom_settings, wecom_sync
+from siyu.services import imports, merging, order_imports, tokens, wecom_settings, wecom_sync
 from siyu.services.clock import utcnow
 from siyu.services import orders as orders_service
 from siyu.services import segments as segments_service
@@ -93,7 +93,9 @@ BODIES = {
 UPLOADS = {"Body_import_customers_api_v1_imports_customers_post": {"file": ("越权.csv", "phone\n13999999998\n".encode())},
            "Body_create_batch_api_v1_add_friend_batches_post": {"file": ("越权.csv", "phone\n13999999998\n".encode())},
            "Body_import_numbers_api_v1_add_friend_batches__batch_id__numbers_post": {
-               "file": ("越权.csv", "phone\n13999999998\n".encode())}}
+               "file": ("越权.csv", "phone\n13999999998\n".encode())},
+           "Body_import_orders_api_v1_imports_orders_post": {
+               "file": ("越权订单.csv", "source,order_id,ordered_at,amount\nmall,intruder-2,2026-01-01 10:00,1\n".encode())}}
 
 
 def _import_of(context, actor):
@@ -102,6 +104,14 @@ def _import_of(context, actor):
         path = Path(folder) / f"导入{f.uid()}.csv"
         path.write_text("phone\n13999999997\n12345\n", encoding="utf-8")
         return imports.import_customers(context.uow(), actor, path)
+
+
+def _order_import_of(context, actor):
+    """An order import made by the tenant, with its bad row."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"订单导入{f.uid()}.csv"
+        path.write_text("source,order_id,ordered_at,amount\nmall,secret-oi,2026-01-01 10:00,1\nmall,bad,nope,1\n", encoding="utf-8")
+        return order_imports.import_orders(context.uow(), actor, path)
 
 
 def _tenant_a_bodies(ids):
@@ -154,6 +164,7 @@ def _tenant_a(context):
     field = fields_service.define_field(context.uow(), a.actor, key=f"k{f.uid()}", label=f"字段{f.uid(4)}", kind="text")
     other = f.customers_of(context, a.actor, 1)[0]
     run = _import_of(context, a.actor)
+    order_run = _order_import_of(context, a.actor)
     corp = f"ww{f.uid(16)}"
     secret = f"secret-{f.uid(16)}"
     wecom_settings.save_wecom_settings(context.uow(), context.secret_box, a.actor, WeComSettingsDraft.parse(
@@ -224,14 +235,14 @@ def _tenant_a(context):
         "task_id": task_id, "rule_id": rule.id,
         "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
         "customer_id": made[0].id, "tag_id": tag.id, "stage_id": stage.id, "key": field.key, "merge_id": merge.id,
-        "first_id": made[0].id, "second_id": other.id, "import_id": run.id,
+        "first_id": made[0].id, "second_id": other.id, "import_id": run.id, "order_import_id": order_run.id,
         "channel_id": channel.id, "cost_id": cost.id, "order_id": placed.order_id,
         "way_id": way.id, "material_id": material.id, "message_id": message.id,
         "group_code_id": group_code.id, "chat_id": chat_id,
         "run_id": sync_run.id, "transfer_id": transfer_id, "takeover_id": second_member.id,
         "experiment_id": experiment.id, "moment_id": moment.id, "segment_id": segment.id,
     }
-    markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, channel.name,
+    markers = [region.name, store.name, member.wecom_userid, token.name, made[0].name, tag.name, stage.name, field.label, run.filename, order_run.filename, channel.name,
                source_order_id, opted.note, corp, way.name, way.state, material.title, message.text, send.name, task_title, rule.title, journey.name,
                experiment.name, moment.text, segment.name, add_friend.get_batch(context.uow(), a.actor, batch.batch_id).batch.name,
                group_code.name, group_code.state, chat_id]
@@ -244,7 +255,8 @@ def test_every_route_hides_another_tenants_objects(context, client):
     f.store(context, b.actor)
     watched = ("/api/v1/regions", "/api/v1/stores", "/api/v1/staff", "/api/v1/tokens", "/api/v1/customers",
                f"/api/v1/customers/{ids['customer_id']}", "/api/v1/tags", "/api/v1/stages", "/api/v1/fields", "/api/v1/merges",
-               "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors", "/api/v1/channels",
+               "/api/v1/imports", f"/api/v1/imports/{ids['import_id']}/errors", "/api/v1/order-imports",
+               f"/api/v1/order-imports/{ids['order_import_id']}/errors", "/api/v1/channels",
                f"/api/v1/channels/{ids['channel_id']}/costs", "/api/v1/orders", "/api/v1/orders/unmatched", "/api/v1/events",
                f"/api/v1/customers/{ids['customer_id']}/orders", "/api/v1/wecom/settings", "/api/v1/contact-ways",
                "/api/v1/materials", "/api/v1/welcome-messages", "/api/v1/wecom/syncs", "/api/v1/group-codes",

@@ -84,3 +84,10 @@ def test_a_running_import_shows_rows_read_of_the_file(signed_in: Browser, org: O
     text = signed_in.get(f"/customers/imports/{import_id}").text
     assert "已读取 0 行，共约 1000 行，本页会自动刷新。" in text
     assert '<progress class="import-progress" max="1000" value="0">' in text and 'hx-trigger="every 2s"' in text
+
+
+def test_the_polled_status_of_a_customer_import_renders_on_its_own(signed_in: Browser, org: Org) -> None:
+    """What htmx swaps in every 2 s (the shared bad-rows table brings its own macros)."""
+    import_id = imports.start_import(org.context.uow(), org.system, filename="big.csv", dry_run=False, rows_expected=1000)
+    polled = signed_in.client.get(f"/customers/imports/{import_id}", headers={"HX-Request": "true"})
+    assert polled.status_code == 200 and polled.text.startswith('<div id="import-status" hx-get=')

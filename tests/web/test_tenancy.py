@@ -18,7 +18,7 @@ from siyu.adapters.channels.sandbox.join_ways import add_group_chat
 from siyu.services import group_codes
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import auth as auth_service
-from siyu.services import channels, contact_ways, imports, orders, wecom_settings
+from siyu.services import channels, contact_ways, imports, order_imports, orders, wecom_settings
 from siyu.services import customers, fields, merging, regions, staff, stages, stores, tags, tenants, tokens
 from siyu.domain.customers import RelationState
 from siyu.services import alerts, experiments, guide_tasks, journeys, mass_sends, moments
@@ -94,6 +94,9 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     upload = context.settings.data_dir / "a.csv"
     upload.write_text("姓名,手机\n甲导入,13911112222\n", encoding="utf-8")
     run = imports.import_customers(context.uow(), a.system, upload, filename="甲导入文件.csv")
+    order_file = context.settings.data_dir / "a-orders.csv"
+    order_file.write_text("source,order_id,ordered_at,amount\nmall,甲订单-3,2026-11-01 10:00,1\nmall,甲订单-4,nope,1\n", encoding="utf-8")
+    order_run = order_imports.import_orders(context.uow(), a.system, order_file, filename="甲订单导入.csv")
     orders.record_orders(context.uow(), a.system, [
         {"source": "mall", "order_id": "甲订单-1", "ordered_at": "2026-11-01T10:00:00+08:00", "amount": "1",
          "identities": {"phone": "13800138000"}},
@@ -135,7 +138,7 @@ def test_every_console_route_hides_another_tenants_objects(context, org, signed_
     ids = {"batch_id": batch_id, "number_id": number.id, "tenant": tenant_a.slug, "material_id": material.id, "message_id": message.id, "journey_id": journey.id, "segment_id": segment.id, "task_id": task_id, "rule_id": rule.id, "region_id": region.id, "store_id": store.id, "staff_id": member.id, "token_id": token.id,
            "customer_id": customer_id, "tag_id": tag.id, "stage_id": stage.id, "field_key": field.key,
            "first_id": first, "second_id": second, "merge_id": merge.id, "import_id": run.id,
-           "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "code_id": group_code.id,
+           "order_import_id": order_run.id, "channel_id": channel.id, "cost_id": cost.id, "way_id": way.id, "code_id": group_code.id,
            "alert_id": alert_id, "transfer_id": transfer_id,
            "send_id": mass_sends.create_mass_send(context.uow(), a.system, MassSendDraft.parse(
                name="甲群发", text="春季上新", customer_ids=[customer_id])).id,  # recorded, not run

@@ -12,7 +12,9 @@ from siyu.cli.customers import _fail, _tenant_actor, import_app
 from siyu.domain.errors import DomainError
 
 if TYPE_CHECKING:
-    from siyu.services.order_imports import OrderImportReport
+    from siyu.bootstrap import Context
+    from siyu.domain.access import Actor
+    from siyu.domain.order_imports import OrderImportRun
 
 orders_app = typer.Typer(help="Orders and behaviour events.", no_args_is_help=True)
 FIRST_ERRORS = 20
@@ -28,34 +30,42 @@ def import_orders(
 ) -> None:
     """Import orders. Importing a file again changes nothing; changed orders are updated and
     new refunds added. Customers are found by their identities, never created: orders that
-    match nobody are kept and listed as unmatched. Every bad row is reported."""
+    match nobody are kept and listed as unmatched. Every bad row is reported; the run and its
+    report are kept, as for an upload in the console (导入订单)."""
     from siyu.services import order_imports
 
     context = customer_cli._context()
     actor = _tenant_actor(context, tenant)
     try:
-        report = order_imports.import_orders(context.uow(), actor, file, dry_run=dry_run, source=source, encoding=encoding)
+        run = order_imports.import_orders(context.uow(), actor, file, dry_run=dry_run, source=source, encoding=encoding)
     except DomainError as exc:
         raise _fail(exc.message) from exc
-    _report(report)
+    _report(context, actor, run)
 
 
-def _report(report: OrderImportReport) -> None:
-    verb = "would be" if report.dry_run else "were"
-    typer.echo(f"{'dry run of ' if report.dry_run else ''}order import ({report.filename})")
-    typer.echo(f"  rows: {report.rows_total:,} read, {report.rows_good:,} good, {report.rows_bad:,} bad")
-    typer.echo(f"  orders that {verb} created: {report.orders_created:,}, updated: {report.orders_updated:,}, "
-               f"unchanged: {report.orders_unchanged:,}, rejected: {report.orders_rejected:,}")
-    typer.echo(f"  refunds added: {report.refunds_added:,}; orders matching no customer yet: {report.orders_unmatched:,}")
-    if not report.errors:
+def _report(context: Context, actor: Actor, run: OrderImportRun) -> None:
+    from siyu.domain.paging import PageRequest
+    from siyu.services import order_imports
+
+    counts = run.counts
+    verb = "would be" if run.dry_run else "were"
+    typer.echo(f"{'dry run of ' if run.dry_run else ''}order import {run.id} ({run.filename}): {run.status.value}")
+    if run.message:
+        typer.echo(f"  {run.message}")
+    typer.echo(f"  rows: {counts.rows_total:,} read, {counts.rows_good:,} good, {counts.rows_bad:,} bad")
+    typer.echo(f"  orders that {verb} created: {counts.orders_created:,}, updated: {counts.orders_updated:,}, "
+               f"unchanged: {counts.orders_unchanged:,}, rejected: {counts.orders_rejected:,}")
+    typer.echo(f"  refunds added: {counts.refunds_added:,}; orders matching no customer yet: {counts.orders_unmatched:,}")
+    if not run.errors:
         return
-    typer.echo(f"  problems ({len(report.errors):,}):")
-    for error in report.errors[:FIRST_ERRORS]:
+    typer.echo(f"  problems ({run.errors:,}):")
+    first = order_imports.list_import_errors(context.uow(), actor, run.id, PageRequest(page_size=FIRST_ERRORS))
+    for error in first.items:
         where = f"row {error.row}" + (f", {error.column}" if error.column else "")
         value = f" “{error.value}”" if error.value else ""
         typer.echo(f"    {where}{value}: {error.reason}")
-    if len(report.errors) > FIRST_ERRORS:
-        typer.echo(f"    ... and {len(report.errors) - FIRST_ERRORS:,} more")
+    if run.errors > FIRST_ERRORS:
+        typer.echo(f"    ... and {run.errors - FIRST_ERRORS:,} more (the console's 导入订单 page has them all)")
 
 
 @orders_app.command("match")

@@ -122,3 +122,17 @@ class OrderRows:
         if field_name == "refunds" and self.refund_rows:
             return self.refund_rows[-1], columns.title("refund", "amount")
         return self.first_row, None
+
+    def value(self, field_name: str | None) -> str | None:
+        """The cell an error of ``field_name`` is about, as the file had it (None for a whole order or row)."""
+        if field_name is None:
+            return None
+        indexed = _INDEXED.fullmatch(field_name)
+        if indexed:
+            parts = self.order.get(indexed.group(1)) or []
+            position = int(indexed.group(2))
+            found = parts[position].get(indexed.group(3)) if position < len(parts) else None
+        else:
+            found = self.order.get(field_name) if field_name in ORDER_COLUMNS else (self.order.get("identities") or {}).get(field_name)
+        return found if isinstance(found, str) else None
+

@@ -35,6 +35,7 @@ from siyu.web.routes import (
     locale,
     mass_sends,
     notifications,
+    order_imports,
     orders,
     regions,
     segments,
@@ -52,7 +53,7 @@ from siyu.web.routes import add_friend, experiments, group_codes, materials, mom
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
-                 stores, regions, staff, tokens, orders, channels, wecom, contact_ways, materials, welcome_messages, analytics,
+                 stores, regions, staff, tokens, orders, order_imports, channels, wecom, contact_ways, materials, welcome_messages, analytics,
                  analytics_more, notifications, transfers, contact_pressure, mass_sends,
                  guide_tasks, journey_editor, journeys, experiments, moments, segments, wecom_sign_in, add_friend,
                  group_codes)

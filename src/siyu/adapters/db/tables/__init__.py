@@ -4,7 +4,8 @@ from siyu.adapters.db.tables.add_friend import add_friend_batches, add_friend_nu
 from siyu.adapters.db.tables.acquisition import contact_ways, materials, welcome_messages, welcome_sends
 from siyu.adapters.db.tables.alerts import alert_reads, alerts
 from siyu.adapters.db.tables.base import UTCDateTime, metadata
-from siyu.adapters.db.tables.commerce import channel_costs, channels, events, order_lines, orders, refunds
+from siyu.adapters.db.tables.commerce import (channel_costs, channels, events, order_import_errors, order_imports, order_lines,
+                                             orders, refunds)
 from siyu.adapters.db.tables.contact_pressure import contact_rules, customer_messages, customer_opt_outs
 from siyu.adapters.db.tables.customers import (
     custom_fields,
@@ -76,6 +77,8 @@ __all__ = [
     "journeys",
     "imports",
     "metadata",
+    "order_import_errors",
+    "order_imports",
     "order_lines",
     "orders",
     "refunds",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     ForeignKeyConstraint,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -157,4 +159,42 @@ events = Table(
         "ix_events_unmatched", "tenant_id", "identity_kind", "identity_value",
         sqlite_where=UNMATCHED, postgresql_where=UNMATCHED,
     ),
+)
+
+order_imports = Table(  # a run over one order file (siyu.domain.order_imports)
+    "order_imports",
+    metadata,
+    id_column(),
+    tenant_column(),
+    Column("filename", String(200), nullable=False),
+    Column("dry_run", Boolean, nullable=False),
+    Column("source", String(20)),  # the orders' source when the file has no source column
+    Column("status", String(12), nullable=False),  # running, done, failed
+    Column("rows_expected", Integer),
+    *(Column(name, Integer, nullable=False, default=0) for name in (
+        "rows_total", "rows_good", "rows_bad", "rows_done", "orders_created", "orders_updated", "orders_unchanged",
+        "orders_rejected", "orders_unmatched", "refunds_added")),
+    Column("message", Text),
+    Column("message_code", String(64)),
+    Column("message_params", JSON),
+    Column("actor", String(80), nullable=False),
+    created_column(),
+    Column("finished_at", UTCDateTime()),
+    UniqueConstraint("tenant_id", "id"),
+)
+
+order_import_errors = Table(
+    "order_import_errors",
+    metadata,
+    id_column(),
+    tenant_column(),
+    Column("import_id", Integer, nullable=False),
+    Column("row_number", Integer, nullable=False),
+    Column("column", String(64)),
+    Column("value", String(200)),
+    Column("reason", String(300), nullable=False),
+    Column("code", String(64)),
+    Column("params", JSON),
+    ForeignKeyConstraint(["tenant_id", "import_id"], ["order_imports.tenant_id", "order_imports.id"], ondelete="CASCADE"),
+    Index("ix_order_import_errors_import", "tenant_id", "import_id", "row_number"),
 )
