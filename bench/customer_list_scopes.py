@@ -24,13 +24,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from statistics import median
 from typing import Any
 
 from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from customer_list import _median  # noqa: E402
 from databases import Backend, _admin  # noqa: E402
 
 TARGET_MS = 200
@@ -169,16 +169,6 @@ def _explain(context: Any, call: Callable[[], Any]) -> None:
             print("    " + "\n    ".join(r[0] for r in cursor.fetchall()))
     finally:
         raw.close()
-
-
-def _median(call: Callable[[], Any], runs: int) -> tuple[Any, float]:
-    result = call()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = call()
-        times.append((time.perf_counter() - start) * 1000)
-    return result, median(times)
 
 
 if __name__ == "__main__":
