@@ -17,7 +17,11 @@ from siyu.domain.access import Scope
 from siyu.domain.errors import InvalidInput
 from siyu.domain.phones import normalise_mobile
 from siyu.domain.paging import PageRequest
+from siyu.services import merging
+from siyu.services.clock import utcnow
 from siyu.services.demo import load_demo_brand
+from siyu.services.relations import follow_in
+from tests import factories as f
 
 TODAY = date(2026, 11, 23)
 
@@ -127,9 +131,10 @@ def test_every_filter_and_scope_selects_what_a_plain_reading_selects(context, mo
         for scope in scopes:
             for flt in filters:
                 expected = oracle.select(scope, flt)
-                for request in (PageRequest(page=1, page_size=50), PageRequest(page=2, page_size=7)):
-                    page = uow.customers.list(scope, flt, request)
-                    assert page.total == len(expected), (scope, flt)
+                for request, cap in ((PageRequest(page=1, page_size=50), None), (PageRequest(page=2, page_size=7), None),
+                                     (PageRequest(page=1, page_size=50), 10_000), (PageRequest(page=1, page_size=5), 3)):
+                    page = uow.customers.list(scope, flt, request, count_up_to=cap)  # a capped count walks relations (PostgreSQL)
+                    assert page.total == (len(expected) if cap is None else min(len(expected), cap)), (scope, flt, cap)
                     assert [c.id for c in page.items] == expected[request.offset : request.offset + request.page_size], (scope, flt)
                 streamed = [c.id for batch in uow.customers.stream(scope, flt, batch=97) for c in batch]
                 assert streamed == sorted(expected), (scope, flt)
@@ -154,3 +159,25 @@ def test_a_capped_total_still_pages_through_every_match(context):
         exact = uow.customers.list(Scope(loaded.tenant_id), flt, PageRequest(page_size=3), count_up_to=len(expected))
     assert seen == expected
     assert (exact.total, exact.total_capped) == (len(expected), False)
+
+
+def test_a_capped_count_of_a_store_counts_a_customer_two_of_its_staff_follow_once(context):
+    _, admin = f.tenant(context)
+    store = f.store(context, admin)
+    first, second = (f.member(context, admin, store_id=store.id) for _ in range(2))
+    both, one, survivor, merged_away = (c.id for c in f.customers_of(context, admin, 4))  # the survivor: known longer
+    now = utcnow()
+    with context.uow() as uow:
+        for customer_id, members in ((both, (first, second)), (one, (second,)), (survivor, (first,)), (merged_away, (first, second))):
+            for member in members:
+                follow_in(uow, admin.tenant_id, customer_id, member.id, at=now, actor="test")
+        uow.commit()
+    merging.merge_customers(context.uow(), admin, survivor, merged_away)  # its relation with `first` stays behind, active
+    t = admin.tenant_id
+    with context.uow() as uow:
+        for scope, flt, expected in ((Scope(t), CustomerFilter(store_id=store.id), {both, one, survivor}),
+                                     (Scope(t, store_id=store.id), CustomerFilter(), {both, one, survivor}),
+                                     (Scope(t, store_id=store.id, staff_id=first.id), CustomerFilter(), {both, survivor}),
+                                     (Scope(t), CustomerFilter(staff_id=second.id, store_id=store.id), {both, one, survivor})):
+            page = uow.customers.list(scope, flt, PageRequest(), count_up_to=10)
+            assert (page.total, {c.id for c in page.items}) == (len(expected), expected), (scope, flt)

@@ -39,7 +39,19 @@ def test_good_rows_create_customers_with_profile_tags_stage_owner_and_fields(con
     assert (merged, name, gender, birthday, region, stage, owner) == (False, "张三", 1, date(1990, 1, 2), "上海", "复购", "guide01")
     assert fields == [("level", "金")] and tag_labels == ("会员/金卡", "导入/VIP")
     assert relations == (("guide01", "active"),) and history == ((None, "复购"),)
-    assert dict(events) == {"created": 1, "tagged": 2, "stage_changed": 1, "relation_added": 1}
+    assert dict(events) == {"created": 1}  # one event says what the import applied
+    [customer_id] = [r.customer.id for r in customers.list_customers(context.uow(), b.actor).items]
+    [event] = customers.timeline(context.uow(), b.actor, customer_id).items
+    assert event.data == {"source": "import", "identities": ["member_no:M-001", "phone:138****8000"],
+                          "tags": ["导入/VIP", "会员/金卡"], "stage": "复购", "staff_id": b.guide.id, "fields": {"level": "金"}}
+
+
+def test_a_row_that_changes_a_known_customer_writes_an_event_per_change(context, tmp_path):
+    b = brand(context)
+    run_import(context, b.actor, write(tmp_path, "手机,姓名\n13800138000,张三\n", name="first.csv"))
+    run_import(context, b.actor, write(tmp_path, "手机,标签,阶段,归属员工\n13800138000,VIP,复购,guide01\n", name="second.csv"))
+    [customer] = snapshot(context, b.actor.tenant_id)
+    assert dict(customer[-1]) == {"created": 1, "tagged": 1, "stage_changed": 1, "relation_added": 1}
 
 
 @pytest.mark.parametrize(

@@ -91,3 +91,13 @@ def test_the_polled_status_of_a_customer_import_renders_on_its_own(signed_in: Br
     import_id = imports.start_import(org.context.uow(), org.system, filename="big.csv", dry_run=False, rows_expected=1000)
     polled = signed_in.client.get(f"/customers/imports/{import_id}", headers={"HX-Request": "true"})
     assert polled.status_code == 200 and polled.text.startswith('<div id="import-status" hx-get=')
+
+def test_an_imported_customer_s_page_says_what_the_import_applied(signed_in: Browser, org: Org) -> None:
+    guide = org.member("林导购", store=org.store())
+    vip, stage = org.tag("VIP", group="会员"), org.stage("意向")
+    content = f"姓名,手机,标签,阶段,归属员工\n张三,13800000001,{vip.label},{stage.name},{guide.wecom_userid}\n"
+    assert _upload(signed_in, content.encode()).status_code == 303
+    [row] = customers.list_customers(org.context.uow(), org.system).items
+    timeline = signed_in.get(f"/customers/{row.customer.id}").text.split('id="timeline"')[1].split("</section>")[0]
+    assert "客户已创建（来源：" in timeline
+    assert "标签 会员/VIP" in timeline and "阶段 意向" in timeline and "由 林导购 跟进并归属" in timeline

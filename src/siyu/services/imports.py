@@ -14,6 +14,8 @@
 - A dry run does the same work and rolls every batch back; its errors and counts are kept.
   Each batch is rolled back before the next one starts, so a customer touched by rows in two
   different batches is counted in both.
+- A row that creates a customer writes one CREATED event saying what it applied (tags, stage,
+  owner, fields: ``detail``); rows that change a known customer write an event per change.
 - ``progress(rows_done, rows_total)`` is called after each batch; the total is an estimate
   from the file (lines of a CSV, the sheet's dimension) or None.
 """
@@ -24,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from siyu.adapters.db.repositories.bulk import BulkRepository
 from siyu.adapters.db.repositories.imports import ImportRepository
@@ -169,17 +172,18 @@ class _Importer:
         resolver: Resolver = (BatchResolver(uow, self.tenant_id, actor=self.actor, bulk=bulk, links=True) if self.fast
                               else SequentialResolver(uow, self.tenant_id, actor=self.actor))
         now = utcnow()
-        incoming = [Incoming(row.record, SOURCE, now, row.fields) for row in rows]
+        tag_lists: dict[tuple[int, ...], list[str]] = {}
+        incoming = [Incoming(row.record, SOURCE, now, row.fields, _detail(row, stages, tag_labels, tag_lists)) for row in rows]
         resolver.load(incoming)
         for row, item in zip(rows, incoming, strict=True):
             resolution = resolver.resolve_one(item)
-            customer_id, changed = resolution.customer_id, resolution.changed
+            customer_id, changed, timeline = resolution.customer_id, resolution.changed, not resolution.created
             if row.tag_ids:
-                changed |= resolver.tag(customer_id, row.tag_ids, labels=tag_labels, source=TAG_SOURCE, at=now)
+                changed |= resolver.tag(customer_id, row.tag_ids, labels=tag_labels, source=TAG_SOURCE, at=now, timeline=timeline)
             if row.stage_id is not None:
-                changed |= resolver.move_stage(customer_id, row.stage_id, stages=stages, at=now)
+                changed |= resolver.move_stage(customer_id, row.stage_id, stages=stages, at=now, timeline=timeline)
             if row.owner_id is not None:
-                changed |= resolver.assign_owner(customer_id, row.owner_id, at=now)
+                changed |= resolver.assign_owner(customer_id, row.owner_id, at=now, timeline=timeline)
             if resolution.created:
                 counts.customers_created += 1
             elif changed:
@@ -249,6 +253,23 @@ def fail_import(uow: SqlUnitOfWork, actor: Actor, import_id: int, failure: Domai
         )
         uow.commit()
     return get_import(uow, actor, import_id)
+
+
+def _detail(row: ImportRow, stages: dict[int, Stage], tag_labels: dict[int, str],
+            tag_lists: dict[tuple[int, ...], list[str]]) -> dict[str, Any] | None:
+    """What a row that creates a customer applies, for the customer's one CREATED event (instead
+    of an event per tag, stage and owner: a new customer's timeline opens with its import).
+    Rows with the same tags share one list."""
+    detail: dict[str, Any] = {}
+    if row.tag_ids:
+        detail["tags"] = tag_lists.get(row.tag_ids) or tag_lists.setdefault(row.tag_ids, [tag_labels[t] for t in row.tag_ids])
+    if row.stage_id is not None:
+        detail["stage"] = stages[row.stage_id].name
+    if row.owner_id is not None:
+        detail["staff_id"] = row.owner_id
+    if row.fields:
+        detail["fields"] = row.fields
+    return detail or None
 
 
 def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:

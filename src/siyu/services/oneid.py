@@ -11,6 +11,7 @@ These functions run inside a unit of work the caller has opened; the caller comm
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -37,8 +38,10 @@ class Resolution:
 
 def resolve(
     uow: SqlUnitOfWork, tenant_id: int, record: CustomerRecord, *, source: str, actor: str, now: datetime,
-    added_at: datetime | None = None,
+    added_at: datetime | None = None, detail: Mapping[str, Any] | None = None,
 ) -> Resolution:
+    """Create, attach or merge. ``detail`` is added to the CREATED event's data when the record
+    creates a customer (an import says there what the row applied: tags, stage, owner, fields)."""
     keys = sorted(set(record.keys))
     owners = uow.identities.owners(tenant_id, keys)
     matched = sorted(set(owners.values()))
@@ -49,7 +52,7 @@ def resolve(
         uow.identities.add(tenant_id, customer_id, keys, source=source, now=now)
         uow.timeline.add(
             tenant_id, customer_id, EventKind.CREATED, actor=actor, at=now, source=source,
-            identities=[f"{k.kind.value}:{k.masked()}" for k in keys],
+            identities=[f"{k.kind.value}:{k.masked()}" for k in keys], **(detail or {}),
         )
         return Resolution(customer_id, True, (), tuple(keys), True)
 

@@ -17,8 +17,10 @@ from siyu.services import add_friend_matching, journey_triggers
 def follow_in(
     uow: SqlUnitOfWork, tenant_id: int, customer_id: int, staff_id: int, *, at: datetime, actor: str,
     add_way: int | None = None, channel_state: str | None = None, remark: str | None = None, make_owner: bool = True,
+    timeline: bool = True,
 ) -> bool:
-    """Record that ``staff_id`` follows the customer (again). Returns whether anything changed."""
+    """Record that ``staff_id`` follows the customer (again). Returns whether anything changed.
+    ``timeline=False``: no timeline event (the caller records the change in one of its own)."""
     existing = uow.relations.find(tenant_id, customer_id, staff_id)
     if existing is not None and existing.state is RelationState.ACTIVE:
         return False
@@ -27,7 +29,8 @@ def follow_in(
     else:
         uow.relations.update(tenant_id, existing.id, state=RelationState.ACTIVE.value, added_at=at, ended_at=None,
                              add_way=add_way, channel_state=channel_state)
-    uow.timeline.add(tenant_id, customer_id, EventKind.RELATION_ADDED, actor=actor, at=at, staff_id=staff_id, channel_state=channel_state)
+    if timeline:
+        uow.timeline.add(tenant_id, customer_id, EventKind.RELATION_ADDED, actor=actor, at=at, staff_id=staff_id, channel_state=channel_state)
     customer = uow.customers.get_any(tenant_id, customer_id)
     if make_owner and customer is not None and customer.owner_staff_id is None:
         uow.customers.update(tenant_id, customer_id, now=at, owner_staff_id=staff_id)

@@ -97,16 +97,20 @@ def move_stage(uow: SqlUnitOfWork, actor: Actor, customer_id: int, stage_id: int
     return moved
 
 
-def move_in(uow: SqlUnitOfWork, tenant_id: int, customer: Customer, stage_id: int | None, stages: dict[int, Stage], *, actor: str) -> bool:
+def move_in(uow: SqlUnitOfWork, tenant_id: int, customer: Customer, stage_id: int | None, stages: dict[int, Stage], *, actor: str,
+            timeline: bool = True) -> bool:
+    """Move the customer and record the change (``timeline=False``: without a timeline event;
+    the caller records it in an event of its own)."""
     if customer.stage_id == stage_id:
         return False
     now = utcnow()
     uow.customers.update(tenant_id, customer.id, now=now, stage_id=stage_id)
     uow.stages.record_change(tenant_id, customer.id, customer.stage_id, stage_id, actor=actor, now=now)
-    uow.timeline.add(
-        tenant_id, customer.id, EventKind.STAGE_CHANGED, actor=actor, at=now,
-        before=stages[customer.stage_id].name if customer.stage_id in stages else None,
-        after=stages[stage_id].name if stage_id is not None else None,
-    )
+    if timeline:
+        uow.timeline.add(
+            tenant_id, customer.id, EventKind.STAGE_CHANGED, actor=actor, at=now,
+            before=stages[customer.stage_id].name if customer.stage_id in stages else None,
+            after=stages[stage_id].name if stage_id is not None else None,
+        )
     journey_triggers.stage_changed(uow, tenant_id, customer.id, stage_id)
     return True

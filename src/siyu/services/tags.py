@@ -107,8 +107,10 @@ def _change(uow: SqlUnitOfWork, actor: Actor, customer_ids: list[int], tag_ids: 
     return TagChange(customers=len(customer_ids), changed=changed)
 
 
-def apply_in(uow: SqlUnitOfWork, tenant_id: int, wanted: dict[int, list[int]], *, add: bool, source: str, actor: str) -> int:
-    """Inside an open unit of work: add (or remove) tags per customer, with timeline events."""
+def apply_in(uow: SqlUnitOfWork, tenant_id: int, wanted: dict[int, list[int]], *, add: bool, source: str, actor: str,
+             timeline: bool = True) -> int:
+    """Inside an open unit of work: add (or remove) tags per customer, with timeline events
+    (``timeline=False``: without; the caller records the change in an event of its own)."""
     now = utcnow()
     current = uow.tags.tag_ids_of(tenant_id, list(wanted))
     pairs = [(c, t) for c, ids in wanted.items() for t in ids if (t in current[c]) != add]
@@ -117,6 +119,8 @@ def apply_in(uow: SqlUnitOfWork, tenant_id: int, wanted: dict[int, list[int]], *
         journey_triggers.tags_applied(uow, tenant_id, pairs)
     else:
         uow.tags.remove_pairs(tenant_id, pairs)
+    if not timeline:
+        return len(pairs)
     labels = {t.id: t.label for t in uow.tags.by_ids(tenant_id, sorted({t for _, t in pairs})).values()}
     kind = EventKind.TAGGED if add else EventKind.UNTAGGED
     uow.timeline.add_many(

@@ -115,9 +115,27 @@ def _value(language: Language, value: Any) -> str:
 
 def _created(language: Language, data: dict[str, Any], names: Names) -> str:
     identities = [_identity(language, i) for i in data.get("identities", [])]
-    return language.gettext(N_("Customer created (source: %(source)s), identities: %(identities)s"),
+    text = language.gettext(N_("Customer created (source: %(source)s), identities: %(identities)s"),
                             source=language.label("identity_source", data.get("source", "")),
                             identities=_list(language, identities) or "—")
+    applied = _applied(language, data, names)
+    return _changes(language, [text, *applied]) if applied else text
+
+
+def _applied(language: Language, data: dict[str, Any], names: Names) -> list[str]:
+    """What the row that created the customer applied (imports say it in the CREATED event)."""
+    parts = []
+    if data.get("tags"):
+        parts.append(language.gettext(N_("tags %(tags)s"), tags=_list(language, [str(t) for t in data["tags"]])))
+    if data.get("stage"):
+        parts.append(language.gettext(N_("stage %(stage)s"), stage=data["stage"]))
+    if data.get("staff_id"):
+        parts.append(language.gettext(N_("followed and owned by %(staff)s"), staff=_staff(language, names, data["staff_id"])))
+    if data.get("fields"):
+        values = [language.gettext(N_("%(field)s %(value)s"), field=names.fields.get(key, key), value=_value(language, value))
+                  for key, value in data["fields"].items()]
+        parts.append(language.gettext(N_("extended fields: %(fields)s"), fields=_list(language, values)))
+    return parts
 
 
 def _identity_added(language: Language, data: dict[str, Any], names: Names) -> str:

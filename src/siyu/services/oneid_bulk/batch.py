@@ -140,7 +140,8 @@ class BatchResolver:
     def update_customer(self, customer_id: int, *, at: datetime, **values: Any) -> None:
         self._customers[customer_id].set(at, **values)
 
-    def tag(self, customer_id: int, tag_ids: Sequence[int], *, labels: dict[int, str], source: str, at: datetime) -> bool:
+    def tag(self, customer_id: int, tag_ids: Sequence[int], *, labels: dict[int, str], source: str, at: datetime,
+            timeline: bool = True) -> bool:
         state = self._links(self._customers[customer_id])
         assert state.tags is not None
         added = [t for t in dict.fromkeys(tag_ids) if t not in state.tags]
@@ -148,10 +149,11 @@ class BatchResolver:
             self._tag_rows[(state.id, tag_id)] = {"tenant_id": self.tenant_id, "customer_id": state.id, "tag_id": tag_id,
                                                   "source": source, "applied_by": self.actor, "applied_at": at}
             state.tags.add(tag_id)
-            self._shared_event(state, EventKind.TAGGED, at, tag_id=tag_id, tag=labels[tag_id], source=source)
+            if timeline:
+                self._shared_event(state, EventKind.TAGGED, at, tag_id=tag_id, tag=labels[tag_id], source=source)
         return bool(added)
 
-    def move_stage(self, customer_id: int, stage_id: int, *, stages: dict[int, Stage], at: datetime) -> bool:
+    def move_stage(self, customer_id: int, stage_id: int, *, stages: dict[int, Stage], at: datetime, timeline: bool = True) -> bool:
         state = self._customers[customer_id]
         before = state.row["stage_id"]
         if before == stage_id:
@@ -161,11 +163,12 @@ class BatchResolver:
                                        "to_stage_id": stage_id, "actor": self.actor, "changed_at": at}
         state.stage_changes.append(change_id)
         state.set(at, stage_id=stage_id)
-        self._shared_event(state, EventKind.STAGE_CHANGED, at, before=stages[before].name if before in stages else None,
-                           after=stages[stage_id].name)
+        if timeline:
+            self._shared_event(state, EventKind.STAGE_CHANGED, at, before=stages[before].name if before in stages else None,
+                               after=stages[stage_id].name)
         return True
 
-    def assign_owner(self, customer_id: int, staff_id: int, *, at: datetime) -> bool:
+    def assign_owner(self, customer_id: int, staff_id: int, *, at: datetime, timeline: bool = True) -> bool:
         state = self._links(self._customers[customer_id])
         assert state.relations is not None
         relation = next((r for r in state.relations if r.staff_id == staff_id), None)
@@ -184,7 +187,8 @@ class BatchResolver:
             else:
                 self._reactivated[relation.id] = at
         if changed:
-            self._shared_event(state, EventKind.RELATION_ADDED, at, staff_id=staff_id, channel_state=None)
+            if timeline:
+                self._shared_event(state, EventKind.RELATION_ADDED, at, staff_id=staff_id, channel_state=None)
             if state.row["owner_staff_id"] is None:  # follow_in: a new follower owns an unowned customer
                 state.set(at, owner_staff_id=staff_id)
         owner = state.row["owner_staff_id"]
@@ -284,7 +288,8 @@ class BatchResolver:
             self._customers[state.id] = state
             self._created.append(state)
             self._add_identities(state, keys, source, now)
-            self._event(state, EventKind.CREATED, now, source=source, identities=[f"{_KIND[k.kind]}:{k.masked()}" for k in keys])
+            self._event(state, EventKind.CREATED, now, source=source, identities=[f"{_KIND[k.kind]}:{k.masked()}" for k in keys],
+                        **(item.detail or {}))
             return oneid.Resolution(state.id, True, (), tuple(keys), True)
 
         survivor = self._customers[matched[0]]
