@@ -92,6 +92,7 @@ def test_the_polled_status_of_a_customer_import_renders_on_its_own(signed_in: Br
     polled = signed_in.client.get(f"/customers/imports/{import_id}", headers={"HX-Request": "true"})
     assert polled.status_code == 200 and polled.text.startswith('<div id="import-status" hx-get=')
 
+
 def test_an_imported_customer_s_page_says_what_the_import_applied(signed_in: Browser, org: Org) -> None:
     guide = org.member("林导购", store=org.store())
     vip, stage = org.tag("VIP", group="会员"), org.stage("意向")
