@@ -27,6 +27,9 @@ A step whose window is not over yet may still convert: a recent period's numbers
 store; ``region`` — that store's region; ``channel`` — the channel of its contact way
 (``channel_state``). Customers with no relation (or no store, region, channel) fall in the
 group whose key is empty.
+
+**Scope** (``scope``, :mod:`siyu.analytics.scope`): the customer base — only customers whose
+first relation is with the store's staff, in the region, or through the channel enter.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import ibis.expr.types as ir
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import business_day, check_period, flag, purchases, relations, with_live_customer
+from siyu.analytics.scope import EVERYTHING, Scope, first_relations, restrict_customers
 from siyu.domain.errors import InvalidInput
 
 #: Event names that put a customer in awareness: scanned a code, viewed content.
@@ -120,6 +124,7 @@ class FunnelQuery(AnalyticsQuery[FunnelResult]):
     end: date
     window_days: int = 30
     by: Breakdown = Breakdown.NONE
+    scope: Scope = EVERYTHING
 
     def __post_init__(self) -> None:
         check_period(self.start, self.end)
@@ -130,9 +135,7 @@ class FunnelQuery(AnalyticsQuery[FunnelResult]):
     def _attribution(self, wh: Warehouse) -> ir.Table:
         """Per live customer: the key and name of their breakdown group (first relation)."""
         tid = self.tenant_id
-        rel = relations(wh, tid)
-        first = ibis.row_number().over(group_by=rel.live_customer_id, order_by=[rel.added_at, rel.relation_id])
-        rel = rel.mutate(pos=first).filter(lambda t: t.pos == 0)
+        rel = first_relations(wh, tid)
         if self.by is Breakdown.CHANNEL:
             ch = wh.table("channels")
             ch = ch.filter(ch.tenant_id == tid).select(k_state="state", key_id="channel_id", key_name="name")
@@ -160,6 +163,7 @@ class FunnelQuery(AnalyticsQuery[FunnelResult]):
 
         aware = ev.filter(ev.name.isin(AWARENESS_EVENTS) & business_day(ev.occurred_at).between(self.start, self.end))
         aware = aware.group_by(customer="live_customer_id").aggregate(a_at=aware.occurred_at.min())
+        aware = restrict_customers(aware, "customer", warehouse, tid, self.scope)
         aware = aware.mutate(until=aware.a_at + window)
 
         rel = relations(warehouse, tid)
