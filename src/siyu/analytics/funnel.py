@@ -15,9 +15,10 @@ count once). For the period ``start``..``end`` (inclusive Asia/Shanghai business
   (replied, visited the mini-program or a store, used a coupon).
 - **Purchase (P)**: the first order that counts as a purchase (not fully refunded) placed at or
   after I and within the window.
-- **Loyalty (L)**: a further purchase (a second order) at or after P and within the window —
-  a repeat purchase. Member levels are not in the warehouse yet, so loyalty is repeat purchase
-  only.
+- **Loyalty (L)**: after P, a further purchase (a second order) within the window — a repeat
+  purchase — **or** a member level that counts as loyal (the tenant's "loyal from" threshold
+  and above; ``siyu.analytics.frame.loyal_members``). Levels carry no history, so a purchaser
+  whose level is loyal now is loyal, whenever the mall raised them.
 
 Conversion = customers of a stage / customers of the stage before (and of awareness, overall).
 A step whose window is not over yet may still convert: a recent period's numbers can grow.
@@ -44,7 +45,7 @@ import ibis.expr.types as ir
 
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
-from siyu.analytics.frame import business_day, check_period, flag, purchases, relations, with_live_customer
+from siyu.analytics.frame import business_day, check_period, flag, loyal_members, purchases, relations, with_live_customer
 from siyu.analytics.scope import EVERYTHING, Scope, first_relations, restrict_customers
 from siyu.domain.errors import InvalidInput
 
@@ -177,8 +178,11 @@ class FunnelQuery(AnalyticsQuery[FunnelResult]):
         bought = steps.join(p, [steps.customer == p.p_customer, p.p_at >= steps.i_at, p.p_at <= steps.until])
         orders = bought.group_by(b_customer="customer").aggregate(n_orders=bought.p_order.nunique())
         steps = steps.left_join(orders, steps.customer == orders.b_customer).drop("b_customer")
-        steps = steps.mutate(is_i=flag(steps.i_at.notnull()), is_p=flag(steps.n_orders.fill_null(0) >= 1),
-                             is_l=flag(steps.n_orders.fill_null(0) >= 2))
+        members = loyal_members(warehouse, tid)
+        steps = steps.left_join(members, steps.customer == members.loyal_customer)
+        bought = steps.n_orders.fill_null(0)
+        steps = steps.mutate(is_i=flag(steps.i_at.notnull()), is_p=flag(bought >= 1),
+                             is_l=flag((bought >= 2) | ((bought >= 1) & steps.loyal_customer.notnull())))
 
         if self.by is Breakdown.NONE:
             keyed = steps.mutate(key_id=ibis.null().cast("int64"), key_name=ibis.null().cast("string"))

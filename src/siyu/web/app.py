@@ -34,6 +34,7 @@ from siyu.web.routes import (
     journeys,
     locale,
     mass_sends,
+    member_levels,
     notifications,
     orders,
     regions,
@@ -52,7 +53,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, channels, wecom, contact_ways, analytics,
-                 analytics_more, notifications, transfers, contact_pressure, mass_sends,
+                 analytics_more, notifications, transfers, contact_pressure, member_levels, mass_sends,
                  guide_tasks, journey_editor, journeys, experiments, moments, segments, wecom_sign_in)
 
 
