@@ -33,7 +33,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "birthday": ("birthday", "birth date", "生日", "出生日期"),
     "region": ("region", "地区", "所在地区", "所在地"),
     "avatar": ("avatar", "头像"),
-    "member_level": ("member_level", "member level", "会员等级", "会员级别"),
+    "member_level": ("member_level", "member level", "会员级别"),
     "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话"),
     "email": ("email", "e-mail", "邮箱", "电子邮箱"),
     "unionid": ("unionid", "union id"),
