@@ -58,14 +58,14 @@ def build(ctx: Context) -> History:
     define_field(ctx.uow(), admin, key="since", label="入会", kind="date")
     define_field(ctx.uow(), admin, key="note", label="备注", kind="text")
     profiles = {
-        "A": dict(gender=1, birthday=date(1990, 5, 1), region="上海", stage_id=stage["s1"], added_at=h.sh(2026, 1, 1),
+        "A": dict(gender=1, birthday=date(1990, 5, 1), region="上海", stage_id=stage["s1"], added_at=h.sh(2026, 1, 1), member_level="金卡",
                   fields={"level": "gold", "hobbies": ["run", "read"], "score": 10, "since": "2026-06-20", "note": "VIP 客户"}),
-        "B": dict(gender=2, birthday=date(1985, 12, 31), region="北京", stage_id=stage["s2"], added_at=h.sh(2026, 6, 25),
+        "B": dict(gender=2, birthday=date(1985, 12, 31), region="北京", stage_id=stage["s2"], added_at=h.sh(2026, 6, 25), member_level="银卡",
                   fields={"level": "silver", "hobbies": ["swim"], "score": 5.5, "since": "2025-01-01"}),
         "C": dict(gender=2, birthday=None, region=None, stage_id=stage["s1"], added_at=h.sh(2025, 12, 31, 23, 30),
                   fields={"hobbies": ["read"], "note": "vip"}),
         "D": dict(gender=0, birthday=date(2000, 1, 1), region="上海", stage_id=None, added_at=h.sh(2026, 6, 29), fields={}),
-        "E": dict(gender=1, birthday=None, region="广州", stage_id=None, added_at=h.sh(2026, 3, 1),
+        "E": dict(gender=1, birthday=None, region="广州", stage_id=None, added_at=h.sh(2026, 3, 1), member_level="金卡",
                   fields={"level": "gold", "score": 20}),
         "F": dict(gender=0, birthday=date(1990, 5, 1), region=None, stage_id=stage["s2"], added_at=h.sh(2026, 6, 1),
                   fields={"hobbies": ["run", "swim"]}),

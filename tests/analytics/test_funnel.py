@@ -9,8 +9,10 @@ import pytest
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.funnel import Breakdown, FunnelQuery
 from siyu.bootstrap import Context
+from siyu.domain.customers import Profile
 from siyu.domain.errors import InvalidInput
-from siyu.services import merging, warehouse_sync
+from siyu.domain.member_levels import MemberLevels
+from siyu.services import customers, member_levels, merging, warehouse_sync
 from tests import factories
 from tests.analytics import history as h
 
@@ -91,3 +93,43 @@ def test_funnel_refuses_a_bad_window_or_period() -> None:
     with pytest.raises(InvalidInput) as period:
         FunnelQuery(tenant_id=1, start=END, end=START)
     assert period.value.code == "analytics.period_backwards"
+
+
+def test_loyalty_is_a_repeat_purchase_or_a_loyal_member_level(context: Context, warehouse: Warehouse) -> None:
+    tenant, admin = factories.tenant(context)
+    t = tenant.id
+    guide = factories.member(context, admin, store_id=factories.store(context, admin).id)
+    member_levels.set_member_levels(context.uow(), admin, MemberLevels.parse(["普通", "银卡", "金卡"], "银卡"))
+    a, b, c, d, e, f, g = factories.customers_of(context, admin, 7)
+
+    def level(customer_id: int, name: str) -> None:
+        customers.update_profile(context.uow(), admin, customer_id, Profile.parse(member_level=name))
+
+    # everyone: aware 03-02, adds the guide 03-03 (interest); then
+    for x in (a, b, c, d, e, f):
+        h.event(context, t, x.id, h.sh(2026, 3, 2))
+        h.follow(context, t, x.id, guide.id, h.sh(2026, 3, 3))
+    # A: one purchase, 金卡 (above 银卡) -> loyal; B: one purchase, 普通 (below) -> not
+    # C: 金卡 but no purchase -> not even a purchaser; D: two purchases, no level -> loyal (repeat)
+    # E: one purchase, 钻石: not a listed level -> not; F+G one person: F buys once, G holds 银卡 -> loyal
+    for x in (a, b, d, e, f):
+        h.order(context, t, x.id, h.sh(2026, 3, 4), "10.00")
+    h.order(context, t, d.id, h.sh(2026, 3, 5), "10.00")
+    level(a.id, "金卡"), level(b.id, "普通"), level(c.id, "金卡"), level(e.id, "钻石"), level(g.id, "银卡")
+    merging.merge_customers(context.uow(), admin, f.id, g.id)
+    warehouse_sync.sync_tenant(context.uow(), warehouse, t)
+
+    def stages() -> tuple[int, int, int, int]:
+        total = FunnelQuery(tenant_id=t, start=START, end=END).run(warehouse).total
+        return total.awareness, total.interest, total.purchase, total.loyalty
+
+    # aware and interested: A B C D E FG = 6; purchase A B D E FG = 5; loyalty A D FG = 3
+    assert stages() == (6, 6, 5, 3)
+    # the threshold raised to 金卡: FG's 银卡 no longer counts -> A D
+    member_levels.set_member_levels(context.uow(), admin, MemberLevels.parse(["普通", "银卡", "金卡"], "金卡"))
+    warehouse_sync.sync_tenant(context.uow(), warehouse, t)
+    assert stages() == (6, 6, 5, 2)
+    # no level counts: the repeat buyer D alone
+    member_levels.set_member_levels(context.uow(), admin, MemberLevels.parse(["普通", "银卡", "金卡"], None))
+    warehouse_sync.sync_tenant(context.uow(), warehouse, t)
+    assert stages() == (6, 6, 5, 1)

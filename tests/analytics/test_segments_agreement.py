@@ -31,6 +31,8 @@ def cases(hs: History) -> list[tuple[str, dict[str, Any], str]]:
         ("region not_in (needs a region)", one("profile", "not_in", ["上海"], attribute="region"), "BE"),
         ("region not_set", one("profile", "not_set", attribute="region"), "CF"),
         ("gender eq", one("profile", "eq", "female", attribute="gender"), "BC"),
+        ("member level in", one("profile", "in", ["金卡"], attribute="member_level"), "AE"),
+        ("member level not_set", one("profile", "not_set", attribute="member_level"), "CDF"),
         ("gender ne", one("profile", "ne", "male", attribute="gender"), "BCDF"),
         ("gender set", one("profile", "set", attribute="gender"), "ABCE"),
         ("birthday on", one("profile", "on", "1990-05-01", attribute="birthday"), "AF"),

@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import select
 
+from siyu.adapters.db.tables import customers as customer_rows
 from siyu.domain.access import Role
 from siyu.domain.customers import CustomerRecord, Profile
 from siyu.domain.errors import PermissionDenied
@@ -19,7 +21,7 @@ from tests import factories as f
 from tests.integration.import_brand import brand, errors_of, run_import, snapshot, write
 
 PHONE_ERROR = "“12345” is not a mainland mobile number (11 digits, starting 13-19)"
-UNKNOWN_COLUMN = ("unknown column “备注”: use a customer column (name, gender, birthday, region, avatar, tags, stage, owner), "
+UNKNOWN_COLUMN = ("unknown column “备注”: use a customer column (name, gender, birthday, region, avatar, member_level, tags, stage, owner), "
                   "an identity (wecom_external, unionid, openid, phone, email, member_no, pos_id) or an extended field's key or label")
 
 
@@ -265,3 +267,14 @@ def test_an_import_that_merges_moves_orders_and_events_and_undo_moves_them_back(
     merging.undo_merge(context.uow(), b.actor, merge.id)
     assert orders.get_order(context.uow(), b.actor, placed.order_id).customer_id == younger
     assert [e.event_id for e in events.customer_events(context.uow(), b.actor, younger).items] == ["ev-1"]
+
+
+def test_the_member_level_column_sets_the_customers_level(context, tmp_path):
+    b = brand(context)
+    path = write(tmp_path, "姓名,手机,会员级别\n李四,13800138001,金卡\n王五,13800138002,\n")
+    run = run_import(context, b.actor, path)
+    assert (run.status, run.rows_good, run.rows_bad) == (ImportStatus.DONE, 2, 0)
+    with context.uow() as uow:
+        c = customer_rows.c
+        levels = dict(uow.session.execute(select(c.name, c.member_level).where(c.tenant_id == b.actor.tenant_id)).all())
+    assert levels == {"李四": "金卡", "王五": None}

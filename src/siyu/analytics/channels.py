@@ -18,6 +18,11 @@ day the question is asked; the end of that day is when "now" is):
   counts ``amount * O / D`` (rounded to the fen at the end).
 - **CAC** = cost / adds; **cost per buyer** = cost / buyers; **ROI** = GMV / cost. Each is empty
   when its divisor is zero.
+
+**Scope** (:mod:`siyu.analytics.scope`): a channel shows only that channel's row. A store or
+region counts the adds made with its staff members and the purchases credited to it; costs are
+entered per channel, not per store, so with a store or region chosen cost, CAC, cost per buyer
+and ROI are empty (not the whole channel's cost set against one store's adds).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import check_period, day_start_utc, purchases, relations, today_in_shanghai
 from siyu.analytics.frame import flag as _flag
+from siyu.analytics.scope import EVERYTHING, Scope, credited_orders, scoped_relations
 
 FEN = Decimal("0.01")
 
@@ -59,7 +65,7 @@ class ChannelRoi:
     deleted: int
     buyers: int
     gmv: Decimal
-    cost: Decimal
+    cost: Decimal | None  # empty: not known for the scope (a store or region)
 
     @property
     def still_friend_rate_7d(self) -> float | None:
@@ -75,15 +81,15 @@ class ChannelRoi:
 
     @property
     def cac(self) -> Decimal | None:
-        return None if not self.adds else (self.cost / self.adds).quantize(FEN, ROUND_HALF_UP)
+        return None if not self.adds or self.cost is None else (self.cost / self.adds).quantize(FEN, ROUND_HALF_UP)
 
     @property
     def cost_per_buyer(self) -> Decimal | None:
-        return None if not self.buyers else (self.cost / self.buyers).quantize(FEN, ROUND_HALF_UP)
+        return None if not self.buyers or self.cost is None else (self.cost / self.buyers).quantize(FEN, ROUND_HALF_UP)
 
     @property
     def roi(self) -> float | None:
-        return _ratio(self.gmv, self.cost)
+        return None if self.cost is None else _ratio(self.gmv, self.cost)
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class ChannelQuery(AnalyticsQuery[ChannelResult]):
     start: date
     end: date
     as_of: date | None = None
+    scope: Scope = EVERYTHING
 
     def __post_init__(self) -> None:
         check_period(self.start, self.end)
@@ -117,8 +124,11 @@ class ChannelQuery(AnalyticsQuery[ChannelResult]):
         now = ibis.timestamp(day_start_utc(self.day + timedelta(days=1)))
         ch = warehouse.table("channels")
         ch = ch.filter(ch.tenant_id == tid)
+        if self.scope.channel_id is not None:
+            ch = ch.filter(ch.channel_id == self.scope.channel_id)
+        places = Scope(store_id=self.scope.store_id, region_id=self.scope.region_id)
 
-        rel = relations(warehouse, tid)
+        rel = scoped_relations(relations(warehouse, tid), warehouse, tid, places)
         keyed = ch.select(key_channel="channel_id", key_state="state")
         rel = rel.filter(rel.add_day.between(self.start, self.end)).join(keyed, rel.channel_state == keyed.key_state)
         earliest = ibis.row_number().over(group_by=[rel.key_channel, rel.live_customer_id], order_by=[rel.added_at, rel.relation_id])
@@ -138,7 +148,7 @@ class ChannelQuery(AnalyticsQuery[ChannelResult]):
         )
 
         p = purchases(warehouse, tid, matched_only=False)
-        p = p.filter(p.channel_id.notnull() & p.day.between(self.start, self.end))
+        p = credited_orders(p.filter(p.channel_id.notnull() & p.day.between(self.start, self.end)), warehouse, tid, places)
         sales = p.group_by(o_channel="channel_id").aggregate(buyers=p.live_customer_id.nunique(), gmv=p.net.sum())
 
         c = warehouse.table("channel_costs")
@@ -164,7 +174,8 @@ class ChannelQuery(AnalyticsQuery[ChannelResult]):
         channels = tuple(
             ChannelRoi(
                 channel_id=row["channel_id"], name=row["name"], group_name=row["group_name"],
-                **{col: int(row[col]) for col in counts}, gmv=_money(row["gmv"]), cost=_money(row["cost"]),
+                **{col: int(row[col]) for col in counts}, gmv=_money(row["gmv"]),
+                cost=None if self.scope.places else _money(row["cost"]),
             )
             for row in rows
         )

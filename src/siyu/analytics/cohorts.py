@@ -12,6 +12,8 @@
   add (orders before the first add do not count) fell on or before the last day of month k.
   Purchases are orders not fully refunded (see ``siyu.analytics.frame``).
 - Rates are counts over the cohort size.
+- **Scope** (:mod:`siyu.analytics.scope`): the cohorts of the customer base — customers whose
+  first add was with a staff member of the store or region, or through the channel.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import ibis.expr.types as ir
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import business_day, month_index, purchases, relations, today_in_shanghai
+from siyu.analytics.scope import EVERYTHING, Scope, first_relations, scoped_relations
 from siyu.domain.errors import InvalidInput
 
 MAX_MONTHS = 36
@@ -70,6 +73,7 @@ class CohortQuery(AnalyticsQuery[CohortResult]):
     until: date  # ... to this month (any day inside the month)
     months: int = 12  # offsets 0..months
     as_of: date | None = None
+    scope: Scope = EVERYTHING
 
     def __post_init__(self) -> None:
         if self.until < self.since:
@@ -88,8 +92,7 @@ class CohortQuery(AnalyticsQuery[CohortResult]):
         ch = warehouse.table("channels")
         ch = ch.filter(ch.tenant_id == self.tenant_id).select("channel_id", channel_name="name", channel_key="state")
         # the first add of each live customer (the smallest relation id breaks a tie)
-        first_pos = ibis.row_number().over(group_by=rel.live_customer_id, order_by=[rel.added_at, rel.relation_id])
-        first = rel.mutate(pos=first_pos).filter(lambda t: t.pos == 0)
+        first = scoped_relations(first_relations(warehouse, self.tenant_id), warehouse, self.tenant_id, self.scope)
         first = first.left_join(ch, first.channel_state == ch.channel_key)
         members = first.select(
             customer_id=first.live_customer_id, first_added_at=first.added_at, cohort=month_index(first.add_day),

@@ -6,6 +6,9 @@
 - **Live customer**: merged-away customers map to the customer they were merged into
   (``customer_links``, chains already followed by the sync); everything is counted per live
   customer, so a merge never counts a person twice.
+- **Loyal member**: a live customer one of whose records (their own, or one merged into them)
+  holds a member level that counts as loyal (``member_levels.loyal``: the tenant's threshold
+  and the levels above it). A level not in the tenant's list is no level.
 - **Purchase**: an order with a customer whose net amount (``amount - refunded_amount``) is
   above zero. A fully refunded order is not a purchase; a partly refunded one counts its net.
 """
@@ -73,3 +76,13 @@ def relations(wh: Warehouse, tenant_id: int) -> ir.Table:
     r = wh.table("relations")
     r = with_live_customer(r.filter(r.tenant_id == tenant_id), wh, tenant_id)
     return r.mutate(add_day=business_day(r.added_at), deleted=r.state.isin(DELETED_STATES))
+
+
+def loyal_members(wh: Warehouse, tenant_id: int) -> ir.Table:
+    """``loyal_customer``: live customers whose member level counts as loyal."""
+    c = wh.table("customers")
+    c = c.filter((c.tenant_id == tenant_id) & c.member_level.notnull())
+    levels = wh.table("member_levels")
+    levels = levels.filter((levels.tenant_id == tenant_id) & levels.loyal)
+    c = with_live_customer(c.semi_join(levels, c.member_level == levels.name).select("customer_id"), wh, tenant_id)
+    return c.select(loyal_customer=c.live_customer_id).distinct()

@@ -15,9 +15,10 @@ count once). For the period ``start``..``end`` (inclusive Asia/Shanghai business
   (replied, visited the mini-program or a store, used a coupon).
 - **Purchase (P)**: the first order that counts as a purchase (not fully refunded) placed at or
   after I and within the window.
-- **Loyalty (L)**: a further purchase (a second order) at or after P and within the window —
-  a repeat purchase. Member levels are not in the warehouse yet, so loyalty is repeat purchase
-  only.
+- **Loyalty (L)**: after P, a further purchase (a second order) within the window — a repeat
+  purchase — **or** a member level that counts as loyal (the tenant's "loyal from" threshold
+  and above; ``siyu.analytics.frame.loyal_members``). Levels carry no history, so a purchaser
+  whose level is loyal now is loyal, whenever the mall raised them.
 
 Conversion = customers of a stage / customers of the stage before (and of awareness, overall).
 A step whose window is not over yet may still convert: a recent period's numbers can grow.
@@ -27,6 +28,9 @@ A step whose window is not over yet may still convert: a recent period's numbers
 store; ``region`` — that store's region; ``channel`` — the channel of its contact way
 (``channel_state``). Customers with no relation (or no store, region, channel) fall in the
 group whose key is empty.
+
+**Scope** (``scope``, :mod:`siyu.analytics.scope`): the customer base — only customers whose
+first relation is with the store's staff, in the region, or through the channel enter.
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ import ibis.expr.types as ir
 
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
-from siyu.analytics.frame import business_day, check_period, flag, purchases, relations, with_live_customer
+from siyu.analytics.frame import business_day, check_period, flag, loyal_members, purchases, relations, with_live_customer
+from siyu.analytics.scope import EVERYTHING, Scope, first_relations, restrict_customers
 from siyu.domain.errors import InvalidInput
 
 #: Event names that put a customer in awareness: scanned a code, viewed content.
@@ -120,6 +125,7 @@ class FunnelQuery(AnalyticsQuery[FunnelResult]):
     end: date
     window_days: int = 30
     by: Breakdown = Breakdown.NONE
+    scope: Scope = EVERYTHING
 
     def __post_init__(self) -> None:
         check_period(self.start, self.end)
@@ -130,9 +136,7 @@ class FunnelQuery(AnalyticsQuery[FunnelResult]):
     def _attribution(self, wh: Warehouse) -> ir.Table:
         """Per live customer: the key and name of their breakdown group (first relation)."""
         tid = self.tenant_id
-        rel = relations(wh, tid)
-        first = ibis.row_number().over(group_by=rel.live_customer_id, order_by=[rel.added_at, rel.relation_id])
-        rel = rel.mutate(pos=first).filter(lambda t: t.pos == 0)
+        rel = first_relations(wh, tid)
         if self.by is Breakdown.CHANNEL:
             ch = wh.table("channels")
             ch = ch.filter(ch.tenant_id == tid).select(k_state="state", key_id="channel_id", key_name="name")
@@ -160,6 +164,7 @@ class FunnelQuery(AnalyticsQuery[FunnelResult]):
 
         aware = ev.filter(ev.name.isin(AWARENESS_EVENTS) & business_day(ev.occurred_at).between(self.start, self.end))
         aware = aware.group_by(customer="live_customer_id").aggregate(a_at=aware.occurred_at.min())
+        aware = restrict_customers(aware, "customer", warehouse, tid, self.scope)
         aware = aware.mutate(until=aware.a_at + window)
 
         rel = relations(warehouse, tid)
@@ -173,8 +178,11 @@ class FunnelQuery(AnalyticsQuery[FunnelResult]):
         bought = steps.join(p, [steps.customer == p.p_customer, p.p_at >= steps.i_at, p.p_at <= steps.until])
         orders = bought.group_by(b_customer="customer").aggregate(n_orders=bought.p_order.nunique())
         steps = steps.left_join(orders, steps.customer == orders.b_customer).drop("b_customer")
-        steps = steps.mutate(is_i=flag(steps.i_at.notnull()), is_p=flag(steps.n_orders.fill_null(0) >= 1),
-                             is_l=flag(steps.n_orders.fill_null(0) >= 2))
+        members = loyal_members(warehouse, tid)
+        steps = steps.left_join(members, steps.customer == members.loyal_customer)
+        bought = steps.n_orders.fill_null(0)
+        steps = steps.mutate(is_i=flag(steps.i_at.notnull()), is_p=flag(bought >= 1),
+                             is_l=flag((bought >= 2) | ((bought >= 1) & steps.loyal_customer.notnull())))
 
         if self.by is Breakdown.NONE:
             keyed = steps.mutate(key_id=ibis.null().cast("int64"), key_name=ibis.null().cast("string"))

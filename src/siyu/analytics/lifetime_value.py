@@ -13,6 +13,10 @@ estimates). The query builds the per-customer summary in the warehouse, in the c
   purchase day to the last; **T** = days from the first purchase day to ``as_of``;
 - **monetary** = the mean net of the repeat days (the first day left out; 0 with no repeat).
 
+With a ``scope`` (:mod:`siyu.analytics.scope`) the models are still fitted on the whole
+brand (a store's few buyers are too few to fit on), and the customers listed (and the fit's
+customer counts stay the brand's) are the scope's customer base, by first relation.
+
 Purchases after ``as_of`` are left out. The fit uses :data:`DEFAULT_PENALIZER` unless told. BG/NBD gives every one-time buyer P(alive) = 1 (it
 lets a customer drop out only after a repeat purchase), so the churn-risk tag built on it
 (``siyu.services.smart_tags``) marks repeat buyers who have gone quiet for longer than their
@@ -33,6 +37,7 @@ import numpy as np
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import purchases, today_in_shanghai
+from siyu.analytics.scope import EVERYTHING, Scope, in_scope_customers
 from siyu.analytics.ltv.model import fit_ltv
 from siyu.analytics.ltv.summary import summary_from_columns
 from siyu.domain.errors import DomainError, InvalidInput
@@ -93,6 +98,7 @@ class LtvQuery(AnalyticsQuery[LtvResult]):
     tenant_id: int
     as_of: date | None = None
     penalizer: float = DEFAULT_PENALIZER
+    scope: Scope = EVERYTHING
 
     def __post_init__(self) -> None:
         if not 0 <= self.penalizer <= 10:
@@ -113,8 +119,14 @@ class LtvQuery(AnalyticsQuery[LtvResult]):
             n_days=days.day.count(), first_day=days.day.min(), last_day=days.day.max(),
             total=days.net.sum(), first_total=days.first_net.sum(),
         )
+        if self.scope.everything:
+            per = per.mutate(in_scope=ibis.literal(True))
+        else:
+            base = in_scope_customers(warehouse, self.tenant_id, self.scope)
+            per = per.left_join(base, per.customer_id == base.scoped_customer)
+            per = per.mutate(in_scope=per.scoped_customer.notnull()).drop("scoped_customer")
         return per.select(
-            "customer_id", frequency=per.n_days - 1,
+            "customer_id", "in_scope", frequency=per.n_days - 1,
             recency=per.last_day.delta(per.first_day, unit="day"),
             age=ibis.date(self.day).delta(per.first_day, unit="day"),
             repeat_total=per.total - per.first_total,
@@ -147,6 +159,6 @@ class LtvQuery(AnalyticsQuery[LtvResult]):
                 purchases_90d=float(value.expected_purchases[90][i]), purchases_365d=float(value.expected_purchases[365][i]),
                 value_90d=_money(value.value[90][i]), value_365d=_money(value.value[365][i]),
             )
-            for i in range(len(ids))
+            for i in range(len(ids)) if rows[i]["in_scope"]
         )
         return LtvResult(as_of=self.day, fit=fit, customers=customers)

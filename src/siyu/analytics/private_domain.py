@@ -7,6 +7,8 @@
   by then. An order placed before the customer added anyone, after they deleted everyone, or
   by nobody known, is not private-domain.
 - **Share** = private-domain GMV / GMV (empty for a month with no GMV). Order counts come too.
+- **Scope** (:mod:`siyu.analytics.scope`): orders credited to the store (the order's store,
+  else its staff member's), the region, or the channel (``orders.channel_id``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import ibis.expr.types as ir
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import month_index, purchases, relations
+from siyu.analytics.scope import EVERYTHING, Scope, credited_orders
 from siyu.domain.errors import InvalidInput
 
 
@@ -52,6 +55,7 @@ class PrivateDomainShareQuery(AnalyticsQuery[PrivateDomainResult]):
     tenant_id: int
     since: date  # first month (any day in it)
     until: date  # last month (any day in it)
+    scope: Scope = EVERYTHING
 
     def __post_init__(self) -> None:
         if self.until < self.since:
@@ -61,7 +65,7 @@ class PrivateDomainShareQuery(AnalyticsQuery[PrivateDomainResult]):
         p = purchases(warehouse, self.tenant_id, matched_only=False)
         p = p.mutate(month=month_index(p.day))
         lo, hi = self.since.year * 12 + self.since.month - 1, self.until.year * 12 + self.until.month - 1
-        p = p.filter(p.month.between(lo, hi))
+        p = credited_orders(p.filter(p.month.between(lo, hi)), warehouse, self.tenant_id, self.scope)
         rel = relations(warehouse, self.tenant_id)
         rel = rel.select(friend=rel.live_customer_id, since_at=rel.added_at, until_at=rel.ended_at)
         during = p.join(rel, p.live_customer_id == rel.friend)

@@ -7,6 +7,10 @@ business day):
 - **frequency** = number of purchases (orders not fully refunded);
 - **monetary** = net GMV (paid minus refunded), in yuan.
 
+With a ``scope`` (:mod:`siyu.analytics.scope`) only the customer base of the store, region or
+channel (by first relation) is scored, and the quintiles are among those customers; all their
+purchases count, wherever made.
+
 Scores are quintiles of the customers' positions, ``score = 1 + floor(5 * position / n)``
 with ``position`` counted from 0 in ascending order of how good the value is:
 
@@ -43,6 +47,7 @@ import ibis.expr.types as ir
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import purchases, today_in_shanghai
+from siyu.analytics.scope import EVERYTHING, Scope, restrict_customers
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.rfm import RfmSegment as Segment
 
@@ -111,6 +116,7 @@ class RfmQuery(AnalyticsQuery[RfmResult]):
     name: ClassVar[str] = "rfm"
     tenant_id: int
     as_of: date | None = None
+    scope: Scope = EVERYTHING
 
     @property
     def day(self) -> date:
@@ -118,7 +124,7 @@ class RfmQuery(AnalyticsQuery[RfmResult]):
 
     def build(self, warehouse: Warehouse) -> ir.Table:
         p = purchases(warehouse, self.tenant_id)
-        p = p.filter(p.day <= self.day)
+        p = restrict_customers(p.filter(p.day <= self.day), "live_customer_id", warehouse, self.tenant_id, self.scope)
         per = p.group_by(customer_id=p.live_customer_id).aggregate(
             last_purchase_day=p.day.max(), frequency=p.order_id.nunique(), monetary=p.net.sum()
         )

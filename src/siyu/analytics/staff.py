@@ -18,6 +18,12 @@ the nation sums the staff members in it, counting each live customer once):
 Ranks (1 = the highest attributed GMV, ties share, then more buyers): ``rank`` among all rows
 of the level (the nation), ``rank_in_region`` among rows of the same region, and
 ``rank_in_store`` among staff members of the same store.
+
+**Scope** (:mod:`siyu.analytics.scope`): a channel counts only relations made through it and
+purchases credited to it (ranks are then among those numbers). A store or region keeps the
+rows of that store or region (staff members of the store; at the store level the store; at
+the region level a store narrows nothing, the region its row) after ranking, so ranks stay
+those across the nation; the nation's single row is never narrowed by a store or region.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from siyu.adapters.warehouse import Warehouse
 from siyu.adapters.warehouse.schema import MONEY
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import business_day, check_period, day_start_utc, flag, purchases, relations
+from siyu.analytics.scope import EVERYTHING, Scope, credited_orders, scoped_relations
 
 FEN = Decimal("0.01")
 
@@ -86,6 +93,7 @@ class StaffQuery(AnalyticsQuery[StaffResult]):
     start: date
     end: date
     level: Level = Level.STAFF
+    scope: Scope = EVERYTHING
 
     def __post_init__(self) -> None:
         check_period(self.start, self.end)
@@ -95,7 +103,8 @@ class StaffQuery(AnalyticsQuery[StaffResult]):
         opens, closes = ibis.timestamp(day_start_utc(self.start)), ibis.timestamp(day_start_utc(self.end + timedelta(days=1)))
         none_id, none_money = ibis.null().cast("int64"), ibis.null().cast(MONEY)
 
-        rel = relations(warehouse, tid)
+        channel = Scope(channel_id=self.scope.channel_id)
+        rel = scoped_relations(relations(warehouse, tid), warehouse, tid, channel)
         added = rel.add_day.between(self.start, self.end)
         deleted = rel.deleted & business_day(rel.ended_at).between(self.start, self.end)
         served = (rel.added_at < closes) & (rel.ended_at.isnull() | (rel.ended_at >= opens))
@@ -104,7 +113,7 @@ class StaffQuery(AnalyticsQuery[StaffResult]):
             is_served=flag(served), order_id=none_id, net=none_money,
         )
         p = purchases(warehouse, tid)
-        p = p.filter(p.staff_id.notnull() & p.day.between(self.start, self.end))
+        p = credited_orders(p.filter(p.staff_id.notnull() & p.day.between(self.start, self.end)), warehouse, tid, channel)
         facts_buy = p.select(staff_id=p.staff_id, customer=p.live_customer_id, is_add=0, is_del=0, is_served=0,
                              order_id=p.order_id, net=p.net)
         facts = facts_rel.union(facts_buy)
@@ -137,11 +146,16 @@ class StaffQuery(AnalyticsQuery[StaffResult]):
         )
         out = out.mutate(gmv=out.gmv.fill_null(0))
         order = [ibis.desc(out.gmv), ibis.desc(out.buyers)]
-        return out.mutate(
+        ranked = out.mutate(
             rank=ibis.rank().over(order_by=order) + 1,
             rank_in_region=ibis.rank().over(group_by=out.region_id, order_by=order) + 1,
             rank_in_store=ibis.rank().over(group_by=out.store_id, order_by=order) + 1,
-        ).order_by(["rank", "key_id"])
+        )
+        if self.level is not Level.NATION and self.scope.region_id is not None:
+            ranked = ranked.filter((ranked.region_id == self.scope.region_id).fill_null(False))
+        if self.level in (Level.STAFF, Level.STORE) and self.scope.store_id is not None:
+            ranked = ranked.filter((ranked.store_id == self.scope.store_id).fill_null(False))
+        return ranked.order_by(["rank", "key_id"])
 
     def result(self, rows: list[dict[str, Any]]) -> StaffResult:
         def maybe(value: Any) -> int | None:

@@ -87,7 +87,7 @@ class ChannelRoiOut(Out):
     deletion_rate: float | None
     buyers: int
     gmv: Decimal
-    cost: Decimal
+    cost: Decimal | None
     cac: Decimal | None
     cost_per_buyer: Decimal | None
     roi: float | None

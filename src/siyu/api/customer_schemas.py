@@ -30,6 +30,8 @@ class ProfileIn(BaseModel):
     avatar: str | None = Field(default=None, max_length=500)
     birthday: date | None = None
     region: str | None = Field(default=None, max_length=64, examples=["上海"])
+    member_level: str | None = Field(default=None, max_length=32, examples=["金卡"],
+                                     description="The mall's member level, by name (the tenant's list: settings)")
 
 
 class CustomerCreate(ProfileIn):
@@ -55,6 +57,7 @@ class CustomerOut(Out):
     avatar: str | None
     birthday: date | None
     region: str | None
+    member_level: str | None
     stage_id: int | None
     owner_staff_id: int | None
     fields: dict[str, Any]

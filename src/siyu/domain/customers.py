@@ -68,6 +68,7 @@ class Customer:
     merged_into_id: int | None
     created_at: datetime
     updated_at: datetime
+    member_level: str | None = None  # the mall's level, by name (siyu.domain.member_levels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ class Relation:
     ended_at: datetime | None
 
 
-CLEARABLE = ("gender", "avatar", "birthday", "region")  # a customer always keeps a name (maybe empty)
+CLEARABLE = ("gender", "avatar", "birthday", "region", "member_level")  # a customer always keeps a name (maybe empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,7 @@ class Profile:
     avatar: str | None = None
     birthday: date | None = None
     region: str | None = None
+    member_level: str | None = None
     cleared: frozenset[str] = frozenset()
 
     @classmethod
@@ -122,6 +124,7 @@ class Profile:
         avatar: str | None = None,
         birthday: str | date | None = None,
         region: str | None = None,
+        member_level: str | None = None,
         clear_empty: bool = False,
         clear: Iterable[str] = (),
     ) -> Profile:
@@ -129,7 +132,7 @@ class Profile:
         that column instead of leaving it; ``None`` (not given) always leaves it. An import and
         the API leave empty values alone; the console's profile form clears them. ``clear``
         names columns to empty outright (the API's explicit JSON ``null``); a name cannot be."""
-        given = {"gender": gender, "avatar": avatar, "birthday": birthday, "region": region}
+        given = {"gender": gender, "avatar": avatar, "birthday": birthday, "region": region, "member_level": member_level}
         cleared = frozenset(k for k, v in given.items() if isinstance(v, str) and not v.strip()) if clear_empty else frozenset()
         for column in sorted(set(clear)):
             if column not in CLEARABLE:
@@ -145,13 +148,15 @@ class Profile:
             avatar=avatar.strip()[:500] if avatar and avatar.strip() else None,
             birthday=parse_date(birthday, field="birthday") if birthday not in (None, "") else None,
             region=clean_name(region, field="region") if region and region.strip() else None,
+            member_level=clean_name(member_level, field="member_level", max_len=32) if member_level and member_level.strip() else None,
             cleared=cleared,
         )
 
     def values(self) -> dict[str, Any]:
         """The columns to write: the given values, and the cleared ones as empty."""
         given = {k: v for k, v in (("name", self.name), ("gender", self.gender), ("avatar", self.avatar),
-                                   ("birthday", self.birthday), ("region", self.region)) if v is not None}
+                                   ("birthday", self.birthday), ("region", self.region),
+                                   ("member_level", self.member_level)) if v is not None}
         emptied = {k: Gender.UNKNOWN if k == "gender" else None for k in self.cleared if k in CLEARABLE}
         return {**emptied, **given}
 

@@ -25,7 +25,7 @@ from siyu.domain.imports import CellError
 from siyu.domain.organisation import Staff, StaffStatus
 
 DEFAULT_TAG_GROUP = "导入"
-PROFILE = ("name", "gender", "birthday", "region", "avatar")
+PROFILE = ("name", "gender", "birthday", "region", "avatar", "member_level")
 IDENTITIES = tuple(kind.value for kind in IdentityKind)
 ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("name", "姓名", "名字", "客户姓名", "客户名称", "昵称"),
@@ -33,6 +33,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "birthday": ("birthday", "birth date", "生日", "出生日期"),
     "region": ("region", "地区", "所在地区", "所在地"),
     "avatar": ("avatar", "头像"),
+    "member_level": ("member_level", "member level", "会员级别"),
     "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话"),
     "email": ("email", "e-mail", "邮箱", "电子邮箱"),
     "unionid": ("unionid", "union id"),

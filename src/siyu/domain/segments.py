@@ -128,7 +128,7 @@ MEMBER_OPS = frozenset({Op.IN, Op.NOT_IN})
 NO_VALUE_OPS = frozenset({Op.SET, Op.NOT_SET})
 
 PROFILE_ATTRIBUTES: dict[str, ValueType] = {
-    "name": ValueType.TEXT, "region": ValueType.TEXT, "gender": ValueType.TEXT,
+    "name": ValueType.TEXT, "region": ValueType.TEXT, "gender": ValueType.TEXT, "member_level": ValueType.TEXT,
     "birthday": ValueType.DATE, "added_at": ValueType.DATE,
 }
 GENDERS = ("male", "female", "unknown")

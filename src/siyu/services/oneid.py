@@ -24,7 +24,7 @@ from siyu.domain.identities import IdentityKey
 from siyu.domain.timeline import EventKind
 
 # Profile columns a merge may fill on the survivor when the survivor has none.
-_FILLABLE = ("name", "gender", "avatar", "birthday", "region", "stage_id", "owner_staff_id")
+_FILLABLE = ("name", "gender", "avatar", "birthday", "region", "member_level", "stage_id", "owner_staff_id")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from siyu.bootstrap import Context
 from siyu.domain.errors import NotFound
-from siyu.web import errors
+from siyu.web import errors, material_files
 from siyu.web.console import Console
 from siyu.web.csrf import verify_csrf
 from siyu.web.routes import (
+    add_friend,
     analytics,
     analytics_more,
     auth,
@@ -26,7 +27,9 @@ from siyu.web.routes import (
     customer_tags,
     customers,
     duplicates,
+    experiments,
     fields,
+    group_codes,
     guide_tasks,
     home,
     imports,
@@ -34,6 +37,9 @@ from siyu.web.routes import (
     journeys,
     locale,
     mass_sends,
+    materials,
+    member_levels,
+    moments,
     notifications,
     order_imports,
     orders,
@@ -46,15 +52,14 @@ from siyu.web.routes import (
     transfers,
     wecom,
     wecom_sign_in,
+    welcome_messages,
 )
-from siyu.web import material_files
-from siyu.web.routes import add_friend, experiments, group_codes, materials, moments, welcome_messages
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Every console route lives in one of these; the console tenancy test walks them all.
 ROUTE_MODULES = (auth, locale, home, customers, customer, customer_tags, stages, fields, duplicates, imports,
                  stores, regions, staff, tokens, orders, order_imports, channels, wecom, contact_ways, materials, welcome_messages, analytics,
-                 analytics_more, notifications, transfers, contact_pressure, mass_sends,
+                 analytics_more, notifications, transfers, contact_pressure, member_levels, mass_sends,
                  guide_tasks, journey_editor, journeys, experiments, moments, segments, wecom_sign_in, add_friend,
                  group_codes)
 

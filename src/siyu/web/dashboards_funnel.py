@@ -31,7 +31,7 @@ STAGES = (
     ("awareness", N_("Awareness"), N_("Live customers whose first awareness event (scanned a code, viewed content, opened a link, watched a live stream, received a coupon) fell on a day of the period.")),
     ("interest", N_("Interest"), N_("Of those, customers who added a staff member, replied, visited the mini-program or a store, or used a coupon at or after their awareness and within the window.")),
     ("purchase", N_("Purchase"), N_("Of those, customers with a purchase (an order not fully refunded) at or after their interest and within the window.")),
-    ("loyalty", N_("Loyalty"), N_("Of those, customers with a second purchase within the window: a repeat purchase (member levels are not counted yet).")),
+    ("loyalty", N_("Loyalty"), N_("Of those, customers with a second purchase within the window (a repeat purchase), or whose member level counts as loyal (the level set as “loyal from” in the member-level settings, and above).")),
 )
 RATES = {
     "interest": ("interest_rate", N_("Interest rate"), N_("Interest / awareness.")),

@@ -17,8 +17,8 @@ from siyu.web.dashboards import Column, Table, bar_chart
 from siyu.web.i18n import N_, Language
 
 HEADLINES = (
-    Column("customers", N_("Customers fitted"), N_("Live customers with a purchase (an order not fully refunded) on or before the day asked about: the customers the models are fitted on."), "count"),
-    Column("repeat_customers", N_("Repeat buyers"), N_("Customers fitted who bought on two or more business days."), "count"),
+    Column("customers", N_("Customers fitted"), N_("Live customers with a purchase (an order not fully refunded) on or before the day asked about (of the chosen store, region or channel, by first relation; the models are fitted on the whole brand)."), "count"),
+    Column("repeat_customers", N_("Repeat buyers"), N_("Of those customers, the ones who bought on two or more business days."), "count"),
     Column("purchases_90d", N_("Expected purchases, 90 days"), N_("BG/NBD: the sum over the customers of the purchases each is expected to make in the 90 days after the day asked about."), "ratio"),
     Column("purchases_365d", N_("Expected purchases, 365 days"), N_("BG/NBD: the same over 365 days."), "ratio"),
     Column("value_90d", N_("Predicted value, 90 days"), N_("Sum over the customers of expected purchases in 90 days × Gamma-Gamma's expected spend per purchase (no discounting)."), "money"),
@@ -75,7 +75,7 @@ def chosen_customers(result: LtvResult, only_risk: bool, sort: str) -> tuple[Cus
 
 def headline_values(result: LtvResult) -> tuple[Any, ...]:
     people = result.customers
-    return (result.fit.customers, result.fit.repeat_customers, sum(c.purchases_90d for c in people),
+    return (len(people), sum(1 for c in people if c.frequency > 0), sum(c.purchases_90d for c in people),
             sum(c.purchases_365d for c in people), sum((c.value_90d for c in people), Decimal("0.00")),
             sum((c.value_365d for c in people), Decimal("0.00")),
             sum(c.probability_alive for c in people) / len(people) if people else None, sum(1 for c in people if at_risk(c)))

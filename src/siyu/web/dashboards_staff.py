@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from siyu.analytics.staff import Level, StaffPerformance, StaffResult
+from siyu.analytics.staff import Level, StaffPerformance
 from siyu.web.dashboards import Column, Table, bar_chart
 from siyu.web.i18n import N_, Language
 
@@ -47,15 +47,6 @@ MEASURES = (
     Column("repurchasers", N_("Repurchasers"), N_("Buyers with two or more such purchases in the period.")),
     Column("repurchase_rate", N_("Repurchase rate"), N_("Repurchasers / buyers (empty with no buyers)."), "rate"),
 )
-
-
-def chosen_rows(result: StaffResult, region_id: int | None, store_id: int | None) -> tuple[StaffPerformance, ...]:
-    """The rows of the region and of the store (``None``: any); the nation's one row is never narrowed."""
-    if result.level is Level.NATION:
-        return result.rows
-    return tuple(r for r in result.rows
-                 if (region_id is None or r.region_id == region_id)
-                 and (store_id is None or result.level is Level.REGION or r.store_id == store_id))
 
 
 def staff_table(language: Language, level: Level, rows: tuple[StaffPerformance, ...], stores: Mapping[int, str],

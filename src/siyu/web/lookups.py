@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from siyu.bootstrap import Context
 from siyu.domain.access import Actor
+from siyu.domain.channels import Channel
 from siyu.domain.organisation import Region, Staff, Store
 from siyu.domain.paging import MAX_PAGE_SIZE, Page, PageRequest
 from siyu.domain.tags import Tag
@@ -42,13 +43,17 @@ def all_staff(context: Context, actor: Actor) -> list[Staff]:
     return every(lambda request: staff.list_staff(context.uow(), actor, request))
 
 
+def all_channels(context: Context, actor: Actor) -> list[Channel]:
+    return every(lambda request: channels.list_channels(context.uow(), actor, request))
+
+
 def editor_choices(context: Context, actor: Actor, *, except_segment: int | None = None) -> Choices:
     """The tenant's tags, stages, channels, staff, stores, regions, segments and fields, for the
     pickers of the segment editor and the journey editor (a segment is not offered to itself)."""
     return Choices(
         tags=[(str(t.id), t.label) for t in tags.list_tags(context.uow(), actor)],
         stages=[(str(s.id), s.name) for s in stages.list_stages(context.uow(), actor)],
-        channels=[(str(c.id), c.name) for c in every(lambda r: channels.list_channels(context.uow(), actor, r))],
+        channels=[(str(c.id), c.name) for c in all_channels(context, actor)],
         staff=[(str(m.id), m.name) for m in all_staff(context, actor)],
         stores=[(str(s.id), s.name) for s in all_stores(context, actor)],
         regions=[(str(r.id), r.name) for r in all_regions(context, actor)],

@@ -50,6 +50,7 @@ NAV = (
     NavItem("/channels", N_("Channels"), "link", Permission.CHANNELS_VIEW),
     NavItem("/wecom", N_("WeCom link"), "key", Permission.WECOM_MANAGE),
     NavItem("/settings/contact-rules", N_("Contact rules"), "clock", Permission.CONTACT_RULES_MANAGE),
+    NavItem("/settings/member-levels", N_("Member levels"), "tag", Permission.CUSTOMERS_MANAGE),
     NavItem("/tokens", N_("API tokens"), "key", Permission.TOKENS_MANAGE),
 )
 

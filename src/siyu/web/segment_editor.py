@@ -71,7 +71,7 @@ OP_LABELS = {
 }
 ATTRIBUTE_LABELS = {
     "profile": {"name": N_("Customer name"), "region": N_("Region"), "gender": N_("Gender"), "birthday": N_("Birthday"),
-                "added_at": N_("Added on")},
+                "added_at": N_("Added on"), "member_level": N_("Member level")},
     "orders": {"count": N_("Number of purchases"), "gmv": N_("GMV"), "aov": N_("Average order value"),
                "first_purchase": N_("First purchase"), "last_purchase": N_("Last purchase")},
     "ltv": {"p_alive": N_("P(alive)"), "predicted_purchases_90": N_("Predicted purchases, 90 days"),

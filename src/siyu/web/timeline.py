@@ -22,6 +22,7 @@ PROFILE_LABELS = {
     "avatar": N_("avatar"),
     "birthday": N_("birthday"),
     "region": N_("region"),
+    "member_level": N_("member level"),
     "owner_staff_id": N_("owner"),
 }
 KNOWN_REASONS = {"merged by hand": N_("merged by hand")}

@@ -23,6 +23,7 @@ from siyu.adapters.db.repositories.fields import FieldRepository
 from siyu.adapters.db.repositories.guide_tasks import GuideTaskRepository
 from siyu.adapters.db.repositories.identities import IdentityRepository
 from siyu.adapters.db.repositories.journeys import JourneyRepository
+from siyu.adapters.db.repositories.member_levels import MemberLevelRepository
 from siyu.adapters.db.repositories.merges import MergeRepository
 from siyu.adapters.db.repositories.moments import MomentRepository
 from siyu.adapters.db.repositories.orders import OrderRepository
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
     relations: RelationRepository
     tags: TagRepository
     stages: StageRepository
+    member_levels: MemberLevelRepository
     fields: FieldRepository
     timeline: TimelineRepository
     merges: MergeRepository
@@ -111,6 +113,7 @@ class SqlUnitOfWork:
         self.relations = RelationRepository(session)
         self.tags = TagRepository(session)
         self.stages = StageRepository(session)
+        self.member_levels = MemberLevelRepository(session)
         self.fields = FieldRepository(session)
         self.timeline = TimelineRepository(session)
         self.merges = MergeRepository(session)

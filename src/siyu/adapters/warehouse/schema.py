@@ -28,6 +28,7 @@ TABLES: dict[str, ibis.Schema] = {
             "name": "string",
             "gender": "string",
             "birthday": "date",
+            "member_level": "string",
             "fields": "string",
         }
     ),
@@ -84,6 +85,9 @@ TABLES: dict[str, ibis.Schema] = {
             "period_end": "date",
             "amount": MONEY,
         }
+    ),
+    "member_levels": ibis.schema(
+        {"tenant_id": "int64", "level_id": "int64", "name": "string", "position": "int64", "loyal": "boolean"}
     ),
     "regions": ibis.schema({"tenant_id": "int64", "region_id": "int64", "name": "string"}),
     "stores": ibis.schema(

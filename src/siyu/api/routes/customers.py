@@ -36,7 +36,8 @@ router = APIRouter(prefix="/api/v1", tags=["customers"])
 
 
 def _profile(body: CustomerCreate) -> Profile:
-    return Profile.parse(name=body.name, gender=body.gender, avatar=body.avatar, birthday=body.birthday, region=body.region)
+    return Profile.parse(name=body.name, gender=body.gender, avatar=body.avatar, birthday=body.birthday, region=body.region,
+                         member_level=body.member_level)
 
 
 @router.get("/customers", response_model=CustomerPage)
@@ -103,6 +104,7 @@ def get_customer(customer_id: int, uow: Uow, actor: CurrentActor) -> CustomerDet
 def update_customer(customer_id: int, body: CustomerUpdate, uow: Uow, actor: CurrentActor) -> CustomerOut:
     """Change the profile: fields left out stay; a field sent as `null` is cleared (not `name`)."""
     profile = Profile.parse(name=body.name, gender=body.gender, avatar=body.avatar, birthday=body.birthday, region=body.region,
+                            member_level=body.member_level,
                             clear=body.cleared())
     return CustomerOut.model_validate(customers.update_profile(uow, actor, customer_id, profile))
 

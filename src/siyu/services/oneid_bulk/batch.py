@@ -282,7 +282,7 @@ class BatchResolver:
             profile = item.record.profile.values()
             customer_id = self.bulk.new_id("customers")
             row = {"id": customer_id, "tenant_id": self.tenant_id, "name": profile.get("name", ""), "gender": int(profile.get("gender") or 0), "avatar": profile.get("avatar"),
-                   "birthday": profile.get("birthday"), "region": profile.get("region"), "stage_id": None, "owner_staff_id": None,
+                   "birthday": profile.get("birthday"), "region": profile.get("region"), "member_level": profile.get("member_level"), "stage_id": None, "owner_staff_id": None,
                    "fields": fields, "added_at": now, "merged_into_id": None, "created_at": now, "updated_at": now}
             state = _Customer(customer_id, row, new=True, history_loaded=True, relations=[], tags=set())
             self._customers[state.id] = state

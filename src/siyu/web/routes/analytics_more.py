@@ -19,6 +19,7 @@ from siyu.analytics import periods
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.funnel import MAX_WINDOW_DAYS, Breakdown
 from siyu.analytics.lifetime_value import LtvQuery
+from siyu.analytics.scope import Scope
 from siyu.analytics.staff import Level
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import InvalidInput
@@ -28,10 +29,10 @@ from siyu.web import dashboards_funnel as df
 from siyu.web import dashboards_ltv as dl
 from siyu.web import dashboards_staff as ds
 from siyu.web.console import get_console
-from siyu.web.forms import Paging, filter_choice, filter_id
+from siyu.web.forms import Paging, filter_choice
 from siyu.web.i18n import Language
 from siyu.web.lookups import all_regions, all_stores
-from siyu.web.routes.analytics import _csv, _day, _show
+from siyu.web.routes.analytics import _csv, _day, _show, scope_filters, scope_of
 from siyu.web.session import CurrentViewer
 
 router = APIRouter()
@@ -50,14 +51,16 @@ def _window(raw: str | None) -> int:
     return int(value)
 
 
-def _funnel_query(actor: Actor, start: str | None, end: str | None, window_days: str | None, by: Breakdown) -> Queries:
-    return lambda: {"funnel": periods.funnel_query(actor.tenant_id, _day(start, "start"), _day(end, "end"), _window(window_days), by)}
+def _funnel_query(actor: Actor, start: str | None, end: str | None, window_days: str | None, by: Breakdown, scope: Scope) -> Queries:
+    return lambda: {"funnel": periods.funnel_query(actor.tenant_id, _day(start, "start"), _day(end, "end"), _window(window_days), by,
+                                                   scope)}
 
 
 @router.get("/analytics/funnel")
 def funnel(request: Request, viewer: CurrentViewer, start: str | None = None, end: str | None = None,
-           window_days: str | None = None, by: str | None = None) -> Response:
-    breakdown = filter_choice(Breakdown, by) or Breakdown.NONE
+           window_days: str | None = None, by: str | None = None, store: str | None = None, region: str | None = None,
+           channel: str | None = None) -> Response:
+    breakdown, scope = filter_choice(Breakdown, by) or Breakdown.NONE, scope_of(store, region, channel)
 
     def view(language: Language, results: dict[str, Any]) -> dict[str, Any]:
         result = results["funnel"]
@@ -65,28 +68,30 @@ def funnel(request: Request, viewer: CurrentViewer, start: str | None = None, en
         groups = df.group_table(language, result)
         return {"result": result, "stages": stages, "groups": groups, "funnel_chart": df.funnel_chart(language, stages),
                 "groups_chart": df.groups_chart(language, groups)}
-    filters = {"start": start or "", "end": end or "", "window_days": (window_days or "").strip(), "by": breakdown.value}
-    return _show(request, viewer, "analytics/funnel.html", _funnel_query(viewer.actor, start, end, window_days, breakdown), view,
+    filters = {"start": start or "", "end": end or "", "window_days": (window_days or "").strip(), "by": breakdown.value,
+               **scope_filters(scope)}
+    return _show(request, viewer, "analytics/funnel.html", _funnel_query(viewer.actor, start, end, window_days, breakdown, scope), view,
                  filters, lambda language: {"breakdowns": [(b.value, language.gettext(label)) for b, label in df.BREAKDOWN_LABELS.items()],
                                             "max_window": MAX_WINDOW_DAYS})
 
 
 @router.get("/analytics/funnel.csv")
 def funnel_csv(request: Request, viewer: CurrentViewer, table: str = "stages", start: str | None = None, end: str | None = None,
-               window_days: str | None = None, by: str | None = None) -> Response:
-    breakdown = filter_choice(Breakdown, by) or Breakdown.NONE
+               window_days: str | None = None, by: str | None = None, store: str | None = None, region: str | None = None,
+               channel: str | None = None) -> Response:
+    breakdown, scope = filter_choice(Breakdown, by) or Breakdown.NONE, scope_of(store, region, channel)
 
     def make(language: Language, results: dict[str, Any]) -> d.Table:
         if table == "groups":
             return df.group_table(language, results["funnel"])
         return df.stage_table(language, results["funnel"].total)
-    return _csv(request, viewer, _funnel_query(viewer.actor, start, end, window_days, breakdown), make)
+    return _csv(request, viewer, _funnel_query(viewer.actor, start, end, window_days, breakdown, scope), make)
 
 
 # -- staff and stores --------------------------------------------------------------------------
 
-def _staff_query(actor: Actor, start: str | None, end: str | None, level: Level) -> Queries:
-    return lambda: {"staff": periods.staff_query(actor.tenant_id, _day(start, "start"), _day(end, "end"), level)}
+def _staff_query(actor: Actor, start: str | None, end: str | None, level: Level, scope: Scope) -> Queries:
+    return lambda: {"staff": periods.staff_query(actor.tenant_id, _day(start, "start"), _day(end, "end"), level, scope)}
 
 
 def _places(request: Request, actor: Actor) -> tuple[dict[int, str], dict[int, str]]:
@@ -98,43 +103,40 @@ def _places(request: Request, actor: Actor) -> tuple[dict[int, str], dict[int, s
 
 @router.get("/analytics/staff")
 def staff(request: Request, viewer: CurrentViewer, start: str | None = None, end: str | None = None, level: str | None = None,
-          region: str | None = None, store: str | None = None) -> Response:
-    chosen = filter_choice(Level, level) or Level.STAFF
-    region_id, store_id = filter_id(region), filter_id(store)
+          region: str | None = None, store: str | None = None, channel: str | None = None) -> Response:
+    chosen, scope = filter_choice(Level, level) or Level.STAFF, scope_of(store, region, channel)
     stores, regions = _places(request, viewer.actor)
 
     def view(language: Language, results: dict[str, Any]) -> dict[str, Any]:
         result = results["staff"]
-        table = ds.staff_table(language, chosen, ds.chosen_rows(result, region_id, store_id), stores, regions)
+        table = ds.staff_table(language, chosen, result.rows, stores, regions)
         return {"result": result, "table": table, "gmv_chart": ds.gmv_chart(language, table),
                 "people_chart": ds.people_chart(language, table)}
-    filters = {"start": start or "", "end": end or "", "level": chosen.value, "region": str(region_id or ""), "store": str(store_id or "")}
-    return _show(request, viewer, "analytics/staff.html", _staff_query(viewer.actor, start, end, chosen), view, filters,
-                 lambda language: {"levels": [(lv.value, language.gettext(label)) for lv, label in ds.LEVEL_LABELS.items()],
-                                   "stores": sorted(stores.items(), key=lambda s: s[1]),
-                                   "regions": sorted(regions.items(), key=lambda r: r[1])})
+    filters = {"start": start or "", "end": end or "", "level": chosen.value, **scope_filters(scope)}
+    return _show(request, viewer, "analytics/staff.html", _staff_query(viewer.actor, start, end, chosen, scope), view, filters,
+                 lambda language: {"levels": [(lv.value, language.gettext(label)) for lv, label in ds.LEVEL_LABELS.items()]})
 
 
 @router.get("/analytics/staff.csv")
 def staff_csv(request: Request, viewer: CurrentViewer, start: str | None = None, end: str | None = None, level: str | None = None,
-              region: str | None = None, store: str | None = None) -> Response:
+              region: str | None = None, store: str | None = None, channel: str | None = None) -> Response:
     chosen = filter_choice(Level, level) or Level.STAFF
-    region_id, store_id = filter_id(region), filter_id(store)
     stores, regions = _places(request, viewer.actor)
-    return _csv(request, viewer, _staff_query(viewer.actor, start, end, chosen), lambda language, results: ds.staff_table(
-        language, chosen, ds.chosen_rows(results["staff"], region_id, store_id), stores, regions))
+    return _csv(request, viewer, _staff_query(viewer.actor, start, end, chosen, scope_of(store, region, channel)),
+                lambda language, results: ds.staff_table(language, chosen, results["staff"].rows, stores, regions))
 
 
 # -- lifetime value ----------------------------------------------------------------------------
 
-def _ltv_query(actor: Actor, as_of: str | None) -> Queries:
-    return lambda: {"ltv": LtvQuery(tenant_id=actor.tenant_id, as_of=_day(as_of, "as_of"))}
+def _ltv_query(actor: Actor, as_of: str | None, scope: Scope) -> Queries:
+    return lambda: {"ltv": LtvQuery(tenant_id=actor.tenant_id, as_of=_day(as_of, "as_of"), scope=scope)}
 
 
 @router.get("/analytics/ltv")
 def lifetime_value(request: Request, viewer: CurrentViewer, paging: Paging, as_of: str | None = None, risk: str = "",
-                   sort: str = "customer") -> Response:
-    only_risk, order = risk == "1", sort if sort in dl.SORTS else "customer"
+                   sort: str = "customer", store: str | None = None, region: str | None = None,
+                   channel: str | None = None) -> Response:
+    only_risk, order, scope = risk == "1", sort if sort in dl.SORTS else "customer", scope_of(store, region, channel)
 
     def view(language: Language, results: dict[str, Any]) -> dict[str, Any]:
         result = results["ltv"]
@@ -145,17 +147,19 @@ def lifetime_value(request: Request, viewer: CurrentViewer, paging: Paging, as_o
         return {"result": result, "headlines": list(zip(dl.HEADLINES, dl.headline_values(result), strict=True)),
                 "fit": dl.fit_table(result), "alive": alive, "alive_chart": dl.alive_chart(language, alive),
                 "customers": dl.customer_table(listed.items), "listed": listed}
-    filters = {"as_of": as_of or "", "risk": "1" if only_risk else "", "sort": order}
-    return _show(request, viewer, "analytics/ltv.html", _ltv_query(viewer.actor, as_of), view, filters,
+    filters = {"as_of": as_of or "", "risk": "1" if only_risk else "", "sort": order, **scope_filters(scope)}
+    return _show(request, viewer, "analytics/ltv.html", _ltv_query(viewer.actor, as_of, scope), view, filters,
                  lambda language: {"sorts": [(key, language.gettext(label)) for key, label in dl.SORTS.items()]})
 
 
 @router.get("/analytics/ltv.csv")
 def lifetime_value_csv(request: Request, viewer: CurrentViewer, table: str = "summary", as_of: str | None = None,
-                       risk: str = "", sort: str = "customer") -> Response:
+                       risk: str = "", sort: str = "customer", store: str | None = None, region: str | None = None,
+                       channel: str | None = None) -> Response:
     tables: dict[str, Callable[[Language, Any], d.Table]] = {
         "summary": dl.headline_table, "fit": lambda _, r: dl.fit_table(r), "alive": lambda _, r: dl.alive_table(r),
         "customers": lambda _, r: dl.customer_table(dl.chosen_customers(r, risk == "1", sort)),
     }
     make = tables.get(table, dl.headline_table)
-    return _csv(request, viewer, _ltv_query(viewer.actor, as_of), lambda language, results: make(language, results["ltv"]))
+    return _csv(request, viewer, _ltv_query(viewer.actor, as_of, scope_of(store, region, channel)),
+                lambda language, results: make(language, results["ltv"]))

@@ -40,7 +40,7 @@ ID_BLOCK_FIRST = 64
 SQLITE_ROWS_PER_INSERT = 100
 SQLITE_MAX_PARAMETERS = 999  # the lowest limit any SQLite build has (32,766 since 3.32)
 SQLITE_BULK_CACHE_KIB = 256 * 1024  # a page cache big enough that index inserts stay in memory
-CUSTOMER_VALUES = ("name", "gender", "avatar", "birthday", "region", "stage_id", "owner_staff_id", "fields", "added_at",
+CUSTOMER_VALUES = ("name", "gender", "avatar", "birthday", "region", "member_level", "stage_id", "owner_staff_id", "fields", "added_at",
                    "merged_into_id", "created_at", "updated_at")
 _KIND_OF = {kind.value: kind for kind in IdentityKind}  # IdentityKind(value) costs a microsecond or two each
 

@@ -30,6 +30,7 @@ def _customer(row: Any) -> Customer:
         avatar=row.avatar,
         birthday=row.birthday,
         region=row.region,
+        member_level=row.member_level,
         stage_id=row.stage_id,
         owner_staff_id=row.owner_staff_id,
         fields=dict(row.fields or {}),

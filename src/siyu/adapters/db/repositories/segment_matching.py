@@ -133,7 +133,7 @@ class _Compiler:
             return _dated(col.birthday, c.op, c.value, self.today, timestamp=False)
         if c.attribute == "added_at":
             return _dated(col.added_at, c.op, c.value, self.today, timestamp=True)
-        return _text(col.name if c.attribute == "name" else col.region, c.op, c.value)
+        return _text({"name": col.name, "member_level": col.member_level}.get(c.attribute or "", col.region), c.op, c.value)
 
     def _field(self, c: Condition) -> Any:
         kind = self._field_kinds()[c.attribute or ""]

@@ -23,6 +23,7 @@ from siyu.adapters.db.tables import (
     customer_identities,
     customer_tags,
     customers,
+    member_levels,
     regions,
     staff,
     staff_relations,
@@ -54,7 +55,7 @@ class Source:
 def _customers(tenant_id: int) -> Select[Any]:
     c = customers.c
     return (select(c.id, c.added_at, c.region, c.stage_id, c.owner_staff_id, c.merged_into_id, c.name, c.gender, c.birthday,
-                   c.fields)
+                   c.member_level, c.fields)
             .where(c.tenant_id == tenant_id).order_by(c.id))
 
 
@@ -100,6 +101,11 @@ def _costs(tenant_id: int) -> Select[Any]:
             .where(c.tenant_id == tenant_id).order_by(c.id))
 
 
+def _member_levels(tenant_id: int) -> Select[Any]:
+    m = member_levels.c
+    return select(m.id, m.name, m.position, m.loyal).where(m.tenant_id == tenant_id).order_by(m.id)
+
+
 def _regions(tenant_id: int) -> Select[Any]:
     r = regions.c
     return select(r.id, r.name).where(r.tenant_id == tenant_id).order_by(r.id)
@@ -132,7 +138,7 @@ SOURCES: dict[str, Source] = {
     "customers": Source(
         "customers", _customers,
         lambda r: (r.id, _naive(r.added_at), r.region, r.stage_id, r.owner_staff_id, r.merged_into_id, r.name,
-                   GENDERS.get(r.gender, "unknown"), r.birthday, _fields_text(r.fields)),
+                   GENDERS.get(r.gender, "unknown"), r.birthday, r.member_level, _fields_text(r.fields)),
         customers.c.id,
     ),
     "customer_identities": Source(
@@ -156,6 +162,8 @@ SOURCES: dict[str, Source] = {
     "channel_costs": Source(
         "channel_costs", _costs, lambda r: (r.id, r.channel_id, r.period_start, r.period_end, r.amount), channel_costs.c.id,
     ),
+    "member_levels": Source("member_levels", _member_levels, lambda r: (r.id, r.name, r.position, bool(r.loyal)),
+                            member_levels.c.id),
     "regions": Source("regions", _regions, lambda r: (r.id, r.name), regions.c.id),
     "stores": Source("stores", _stores, lambda r: (r.id, r.name, r.region_id, r.city), stores.c.id),
     "staff": Source("staff", _staff, lambda r: (r.id, r.name, r.store_id, r.status), staff.c.id),

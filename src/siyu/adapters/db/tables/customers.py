@@ -38,6 +38,20 @@ stages = Table(
     UniqueConstraint("tenant_id", "name"),
 )
 
+# The tenant's member levels, lowest first; ``loyal`` marks the threshold and the levels above it.
+member_levels = Table(
+    "member_levels",
+    metadata,
+    id_column(),
+    tenant_column(),
+    Column("name", String(32), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("loyal", Boolean, nullable=False),
+    created_column(),
+    UniqueConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "name"),
+)
+
 customers = Table(
     "customers",
     metadata,
@@ -48,6 +62,7 @@ customers = Table(
     Column("avatar", String(500)),
     Column("birthday", Date),
     Column("region", String(64)),
+    Column("member_level", String(32)),  # the mall's level, by name (siyu.domain.member_levels)
     Column("stage_id", Integer),
     Column("owner_staff_id", Integer),
     Column("fields", JSON, nullable=False, default=dict),
