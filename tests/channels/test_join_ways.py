@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from siyu.adapters.channels.join_ways import JoinWayDraft
-from siyu.adapters.channels.media import QrCodeFetchFailed
+from siyu.adapters.channels.media import MediaFile, QrCodeFetchFailed
 from siyu.adapters.channels.sandbox.join_ways import add_group_chat, simulate_join
 from siyu.adapters.channels.wecom import errors as e
 
@@ -75,6 +75,19 @@ def test_wecom_qr_image_is_fetched_not_drawn(fake, channel, chats):
     with pytest.raises(QrCodeFetchFailed) as failed:
         channel.fetch_qr_code(url.replace("/fake/jw", "/fake/nothing"))
     assert failed.value.code == "wecom.qr_fetch_failed" and "404" in failed.value.message
+
+
+def test_a_qr_image_is_judged_by_its_bytes_not_its_header(channel, monkeypatch):
+    """The image is served again from the console's origin: an SVG (script) or HTML sent as image/* is refused,
+    and a PNG is served as a PNG whatever header it came with."""
+    sent: dict[str, MediaFile] = {}
+    monkeypatch.setattr(channel.media_source, "fetch", lambda url, *, max_bytes: sent["file"])
+    sent["file"] = MediaFile(filename="qr", content_type="image/svg+xml", data=b"<svg onload='alert(1)'></svg>")
+    with pytest.raises(QrCodeFetchFailed) as failed:
+        channel.fetch_qr_code("https://wework.qpic.cn/qr")
+    assert "not a PNG or JPEG" in failed.value.message
+    sent["file"] = MediaFile(filename="qr", content_type="application/octet-stream", data=b"\x89PNG\r\n\x1a\n" + b"0" * 16)
+    assert channel.fetch_qr_code("https://wework.qpic.cn/qr").content_type == "image/png"
 
 
 def test_customers_fill_the_listed_groups_in_order_then_a_room_is_made(fake, chats):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from siyu.adapters.db.tables import customer_messages, journey_enrollments
 from siyu.bootstrap import Context
 from siyu.domain.contact_pressure import ContactRules
+from siyu.domain.errors import DomainError
 from siyu.services import clock, contact_pressure, journey_runner, journeys, tags
 from tests import factories
 from tests.integration.journey_setup import T0, Recorder, reachable_customers, tag
@@ -279,3 +280,29 @@ def test_a_round_of_message_steps_is_screened_and_logged_in_one_call(context: Co
     assert (report.steps, report.excluded, len(rec.sent)) == (5, 1, 4)
     assert calls == {"screen": [sorted(people)], "record": [sorted(people[1:])]}
     assert counts(context, admin, journey_id)["m"] == (0, 4, 1, {"opted_out": 1}, {})
+
+
+def test_a_message_step_whose_screening_fails_fails_alone(context: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Screening is one call for the tenant's round; when it fails, the claims are screened one by
+    one, so the one bad claim fails (and is retried later) and the others still move on."""
+    _, admin = factories.tenant(context)
+    _, people = reachable_customers(context, admin, 3)
+    bad = people[1]
+    journey_id, start = started(context, admin, [{"id": "m", "kind": "message", "text": "你好"}])
+    tags.apply_tags(context.uow(), admin, people, [start])
+    real_screen = contact_pressure.screen_in
+
+    def screen(uow: Any, tenant_id: int, customer_ids: Any, **kwargs: Any) -> contact_pressure.Screening:
+        if bad in customer_ids:
+            raise DomainError("test.broken", "this customer's screening always fails")
+        return real_screen(uow, tenant_id, customer_ids, **kwargs)
+
+    monkeypatch.setattr(contact_pressure, "screen_in", screen)
+    rec = Recorder()
+    report = run(context, rec, T0)
+    assert report.failed == 1 and report.steps == 2
+    assert len(rec.sent) == 2 and [c for c, _, _ in logged(context, admin.tenant_id)] == sorted(p for p in people if p != bad)
+    monkeypatch.setattr(contact_pressure, "screen_in", real_screen)
+    later = run(context, rec, T0 + journey_runner.LEASE + timedelta(seconds=1))  # its lease lapsed: retried, once
+    assert later.steps == 1 and len(rec.sent) == 3
+    assert counts(context, admin, journey_id)["m"][:2] == (0, 3)

@@ -51,6 +51,19 @@ def test_an_image_uploaded_through_the_form_is_checked_kept_and_served_at_its_ur
     download = signed_in.client.get(kept.url.removeprefix(org.context.settings.base_url))
     assert download.headers["content-type"] == "application/octet-stream" and "attachment" in download.headers["content-disposition"]
     assert signed_in.client.get("/material-files/0123/..%2Fsiyu.db").status_code == 404
+    folder = image.url.split("/material-files/")[1].split("/")[0]
+    assert signed_in.client.get(f"/material-files/{folder}/a%00b.png").status_code == 404
+
+    replaced = signed_in.post(f"/materials/{image.id}/edit", {"kind": "image", "title": "春季海报"},
+                              files={"file": ("新海报.png", PNG, "image/png")})
+    assert replaced.status_code == 303
+    [image_now] = _materials(org, MaterialKind.IMAGE)
+    assert image_now.url != image.url and signed_in.client.get(image_now.url.removeprefix(org.context.settings.base_url)).status_code == 200
+    assert signed_in.client.get(image.url.removeprefix(org.context.settings.base_url)).status_code == 404  # the old file is gone
+    assert signed_in.post(f"/materials/{kept.id}/delete", {}).status_code == 303
+    assert signed_in.client.get(kept.url.removeprefix(org.context.settings.base_url)).status_code == 404
+    assert sorted(p.name for p in (org.context.settings.data_dir / "material-files").iterdir()) == [
+        image_now.url.split("/material-files/")[1].split("/")[0]]
 
 
 @pytest.mark.parametrize(("values", "field", "message"), [

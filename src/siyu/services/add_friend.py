@@ -74,7 +74,12 @@ def import_numbers(uow: SqlUnitOfWork, actor: Actor, batch_id: int, path: Path, 
 def _import(uow: SqlUnitOfWork, actor: Actor, batch_id: int | None, draft: BatchDraft | None, path: Path, assignment: Assignment,
             encoding: str | None, dry_run: bool) -> ImportReport:
     tenant_id, now = actor.tenant_id, utcnow()
-    with open_sheet(path, encoding=encoding) as sheet, uow:
+    with open_sheet(path, encoding=encoding) as sheet:  # read before the write transaction: it holds SQLite's lock
+        header = sheet.header
+        rows = list(islice(sheet.rows, MAX_ROWS + 1))
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput("add_friend.too_many_rows", "a list has at most %(max)s rows: split the file", field="file", max=MAX_ROWS)
+    with uow:
         repo = AddFriendRepository(uow.session)
         if batch_id is None:
             assert draft is not None
@@ -86,10 +91,7 @@ def _import(uow: SqlUnitOfWork, actor: Actor, batch_id: int | None, draft: Batch
                 raise NotFound("add_friend.batch_not_found", "no such add-friend batch")
             name, due_days = found.name, found.due_days
         pool = _pool(uow, tenant_id, assignment)
-        rows = list(islice(sheet.rows, MAX_ROWS + 1))
-        if len(rows) > MAX_ROWS:
-            raise InvalidInput("add_friend.too_many_rows", "a list has at most %(max)s rows: split the file", field="file", max=MAX_ROWS)
-        parser = ListParser(sheet.header, staff={}, pool=[m.id for m in pool], cursor=repo.cursor(tenant_id, batch_id),
+        parser = ListParser(header, staff={}, pool=[m.id for m in pool], cursor=repo.cursor(tenant_id, batch_id),
                             known=repo.phones_in(tenant_id, batch_id))
         parser.staff = _staff_named(uow, tenant_id, {parser.staff_keys(cells) for _, cells in rows} - {""})
         report = ImportReport(batch_id=None if dry_run else batch_id, dry_run=dry_run, errors=list(parser.header_errors), assigned={})

@@ -363,12 +363,7 @@ def run_due(new_uow: Callable[[], SqlUnitOfWork], *, messenger: Messenger, guide
         report.claimed += len(claimed)
         decided: dict[int, str | _Outgoing] = {}
         for tenant_id, claims in _by_tenant(claimed).items():
-            try:
-                decided.update(runner.screen_messages(tenant_id, claims))
-            except (DomainError, SQLAlchemyError) as exc:  # rolled back; the lease gives them all back for a retry
-                decided.update(dict.fromkeys(claims, FAILED))
-                log.warning("journey message screening failed", tenant_id=tenant_id, enrollments=len(claims),
-                            error=type(exc).__name__, reason=str(exc)[:200])
+            decided.update(_screen(runner, tenant_id, claims))
         for enrollment_id, tenant_id, version in claimed:
             outcome = decided.get(enrollment_id)
             try:
@@ -386,6 +381,26 @@ def run_due(new_uow: Callable[[], SqlUnitOfWork], *, messenger: Messenger, guide
             report.lost += outcome == LOST
             report.failed += outcome == FAILED
     return report
+
+
+def _screen(runner: _Runner, tenant_id: int, claims: dict[int, int]) -> dict[int, str | _Outgoing]:
+    """The tenant's message steps screened together; if that fails (rolled back), each claim is
+    screened alone, so one claim that always fails is the only one to fail (the lease gives it
+    back for a retry) and the tenant's other steps still go on."""
+    try:
+        return runner.screen_messages(tenant_id, claims)
+    except (DomainError, SQLAlchemyError) as exc:
+        log.warning("journey message screening failed, screening one by one", tenant_id=tenant_id, enrollments=len(claims),
+                    error=type(exc).__name__, reason=str(exc)[:200])
+    decided: dict[int, str | _Outgoing] = {}
+    for enrollment_id, version in claims.items():
+        try:
+            decided.update(runner.screen_messages(tenant_id, {enrollment_id: version}))
+        except (DomainError, SQLAlchemyError) as exc:
+            decided[enrollment_id] = FAILED
+            log.warning("journey step failed", tenant_id=tenant_id, enrollment_id=enrollment_id, error=type(exc).__name__,
+                        reason=str(exc)[:200])
+    return decided
 
 
 def _by_tenant(claimed: list[tuple[int, int, int]]) -> dict[int, dict[int, int]]:

@@ -13,11 +13,13 @@ the worker and a link's thumbnail all read it from there, like a brand's CDN. Th
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 from pathlib import Path, PurePath
 from typing import IO
 from urllib.parse import quote
 
+from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.files.uploads import store_upload
 from siyu.config import Settings
 from siyu.domain.access import Actor, Permission
@@ -27,6 +29,7 @@ from siyu.domain.media import MB, MediaKind, MediaPurpose, check_media, max_byte
 FOLDER = "material-files"
 URL_PATH = "/material-files"
 _UNSAFE = re.compile(r"[\x00-\x1f/\\:*?\"<>|]+")
+_FOLDER = re.compile(r"[0-9a-f]{32}")
 
 
 def files_dir(settings: Settings) -> Path:
@@ -65,3 +68,21 @@ def keep_material_file(settings: Settings, actor: Actor, kind: str, upload: IO[b
         raise
     kept = stored.rename(folder / _name(filename, found))
     return f"{settings.base_url.rstrip('/')}{URL_PATH}/{folder.name}/{quote(kept.name)}"
+
+
+def forget_material_files(settings: Settings, uow: SqlUnitOfWork, actor: Actor, *urls: str) -> int:
+    """After a material is deleted or given another file: remove the files kept here that no
+    material of the tenant names any more, so they stop being served (their URL is public).
+    Answers how many were removed; URLs not kept here (a brand's own CDN) are left alone."""
+    prefix = f"{settings.base_url.rstrip('/')}{URL_PATH}/"
+    removed = 0
+    for url in urls:
+        folder = url.removeprefix(prefix).split("/", 1)[0] if url.startswith(prefix) else ""
+        if not _FOLDER.fullmatch(folder):
+            continue
+        with uow.reading():
+            if uow.welcome.url_in_use(actor.tenant_id, url):
+                continue
+        shutil.rmtree(files_dir(settings) / folder, ignore_errors=True)
+        removed += 1
+    return removed

@@ -28,7 +28,7 @@ _SHOWN = {".png": "image/png", ".jpg": "image/jpeg", ".mp4": "video/mp4"}
 def material_file(request: Request, folder: str, name: str) -> FileResponse:
     root = files_dir(get_console(request).context.settings)
     path = root / folder / name
-    if not _FOLDER.match(folder) or Path(name).name != name or not path.is_file():
+    if not _FOLDER.match(folder) or Path(name).name != name or any(ord(c) < 32 for c in name) or not path.is_file():
         raise NotFound("page.not_found", "no such page")
     shown = _SHOWN.get(path.suffix.lower())
     headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox; default-src 'none'",

@@ -18,7 +18,8 @@ from siyu.web.render import page
 
 def qr_response(image: tuple[bytes, str]) -> Response:
     data, media_type = image
-    return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=300"})
+    return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=300",
+                                                                "X-Content-Type-Options": "nosniff"})
 
 
 def qr_poster(request: Request, *, kind: Literal["contact_way", "group_code"], title: str, label: str,

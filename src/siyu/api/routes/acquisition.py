@@ -29,6 +29,7 @@ from siyu.domain.access import Actor
 from siyu.domain.contact_ways import ContactWay, ContactWayDraft, StaffRule
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
 from siyu.services import contact_ways, welcome
+from siyu.services.material_files import forget_material_files
 from siyu.tasks import queue_welcome_media
 
 router = APIRouter(prefix="/api/v1", tags=["acquisition"])
@@ -104,14 +105,19 @@ def get_material(material_id: int, uow: Uow, actor: CurrentActor) -> MaterialOut
 
 
 @router.put("/materials/{material_id}", response_model=MaterialOut)
-def update_material(material_id: int, body: MaterialUpdate, uow: Uow, actor: CurrentActor) -> MaterialOut:
+def update_material(material_id: int, body: MaterialUpdate, context: Ctx, uow: Uow, actor: CurrentActor) -> MaterialOut:
     draft = MaterialDraft.parse(**body.model_dump())
-    return MaterialOut.model_validate(asdict(welcome.update_material(uow, actor, material_id, draft)))
+    before = welcome.get_material(uow, actor, material_id)
+    saved = welcome.update_material(uow, actor, material_id, draft)
+    forget_material_files(context.settings, uow, actor, before.url, before.pic_url)  # a file uploaded in the console, replaced
+    return MaterialOut.model_validate(asdict(saved))
 
 
 @router.delete("/materials/{material_id}", status_code=204)
-def delete_material(material_id: int, uow: Uow, actor: CurrentActor) -> Response:
+def delete_material(material_id: int, context: Ctx, uow: Uow, actor: CurrentActor) -> Response:
+    before = welcome.get_material(uow, actor, material_id)
     welcome.delete_material(uow, actor, material_id)
+    forget_material_files(context.settings, uow, actor, before.url, before.pic_url)
     return Response(status_code=204)
 
 

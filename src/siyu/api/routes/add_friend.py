@@ -16,6 +16,7 @@ from siyu.api.deps import CurrentActor, Paging, Uow, get_context
 from siyu.api.import_schemas import ImportErrorOut
 from siyu.api.schemas import ErrorOut, page_out
 from siyu.bootstrap import Context
+from siyu.domain.access import Permission
 from siyu.domain.add_friend import MAX_FILE_MB, BatchDraft, ImportReport, parse_state
 from siyu.services import add_friend, add_friend_matching
 from siyu.services.add_friend import Assignment
@@ -50,6 +51,7 @@ def create_batch(context: Annotated[Context, Depends(get_context)], actor: Curre
                  dry_run: DRY_RUN = False, encoding: ENCODING = None) -> AddFriendReportOut:
     """A new batch from a phone list, read now: good rows become numbers, each with a guide task for its staff member;
     every bad row is in the report's `errors` with its row, column and reason."""
+    actor.require(Permission.CUSTOMERS_MANAGE)  # before the upload is written to disk
     draft = BatchDraft.parse(name=name or PurePath(file.filename or "").stem, due_days=due_days)
     with kept_while_read(file.file, context.settings.data_dir / "uploads", filename=file.filename or "",
                          max_bytes=MAX_FILE_MB << 20) as path:
@@ -63,6 +65,7 @@ def import_numbers(batch_id: int, context: Annotated[Context, Depends(get_contex
                    staff_ids: STAFF_IDS = None, store_id: STORE_ID = None, dry_run: DRY_RUN = False,
                    encoding: ENCODING = None) -> AddFriendReportOut:
     """More numbers into the batch; phones it has already are counted in `rows_already_in_batch`, not added again."""
+    actor.require(Permission.CUSTOMERS_MANAGE)  # before the upload is written to disk
     with kept_while_read(file.file, context.settings.data_dir / "uploads", filename=file.filename or "",
                          max_bytes=MAX_FILE_MB << 20) as path:
         report = add_friend.import_numbers(context.uow(), actor, batch_id, path, encoding=encoding or None, dry_run=dry_run,

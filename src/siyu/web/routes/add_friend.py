@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from siyu.adapters.files.uploads import kept_while_read
-from siyu.domain.access import Role
+from siyu.domain.access import Permission, Role
 from siyu.domain.add_friend import MAX_FILE_MB, BatchDraft, ImportReport, NumberState
 from siyu.domain.errors import DomainError, InvalidInput
 from siyu.domain.organisation import StaffStatus
@@ -41,7 +41,8 @@ def _assignment(staff_ids: list[str] | None, store_id: str) -> Assignment:
     return Assignment(staff_ids=filter_ids(staff_ids), store_id=optional_id(store_id, "store_id"))
 
 
-def _read(request: Request, file: UploadFile | None, encoding: str):  # type: ignore[no-untyped-def]
+def _read(request: Request, viewer: Viewer, file: UploadFile | None, encoding: str):  # type: ignore[no-untyped-def]
+    viewer.actor.require(Permission.CUSTOMERS_MANAGE)  # before the upload is written to disk
     if file is None or not file.filename:
         raise InvalidInput("form.choose_file", "choose a file", field="file")
     if encoding not in ENCODINGS:
@@ -80,7 +81,7 @@ def create_batch(request: Request, viewer: CurrentViewer, file: Annotated[Upload
             raise InvalidInput("form.whole_number", "enter a whole number", field="due_days")
         filename = file.filename if file is not None and file.filename else ""
         draft = BatchDraft.parse(name=name.strip() or PurePath(filename).stem, due_days=int(due_days))
-        with _read(request, file, encoding) as path:
+        with _read(request, viewer, file, encoding) as path:
             report = add_friend.create_batch(get_console(request).context.uow(), viewer.actor, draft, path, dry_run=dry_run,
                                              assignment=_assignment(staff_ids, store_id),
                                              encoding=None if encoding == "utf-8" else encoding)
@@ -117,7 +118,7 @@ def import_numbers(request: Request, viewer: CurrentViewer, batch_id: int, file:
     uow = get_console(request).context.uow
     add_friend.get_batch(uow(), viewer.actor, batch_id)  # another tenant's batch is not found before the file is looked at
     try:
-        with _read(request, file, encoding) as path:
+        with _read(request, viewer, file, encoding) as path:
             report = add_friend.import_numbers(uow(), viewer.actor, batch_id, path, dry_run=dry_run,
                                                assignment=_assignment(staff_ids, store_id),
                                                encoding=None if encoding == "utf-8" else encoding)

@@ -16,7 +16,7 @@ from siyu.domain.access import Permission
 from siyu.domain.errors import Conflict, InvalidInput
 from siyu.domain.welcome import Material, MaterialDraft, MaterialKind
 from siyu.services import welcome
-from siyu.services.material_files import keep_material_file
+from siyu.services.material_files import forget_material_files, keep_material_file
 from siyu.web.console import get_console
 from siyu.web.forms import Paging, failure, filter_choice, query_string
 from siyu.web.i18n import N_
@@ -112,6 +112,8 @@ def update_material(request: Request, viewer: CurrentViewer, material_id: int, f
     except InvalidInput as exc:
         errors, status = failure(language_for(request), exc)
         return _form(request, viewer, fields, material=material, errors=errors, status_code=status)
+    context = get_console(request).context
+    forget_material_files(context.settings, context.uow(), viewer.actor, material.url, material.pic_url)  # if replaced
     response = redirect("/materials")
     flash(request, response, N_("Material “%(name)s” saved."), name=saved.title)
     return response
@@ -127,5 +129,6 @@ def delete_material(request: Request, viewer: CurrentViewer, material_id: int) -
     except Conflict as exc:
         flash_error(request, response, exc)
         return response
+    forget_material_files(context.settings, context.uow(), viewer.actor, material.url, material.pic_url)
     flash(request, response, N_("Material “%(name)s” deleted."), name=material.title)
     return response

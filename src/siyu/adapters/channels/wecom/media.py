@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from siyu.adapters.channels.media import MediaFetchFailed, MediaFile, MediaSource, QrCodeFetchFailed, UploadedMedia
-from siyu.domain.media import MediaKind, MediaPurpose, check_media
+from siyu.domain.media import MediaKind, MediaPurpose, check_media, sniff
 
 if TYPE_CHECKING:
     from siyu.adapters.channels.wecom.client import WeComClient
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 UPLOAD = "/cgi-bin/media/upload"
 UPLOAD_ATTACHMENT = "/cgi-bin/media/upload_attachment"
 QR_CODE_MAX_BYTES = 2 << 20
+QR_CODE_FORMATS = {"png": "image/png", "jpg": "image/jpeg"}  # what WeCom makes; anything else is refused
 MOMENTS_ATTACHMENT = 1  # attachment_type: 1 moments, 2 product catalogue
 
 
@@ -42,9 +43,11 @@ class MediaCalls:
             image = self.media_source.fetch(url, max_bytes=QR_CODE_MAX_BYTES)
         except MediaFetchFailed as failed:
             raise QrCodeFetchFailed(url=url, reason=str(failed.params.get("reason", ""))) from None
-        if not image.content_type.startswith("image/"):
-            raise QrCodeFetchFailed(url=url, reason=f"not an image: {image.content_type}")
-        return image
+        # judged by its bytes, not the header: it is served back from the console's own origin
+        found = sniff(image.data)
+        if found not in QR_CODE_FORMATS:
+            raise QrCodeFetchFailed(url=url, reason=f"not a PNG or JPEG image (sent as {image.content_type})")
+        return image.model_copy(update={"content_type": QR_CODE_FORMATS[found]})
 
     def upload_media(self, kind: MediaKind, file: MediaFile) -> UploadedMedia:
         """``media/upload``: a temporary media id (3 days) for messages and mini-program covers."""

@@ -43,6 +43,12 @@ class WelcomeRepository:
         m = materials.c
         self.session.execute(delete(materials).where(m.tenant_id == tenant_id, m.id == material_id))
 
+    def url_in_use(self, tenant_id: int, url: str) -> bool:
+        """Whether a material of the tenant still names ``url`` (as its file or its cover)."""
+        m = materials.c
+        return self.session.execute(select(m.id).where(m.tenant_id == tenant_id, or_(m.url == url, m.pic_url == url))
+                                    .limit(1)).first() is not None
+
     def get_material(self, tenant_id: int, material_id: int) -> Material | None:
         m = materials.c
         row = self.session.execute(select(materials).where(m.tenant_id == tenant_id, m.id == material_id)).one_or_none()
