@@ -100,6 +100,13 @@ def test_store_region_and_channel_narrow_the_answers(context, cli) -> None:  # n
     # through gzh only: each guide's gzh add and gzh order; three's orders had no channel
     assert staff("staff", "--channel", str(gzh)) == [(g_east.id, 1, 1, "100.00", 0.0, 1), (g_west.id, 1, 1, "50.00", 0.0, 2)]
     assert staff("staff", "--store", str(west.id), "--channel", str(gzh)) == [(g_west.id, 1, 1, "50.00", 0.0, 2)]
+    # the other commands take the scope too: the east store's customers are one and three
+    rfm = _strict_json(cli.invoke(app, ["analytics", "rfm", "--tenant", tenant.slug, "--as-of", "2026-03-31", "--store", str(east.id)]).stdout)
+    assert sorted(c["customer_id"] for c in rfm["customers"]) == sorted([one.id, three.id])
+    cohorts = _strict_json(cli.invoke(app, ["analytics", "cohorts", "--tenant", tenant.slug, "--since", "2026-03-01", "--until",
+                                            "2026-03-31", "--months", "0", "--as-of", "2026-03-31", "--store", str(east.id)]).stdout)
+    # March's east cohorts by channel: one through gzh, three through none
+    assert sorted(((c["channel_id"] or 0), c["size"]) for c in cohorts["cohorts"]) == sorted([(gzh, 1), (0, 1)])
 
 
 def test_an_unknown_or_foreign_scope_id_is_refused(context, cli) -> None:  # noqa: F811
