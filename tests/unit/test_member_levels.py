@@ -26,3 +26,13 @@ def test_bad_level_lists_are_refused(names: list[str], loyal_from: str | None, c
     with pytest.raises(InvalidInput) as refused:
         MemberLevels.parse(names, loyal_from)
     assert refused.value.code == code
+
+
+def test_a_level_picked_by_hand_is_listed_or_the_current_one() -> None:
+    levels = MemberLevels.parse(["银卡", "金卡"], None)
+    levels.check_choice("金卡", current=None)
+    levels.check_choice(None, current="黑卡")  # clearing
+    levels.check_choice("黑卡", current="黑卡")  # kept as the mall set it
+    with pytest.raises(InvalidInput) as refused:
+        levels.check_choice("黑卡", current="金卡")
+    assert (refused.value.code, refused.value.field) == ("member_level.unknown", "member_level")

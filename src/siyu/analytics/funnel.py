@@ -48,13 +48,14 @@ from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import business_day, check_period, flag, loyal_members, purchases, relations, with_live_customer
 from siyu.analytics.scope import EVERYTHING, Scope, first_relations, restrict_customers
 from siyu.domain.errors import InvalidInput
+from siyu.domain.events import REPLY_EVENT
 
 #: Event names that put a customer in awareness: scanned a code, viewed content.
 AWARENESS_EVENTS: tuple[str, ...] = (
     "code_scanned", "qrcode_scan", "page_view", "content_view", "article_view", "link_open", "live_view", "coupon_received",
 )
 #: Event names that are interest (besides adding a staff member): replied, visited.
-INTEREST_EVENTS: tuple[str, ...] = ("message_replied", "reply", "miniprogram_visit", "store_visit", "coupon_used")
+INTEREST_EVENTS: tuple[str, ...] = (REPLY_EVENT, "reply", "miniprogram_visit", "store_visit", "coupon_used")
 MAX_WINDOW_DAYS = 365
 
 

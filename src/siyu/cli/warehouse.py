@@ -1,6 +1,10 @@
 """``siyu warehouse sync|status`` and ``siyu analytics rfm|cohorts|channels|private-domain|funnel|staff|ltv|smart-tags``,
 as the system actor.
 
+The analyses take ``--store``, ``--region`` and ``--channel`` ids, the dashboards' scope
+(:mod:`siyu.analytics.scope`); each must be one of the tenant's, else the command stops with
+exit code 2 before the warehouse is opened.
+
 Answers print as JSON (money as strings in yuan, dates ISO), so they can be piped into jq or
 a spreadsheet.
 """
@@ -20,12 +24,16 @@ import typer
 from siyu.cli.analytics import analytics_app  # the one `siyu analytics` group: its analyses live here
 
 if TYPE_CHECKING:
+    from siyu.analytics.scope import Scope
     from siyu.bootstrap import Context
     from siyu.domain.access import Actor
 
 warehouse_app = typer.Typer(help="The analytics warehouse: sync and status.", no_args_is_help=True)
 Tenant = Annotated[str, typer.Option(help="The tenant's slug")]
 Day = Annotated[str | None, typer.Option(help="A business day, YYYY-MM-DD (Asia/Shanghai)")]
+StoreId = Annotated[int | None, typer.Option("--store", min=1, help="Only this store's customers and orders (its id)")]
+RegionId = Annotated[int | None, typer.Option("--region", min=1, help="Only the customers and orders of this region's stores (its id)")]
+ChannelId = Annotated[int | None, typer.Option("--channel", min=1, help="Only the customers and orders of this channel (its id)")]
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -57,6 +65,24 @@ def _day(value: str | None, option: str) -> date | None:
     except ValueError:
         typer.secho(f"error (--{option}): “{value}” is not a date like 2026-03-31", fg="red", err=True)
         raise typer.Exit(2) from None
+
+
+def _scope(context: Context, actor: Actor, slug: str, store: int | None, region: int | None, channel: int | None) -> Scope:
+    """The scope of ``--store``, ``--region`` and ``--channel``, each looked up in the tenant."""
+    from siyu.analytics.scope import Scope
+    from siyu.domain.errors import NotFound
+    from siyu.services import channels, regions, stores
+
+    lookups = (("store", store, stores.get_store), ("region", region, regions.get_region), ("channel", channel, channels.get_channel))
+    for option, chosen, get in lookups:
+        if chosen is None:
+            continue
+        try:
+            get(context.uow(), actor, chosen)
+        except NotFound:
+            typer.secho(f"error (--{option}): tenant “{slug}” has no {option} {chosen}", fg="red", err=True)
+            raise typer.Exit(2) from None
+    return Scope(store_id=store, region_id=region, channel_id=channel)
 
 
 def _choice(kind: type[E], value: str, option: str) -> E:
@@ -117,14 +143,15 @@ def _answer(make_query: Callable[[], Any], actor: Actor, context: Context) -> An
 
 
 @analytics_app.command("rfm")
-def rfm(tenant: Tenant, as_of: Day = None) -> None:
+def rfm(tenant: Tenant, as_of: Day = None, store: StoreId = None, region: RegionId = None, channel: ChannelId = None) -> None:
     """RFM scores and segments: the segment counts, then every scored customer."""
     from siyu.analytics.rfm import RfmQuery
 
     context = _context()
     actor = _actor(context, tenant)
     day = _day(as_of, "as-of")
-    _print(_answer(lambda: RfmQuery(tenant_id=actor.tenant_id, as_of=day), actor, context))
+    scope = _scope(context, actor, tenant, store, region, channel)
+    _print(_answer(lambda: RfmQuery(tenant_id=actor.tenant_id, as_of=day, scope=scope), actor, context))
 
 
 @analytics_app.command("cohorts")
@@ -134,6 +161,9 @@ def cohorts(
     until: Annotated[str, typer.Option(help="Last cohort month (any day in it)")],
     months: Annotated[int, typer.Option(min=0, max=36, help="Months followed after the cohort month")] = 12,
     as_of: Day = None,
+    store: StoreId = None,
+    region: RegionId = None,
+    channel: ChannelId = None,
 ) -> None:
     """Cohorts by month of add and channel: still-friend and repurchase rates by month."""
     from siyu.analytics.cohorts import CohortQuery
@@ -141,7 +171,9 @@ def cohorts(
     context = _context()
     actor = _actor(context, tenant)
     first, last, day = _day(since, "since"), _day(until, "until"), _day(as_of, "as-of")
-    _print(_answer(lambda: CohortQuery(tenant_id=actor.tenant_id, since=first, until=last, months=months, as_of=day),  # type: ignore[arg-type]
+    scope = _scope(context, actor, tenant, store, region, channel)
+    _print(_answer(lambda: CohortQuery(tenant_id=actor.tenant_id, since=first, until=last, months=months, as_of=day,  # type: ignore[arg-type]
+                                       scope=scope),
                    actor, context))
 
 
@@ -151,6 +183,9 @@ def channels(
     start: Annotated[str, typer.Option(help="First business day of the period")],
     end: Annotated[str, typer.Option(help="Last business day of the period")],
     as_of: Day = None,
+    store: StoreId = None,
+    region: RegionId = None,
+    channel: ChannelId = None,
 ) -> None:
     """Channel ROI for a period: adds, still friends, buyers, GMV, cost, CAC, ROI, deletion rate."""
     from siyu.analytics.channels import ChannelQuery
@@ -158,7 +193,9 @@ def channels(
     context = _context()
     actor = _actor(context, tenant)
     first, last, day = _day(start, "start"), _day(end, "end"), _day(as_of, "as-of")
-    result = _answer(lambda: ChannelQuery(tenant_id=actor.tenant_id, start=first, end=last, as_of=day), actor, context)  # type: ignore[arg-type]
+    scope = _scope(context, actor, tenant, store, region, channel)
+    result = _answer(lambda: ChannelQuery(tenant_id=actor.tenant_id, start=first, end=last, as_of=day, scope=scope),  # type: ignore[arg-type]
+                     actor, context)
     _print([{**dataclasses.asdict(c), "still_friend_rate_7d": c.still_friend_rate_7d, "still_friend_rate_30d": c.still_friend_rate_30d,
              "deletion_rate": c.deletion_rate, "cac": c.cac, "cost_per_buyer": c.cost_per_buyer, "roi": c.roi}
             for c in result.channels])
@@ -169,6 +206,9 @@ def private_domain(
     tenant: Tenant,
     since: Annotated[str, typer.Option(help="First month (any day in it)")],
     until: Annotated[str, typer.Option(help="Last month (any day in it)")],
+    store: StoreId = None,
+    region: RegionId = None,
+    channel: ChannelId = None,
 ) -> None:
     """Private-domain GMV against total GMV, by month."""
     from siyu.analytics.private_domain import PrivateDomainShareQuery
@@ -176,7 +216,9 @@ def private_domain(
     context = _context()
     actor = _actor(context, tenant)
     first, last = _day(since, "since"), _day(until, "until")
-    result = _answer(lambda: PrivateDomainShareQuery(tenant_id=actor.tenant_id, since=first, until=last), actor, context)  # type: ignore[arg-type]
+    scope = _scope(context, actor, tenant, store, region, channel)
+    result = _answer(lambda: PrivateDomainShareQuery(tenant_id=actor.tenant_id, since=first, until=last, scope=scope),  # type: ignore[arg-type]
+                     actor, context)
     _print([{**dataclasses.asdict(m), "share": m.share} for m in result.months])
 
 
@@ -187,6 +229,9 @@ def funnel(
     end: Annotated[str, typer.Option(help="Last business day of the period")],
     window_days: Annotated[int, typer.Option(min=1, max=365, help="Conversion window from awareness, in days")] = 30,
     by: Annotated[str, typer.Option(help="Breakdown: none, channel, store, staff or region")] = "none",
+    store: StoreId = None,
+    region: RegionId = None,
+    channel: ChannelId = None,
 ) -> None:
     """The AIPL funnel: awareness, interest, purchase, loyalty and the conversion between them."""
     from siyu.analytics.funnel import Breakdown, FunnelQuery
@@ -195,8 +240,9 @@ def funnel(
     actor = _actor(context, tenant)
     first, last = _day(start, "start"), _day(end, "end")
     breakdown = _choice(Breakdown, by, "by")
+    scope = _scope(context, actor, tenant, store, region, channel)
     result = _answer(lambda: FunnelQuery(tenant_id=actor.tenant_id, start=first, end=last, window_days=window_days,  # type: ignore[arg-type]
-                                         by=breakdown), actor, context)
+                                         by=breakdown, scope=scope), actor, context)
     _print({"start": result.start, "end": result.end, "window_days": result.window_days, "by": result.by.value,
             "total": result.total.as_dict(), "groups": [g.as_dict() for g in result.groups]})
 
@@ -207,6 +253,9 @@ def staff(
     start: Annotated[str, typer.Option(help="First business day of the period")],
     end: Annotated[str, typer.Option(help="Last business day of the period")],
     level: Annotated[str, typer.Option(help="staff, store, region or nation")] = "staff",
+    store: StoreId = None,
+    region: RegionId = None,
+    channel: ChannelId = None,
 ) -> None:
     """Staff and stores: adds, deletions, customers served, attributed GMV, repurchase, ranked."""
     from siyu.analytics.staff import Level, StaffQuery
@@ -215,13 +264,14 @@ def staff(
     actor = _actor(context, tenant)
     first, last = _day(start, "start"), _day(end, "end")
     chosen = _choice(Level, level, "level")
-    result = _answer(lambda: StaffQuery(tenant_id=actor.tenant_id, start=first, end=last, level=chosen),  # type: ignore[arg-type]
+    scope = _scope(context, actor, tenant, store, region, channel)
+    result = _answer(lambda: StaffQuery(tenant_id=actor.tenant_id, start=first, end=last, level=chosen, scope=scope),  # type: ignore[arg-type]
                      actor, context)
     _print([{**dataclasses.asdict(r), "repurchase_rate": r.repurchase_rate} for r in result.rows])
 
 
 @analytics_app.command("ltv")
-def ltv(tenant: Tenant, as_of: Day = None) -> None:
+def ltv(tenant: Tenant, as_of: Day = None, store: StoreId = None, region: RegionId = None, channel: ChannelId = None) -> None:
     """Lifetime value fitted on the tenant's purchases: the fit, then every customer's P(alive),
     predicted purchases and value over 90 and 365 days."""
     from siyu.analytics.lifetime_value import LtvQuery
@@ -229,7 +279,8 @@ def ltv(tenant: Tenant, as_of: Day = None) -> None:
     context = _context()
     actor = _actor(context, tenant)
     day = _day(as_of, "as-of")
-    _print(_answer(lambda: LtvQuery(tenant_id=actor.tenant_id, as_of=day), actor, context))
+    scope = _scope(context, actor, tenant, store, region, channel)
+    _print(_answer(lambda: LtvQuery(tenant_id=actor.tenant_id, as_of=day, scope=scope), actor, context))
 
 
 @analytics_app.command("smart-tags")

@@ -46,3 +46,10 @@ class MemberLevels:
 
     def is_loyal(self, level: str | None) -> bool:
         return level is not None and level in self.loyal
+
+    def check_choice(self, level: str | None, *, current: str | None) -> None:
+        """A level picked by hand must be listed; the customer's ``current`` level may stay
+        (kept though no longer listed)."""
+        if level is not None and level != current and level not in self.names:
+            raise InvalidInput("member_level.unknown", "“%(name)s” is not one of the member levels", field="member_level",
+                               name=level)

@@ -156,10 +156,15 @@ def create_customer(uow: SqlUnitOfWork, actor: Actor, record: CustomerRecord, *,
     return resolution
 
 
-def update_profile(uow: SqlUnitOfWork, actor: Actor, customer_id: int, profile: Profile) -> Customer:
+def update_profile(uow: SqlUnitOfWork, actor: Actor, customer_id: int, profile: Profile, *, listed_level: bool = False) -> Customer:
+    """``listed_level``: the level is picked from the tenant's member levels (the console), so one
+    not listed is refused unless it is the customer's current level; the mall (API, imports) may
+    set any name."""
     actor.require(Permission.CUSTOMERS_EDIT)
     with uow:
-        _visible(uow, actor, customer_id)
+        current = _visible(uow, actor, customer_id)
+        if listed_level:
+            uow.member_levels.get(actor.tenant_id).check_choice(profile.member_level, current=current.member_level)
         oneid.apply_changes(uow, actor.tenant_id, customer_id, profile.values(), {}, actor=actor_label(actor), now=utcnow())
         customer = _visible(uow, actor, customer_id)
         uow.commit()

@@ -16,12 +16,12 @@ from siyu.domain.customers import Profile
 from siyu.domain.errors import Conflict, InvalidInput
 from siyu.domain.fields import CustomField, FieldKind
 from siyu.domain.identities import IdentityKey, IdentityKind
-from siyu.services import actors, contact_pressure, customers, fields, merging, orders, tags
+from siyu.services import actors, contact_pressure, customers, fields, member_levels, merging, orders, tags
 from siyu.services.customers import CustomerDetail
 from siyu.web.console import get_console
 from siyu.domain.paging import PageRequest
 from siyu.web.forms import Paging, PostedForm, failure, optional_id, paging
-from siyu.web.i18n import N_
+from siyu.web.i18n import Language, N_
 from siyu.web.lookups import all_staff, all_stores, grouped_tags
 from siyu.web.render import flash, fragment, is_htmx, language_for, page, redirect
 from siyu.web.session import CurrentViewer, Viewer
@@ -39,17 +39,18 @@ class ProfileFields(BaseModel):
     birthday: str = ""
     region: str = ""
     avatar: str = ""
+    member_level: str = ""
 
     @classmethod
     def of(cls, detail: CustomerDetail) -> ProfileFields:
         c = detail.customer
         return cls(name=c.name, gender=str(c.gender.value), birthday=c.birthday.isoformat() if c.birthday else "",
-                   region=c.region or "", avatar=c.avatar or "")
+                   region=c.region or "", avatar=c.avatar or "", member_level=c.member_level or "")
 
     def profile(self) -> Profile:
         """An emptied box clears its value (the name excepted: an empty name keeps the current one)."""
         return Profile.parse(name=self.name, gender=self.gender, birthday=self.birthday, region=self.region,
-                             avatar=self.avatar, clear_empty=True)
+                             avatar=self.avatar, member_level=self.member_level, clear_empty=True)
 
 
 Profiled = Annotated[ProfileFields, Form()]
@@ -66,6 +67,13 @@ def field_values(detail: CustomerDetail) -> dict[str, Any]:
     return {definition.key: _shown_value(definition, value) for definition, value in detail.fields}
 
 
+def _level_choices(language: Language, listed: tuple[str, ...], chosen: str) -> list[tuple[str, str]]:
+    """The tenant's member levels, and the chosen one (current or typed) when it is not listed,
+    so saving the form neither loses nor silently clears it."""
+    extra = [(chosen, language.gettext("%(level)s (not a listed level)", level=chosen))] if chosen and chosen not in listed else []
+    return [(name, name) for name in listed] + extra
+
+
 def _page(request: Request, viewer: Viewer, customer_id: int, timeline_page: PageRequest | None = None, *,
           form: str = "", values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           status_code: int = 200) -> Response:
@@ -77,6 +85,8 @@ def _page(request: Request, viewer: Viewer, customer_id: int, timeline_page: Pag
     staff_names.update({shown.relation.staff_id: shown.staff_name for shown in detail.relations})
     names = Names(staff=staff_names, fields={definition.key: definition.label for definition, _ in detail.fields})
     language = language_for(request)
+    profile = values if form == "profile" else ProfileFields.of(detail).model_dump()
+    levels = member_levels.get_member_levels(context.uow(), actor)
     merges = merging.merges_of(context.uow(), actor, customer_id)
     opted = contact_pressure.find_opt_out(context.uow(), actor, customer_id)
     labels = [e.actor for e in events.items] + [a.applied_by for a in detail.tags] + [m.actor for m in merges]
@@ -96,7 +106,8 @@ def _page(request: Request, viewer: Viewer, customer_id: int, timeline_page: Pag
         "tag_groups": grouped_tags(tags.list_tags(context.uow(), actor)),
         "applied_ids": [applied.tag.id for applied in detail.tags],
         "store_names": {store.id: store.name for store in all_stores(context, actor)},
-        "profile": values if form == "profile" else ProfileFields.of(detail).model_dump(),
+        "profile": profile,
+        "level_choices": _level_choices(language, levels.names, str(profile.get("member_level") or "")),
         "field_values": values if form == "fields" else field_values(detail),
         "identity": values if form == "identity" else {"kind": IdentityKind.PHONE.value, "value": ""},
         "form": form,
@@ -122,7 +133,7 @@ def _saved(request: Request, customer_id: int, message: str, **values: str) -> R
 @router.post("/customers/{customer_id:int}/profile")
 def update_profile(request: Request, viewer: CurrentViewer, customer_id: int, fields: Profiled) -> Response:
     try:
-        customers.update_profile(get_console(request).context.uow(), viewer.actor, customer_id, fields.profile())
+        customers.update_profile(get_console(request).context.uow(), viewer.actor, customer_id, fields.profile(), listed_level=True)
     except (InvalidInput, Conflict) as exc:
         errors, status = failure(language_for(request), exc)
         return _page(request, viewer, customer_id, form="profile", values=fields.model_dump(), errors=errors,
