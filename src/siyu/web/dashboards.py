@@ -182,7 +182,6 @@ CHANNEL_COLUMNS = (
     Column("adds", N_("Adds"), N_("Live customers who added a staff member through the channel on a day of the period; each counts once per channel, by their earliest add.")),
     Column("still_friend_rate_7d", N_("Still friends 7d"), N_("Of the adds whose 7 days are over, the share not deleted by either side within 7 days (transfers are not deletions)."), "rate"),
     Column("still_friend_rate_30d", N_("Still friends 30d"), N_("Of the adds whose 30 days are over, the share not deleted by either side within 30 days."), "rate"),
-    Column("group_joins", N_("Group joins"), N_("People who joined a customer group by scanning one of the channel's group codes on a day of the period, counted per join (WeCom does not say who joined). With a store or region: joins into groups its staff members own.")),
     Column("buyers", N_("Buyers"), N_("Distinct live customers with a purchase credited to the channel on a day of the period.")),
     Column("gmv", N_("GMV"), N_("Net GMV (paid minus refunded) of purchases credited to the channel in the period, unmatched orders included."), "money"),
     Column("cost", N_("Cost"), N_("Channel costs prorated by day: a cost over D days, O of them in the period, counts amount × O / D."), "money"),
@@ -190,13 +189,15 @@ CHANNEL_COLUMNS = (
     Column("cost_per_buyer", N_("Cost per buyer"), N_("Cost / buyers (empty when there are no buyers)."), "money"),
     Column("roi", N_("ROI"), N_("GMV / cost (empty when there is no cost)."), "ratio"),
     Column("deletion_rate", N_("Deletion rate"), N_("Adds whose relation was deleted by the end of the day asked about / adds."), "rate"),
+    # last, so the CSV export's earlier columns keep their places
+    Column("group_joins", N_("Group joins"), N_("People who joined a customer group by scanning one of the channel's group codes on a day of the period, counted per join (WeCom does not say who joined). With a store or region: joins into groups its staff members own.")),
 )
 
 
 def channel_table(result: ChannelResult) -> Table:
     return Table("channels", CHANNEL_COLUMNS, tuple(
-        (c.name, c.adds, c.still_friend_rate_7d, c.still_friend_rate_30d, c.group_joins, c.buyers, c.gmv, c.cost, c.cac,
-         c.cost_per_buyer, c.roi, c.deletion_rate)
+        (c.name, c.adds, c.still_friend_rate_7d, c.still_friend_rate_30d, c.buyers, c.gmv, c.cost, c.cac, c.cost_per_buyer,
+         c.roi, c.deletion_rate, c.group_joins)
         for c in result.channels))
 
 
