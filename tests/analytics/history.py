@@ -90,3 +90,26 @@ def delete(ctx: Context, tenant_id: int, customer_id: int, staff_id: int, at: da
     with ctx.uow() as uow:
         relations.end_in(uow, tenant_id, customer_id, staff_id, RelationState.DELETED_BY_CUSTOMER, at=at, actor="test")
         uow.commit()
+
+
+def group_code(ctx: Context, tenant_id: int, channel_id: int, owners: dict[str, int | None]) -> int:
+    """A group code of the channel whose pool is ``owners``' groups (chat id -> owner staff id;
+    None: a group Siyu has no row for)."""
+    with ctx.uow() as uow:
+        now = datetime.now(UTC)
+        for chat_id, owner in owners.items():
+            if owner is not None:
+                uow.wecom_sync.add_group_chat(tenant_id, chat_id=chat_id, name=f"群{chat_id}", owner_userid=f"u{owner}",
+                                              owner_staff_id=owner, status=0, members=10, external_members=9, fingerprint="-",
+                                              synced_at=now)
+        code_id = uow.group_codes.add(tenant_id, now=now, channel_id=channel_id, name=f"群码{uid(4)}", state=f"g{uid(8)}",
+                                      chat_ids=list(owners), threshold=190, auto_create_room=False, room_base_name="",
+                                      room_base_id=None)
+        uow.commit()
+    return int(code_id)
+
+
+def group_join(ctx: Context, tenant_id: int, code_id: int, chat_id: str, members: int, at: datetime) -> None:
+    with ctx.uow() as uow:
+        uow.group_codes.add_join(tenant_id, code_id, chat_id, members=members, at=at)
+        uow.commit()

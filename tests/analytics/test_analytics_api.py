@@ -46,7 +46,7 @@ def test_rfm_cohorts_channels_and_status_through_the_api(context, client) -> Non
     channels = client.get("/api/v1/analytics/channels", params={"start": "2026-03-01", "end": "2026-03-31", "as_of": "2026-04-30"},
                           headers=a.headers).json()
     (row,) = channels["channels"]
-    assert (row["name"], row["adds"], row["buyers"], row["gmv"]) == ("公众号", 1, 1, "88.00")
+    assert (row["name"], row["adds"], row["buyers"], row["gmv"], row["group_joins"]) == ("公众号", 1, 1, "88.00", 0)
     cohorts = client.get("/api/v1/analytics/cohorts", params={"since": "2026-03-01", "until": "2026-03-31", "months": 1,
                                                               "as_of": "2026-04-30"}, headers=a.headers).json()
     (cohort,) = cohorts["cohorts"]

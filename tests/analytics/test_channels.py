@@ -9,6 +9,7 @@ import pytest
 
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.channels import ChannelQuery
+from siyu.analytics.scope import EVERYTHING, Scope
 from siyu.bootstrap import Context
 from siyu.services import merging, warehouse_sync
 from tests import factories
@@ -73,3 +74,38 @@ def test_channel_roi(context: Context, warehouse: Warehouse) -> None:
     assert (k_channel.gmv, k_channel.cost, k_channel.cac, k_channel.roi) == (Decimal("60.00"), Decimal("0.00"), Decimal("0.00"), None)
     quiet = result.of(idle)
     assert quiet is not None and (quiet.adds, quiet.buyers, quiet.gmv, quiet.cac, quiet.deletion_rate) == (0, 0, Decimal("0.00"), None, None)
+
+
+def test_group_joins_per_channel_period_and_store(context: Context, warehouse: Warehouse) -> None:
+    _, admin = factories.tenant(context)
+    t = admin.tenant_id
+    s1, s2 = factories.store(context, admin), factories.store(context, admin)
+    g1, g2 = factories.member(context, admin, store_id=s1.id), factories.member(context, admin, store_id=s2.id)
+    gzh = h.channel(context, t, "公众号", "gzh")
+    dy = h.channel(context, t, "抖音", "dy")
+    idle = h.channel(context, t, "闲置", "idle")
+    # gzh's code: wrA owned by g1 (S1), wrB by g2 (S2), wrC not known to Siyu (no owner, no store)
+    x = h.group_code(context, t, gzh, {"wrA": g1.id, "wrB": g2.id, "wrC": None})
+    y = h.group_code(context, t, dy, {"wrD": g2.id})
+    h.group_join(context, t, x, "wrA", 2, h.sh(2026, 3, 1, 0, 5))  # 02-28 16:05 UTC, March in Shanghai: in
+    h.group_join(context, t, x, "wrA", 1, h.sh(2026, 3, 31, 23, 50))  # in
+    h.group_join(context, t, x, "wrB", 3, h.sh(2026, 3, 15))  # in
+    h.group_join(context, t, x, "wrC", 4, h.sh(2026, 3, 20))  # in (no store)
+    h.group_join(context, t, x, "wrA", 5, h.sh(2026, 4, 1, 0, 10))  # 03-31 16:10 UTC, April in Shanghai: out
+    h.group_join(context, t, x, "wrB", 7, h.sh(2026, 2, 28, 23))  # February: out
+    h.group_join(context, t, y, "wrD", 6, h.sh(2026, 3, 10))  # in
+    warehouse_sync.sync_tenant(context.uow(), warehouse, t)
+
+    def joins(scope: Scope = EVERYTHING) -> dict[int, int]:
+        result = ChannelQuery(tenant_id=t, start=date(2026, 3, 1), end=date(2026, 3, 31), as_of=date(2026, 4, 15), scope=scope)
+        return {c.channel_id: c.group_joins for c in result.run(warehouse).channels}
+
+    # all: gzh 2 + 1 + 3 + 4 = 10; dy 6; idle none
+    assert joins() == {gzh: 10, dy: 6, idle: 0}
+    # S1: the joins into g1's group wrA: 2 + 1 = 3. S2: wrB 3 (gzh), wrD 6 (dy). wrC's 4 are in no store.
+    assert joins(Scope(store_id=s1.id)) == {gzh: 3, dy: 0, idle: 0}
+    assert joins(Scope(store_id=s2.id)) == {gzh: 3, dy: 6, idle: 0}
+    assert joins(Scope(channel_id=dy)) == {dy: 6}
+    # group joins change nothing else: no adds, buyers, GMV; CAC stays empty (no adds)
+    quiet = ChannelQuery(tenant_id=t, start=date(2026, 3, 1), end=date(2026, 3, 31), as_of=date(2026, 4, 15)).run(warehouse).of(gzh)
+    assert quiet is not None and (quiet.adds, quiet.buyers, quiet.gmv, quiet.cac) == (0, 0, Decimal("0.00"), None)

@@ -124,3 +124,30 @@ def test_sync_mirrors_every_kind_of_change(context: Context, warehouse: Warehous
     status = warehouse_sync.sync_status(warehouse, tenant.id)
     assert status.version >= 4 and status.last_synced_at is not None
     assert warehouse_sync.sync_status(warehouse, other.id).version == 0
+
+
+def test_group_joins_follow_their_code_channel_and_group_owner(context: Context, warehouse: Warehouse) -> None:
+    _, admin = factories.tenant(context)
+    t = admin.tenant_id
+    shop = factories.store(context, admin)
+    g1, g2 = factories.member(context, admin, store_id=shop.id), factories.member(context, admin, store_id=shop.id)
+    first, second = h.channel(context, t, "海报", "poster"), h.channel(context, t, "展台", "booth")
+    code = h.group_code(context, t, first, {"wrA": g1.id, "wrGone": None})
+    h.group_join(context, t, code, "wrA", 2, h.sh(2026, 3, 1))
+    h.group_join(context, t, code, "wrGone", 1, h.sh(2026, 3, 2))
+    warehouse_sync.sync_tenant(context.uow(), warehouse, t)
+    assert_mirrors(context, warehouse, t)
+    shape = [(r[2], r[3], r[4], r[5]) for r in _warehouse_rows(warehouse, t, "group_joins")]
+    assert shape == [(code, first, g1.id, 2), (code, first, None, 1)]
+
+    # the code moves to another channel and the group to another owner: the block is copied again
+    with context.uow() as uow:
+        uow.group_codes.update(t, code, now=datetime.now(UTC), channel_id=second)
+        row = uow.wecom_sync.group_chat(t, "wrA")
+        assert row is not None
+        uow.wecom_sync.update_group_chat(t, row["id"], owner_staff_id=g2.id)
+        uow.commit()
+    report = warehouse_sync.sync_tenant(context.uow(), warehouse, t)
+    assert report.by_source.get("group_joins") == 2
+    assert_mirrors(context, warehouse, t)
+    assert [(r[3], r[4]) for r in _warehouse_rows(warehouse, t, "group_joins")] == [(second, g2.id), (second, None)]

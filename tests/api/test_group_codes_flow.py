@@ -191,3 +191,35 @@ def test_the_api_makes_a_code_and_shows_each_pool_groups_members(context, client
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "group_code.chat_taken"
     image = client.get(f"/api/v1/group-codes/{made.json()['id']}/qr", headers=headers)
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+
+
+def test_a_dismissed_group_leaves_every_code_and_is_shown_dismissed(context, client, fake):
+    linked = link(context, fake)
+    _groups(context, linked, fake, {"wrA": 10, "wrB": 20, "wrC": 30, "wrD": 40, "wrE": 50, "wrF": 60})
+    code = _create(context, linked, ["wrA", "wrB", "wrC", "wrD", "wrE", "wrF"])
+    assert code.live_chat_ids == ("wrA", "wrB", "wrC", "wrD", "wrE")
+    dismiss = linked.xml("change_external_chat", "dismiss", create_time=1_800_000_010, ChatId="wrB")
+    assert linked.send(client, dismiss).text == "success"
+    assert _recheck(context, linked) == 1
+    code = group_codes.get_group_code(context.uow(), linked.admin, code.id)
+    assert code.live_chat_ids == ("wrA", "wrC", "wrD", "wrE", "wrF")
+    assert fake.corp.join_ways[code.config_id]["chat_id_list"] == ["wrA", "wrC", "wrD", "wrE", "wrF"]
+    pool = {p.chat_id: p for p in group_codes.pool_of(context.uow(), linked.admin, code)}
+    assert (pool["wrB"].dismissed, pool["wrB"].live, pool["wrB"].full) == (True, False, False)
+    assert not pool["wrA"].dismissed
+    # wrA fills: the pool has no group to spare, yet wrB (10 members) is not listed again
+    _join(fake, "wrA", 180)
+    assert _recheck(context, linked) == 1
+    code = group_codes.get_group_code(context.uow(), linked.admin, code.id)
+    assert code.live_chat_ids == ("wrC", "wrD", "wrE", "wrF") and code.exhausted_at is None
+    assert "wrB" not in [c.chat_id for c in group_codes.pickable_chats(context.uow(), linked.admin)]
+
+
+def test_a_pool_of_only_dismissed_groups_is_refused(context, client, fake):
+    linked = link(context, fake)
+    _groups(context, linked, fake, {"wrA": 10, "wrB": 20})
+    linked.send(client, linked.xml("change_external_chat", "dismiss", create_time=1_800_000_010, ChatId="wrA"))
+    with pytest.raises(InvalidInput) as refused:
+        _create(context, linked, ["wrA"])
+    assert refused.value.code == "group_code.all_dismissed"
+    assert _create(context, linked, ["wrA", "wrB"]).live_chat_ids == ("wrB",)

@@ -77,3 +77,28 @@ def test_room_base_id_is_kept_only_with_auto_create():
     made = GroupCodeDraft.parse(channel_id=1, name="a", state="gc-a", chat_ids=["wr1"], auto_create_room=True,
                                 room_base_name="会员群", room_base_id=3)
     assert (made.room_base_name, made.room_base_id) == ("会员群", 3)
+
+
+def test_a_dismissed_group_is_never_listed_even_with_room_to_spare():
+    members = {"wr1": 10, "wr2": 20, "wr3": 30, "wr4": 40, "wr5": 50, "wr6": 60, "wr7": 70, "wr8": 80}
+    listed = ("wr1", "wr2", "wr3", "wr4", "wr5")
+    # wr2 dismissed (20 members, far from full): the next open group, wr6, takes its place
+    rotation = _code(POOL, live=listed).rotate(members, frozenset({"wr2"}))
+    assert rotation.live == ("wr1", "wr3", "wr4", "wr5", "wr6") and not rotation.exhausted
+
+
+def test_an_exhausted_pool_drops_a_dismissed_group_from_the_groups_it_keeps():
+    full = {"wr1": 190, "wr2": 199, "wr3": 200}
+    # listed wr2, wr3, all full; wr3 dismissed: only wr2 is kept
+    rotation = _code(POOL[:3], live=("wr2", "wr3")).rotate(full, frozenset({"wr3"}))
+    assert rotation.exhausted and rotation.live == ("wr2",)
+    # listed only wr3, now dismissed: falls back to the pool's known groups but wr3 (wr1, wr2)
+    assert _code(POOL[:3], live=("wr3",)).rotate(full, frozenset({"wr3"})).live == ("wr1", "wr2")
+    # every group dismissed: nothing to list
+    gone = _code(POOL[:3], live=("wr2", "wr3")).rotate(full, frozenset(POOL[:3]))
+    assert gone.exhausted and gone.live == ()
+
+
+def test_a_dismissed_group_is_not_open_whatever_its_members():
+    assert not _code(["wr1"]).is_open("wr1", {"wr1": 3}, frozenset({"wr1"}))
+    assert _code(["wr1"]).is_open("wr1", {"wr1": 3})

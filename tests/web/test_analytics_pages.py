@@ -80,6 +80,7 @@ def test_channels_page_shows_the_roi_and_exports_the_same_rows(signed_in: Browse
     (row,) = rows[1:]
     assert (row[0], row[1], row[4], row[5], row[6], row[7]) == ("公众号", "2", "1", "138.00", "310.00", "155.00")
     assert float(row[9]) == pytest.approx(138 / 310) and float(row[10]) == 0.5
+    assert row[11] == "0"  # group joins: the fixture has no group code
 
 
 def test_rfm_page_lists_segments_grid_and_customers_of_a_segment(signed_in: Browser, org: Org, march: dict[str, int]) -> None:

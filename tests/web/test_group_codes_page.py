@@ -9,6 +9,7 @@ from siyu.adapters.channels.sandbox import Corp, SandboxChannel
 from siyu.adapters.channels.sandbox.join_ways import add_group_chat
 from siyu.adapters.channels.sandbox.media import hosted
 from siyu.domain.channels import ChannelDraft
+from siyu.domain.group_codes import GroupCodeDraft
 from siyu.domain.wecom import WeComSettingsDraft
 from siyu.services import channels, group_codes, wecom_settings
 from siyu.services.clock import utcnow
@@ -82,3 +83,19 @@ def test_a_full_pool_is_shown_as_a_warning(signed_in: Browser, org: Org) -> None
     [code] = group_codes.list_group_codes(org.context.uow(), org.system).items
     assert "该群活码的群已全部满员" in signed_in.get(f"/group-codes/{code.id}").text
     assert "群已全满" in signed_in.get("/group-codes").text
+
+
+def test_the_detail_page_shows_a_dismissed_group_as_dismissed(signed_in: Browser, org: Org) -> None:
+    _linked(org, {"wrA": 20, "wrB": 30})
+    channel = channels.create_channel(org.context.uow(), org.system, ChannelDraft.parse(name="解散渠道", state="gone-g"))
+    code = group_codes.create_group_code(org.context.uow(), org.context.secret_box, org.context.wecom_channel, org.system,
+                                         GroupCodeDraft.parse(channel_id=channel.id, name="解散群码", state="gone-g",
+                                                              chat_ids=["wrA", "wrB"]))
+    with org.context.uow() as uow:
+        row = uow.wecom_sync.group_chat(org.tenant.id, "wrA")
+        assert row is not None
+        uow.wecom_sync.update_group_chat(org.tenant.id, row["id"], dismissed_at=utcnow())
+        uow.commit()
+    group_codes.recheck_tenant(org.context.uow(), org.context.secret_box, org.context.wecom_channel, org.tenant.id)
+    detail = signed_in.get(f"/group-codes/{code.id}").text
+    assert "已解散" in detail and "使用中" in detail  # wrA dismissed, wrB live

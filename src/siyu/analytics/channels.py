@@ -1,5 +1,5 @@
-"""Channel ROI: per channel and period — adds, still friends after 7 and 30 days, buyers, GMV,
-cost, CAC, ROI and deletion rate.
+"""Channel ROI: per channel and period — adds, still friends after 7 and 30 days, group joins,
+buyers, GMV, cost, CAC, ROI and deletion rate.
 
 For the period ``start``..``end`` (inclusive Asia/Shanghai business days) and ``as_of`` (the
 day the question is asked; the end of that day is when "now" is):
@@ -11,6 +11,11 @@ day the question is asked; the end of that day is when "now" is):
   (``matured_Nd``), those whose add was not deleted (by either side) within N days.
   Rate = still / matured. Transfers between staff are not deletions.
 - **deleted**: adds whose relation was deleted by the end of ``as_of``; deletion rate = deleted / adds.
+- **group joins**: people who joined a customer group by scanning one of the channel's group
+  codes (群活码) on a day of the period: the sum of the joins' counts (``group_joins``, from
+  WeCom's add_member callbacks by QR scan into a group of the code's pool; WeCom says neither
+  who joined nor whether they are customers, so a person who joins twice counts twice, and a
+  staff member scanning counts too). A code counts for its channel as it is now.
 - **buyers, GMV**: purchases (orders not fully refunded) credited to the channel
   (``orders.channel_id``) on a day of the period: distinct live customers, and net GMV (paid
   minus refunded; orders that matched no customer count in GMV, not in buyers).
@@ -20,7 +25,9 @@ day the question is asked; the end of that day is when "now" is):
   when its divisor is zero.
 
 **Scope** (:mod:`siyu.analytics.scope`): a channel shows only that channel's row. A store or
-region counts the adds made with its staff members and the purchases credited to it; costs are
+region counts the adds made with its staff members, the group joins into groups its staff
+members own (the group's owner as last synced; a group with no known owner is in no store),
+and the purchases credited to it; costs are
 entered per channel, not per store, so with a store or region chosen cost, CAC, cost per buyer
 and ROI are empty (not the whole channel's cost set against one store's adds).
 """
@@ -37,11 +44,12 @@ import ibis.expr.types as ir
 
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
-from siyu.analytics.frame import check_period, day_start_utc, purchases, relations, today_in_shanghai
+from siyu.analytics.frame import business_day, check_period, day_start_utc, purchases, relations, today_in_shanghai
 from siyu.analytics.frame import flag as _flag
-from siyu.analytics.scope import EVERYTHING, Scope, credited_orders, scoped_relations
+from siyu.analytics.scope import EVERYTHING, Scope, credited_orders, scoped_relations, with_staff_in_places
 
 FEN = Decimal("0.01")
+COUNTS = ("adds", "matured_7d", "still_friends_7d", "matured_30d", "still_friends_30d", "deleted", "buyers", "group_joins")
 
 
 def _money(value: Any) -> Decimal:
@@ -66,6 +74,7 @@ class ChannelRoi:
     buyers: int
     gmv: Decimal
     cost: Decimal | None  # empty: not known for the scope (a store or region)
+    group_joins: int  # people who joined a group through the channel's group codes
 
     @property
     def still_friend_rate_7d(self) -> float | None:
@@ -151,6 +160,11 @@ class ChannelQuery(AnalyticsQuery[ChannelResult]):
         p = credited_orders(p.filter(p.channel_id.notnull() & p.day.between(self.start, self.end)), warehouse, tid, places)
         sales = p.group_by(o_channel="channel_id").aggregate(buyers=p.live_customer_id.nunique(), gmv=p.net.sum())
 
+        j = warehouse.table("group_joins")
+        j = j.filter((j.tenant_id == tid) & business_day(j.occurred_at).between(self.start, self.end))
+        j = with_staff_in_places(j, "owner_staff_id", warehouse, tid, places)
+        joined = j.group_by(j_channel="channel_id").aggregate(group_joins=j.members.sum())
+
         c = warehouse.table("channel_costs")
         c = c.filter((c.tenant_id == tid) & (c.period_start <= self.end) & (c.period_end >= self.start))
         inside = ibis.least(c.period_end, ibis.date(self.end)).delta(ibis.greatest(c.period_start, ibis.date(self.start)), unit="day") + 1
@@ -161,20 +175,19 @@ class ChannelQuery(AnalyticsQuery[ChannelResult]):
         out = ch.left_join(add_stats, ch.channel_id == add_stats.a_channel)
         out = out.left_join(sales, out.channel_id == sales.o_channel)
         out = out.left_join(costs, out.channel_id == costs.c_channel)
+        out = out.left_join(joined, out.channel_id == joined.j_channel)
         zero = ibis.literal(0)
         return out.select(
             "channel_id", "name", "group_name",
-            *[ibis.coalesce(out[col], zero).name(col) for col in
-              ("adds", "matured_7d", "still_friends_7d", "matured_30d", "still_friends_30d", "deleted", "buyers")],
+            *[ibis.coalesce(out[col], zero).name(col) for col in COUNTS],
             gmv=out.gmv, cost=out.cost,
         ).order_by("channel_id")
 
     def result(self, rows: list[dict[str, Any]]) -> ChannelResult:
-        counts = ("adds", "matured_7d", "still_friends_7d", "matured_30d", "still_friends_30d", "deleted", "buyers")
         channels = tuple(
             ChannelRoi(
                 channel_id=row["channel_id"], name=row["name"], group_name=row["group_name"],
-                **{col: int(row[col]) for col in counts}, gmv=_money(row["gmv"]),
+                **{col: int(row[col]) for col in COUNTS}, gmv=_money(row["gmv"]),
                 cost=None if self.scope.places else _money(row["cost"]),
             )
             for row in rows

@@ -14,6 +14,8 @@ Two things can be narrowed, and each query's docstring says which it uses:
   credited to — and whose ``channel_id`` is the channel.
 - **relations** (:func:`scoped_relations`): staff relations with a staff member of the store
   or region, made through the channel.
+- **rows of a staff member** (:func:`with_staff_in_places`): any rows whose staff column is a
+  staff member of the store or region (channel ROI's group joins: the group's owner).
 
 Empty fields narrow nothing; set fields all apply (a store *and* a channel: both).
 """
@@ -72,13 +74,20 @@ def _channel_state(wh: Warehouse, tenant_id: int, channel_id: int) -> ir.Table:
     return ch.filter((ch.tenant_id == tenant_id) & (ch.channel_id == channel_id)).select(c_state="state")
 
 
+def with_staff_in_places(table: ir.Table, staff_column: str, wh: Warehouse, tenant_id: int, scope: Scope) -> ir.Table:
+    """The rows of ``table`` whose ``staff_column`` is a staff member of the scope's store or
+    region (every row when neither is chosen; a row with no staff member is in no place)."""
+    if not scope.places:
+        return table
+    places = _staff_places(wh, tenant_id)
+    joined = table.left_join(places, table[staff_column] == places.p_staff)
+    return joined.filter(_place_matches(joined.p_store, joined.p_region, scope)).drop("p_staff", "p_store", "p_region")
+
+
 def scoped_relations(rel: ir.Table, wh: Warehouse, tenant_id: int, scope: Scope) -> ir.Table:
     """``rel`` (relations of :func:`siyu.analytics.frame.relations`) with a staff member of the
     scope's store or region, made through its channel."""
-    if scope.places:
-        places = _staff_places(wh, tenant_id)
-        rel = rel.left_join(places, rel.staff_id == places.p_staff)
-        rel = rel.filter(_place_matches(rel.p_store, rel.p_region, scope)).drop("p_staff", "p_store", "p_region")
+    rel = with_staff_in_places(rel, "staff_id", wh, tenant_id, scope)
     if scope.channel_id is not None:
         state = _channel_state(wh, tenant_id, scope.channel_id)
         rel = rel.semi_join(state, rel.channel_state == state.c_state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from siyu.api.schemas import Out, PageOut
 from siyu.analytics.funnel import Breakdown
@@ -85,6 +85,7 @@ class ChannelRoiOut(Out):
     still_friend_rate_30d: float | None
     deleted: int
     deletion_rate: float | None
+    group_joins: int = Field(description="People who joined a customer group through the channel's group codes in the period (QR scans, counted per join)")
     buyers: int
     gmv: Decimal
     cost: Decimal | None

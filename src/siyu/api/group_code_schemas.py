@@ -27,9 +27,10 @@ class GroupCodeUpdate(GroupCodeCreate):
 class PoolChatOut(Out):
     chat_id: str
     name: str
-    members: int | None = Field(description="None: Siyu has no row for the group (dissolved, or not synced yet)")
+    members: int | None = Field(description="None: Siyu has no row for the group (not synced yet)")
     live: bool = Field(description="Listed on the code in WeCom now")
     full: bool
+    dismissed: bool = Field(description="WeCom dismissed the group: it is never listed again")
 
 
 class GroupCodeOut(Out):

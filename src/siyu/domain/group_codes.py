@@ -10,14 +10,18 @@ Rules:
 
 1. A group is *open* while its members (staff included: WeCom's limit counts everyone) are
    under the code's threshold (default 190 of a customer group's 200; an upgraded group holds
-   500, the ``group_members_max`` setting). A group Siyu has no row for (dissolved, not synced
-   yet) is not open.
+   500, the ``group_members_max`` setting). A group Siyu has no row for (not synced yet) is not
+   open.
 2. The code lists the first 5 open groups in pool order. A group whose members fall back under
    the threshold (people left) is open again and comes back in its place.
 3. No open group: the pool is *exhausted*. With ``auto_create_room`` the code keeps listing its
    last groups, so WeCom fills them to the limit and then makes new groups itself
    (``room_base_name`` + ``room_base_id``); without it the console warns and a notification goes
    out, and the code keeps its last groups (better a nearly full group than a dead code).
+4. A *dismissed* group (WeCom's ``dismiss`` callback: the group is gone there) is never open and
+   never listed again, not even by an exhausted pool: it leaves the list at the next re-check.
+   A pool whose every group is dismissed lists nothing; WeCom needs 1 to 5 groups on a join
+   way, so the service leaves the join way as it was and the console shows the pool exhausted.
 """
 
 from __future__ import annotations
@@ -104,16 +108,18 @@ class GroupCode:
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
-    def is_open(self, chat_id: str, members: dict[str, int]) -> bool:
-        return chat_id in members and members[chat_id] < self.threshold
+    def is_open(self, chat_id: str, members: dict[str, int], dismissed: frozenset[str] = frozenset()) -> bool:
+        return chat_id in members and chat_id not in dismissed and members[chat_id] < self.threshold
 
-    def rotate(self, members: dict[str, int]) -> Rotation:
-        """The groups to list, from each group's member count (see the module doc)."""
-        open_chats = tuple(c for c in self.chat_ids if self.is_open(c, members))[:LIVE_CHATS_MAX]
+    def rotate(self, members: dict[str, int], dismissed: frozenset[str] = frozenset()) -> Rotation:
+        """The groups to list, from each group's member count and which are dismissed (see the module doc)."""
+        open_chats = tuple(c for c in self.chat_ids if self.is_open(c, members, dismissed))[:LIVE_CHATS_MAX]
         if open_chats:
             return Rotation(open_chats, exhausted=False)
-        known = tuple(c for c in self.chat_ids if c in members)
-        return Rotation(self.live_chat_ids or known[-LIVE_CHATS_MAX:] or self.chat_ids[-LIVE_CHATS_MAX:], exhausted=True)
+        pool = tuple(c for c in self.chat_ids if c not in dismissed)
+        kept = tuple(c for c in self.live_chat_ids if c not in dismissed)
+        known = tuple(c for c in pool if c in members)
+        return Rotation(kept or known[-LIVE_CHATS_MAX:] or pool[-LIVE_CHATS_MAX:], exhausted=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +128,7 @@ class PoolChat:
 
     chat_id: str
     name: str
-    members: int | None  # None: Siyu has no row for it (dissolved, or not synced yet)
+    members: int | None  # None: Siyu has no row for it (not synced yet)
     live: bool
     full: bool
+    dismissed: bool = False  # WeCom said the group was dismissed: never listed again

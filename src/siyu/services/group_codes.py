@@ -8,7 +8,9 @@ lists at most 5 groups on a join way and knows nothing of the pool, so Siyu re-l
 counts: on every save, and every two minutes from the worker (:func:`recheck_everywhere`), which
 first re-reads the listed groups' members from WeCom (``groupchat/get``), so neither a missed
 callback nor a slow sync can leave a full group on the code. A threshold under the group limit
-(190 of 200) is the margin for joins between two re-checks.
+(190 of 200) is the margin for joins between two re-checks. A group WeCom dismissed
+(``wecom_group_chats.dismissed_at``, set by the dismiss callback) leaves every code's list at
+the next re-check and is never listed again; the picker no longer offers it.
 
 Attribution: WeCom's group callback (``change_external_chat`` update/add_member) carries the
 join scene and the number who joined, but not the join way's ``state`` (nor who joined). So a
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from siyu.adapters.channels.join_ways import JoinWayDraft
 from siyu.adapters.channels.port import Channel
@@ -30,7 +33,7 @@ from siyu.adapters.secret_box import SecretBox
 from siyu.domain.access import Actor, Permission
 from siyu.domain.alerts import AlertKind
 from siyu.domain.errors import ChannelError, Conflict, InvalidInput, NotFound
-from siyu.domain.group_codes import GROUP_MEMBERS_MAX, GroupCode, GroupCodeDraft, PoolChat
+from siyu.domain.group_codes import GROUP_MEMBERS_MAX, GroupCode, GroupCodeDraft, PoolChat, Rotation
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.wecom import CallbackEvent, WeComEvent
 from siyu.services.alerts import BRAND_TZ
@@ -66,8 +69,9 @@ def pool_of(uow: SqlUnitOfWork, actor: Actor, code: GroupCode) -> list[PoolChat]
     actor.require(Permission.CHANNELS_VIEW)
     with uow.reading():
         rows = uow.group_codes.chats(actor.tenant_id, list(code.chat_ids))
+    members, dismissed = _pool_state(rows)
     return [PoolChat(chat_id=c, name=rows[c]["name"] if c in rows else c, members=rows[c]["members"] if c in rows else None,
-                     live=c in code.live_chat_ids, full=not code.is_open(c, {k: v["members"] for k, v in rows.items()}))
+                     live=c in code.live_chat_ids, full=c not in dismissed and not code.is_open(c, members), dismissed=c in dismissed)
             for c in code.chat_ids]
 
 
@@ -100,6 +104,9 @@ def _check(uow: SqlUnitOfWork, actor: Actor, draft: GroupCodeDraft, code_id: int
     if missing:
         raise InvalidInput("group_code.unknown_chat", "no customer group “%(chat_id)s”: sync WeCom first", field="chat_ids",
                            chat_id=missing[0][:64])
+    if all(known[c]["dismissed_at"] is not None for c in draft.chat_ids):
+        raise InvalidInput("group_code.all_dismissed", "every group of the pool was dismissed in WeCom: pick a group that exists",
+                           field="chat_ids")
     for other in uow.group_codes.live(actor.tenant_id):
         shared = [c for c in draft.chat_ids if c in other.chat_ids]
         if other.id != code_id and shared:
@@ -119,8 +126,14 @@ def _wire(code: GroupCode, live: tuple[str, ...]) -> JoinWayDraft:
                         room_base_id=code.room_base_id if code.auto_create_room else None, chat_id_list=list(live), state=code.state)
 
 
-def _members(uow: SqlUnitOfWork, tenant_id: int, code: GroupCode) -> dict[str, int]:
-    return {c: row["members"] for c, row in uow.group_codes.chats(tenant_id, list(code.chat_ids)).items()}
+def _pool_state(rows: dict[str, dict[str, Any]]) -> tuple[dict[str, int], frozenset[str]]:
+    """The pool's groups' member counts, and which of them are dismissed, from their rows."""
+    return ({c: row["members"] for c, row in rows.items()},
+            frozenset(c for c, row in rows.items() if row["dismissed_at"] is not None))
+
+
+def _rotation(uow: SqlUnitOfWork, tenant_id: int, code: GroupCode) -> Rotation:
+    return code.rotate(*_pool_state(uow.group_codes.chats(tenant_id, list(code.chat_ids))))
 
 
 def create_group_code(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, actor: Actor, draft: GroupCodeDraft, *,
@@ -133,7 +146,7 @@ def create_group_code(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFacto
         _check(uow, actor, draft, None, members_max)
         code_id = uow.group_codes.add(actor.tenant_id, now=now, **_values(draft))
         code = _get(uow, actor.tenant_id, code_id)
-        rotation = code.rotate(_members(uow, actor.tenant_id, code))
+        rotation = _rotation(uow, actor.tenant_id, code)
         config_id = channel.add_join_way(_wire(code, rotation.live))  # a failure here rolls the row back
         qr_code = channel.get_join_way(config_id).qr_code
         uow.group_codes.update(actor.tenant_id, code_id, now=now, config_id=config_id, qr_code=qr_code, live_chat_ids=list(rotation.live),
@@ -183,9 +196,10 @@ def archive_group_code(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFact
 def _rotate(uow: SqlUnitOfWork, channel: Channel, tenant_id: int, code: GroupCode, now: datetime, *, force: bool = False) -> GroupCode:
     if code.archived_at is not None or not code.config_id:
         return code
-    rotation = code.rotate(_members(uow, tenant_id, code))
+    rotation = _rotation(uow, tenant_id, code)
     if force or rotation.live != code.live_chat_ids:
-        channel.update_join_way(code.config_id, _wire(code, rotation.live))
+        if rotation.live:  # every group dismissed: WeCom takes no empty list, the way keeps what it had
+            channel.update_join_way(code.config_id, _wire(code, rotation.live))
         uow.group_codes.update(tenant_id, code.id, now=now, live_chat_ids=list(rotation.live), rotated_at=now)
         code = _get(uow, tenant_id, code.id)
     return _exhaustion(uow, tenant_id, code, rotation.exhausted, now)
@@ -235,7 +249,8 @@ def recheck_tenant(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory,
     channel = open_channel(uow, box, channels, tenant_id)
     with uow.reading():
         codes = uow.group_codes.live(tenant_id)
-    listed = sorted({c for code in codes for c in code.live_chat_ids})
+        rows = uow.group_codes.chats(tenant_id, [c for code in codes for c in code.live_chat_ids])
+    listed = sorted(c for c, row in rows.items() if row["dismissed_at"] is None)  # a dismissed group is gone in WeCom
     counted: dict[str, tuple[int, int]] = {}
     for chat_id in listed:
         try:

@@ -7,7 +7,7 @@ Two ways of finding what changed, chosen per table by what the operational store
   transactions that committed after a later one was already read) are re-read and replaced by
   id, so reading a row twice is harmless.
 - **Block fingerprints** (customers, relations, customer tags, channels, channel costs,
-  member levels, regions, stores, staff): tables
+  group-code joins, member levels, regions, stores, staff): tables
   that change without a trustworthy watermark column — a relation ends or moves to a survivor
   by merge without any timestamp of its own, a tag removed is a row deleted, and
   ``customers.updated_at`` may be set to the time of the event being recorded (not the time it
@@ -50,8 +50,8 @@ from siyu.services import clock, order_summary
 BLOCK = 256
 FLUSH_ROWS = 50_000
 LOOKBACK = timedelta(minutes=10)
-BLOCK_SOURCES = ("regions", "stores", "staff", "channels", "channel_costs", "member_levels", "customers", "relations",
-                 "customer_tags", "customer_identities", "customer_scores")
+BLOCK_SOURCES = ("regions", "stores", "staff", "channels", "channel_costs", "group_joins", "member_levels", "customers",
+                 "relations", "customer_tags", "customer_identities", "customer_scores")
 MARK_SOURCES = ("orders", "events")
 MASK = (1 << 63) - 1
 

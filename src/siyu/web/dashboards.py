@@ -189,13 +189,15 @@ CHANNEL_COLUMNS = (
     Column("cost_per_buyer", N_("Cost per buyer"), N_("Cost / buyers (empty when there are no buyers)."), "money"),
     Column("roi", N_("ROI"), N_("GMV / cost (empty when there is no cost)."), "ratio"),
     Column("deletion_rate", N_("Deletion rate"), N_("Adds whose relation was deleted by the end of the day asked about / adds."), "rate"),
+    # last, so the CSV export's earlier columns keep their places
+    Column("group_joins", N_("Group joins"), N_("People who joined a customer group by scanning one of the channel's group codes on a day of the period, counted per join (WeCom does not say who joined). With a store or region: joins into groups its staff members own.")),
 )
 
 
 def channel_table(result: ChannelResult) -> Table:
     return Table("channels", CHANNEL_COLUMNS, tuple(
         (c.name, c.adds, c.still_friend_rate_7d, c.still_friend_rate_30d, c.buyers, c.gmv, c.cost, c.cac, c.cost_per_buyer,
-         c.roi, c.deletion_rate)
+         c.roi, c.deletion_rate, c.group_joins)
         for c in result.channels))
 
 

@@ -86,6 +86,19 @@ TABLES: dict[str, ibis.Schema] = {
             "amount": MONEY,
         }
     ),
+    # Joins by QR scan into a group code's groups (group_code_joins), with the code's channel and
+    # the group's owner as last synced.
+    "group_joins": ibis.schema(
+        {
+            "tenant_id": "int64",
+            "join_id": "int64",
+            "group_code_id": "int64",
+            "channel_id": "int64",
+            "owner_staff_id": "int64",
+            "members": "int64",
+            "occurred_at": "timestamp",
+        }
+    ),
     "member_levels": ibis.schema(
         {"tenant_id": "int64", "level_id": "int64", "name": "string", "position": "int64", "loyal": "boolean"}
     ),

@@ -63,18 +63,20 @@ class GroupCodeRepository:
     # ---- the groups (synced by services/wecom_sync, member counts kept by callbacks and the re-check) ----
 
     def chats(self, tenant_id: int, chat_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The groups Siyu has rows for, by chat id: name, members, owner (userid, staff id), status."""
+        """The groups Siyu has rows for, by chat id: name, members, owner (userid, staff id), status,
+        when dismissed (or None)."""
         if not chat_ids:
             return {}
         g = wecom_group_chats.c
-        rows = self.session.execute(select(g.chat_id, g.name, g.members, g.owner_userid, g.owner_staff_id, g.status).where(
+        rows = self.session.execute(select(g.chat_id, g.name, g.members, g.owner_userid, g.owner_staff_id, g.status,
+                                           g.dismissed_at).where(
             g.tenant_id == tenant_id, g.chat_id.in_(sorted(set(chat_ids))))).all()
         return {r.chat_id: dict(r._mapping) for r in rows}
 
     def all_chats(self, tenant_id: int, *, limit: int) -> list[dict[str, Any]]:
-        """The tenant's groups for a picker: chat id, name, members, by name."""
+        """The tenant's groups for a picker (dismissed ones left out): chat id, name, members, by name."""
         g = wecom_group_chats.c
-        rows = self.session.execute(select(g.chat_id, g.name, g.members).where(g.tenant_id == tenant_id)
+        rows = self.session.execute(select(g.chat_id, g.name, g.members).where(g.tenant_id == tenant_id, g.dismissed_at.is_(None))
                                     .order_by(g.name, g.chat_id).limit(limit)).all()
         return [dict(r._mapping) for r in rows]
 

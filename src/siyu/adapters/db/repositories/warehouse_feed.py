@@ -30,7 +30,9 @@ from siyu.adapters.db.tables import (
     stores,
     tenants,
 )
+from siyu.adapters.db.tables.group_codes import group_code_joins, group_codes
 from siyu.adapters.db.tables.segments import customer_scores
+from siyu.adapters.db.tables.wecom import wecom_group_chats
 from siyu.adapters.db.tables.commerce import channel_costs, channels, events, orders
 
 STREAM_CHUNK = 10_000
@@ -101,6 +103,15 @@ def _costs(tenant_id: int) -> Select[Any]:
             .where(c.tenant_id == tenant_id).order_by(c.id))
 
 
+def _group_joins(tenant_id: int) -> Select[Any]:
+    """Each join with its code's channel and its group's owner (a group Siyu has no row for: none)."""
+    j, g, w = group_code_joins.c, group_codes.c, wecom_group_chats.c
+    joined = group_code_joins.join(group_codes, and_(g.tenant_id == j.tenant_id, g.id == j.group_code_id)).outerjoin(
+        wecom_group_chats, and_(w.tenant_id == j.tenant_id, w.chat_id == j.chat_id))
+    return (select(j.id, j.group_code_id, g.channel_id, w.owner_staff_id, j.members, j.occurred_at).select_from(joined)
+            .where(j.tenant_id == tenant_id).order_by(j.id))
+
+
 def _member_levels(tenant_id: int) -> Select[Any]:
     m = member_levels.c
     return select(m.id, m.name, m.position, m.loyal).where(m.tenant_id == tenant_id).order_by(m.id)
@@ -161,6 +172,10 @@ SOURCES: dict[str, Source] = {
     "channels": Source("channels", _channels, lambda r: (r.id, r.name, r.group_name, r.state), channels.c.id),
     "channel_costs": Source(
         "channel_costs", _costs, lambda r: (r.id, r.channel_id, r.period_start, r.period_end, r.amount), channel_costs.c.id,
+    ),
+    "group_joins": Source(
+        "group_joins", _group_joins,
+        lambda r: (r.id, r.group_code_id, r.channel_id, r.owner_staff_id, r.members, _naive(r.occurred_at)), group_code_joins.c.id,
     ),
     "member_levels": Source("member_levels", _member_levels, lambda r: (r.id, r.name, r.position, bool(r.loyal)),
                             member_levels.c.id),
