@@ -10,7 +10,7 @@ from siyu.domain.identities import IdentityKey
 from siyu.domain.imports import ImportStatus
 from siyu.domain.paging import PageRequest
 from siyu.services import customers, order_imports, orders
-from siyu.tasks import actor_fields
+from siyu.task_queueing import actor_fields
 from tests import factories as f
 
 HEADER = "source,order_id,ordered_at,amount,openid,sku,line_amount,refund_id,refund_amount,refunded_at\n"
