@@ -58,7 +58,7 @@ def queue_order_import(context: Context, actor: Actor, upload: IO[bytes], *, fil
     try:
         expected = order_imports.check_file(context.uow(), actor, stored, encoding=encoding, source=source)
         import_id = order_imports.start_import(context.uow(), actor, filename=name, dry_run=dry_run, source=source,
-                                               rows_expected=expected)
+                                               rows_expected=expected, upload=stored, encoding=encoding)
     except BaseException:
         stored.unlink(missing_ok=True)
         raise

@@ -29,9 +29,10 @@ from siyu.services import (
     wecom_sync, welcome, welcome_media,
 )
 from siyu.services import moments
+from siyu.services.auth import system_actor
 from siyu.services.clock import utcnow
 from siyu.services.demo import DEMO_SLUG, live, replies
-from siyu.task_queueing import actor_from
+from siyu.task_queueing import actor_fields, actor_from
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -131,8 +132,9 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
 
     @huey.task(name="run_order_import")
     def run_order_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
-        """Run an uploaded order import, or resume one the worker died in (the same task again
-        reads on from the run's last committed batch). The upload is removed once the run has
+        """Run an uploaded order import, or resume one the worker died in (the same task again,
+        queued by ``resume_order_imports``, reads on from the run's last committed batch; while
+        another worker is on the run it does nothing). The upload is removed once the run has
         finished, not before: a worker that dies leaves it for the resumed run."""
         upload, who = Path(path), actor_from(actor)
         try:
@@ -140,6 +142,15 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         finally:
             if order_imports.get_import(context.uow(), who, import_id).status is not ImportStatus.RUNNING:
                 upload.unlink(missing_ok=True)
+
+    @huey.periodic_task(crontab(minute="*/5"), name="resume_order_imports")
+    def resume_order_imports() -> int:
+        """Every five minutes: order imports whose worker was killed (no progress for
+        ``order_imports.LEASE``) queued again, as their tenant's system actor."""
+        found = order_imports.abandoned(context.uow())
+        for run in found:
+            run_order_import(actor_fields(system_actor(run.tenant_id)), run.import_id, str(run.upload), run.encoding)
+        return len(found)
 
     @huey.task(name="refresh_wecom_contact", retries=3, retry_delay=30)
     def refresh_wecom_contact(tenant_id: int, external_userid: str) -> int:
@@ -322,6 +333,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "sync_tenant_warehouse": sync_tenant_warehouse,
         "run_customer_import": run_customer_import,
         "run_order_import": run_order_import,
+        "resume_order_imports": resume_order_imports,
         "refresh_wecom_contact": refresh_wecom_contact,
         "fetch_wecom_change": fetch_wecom_change,
         "send_welcome": send_welcome,

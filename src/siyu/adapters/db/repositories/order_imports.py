@@ -7,7 +7,7 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy import tuple_ as sa_tuple
 from sqlalchemy.orm import Session
 
@@ -39,22 +39,55 @@ class OrderImportRepository:
         self.session = session
 
     def add(self, tenant_id: int, *, filename: str, dry_run: bool, source: str | None, actor: str, now: datetime,
-            rows_expected: int | None) -> int:
+            rows_expected: int | None, upload: str | None = None, encoding: str | None = None) -> int:
         return self.session.execute(  # type: ignore[no-any-return]
             insert(order_imports).values(
                 tenant_id=tenant_id, filename=filename[:200], dry_run=dry_run, source=source, status=ImportStatus.RUNNING.value,
-                actor=actor, created_at=now, rows_expected=rows_expected, **dict.fromkeys(COUNTS, 0),
+                actor=actor, created_at=now, rows_expected=rows_expected, upload=upload, encoding=encoding, attempt=0,
+                **dict.fromkeys(COUNTS, 0),
             )
         ).inserted_primary_key[0]
 
     def record(self, tenant_id: int, import_id: int, counts: OrderImportCounts, *, status: ImportStatus = ImportStatus.RUNNING,
                message: str | None = None, message_code: str | None = None, message_params: dict[str, Any] | None = None,
-               finished_at: datetime | None = None) -> None:
+               finished_at: datetime | None = None, attempt: int | None = None, now: datetime | None = None) -> bool:
+        """Write the run's counts (and status); with ``attempt``, only while that attempt still holds
+        the run, stamping ``now`` as its progress. False when it no longer does (nothing written)."""
         o = order_imports.c
         values: dict[str, Any] = {**asdict(counts), "status": status.value, "finished_at": finished_at}
         if message is not None:
             values.update(message=message, message_code=message_code, message_params=message_params)
-        self.session.execute(update(order_imports).where(o.tenant_id == tenant_id, o.id == import_id).values(**values))
+        query = update(order_imports).where(o.tenant_id == tenant_id, o.id == import_id)
+        if attempt is not None:
+            query = query.where(o.attempt == attempt).values(progress_at=now)
+        return self.session.execute(query.values(**values)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    def claim(self, tenant_id: int, import_id: int, *, now: datetime, stale_before: datetime) -> int | None:
+        """Take a running run nobody has made progress on since ``stale_before``: the new attempt's
+        number, or None (finished, or another worker holds it). One UPDATE, so two workers racing
+        for a run cannot both win."""
+        o = order_imports.c
+        taken = self.session.execute(
+            update(order_imports)
+            .where(o.tenant_id == tenant_id, o.id == import_id, o.status == ImportStatus.RUNNING.value,
+                   or_(o.progress_at.is_(None), o.progress_at < stale_before))
+            .values(attempt=o.attempt + 1, progress_at=now)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return self.session.execute(  # type: ignore[no-any-return]
+            select(o.attempt).where(o.tenant_id == tenant_id, o.id == import_id)).scalar_one()
+
+    def abandoned(self, stale_before: datetime) -> list[tuple[int, int, str, str | None]]:
+        """Every tenant's runs a worker took and stopped making progress on before ``stale_before``
+        (it was killed), that the worker can read again: (tenant id, run id, upload, encoding)."""
+        o = order_imports.c
+        rows = self.session.execute(
+            select(o.tenant_id, o.id, o.upload, o.encoding)
+            .where(o.status == ImportStatus.RUNNING.value, o.upload.is_not(None), o.progress_at < stale_before)
+            .order_by(o.id)
+        ).all()
+        return [(row.tenant_id, row.id, row.upload, row.encoding) for row in rows]
 
     def add_errors(self, tenant_id: int, import_id: int, errors: list[CellError]) -> None:
         if errors:
