@@ -34,7 +34,8 @@ def queue_customer_import(context: Context, actor: Actor, upload: IO[bytes], *, 
     name, stored = _store_sheet(context, upload, filename)
     try:
         expected = imports.check_file(context.uow(), actor, stored, encoding=encoding)
-        import_id = imports.start_import(context.uow(), actor, filename=name, dry_run=dry_run, rows_expected=expected)
+        import_id = imports.start_import(context.uow(), actor, filename=name, dry_run=dry_run, rows_expected=expected,
+                                         upload=stored, encoding=encoding)
     except BaseException:
         stored.unlink(missing_ok=True)
         raise

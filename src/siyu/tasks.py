@@ -120,20 +120,22 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
 
     @huey.task(name="run_customer_import")
     def run_customer_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
-        """Run an uploaded import for the person who started it; the upload is removed after."""
-        upload = Path(path)
+        """Run an uploaded import for the person who started it, or resume one the worker died in,
+        as ``run_order_import`` does; the upload is removed once the run has finished."""
+        upload, who = Path(path), actor_from(actor)
         try:
-            run = imports.run_import(context.uow(), actor_from(actor), import_id, upload, encoding=encoding)
+            run = imports.run_import(context.uow(), who, import_id, upload, encoding=encoding)
         finally:
-            upload.unlink(missing_ok=True)
-        if not run.dry_run and run.rows_good:
+            if imports.get_import(context.uow(), who, import_id).status is not ImportStatus.RUNNING:
+                upload.unlink(missing_ok=True)
+        if run.status is not ImportStatus.RUNNING and not run.dry_run and run.rows_good:  # RUNNING: another worker is on it
             match_orders(actor)  # new identities may be what unmatched orders and events were waiting for
         return run.status.value
 
     @huey.task(name="run_order_import")
     def run_order_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
         """Run an uploaded order import, or resume one the worker died in (the same task again,
-        queued by ``resume_order_imports``, reads on from the run's last committed batch; while
+        queued by ``resume_imports``, reads on from the run's last committed batch; while
         another worker is on the run it does nothing). The upload is removed once the run has
         finished, not before: a worker that dies leaves it for the resumed run."""
         upload, who = Path(path), actor_from(actor)
@@ -143,14 +145,16 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
             if order_imports.get_import(context.uow(), who, import_id).status is not ImportStatus.RUNNING:
                 upload.unlink(missing_ok=True)
 
-    @huey.periodic_task(crontab(minute="*/5"), name="resume_order_imports")
-    def resume_order_imports() -> int:
-        """Every five minutes: order imports whose worker was killed (no progress for
-        ``order_imports.LEASE``) queued again, as their tenant's system actor."""
-        found = order_imports.abandoned(context.uow())
-        for run in found:
-            run_order_import(actor_fields(system_actor(run.tenant_id)), run.import_id, str(run.upload), run.encoding)
-        return len(found)
+    @huey.periodic_task(crontab(minute="*/5"), name="resume_imports")
+    def resume_imports() -> int:
+        """Every five minutes: customer and order imports whose worker was killed (no progress
+        for ``import_leases.LEASE``) queued again, as their tenant's system actor."""
+        found = 0
+        for service, task in ((imports, run_customer_import), (order_imports, run_order_import)):
+            for run in service.abandoned(context.uow()):
+                task(actor_fields(system_actor(run.tenant_id)), run.import_id, str(run.upload), run.encoding)
+                found += 1
+        return found
 
     @huey.task(name="refresh_wecom_contact", retries=3, retry_delay=30)
     def refresh_wecom_contact(tenant_id: int, external_userid: str) -> int:
@@ -333,7 +337,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "sync_tenant_warehouse": sync_tenant_warehouse,
         "run_customer_import": run_customer_import,
         "run_order_import": run_order_import,
-        "resume_order_imports": resume_order_imports,
+        "resume_imports": resume_imports,
         "refresh_wecom_contact": refresh_wecom_contact,
         "fetch_wecom_change": fetch_wecom_change,
         "send_welcome": send_welcome,

@@ -170,7 +170,7 @@ def _queued(context, admin, name, text=HEADER + ROWS):
 def test_the_sweep_queues_a_run_whose_worker_was_killed_once_and_leaves_a_fresh_one_alone(context, tmp_path, monkeypatch):
     admin = _tenant(context)
     reference = order_imports.import_orders(context.uow(), admin, _file(tmp_path, HEADER + ROWS.replace("mall", "ref")))
-    task, sweep = context.tasks["run_order_import"], context.tasks["resume_order_imports"]
+    task, sweep = context.tasks["run_order_import"], context.tasks["resume_imports"]
     stale, stale_upload = _queued(context, admin, "a.csv")
     fresh, fresh_upload = _queued(context, admin, "b.csv", HEADER + ROWS.replace("mall", "shop"))
     never_taken, _ = _queued(context, admin, "c.csv")  # still in the queue: its own task will run it
@@ -203,7 +203,7 @@ def test_a_run_a_worker_is_on_is_not_run_by_a_second_one(context, tmp_path, monk
     def parse_and_queue_again(*args, **kwargs):  # between two batches of the first worker
         if not seen:
             seen.append(task.call_local(actor_fields(admin), import_id, str(upload), None))
-            seen.append(context.tasks["resume_order_imports"].call_local())
+            seen.append(context.tasks["resume_imports"].call_local())
         return parse(*args, **kwargs)
 
     monkeypatch.setattr(order_imports, "parse_orders", parse_and_queue_again)
@@ -223,7 +223,7 @@ def test_a_worker_that_lost_the_run_to_another_stops_without_writing(context, tm
         seen.append(1)
         if len(seen) == 2:
             _later(monkeypatch)
-            assert context.tasks["resume_order_imports"].call_local() == 1
+            assert context.tasks["resume_imports"].call_local() == 1
         return parse(*args, **kwargs)
 
     monkeypatch.setattr(order_imports, "parse_orders", stall_then_lose)

@@ -14,12 +14,8 @@ orders, its bad rows and the run's counts together, with the row it ended on (``
 Running a run again (the worker crashed half way) reads on from that row: nothing is written,
 reported or counted twice. A finished run is left as it is.
 
-One worker at a time: a worker takes the run (a new ``attempt``, stamped ``progress_at``) and
-every batch it commits stamps it again, written only while its attempt still holds the run. A
-run counts as abandoned, and another worker may take it, once its last progress is older than
-:data:`LEASE`; until then running it again does nothing. The worker's sweep
-(``resume_order_imports``) queues every abandoned run of an upload again (:func:`abandoned`),
-under the tenant's system actor.
+One worker at a time is on a run (:mod:`siyu.services.import_leases`); the worker's sweep
+queues a run whose worker was killed again (:func:`abandoned`).
 """
 
 from __future__ import annotations
@@ -27,8 +23,8 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,24 +40,12 @@ from siyu.domain.orders import OrderOutcome, OrderResult
 from siyu.domain.paging import Page, PageRequest
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
+from siyu.services.import_leases import LEASE, AbandonedRun, RunLost, abandoned_runs
 from siyu.services.orders import parse_orders, write_orders
 
 BATCH_SIZE = 1000
 SPOOL_LIMIT = 8 << 20  # reports larger than this go to a temporary file
 CHUNK = 1 << 18
-LEASE = timedelta(minutes=5)  # a batch takes seconds: this long without one, the run's worker is gone
-
-
-@dataclass(frozen=True, slots=True)
-class AbandonedRun:
-    tenant_id: int
-    import_id: int
-    upload: Path
-    encoding: str | None
-
-
-class _Lost(Exception):
-    """The run was taken by another worker since this one last committed: stop, write nothing."""
 
 
 def import_orders(
@@ -131,7 +115,7 @@ def run_import(uow: SqlUnitOfWork, actor: Actor, import_id: int, path: Path, *, 
     try:
         with open_sheet(path, encoding=encoding) as sheet:
             importer.read(_columns(sheet.header, run.source), sheet.rows, batch_size)
-    except _Lost:
+    except RunLost:
         return get_import(uow, actor, import_id)
     except DomainError as exc:
         importer.finish(ImportStatus.FAILED, exc)
@@ -149,8 +133,7 @@ def abandoned(uow: SqlUnitOfWork, *, now: datetime | None = None) -> list[Abando
     """Every tenant's runs of an upload whose worker stopped making progress :data:`LEASE` ago
     (the worker's sweep; no actor: the sweep queues each again under its tenant's system actor)."""
     with uow:
-        found = OrderImportRepository(uow.session).abandoned((now or utcnow()) - LEASE)
-    return [AbandonedRun(tenant_id, import_id, Path(upload), encoding) for tenant_id, import_id, upload, encoding in found]
+        return abandoned_runs(OrderImportRepository(uow.session).abandoned((now or utcnow()) - LEASE))
 
 
 class _Importer:
@@ -202,7 +185,7 @@ class _Importer:
     def _record(self, uow: SqlUnitOfWork, errors: list[CellError], counts: OrderImportCounts) -> None:
         runs = OrderImportRepository(uow.session)
         if not runs.record(self.actor.tenant_id, self.run.id, counts, attempt=self.attempt, now=utcnow()):
-            raise _Lost  # the batch's orders roll back with it
+            raise RunLost  # the batch's orders roll back with it
         runs.add_errors(self.actor.tenant_id, self.run.id, errors)
 
     def _store(self, errors: list[CellError], counts: OrderImportCounts) -> None:

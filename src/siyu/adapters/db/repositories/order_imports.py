@@ -7,11 +7,12 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy import tuple_ as sa_tuple
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
+from siyu.adapters.db.repositories import run_leases
 from siyu.adapters.db.tables import order_import_errors, order_imports
 from siyu.domain.imports import CellError, ImportStatus
 from siyu.domain.order_imports import OrderImportCounts, OrderImportRun
@@ -57,37 +58,14 @@ class OrderImportRepository:
         values: dict[str, Any] = {**asdict(counts), "status": status.value, "finished_at": finished_at}
         if message is not None:
             values.update(message=message, message_code=message_code, message_params=message_params)
-        query = update(order_imports).where(o.tenant_id == tenant_id, o.id == import_id)
-        if attempt is not None:
-            query = query.where(o.attempt == attempt).values(progress_at=now)
+        query = run_leases.fenced(update(order_imports).where(o.tenant_id == tenant_id, o.id == import_id), order_imports, attempt, now)
         return self.session.execute(query.values(**values)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     def claim(self, tenant_id: int, import_id: int, *, now: datetime, stale_before: datetime) -> int | None:
-        """Take a running run nobody has made progress on since ``stale_before``: the new attempt's
-        number, or None (finished, or another worker holds it). One UPDATE, so two workers racing
-        for a run cannot both win."""
-        o = order_imports.c
-        taken = self.session.execute(
-            update(order_imports)
-            .where(o.tenant_id == tenant_id, o.id == import_id, o.status == ImportStatus.RUNNING.value,
-                   or_(o.progress_at.is_(None), o.progress_at < stale_before))
-            .values(attempt=o.attempt + 1, progress_at=now)
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        return self.session.execute(  # type: ignore[no-any-return]
-            select(o.attempt).where(o.tenant_id == tenant_id, o.id == import_id)).scalar_one()
+        return run_leases.claim(self.session, order_imports, tenant_id, import_id, now=now, stale_before=stale_before)
 
     def abandoned(self, stale_before: datetime) -> list[tuple[int, int, str, str | None]]:
-        """Every tenant's runs a worker took and stopped making progress on before ``stale_before``
-        (it was killed), that the worker can read again: (tenant id, run id, upload, encoding)."""
-        o = order_imports.c
-        rows = self.session.execute(
-            select(o.tenant_id, o.id, o.upload, o.encoding)
-            .where(o.status == ImportStatus.RUNNING.value, o.upload.is_not(None), o.progress_at < stale_before)
-            .order_by(o.id)
-        ).all()
-        return [(row.tenant_id, row.id, row.upload, row.encoding) for row in rows]
+        return run_leases.abandoned(self.session, order_imports, stale_before)
 
     def add_errors(self, tenant_id: int, import_id: int, errors: list[CellError]) -> None:
         if errors:
