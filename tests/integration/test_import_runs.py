@@ -15,8 +15,8 @@ from tests.integration.import_brand import brand, errors_of, run_import, snapsho
 
 # 7 rows: row 4 has a bad phone, row 6 repeats row 2 (found after a resume too), row 7 a tag nobody defined;
 # an unknown column (reported once, on row 1).
-TEXT = ("手机,姓名,标签,未知列\n13800138000,张三,导入:VIP,x\n13800138001,李四,,\n1380013800,坏号,,\n"
-        "13800138002,王五,会员:金卡,\n13800138000,又是张三,,\n13800138003,赵六,无此:标签,\n13800138004,钱七,,\n")
+TEXT = ("手机,姓名,标签,未知列\n13800138000,张三,VIP,x\n13800138001,李四,,\n1380013800,坏号,,\n"
+        "13800138002,王五,VIP,\n13800138000,又是张三,,\n13800138003,赵六,无此标签,\n13800138004,钱七,,\n")
 
 
 class WorkerDied(BaseException):
