@@ -10,30 +10,29 @@ import dataclasses
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from pathlib import Path, PurePath
-from typing import IO, TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 from huey import crontab
 from huey.constants import EmptyData
 
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
-from siyu.adapters.files.uploads import store_upload
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.segments import members_on
 from siyu.analytics.smart_tags import CHURN_THRESHOLD, analyse, check_threshold, customer_scores, smart_tag_rules
-from siyu.domain.access import Actor, Permission, Role
-from siyu.domain.errors import DomainError, InvalidInput, Unavailable
-from siyu.domain.imports import ImportRun, ImportStatus
-from siyu.domain.order_imports import OrderImportRun
-from siyu.domain.welcome import WelcomeMessage
+from siyu.domain.access import Actor
+from siyu.domain.errors import DomainError
+from siyu.domain.imports import ImportStatus
 from siyu.services import (
     add_friend_matching, contact_ways, group_codes, guide_tasks, housekeeping, imports, journey_runner, journey_triggers, mass_send_worker, order_imports, order_matching, smart_tags, transfers, warehouse_sync, wecom_events,
     wecom_sync, welcome, welcome_media,
 )
 from siyu.services import moments
+from siyu.services.auth import system_actor
 from siyu.services.clock import utcnow
 from siyu.services.demo import DEMO_SLUG, live, replies
+from siyu.task_queueing import actor_fields, actor_from
 
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
 HEARTBEAT_KEY = "siyu:worker:heartbeat"
 DEMO_TICK_SECONDS = 5
 log = structlog.get_logger("siyu.tasks")
-IMPORT_SUFFIXES = (".csv", ".xlsx")
 
 
 def refresh_smart_tags(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, *, as_of: date | None = None,
@@ -122,20 +120,23 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
 
     @huey.task(name="run_customer_import")
     def run_customer_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
-        """Run an uploaded import for the person who started it; the upload is removed after."""
-        upload = Path(path)
+        """Run an uploaded import for the person who started it, or resume one the worker died in,
+        as ``run_order_import`` does; the upload is removed once the run has finished."""
+        upload, who = Path(path), actor_from(actor)
         try:
-            run = imports.run_import(context.uow(), actor_from(actor), import_id, upload, encoding=encoding)
+            run = imports.run_import(context.uow(), who, import_id, upload, encoding=encoding)
         finally:
-            upload.unlink(missing_ok=True)
-        if not run.dry_run and run.rows_good:
+            if imports.get_import(context.uow(), who, import_id).status is not ImportStatus.RUNNING:
+                upload.unlink(missing_ok=True)
+        if run.status is not ImportStatus.RUNNING and not run.dry_run and run.rows_good:  # RUNNING: another worker is on it
             match_orders(actor)  # new identities may be what unmatched orders and events were waiting for
         return run.status.value
 
     @huey.task(name="run_order_import")
     def run_order_import(actor: dict[str, object], import_id: int, path: str, encoding: str | None) -> str:
-        """Run an uploaded order import, or resume one the worker died in (the same task again
-        reads on from the run's last committed batch). The upload is removed once the run has
+        """Run an uploaded order import, or resume one the worker died in (the same task again,
+        queued by ``resume_imports``, reads on from the run's last committed batch; while
+        another worker is on the run it does nothing). The upload is removed once the run has
         finished, not before: a worker that dies leaves it for the resumed run."""
         upload, who = Path(path), actor_from(actor)
         try:
@@ -143,6 +144,17 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         finally:
             if order_imports.get_import(context.uow(), who, import_id).status is not ImportStatus.RUNNING:
                 upload.unlink(missing_ok=True)
+
+    @huey.periodic_task(crontab(minute="*/5"), name="resume_imports")
+    def resume_imports() -> int:
+        """Every five minutes: customer and order imports whose worker was killed (no progress
+        for ``import_leases.LEASE``) queued again, as their tenant's system actor."""
+        found = 0
+        for service, task in ((imports, run_customer_import), (order_imports, run_order_import)):
+            for run in service.abandoned(context.uow()):
+                task(actor_fields(system_actor(run.tenant_id)), run.import_id, str(run.upload), run.encoding)
+                found += 1
+        return found
 
     @huey.task(name="refresh_wecom_contact", retries=3, retry_delay=30)
     def refresh_wecom_contact(tenant_id: int, external_userid: str) -> int:
@@ -325,6 +337,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "sync_tenant_warehouse": sync_tenant_warehouse,
         "run_customer_import": run_customer_import,
         "run_order_import": run_order_import,
+        "resume_imports": resume_imports,
         "refresh_wecom_contact": refresh_wecom_contact,
         "fetch_wecom_change": fetch_wecom_change,
         "send_welcome": send_welcome,
@@ -345,92 +358,6 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
         "run_guide_task_rules": run_guide_task_rules,
         "remind_overdue_guide_tasks": remind_overdue_guide_tasks,
     }
-
-
-def queue_customer_import(context: Context, actor: Actor, upload: IO[bytes], *, filename: str, dry_run: bool,
-                          encoding: str | None) -> ImportRun:
-    """Take an uploaded customer file and hand it to the worker: the console's and the API's
-    upload. The file is stored (streamed, at most ``import_max_mb``) and checked (CSV or XLSX,
-    its encoding, an identity column) before the run is recorded, so a bad file is refused at
-    once and leaves nothing behind; then ``run_customer_import`` reads it."""
-    actor.require(Permission.CUSTOMERS_MANAGE)  # before anything is written to disk
-    name, stored = _store_sheet(context, upload, filename)
-    try:
-        expected = imports.check_file(context.uow(), actor, stored, encoding=encoding)
-        import_id = imports.start_import(context.uow(), actor, filename=name, dry_run=dry_run, rows_expected=expected)
-    except BaseException:
-        stored.unlink(missing_ok=True)
-        raise
-    try:
-        context.tasks["run_customer_import"](actor_fields(actor), import_id, str(stored), encoding)
-    except Exception as exc:
-        stored.unlink(missing_ok=True)
-        failure = _queue_down(exc)
-        imports.fail_import(context.uow(), actor, import_id, failure)
-        raise failure from exc
-    return imports.get_import(context.uow(), actor, import_id)
-
-
-def queue_order_import(context: Context, actor: Actor, upload: IO[bytes], *, filename: str, dry_run: bool,
-                       encoding: str | None, source: str | None) -> OrderImportRun:
-    """Take an uploaded order file and hand it to the worker (``run_order_import``), as
-    :func:`queue_customer_import` does for customers: stored, checked (CSV or XLSX, its encoding,
-    the needed columns) and refused at once when it cannot be imported at all."""
-    actor.require(Permission.ORDERS_MANAGE)
-    name, stored = _store_sheet(context, upload, filename)
-    try:
-        expected = order_imports.check_file(context.uow(), actor, stored, encoding=encoding, source=source)
-        import_id = order_imports.start_import(context.uow(), actor, filename=name, dry_run=dry_run, source=source,
-                                               rows_expected=expected)
-    except BaseException:
-        stored.unlink(missing_ok=True)
-        raise
-    try:
-        context.tasks["run_order_import"](actor_fields(actor), import_id, str(stored), encoding)
-    except Exception as exc:
-        stored.unlink(missing_ok=True)
-        failure = _queue_down(exc)
-        order_imports.fail_import(context.uow(), actor, import_id, failure)
-        raise failure from exc
-    return order_imports.get_import(context.uow(), actor, import_id)
-
-
-def _store_sheet(context: Context, upload: IO[bytes], filename: str) -> tuple[str, Path]:
-    """The upload's own name, and where it was stored (streamed, at most ``import_max_mb``)."""
-    name = PurePath(filename or "").name
-    suffix = PurePath(name).suffix.lower()
-    if suffix not in IMPORT_SUFFIXES:
-        raise InvalidInput("file.not_sheet", "choose a .csv or .xlsx file", field="file")
-    return name, store_upload(upload, context.settings.data_dir / "uploads", suffix=suffix,
-                              max_bytes=context.settings.import_max_mb << 20)
-
-
-def _queue_down(exc: Exception) -> Unavailable:
-    """The queue is down: the run would wait forever, so it fails now, with the reason."""
-    return Unavailable("queue.unavailable", "the worker queue could not take the import (%(reason)s); upload the file again",
-                       reason=type(exc).__name__)
-
-
-def queue_warehouse_sync(context: Context, actor: Actor) -> None:
-    """Ask the worker to sync the actor's tenant into the warehouse now (``analytics.sync``)."""
-    actor.require(Permission.ANALYTICS_SYNC)
-    context.tasks["sync_tenant_warehouse"](actor.tenant_id)
-
-
-def queue_welcome_media(context: Context, actor: Actor, message: WelcomeMessage) -> None:
-    """After a welcome message is saved (console and API): the worker uploads its files ahead of the first add."""
-    if message.material_ids:
-        context.tasks["warm_welcome_media"](actor.tenant_id, message.id)
-
-
-def actor_fields(actor: Actor) -> dict[str, object]:
-    """An actor as plain data, to travel through the queue."""
-    return {"tenant_id": actor.tenant_id, "role": actor.role.value, "user_id": actor.user_id, "token_id": actor.token_id,
-            "staff_id": actor.staff_id, "store_id": actor.store_id, "name": actor.name}
-
-
-def actor_from(fields: dict[str, object]) -> Actor:
-    return Actor(**{**fields, "role": Role(str(fields["role"]))})  # type: ignore[arg-type]
 
 
 def last_heartbeat(context: Context) -> datetime | None:

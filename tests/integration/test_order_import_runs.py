@@ -1,7 +1,10 @@
 """Order imports as stored runs: progress by batch, the bad rows kept, and a run that dies half way
-resumed by the worker without writing, reporting or counting anything twice."""
+resumed by the worker without writing, reporting or counting anything twice; the worker's sweep
+queues a run whose worker was killed again, and a run a worker is on is never run twice."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
@@ -9,8 +12,8 @@ from siyu.domain.customers import CustomerRecord, Profile
 from siyu.domain.identities import IdentityKey
 from siyu.domain.imports import ImportStatus
 from siyu.domain.paging import PageRequest
-from siyu.services import customers, order_imports, orders
-from siyu.tasks import actor_fields
+from siyu.services import clock, customers, order_imports, orders
+from siyu.task_queueing import actor_fields
 from tests import factories as f
 
 HEADER = "source,order_id,ordered_at,amount,openid,sku,line_amount,refund_id,refund_amount,refunded_at\n"
@@ -65,6 +68,12 @@ def _die_on_batch(monkeypatch, number):
     monkeypatch.setattr(order_imports, "write_orders", dying)
 
 
+def _later(monkeypatch, times=1):
+    """The clock moved on ``times`` leases: whoever was on a run then has left it."""
+    now = clock.utcnow() + times * (order_imports.LEASE + timedelta(seconds=1))
+    monkeypatch.setattr(order_imports, "utcnow", lambda: now)
+
+
 def test_a_run_records_its_counts_and_bad_rows_batch_by_batch(context, tmp_path):
     admin = _tenant(context)
     path = _file(tmp_path)
@@ -95,7 +104,9 @@ def test_a_run_the_worker_died_in_resumes_without_doing_anything_twice(context, 
             order_imports.run_import(context.uow(), admin, import_id, path, batch_size=3)
     halfway = order_imports.get_import(context.uow(), admin, import_id)
     assert halfway.status is ImportStatus.RUNNING and halfway.counts.rows_done < 12
+    assert order_imports.run_import(context.uow(), admin, import_id, path, batch_size=3) == halfway  # its worker may still be on it
 
+    _later(monkeypatch)
     resumed = order_imports.run_import(context.uow(), admin, import_id, path, batch_size=3)
     assert resumed.status is ImportStatus.DONE
     assert resumed.counts == reference.counts  # created once, not "unchanged" on the second pass
@@ -113,6 +124,7 @@ def test_the_worker_task_run_twice_after_a_crash_finishes_the_run_and_removes_th
         with pytest.raises(WorkerDied):
             task.call_local(actor_fields(admin), import_id, str(upload), None)
     assert upload.exists()  # kept for the resumed run
+    _later(monkeypatch)
     assert task.call_local(actor_fields(admin), import_id, str(upload), None) == "done"
     assert not upload.exists()
     assert task.call_local(actor_fields(admin), import_id, str(upload), None) == "done"  # a third time: nothing to do
@@ -146,3 +158,76 @@ def test_runs_are_listed_newest_first_and_paged(context, tmp_path):
     assert [r.errors for r in first.items] == [2, 2]
     again = order_imports.get_import(context.uow(), admin, made[-1]).counts
     assert (again.orders_created, again.orders_unchanged) == (0, 6)
+
+
+def _queued(context, admin, name, text=HEADER + ROWS):
+    """A run of an upload as the console queues it (stored file, upload recorded), not run yet."""
+    upload = context.settings.data_dir / name
+    upload.write_text(text, encoding="utf-8")
+    return order_imports.start_import(context.uow(), admin, filename=name, dry_run=False, upload=upload), upload
+
+
+def test_the_sweep_queues_a_run_whose_worker_was_killed_once_and_leaves_a_fresh_one_alone(context, tmp_path, monkeypatch):
+    admin = _tenant(context)
+    reference = order_imports.import_orders(context.uow(), admin, _file(tmp_path, HEADER + ROWS.replace("mall", "ref")))
+    task, sweep = context.tasks["run_order_import"], context.tasks["resume_imports"]
+    stale, stale_upload = _queued(context, admin, "a.csv")
+    fresh, fresh_upload = _queued(context, admin, "b.csv", HEADER + ROWS.replace("mall", "shop"))
+    never_taken, _ = _queued(context, admin, "c.csv")  # still in the queue: its own task will run it
+    for run, upload, later in ((stale, stale_upload, False), (fresh, fresh_upload, True)):
+        if later:
+            assert sweep.call_local() == 0  # the first was killed just now: it may be a slow batch
+            _later(monkeypatch)
+        with monkeypatch.context() as patched:
+            _die_on_batch(patched, 1)
+            with pytest.raises(WorkerDied):
+                task.call_local(actor_fields(admin), run, str(upload), None)
+
+    assert sweep.call_local() == 1
+    assert sweep.call_local() == 0  # done: not queued again
+    resumed = order_imports.get_import(context.uow(), admin, stale)
+    assert (resumed.status, resumed.counts) == (ImportStatus.DONE, reference.counts)
+    assert not stale_upload.exists()
+    assert order_imports.get_import(context.uow(), admin, fresh).status is ImportStatus.RUNNING and fresh_upload.exists()
+    assert order_imports.get_import(context.uow(), admin, never_taken).status is ImportStatus.RUNNING
+    assert orders.list_orders(context.uow(), admin).total == 2 * 6
+
+
+def test_a_run_a_worker_is_on_is_not_run_by_a_second_one(context, tmp_path, monkeypatch):
+    admin = _tenant(context)
+    reference = order_imports.import_orders(context.uow(), admin, _file(tmp_path, HEADER + ROWS.replace("mall", "ref")))
+    task = context.tasks["run_order_import"]
+    import_id, upload = _queued(context, admin, "a.csv")
+    parse, seen = order_imports.parse_orders, []
+
+    def parse_and_queue_again(*args, **kwargs):  # between two batches of the first worker
+        if not seen:
+            seen.append(task.call_local(actor_fields(admin), import_id, str(upload), None))
+            seen.append(context.tasks["resume_imports"].call_local())
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(order_imports, "parse_orders", parse_and_queue_again)
+    assert task.call_local(actor_fields(admin), import_id, str(upload), None) == "done"
+    assert seen == ["running", 0]
+    assert order_imports.get_import(context.uow(), admin, import_id).counts == reference.counts
+    assert orders.list_orders(context.uow(), admin).total == 2 * 6
+
+
+def test_a_worker_that_lost_the_run_to_another_stops_without_writing(context, tmp_path, monkeypatch):
+    admin = _tenant(context)
+    reference = order_imports.import_orders(context.uow(), admin, _file(tmp_path, HEADER + ROWS.replace("mall", "ref")), batch_size=3)
+    import_id, upload = _queued(context, admin, "a.csv")
+    parse, seen = order_imports.parse_orders, []
+
+    def stall_then_lose(*args, **kwargs):  # the first worker's second batch stalls past the lease; another takes the run
+        seen.append(1)
+        if len(seen) == 2:
+            _later(monkeypatch)
+            assert context.tasks["resume_imports"].call_local() == 1
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(order_imports, "parse_orders", stall_then_lose)
+    run = order_imports.run_import(context.uow(), admin, import_id, upload, batch_size=3)
+    assert (run.status, run.counts) == (ImportStatus.DONE, reference.counts)
+    assert _errors(context, admin, run) == _errors(context, admin, reference)
+    assert orders.list_orders(context.uow(), admin).total == 2 * 6

@@ -29,7 +29,7 @@ def test_the_heartbeat_task_records_when_the_worker_last_ran(context):
 
 def test_a_customer_import_run_by_the_worker_matches_the_orders_waiting_for_it(context, tmp_path):
     from siyu.services import imports, orders
-    from siyu.tasks import actor_fields
+    from siyu.task_queueing import actor_fields
 
     _, admin = f.tenant(context)
     [pending] = orders.record_orders(context.uow(), admin, [

@@ -49,6 +49,7 @@ class ImportCounts:
     customers_created: int = 0
     customers_updated: int = 0
     customers_merged: int = 0
+    rows_done: int = 0  # the file row (header = 1) the last committed batch ended on: where a resumed run continues
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class ImportRun:
     rows_expected: int | None = None  # data rows the file holds, estimated when it was uploaded
     message_code: str | None = None  # the failure's error code and values, to translate ``message``
     message_params: Mapping[str, Param] | None = None
+    rows_done: int = 0
 
     @property
     def progress(self) -> float | None:

@@ -18,12 +18,18 @@
   owner, fields: ``detail``); rows that change a known customer write an event per change.
 - ``progress(rows_done, rows_total)`` is called after each batch; the total is an estimate
   from the file (lines of a CSV, the sheet's dimension) or None.
+- Each batch commits with the row it ended on (``rows_done``): running a run again (its worker
+  was killed) reads on from there, the rows before it only parsed again (for the in-file
+  duplicates), so nothing is written, reported or counted twice. A finished run is left as it
+  is. One worker at a time is on a run (:mod:`siyu.services.import_leases`); the worker's sweep
+  queues a run whose worker was killed again (:func:`abandoned`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -39,6 +45,7 @@ from siyu.domain.imports import CellError, ImportCounts, ImportRun, ImportStatus
 from siyu.domain.paging import Page, PageRequest
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
+from siyu.services.import_leases import LEASE, AbandonedRun, RunLost, abandoned_runs
 from siyu.domain.identities import IdentitySource
 from siyu.domain.customers import TagSource
 from siyu.domain.tags import Stage
@@ -62,15 +69,17 @@ def import_customers(
     return run_import(uow, actor, import_id, path, encoding=encoding, progress=progress, batch_size=batch_size, fast=fast)
 
 
-def start_import(uow: SqlUnitOfWork, actor: Actor, *, filename: str, dry_run: bool, rows_expected: int | None = None) -> int:
+def start_import(uow: SqlUnitOfWork, actor: Actor, *, filename: str, dry_run: bool, rows_expected: int | None = None,
+                 upload: Path | None = None, encoding: str | None = None) -> int:
     """Record a run before its file is read, so a person can watch it (the console and the API
     poll it while the worker runs :func:`run_import`); ``rows_expected`` is the file's estimated
-    row count (:func:`check_file`), for progress."""
+    row count (:func:`check_file`), for progress; ``upload`` (and its ``encoding``) the stored
+    file the worker reads, kept so the sweep can queue the run again."""
     actor.require(Permission.CUSTOMERS_MANAGE)
     with uow:
         import_id = ImportRepository(uow.session).add(
             actor.tenant_id, filename=filename, dry_run=dry_run, actor=actor_label(actor), now=utcnow(),
-            rows_expected=rows_expected,
+            rows_expected=rows_expected, upload=upload and str(upload), encoding=encoding,
         )
         uow.commit()
     return import_id
@@ -102,11 +111,21 @@ def run_import(
     actor.require(Permission.CUSTOMERS_MANAGE)
     if batch_size < 1:
         raise InvalidInput("import.invalid_batch_size", "batch_size is at least 1", field="batch_size")
-    started = get_import(uow, actor, import_id)
-    run = _Importer(uow, actor, import_id, dry_run=started.dry_run, batch_size=batch_size, fast=fast, progress=progress)
+    if get_import(uow, actor, import_id).status is not ImportStatus.RUNNING:
+        return get_import(uow, actor, import_id)
+    with uow:
+        now = utcnow()
+        attempt = ImportRepository(uow.session).claim(actor.tenant_id, import_id, now=now, stale_before=now - LEASE)
+        uow.commit()
+    if attempt is None:  # another worker is on it
+        return get_import(uow, actor, import_id)
+    started = get_import(uow, actor, import_id)  # as the last worker left it
+    run = _Importer(uow, actor, started, attempt, batch_size=batch_size, fast=fast, progress=progress)
     try:
         with open_sheet(path, encoding=encoding) as sheet:
             run.read(sheet)
+    except RunLost:
+        return get_import(uow, actor, import_id)
     except DomainError as exc:
         run.finish(ImportStatus.FAILED, exc)
     except Exception:
@@ -119,18 +138,26 @@ def run_import(
     return get_import(uow, actor, import_id)
 
 
+def abandoned(uow: SqlUnitOfWork, *, now: datetime | None = None) -> list[AbandonedRun]:
+    """Every tenant's runs of an upload whose worker stopped making progress :data:`LEASE` ago
+    (the worker's sweep; no actor: the sweep queues each again under its tenant's system actor)."""
+    with uow:
+        return abandoned_runs(ImportRepository(uow.session).abandoned((now or utcnow()) - LEASE))
+
+
 class _Importer:
-    def __init__(self, uow: SqlUnitOfWork, actor: Actor, import_id: int, *, dry_run: bool, batch_size: int, fast: bool,
+    def __init__(self, uow: SqlUnitOfWork, actor: Actor, run: ImportRun, attempt: int, *, batch_size: int, fast: bool,
                  progress: Progress | None) -> None:
         self.uow = uow
         self.tenant_id = actor.tenant_id
         self.actor = actor_label(actor)
-        self.import_id = import_id
-        self.dry_run = dry_run
+        self.import_id = run.id
+        self.dry_run = run.dry_run
+        self.attempt = attempt
         self.batch_size = batch_size
         self.fast = fast
         self.progress = progress
-        self.counts = ImportCounts()
+        self.counts = _counts(run)
 
     def read(self, sheet: Sheet) -> None:
         with self.uow as uow:
@@ -138,7 +165,10 @@ class _Importer:
             all_tags = uow.tags.all(self.tenant_id)
             stages = {s.id: s for s in uow.stages.all(self.tenant_id)}
         columns, header_errors = ColumnMap.read(sheet.header, definitions)
-        self._store(header_errors, self.counts)
+        resume_after = self.counts.rows_done
+        if not resume_after:  # the header (row 1) is done: its errors are stored once
+            self.counts.rows_done = 1
+            self._store(header_errors, self.counts)
         if not columns.has_identity:
             raise _no_identity_column()
         tags = {(t.group_name, t.name): t.id for t in all_tags}
@@ -147,13 +177,14 @@ class _Importer:
         parser = RowParser(columns, lookups)
         owner = columns.column_for("owner")
         self._refresh_statistics()
-        for number, chunk in enumerate(_chunks(sheet.rows, self.batch_size)):
+        for number, chunk in enumerate(_chunks(self._resumed(parser, sheet.rows, resume_after), self.batch_size)):
             with self.uow as uow, without_cycle_collector():
                 bulk = BulkRepository(uow.session)
                 bulk.lock_for_writing("customers")  # first: new ids continue from what this transaction reads (SQLite)
                 if owner is not None:
                     self._find_staff(uow, lookups, {c[owner.index].strip().lower() for _, c in chunk if owner.index < len(c)})
                 good, errors, counts = self._parse(parser, chunk)
+                counts.rows_done = chunk[-1][0]
                 self._write(uow, bulk, good, counts, stages, tag_labels)
                 if not self.dry_run:
                     self._write_progress(uow, errors, counts)
@@ -219,10 +250,22 @@ class _Importer:
         for userid in sorted(userids - lookups.staff.keys() - {""}):
             lookups.staff[userid] = uow.staff.find_by_userid(self.tenant_id, userid)
 
+    @staticmethod
+    def _resumed(parser: RowParser, rows: Iterator[tuple[int, list[str]]], resume_after: int) -> Iterator[tuple[int, list[str]]]:
+        """The rows after ``resume_after``; the ones before only parsed (what they found is
+        stored already), so a later row is still told it repeats an earlier one."""
+        for number, cells in rows:
+            if number > resume_after:
+                yield number, cells
+            else:
+                parser.parse(number, cells)
+                parser.column_errors.clear()
+
     def _write_progress(self, uow: SqlUnitOfWork, errors: list[CellError], counts: ImportCounts) -> None:
         imports = ImportRepository(uow.session)
+        if not imports.record(self.tenant_id, self.import_id, counts, attempt=self.attempt, now=utcnow()):
+            raise RunLost  # the batch's writes roll back with it
         imports.add_errors(self.tenant_id, self.import_id, errors)
-        imports.record(self.tenant_id, self.import_id, counts)
 
     def _store(self, errors: list[CellError], counts: ImportCounts) -> None:
         with self.uow as uow:
@@ -231,10 +274,11 @@ class _Importer:
 
     def finish(self, status: ImportStatus, failure: DomainError | None) -> None:
         with self.uow as uow:
+            now = utcnow()
             ImportRepository(uow.session).record(
-                self.tenant_id, self.import_id, self.counts, status=status, finished_at=utcnow(),
+                self.tenant_id, self.import_id, self.counts, status=status, finished_at=now,
                 message=failure.message if failure else None, message_code=failure.code if failure else None,
-                message_params=dict(failure.params) if failure else None,
+                message_params=dict(failure.params) if failure else None, attempt=self.attempt, now=now,
             )
             uow.commit()
 
@@ -244,15 +288,18 @@ def fail_import(uow: SqlUnitOfWork, actor: Actor, import_id: int, failure: Domai
     handed to the worker, say), so nobody waits on a run that stays "running" forever."""
     actor.require(Permission.CUSTOMERS_MANAGE)
     run = get_import(uow, actor, import_id)
-    counts = ImportCounts(run.rows_total, run.rows_good, run.rows_bad, run.customers_created, run.customers_updated,
-                          run.customers_merged)
     with uow:
         ImportRepository(uow.session).record(
-            actor.tenant_id, import_id, counts, status=ImportStatus.FAILED, finished_at=utcnow(),
+            actor.tenant_id, import_id, _counts(run), status=ImportStatus.FAILED, finished_at=utcnow(),
             message=failure.message, message_code=failure.code, message_params=dict(failure.params),
         )
         uow.commit()
     return get_import(uow, actor, import_id)
+
+
+def _counts(run: ImportRun) -> ImportCounts:
+    return ImportCounts(run.rows_total, run.rows_good, run.rows_bad, run.customers_created, run.customers_updated,
+                        run.customers_merged, run.rows_done)
 
 
 def _detail(row: ImportRow, stages: dict[int, Stage], tag_labels: dict[int, str],

@@ -13,6 +13,9 @@ The file is read as a stream, ``batch_size`` orders per transaction; each batch 
 orders, its bad rows and the run's counts together, with the row it ended on (``rows_done``).
 Running a run again (the worker crashed half way) reads on from that row: nothing is written,
 reported or counted twice. A finished run is left as it is.
+
+One worker at a time is on a run (:mod:`siyu.services.import_leases`); the worker's sweep
+queues a run whose worker was killed again (:func:`abandoned`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import csv
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +40,7 @@ from siyu.domain.orders import OrderOutcome, OrderResult
 from siyu.domain.paging import Page, PageRequest
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
+from siyu.services.import_leases import LEASE, AbandonedRun, RunLost, abandoned_runs
 from siyu.services.orders import parse_orders, write_orders
 
 BATCH_SIZE = 1000
@@ -74,15 +79,17 @@ def _columns(header: list[str], source: str | None) -> OrderColumns:
 
 
 def start_import(uow: SqlUnitOfWork, actor: Actor, *, filename: str, dry_run: bool, source: str | None = None,
-                 rows_expected: int | None = None) -> int:
-    """Record a run before its file is read, so a person can watch the worker run it."""
+                 rows_expected: int | None = None, upload: Path | None = None, encoding: str | None = None) -> int:
+    """Record a run before its file is read, so a person can watch the worker run it; ``upload``
+    (and its ``encoding``) is the stored file the worker reads, kept so the sweep can queue the
+    run again."""
     actor.require(Permission.ORDERS_MANAGE)
     if source is not None and not source.strip():
         source = None
     with uow:
         import_id = OrderImportRepository(uow.session).add(
             actor.tenant_id, filename=filename, dry_run=dry_run, source=source and source.strip()[:20], actor=actor_label(actor),
-            now=utcnow(), rows_expected=rows_expected,
+            now=utcnow(), rows_expected=rows_expected, upload=upload and str(upload), encoding=encoding,
         )
         uow.commit()
     return import_id
@@ -90,17 +97,26 @@ def start_import(uow: SqlUnitOfWork, actor: Actor, *, filename: str, dry_run: bo
 
 def run_import(uow: SqlUnitOfWork, actor: Actor, import_id: int, path: Path, *, encoding: str | None = None,
                batch_size: int = BATCH_SIZE) -> OrderImportRun:
-    """Read the run's file from where it got to (the start, for a new run) to the end."""
+    """Read the run's file from where it got to (the start, for a new run) to the end. A run
+    another worker is on (its last progress newer than :data:`LEASE`) is returned as it is."""
     actor.require(Permission.ORDERS_MANAGE)
     if batch_size < 1:
         raise InvalidInput("import.invalid_batch_size", "batch_size is at least 1", field="batch_size")
     run = get_import(uow, actor, import_id)
     if run.status is not ImportStatus.RUNNING:
         return run
-    importer = _Importer(uow, actor, run)
+    with uow:
+        now = utcnow()
+        attempt = OrderImportRepository(uow.session).claim(actor.tenant_id, import_id, now=now, stale_before=now - LEASE)
+        uow.commit()
+    if attempt is None:
+        return get_import(uow, actor, import_id)
+    importer = _Importer(uow, actor, get_import(uow, actor, import_id), attempt)  # as the last worker left it
     try:
         with open_sheet(path, encoding=encoding) as sheet:
             importer.read(_columns(sheet.header, run.source), sheet.rows, batch_size)
+    except RunLost:
+        return get_import(uow, actor, import_id)
     except DomainError as exc:
         importer.finish(ImportStatus.FAILED, exc)
     except Exception:
@@ -113,11 +129,19 @@ def run_import(uow: SqlUnitOfWork, actor: Actor, import_id: int, path: Path, *, 
     return get_import(uow, actor, import_id)
 
 
+def abandoned(uow: SqlUnitOfWork, *, now: datetime | None = None) -> list[AbandonedRun]:
+    """Every tenant's runs of an upload whose worker stopped making progress :data:`LEASE` ago
+    (the worker's sweep; no actor: the sweep queues each again under its tenant's system actor)."""
+    with uow:
+        return abandoned_runs(OrderImportRepository(uow.session).abandoned((now or utcnow()) - LEASE))
+
+
 class _Importer:
-    def __init__(self, uow: SqlUnitOfWork, actor: Actor, run: OrderImportRun) -> None:
+    def __init__(self, uow: SqlUnitOfWork, actor: Actor, run: OrderImportRun, attempt: int) -> None:
         self.uow = uow
         self.actor = actor
         self.run = run
+        self.attempt = attempt
         self.counts = replace(run.counts)
 
     def read(self, columns: OrderColumns, rows: Iterator[tuple[int, list[str]]], batch_size: int) -> None:
@@ -160,8 +184,9 @@ class _Importer:
 
     def _record(self, uow: SqlUnitOfWork, errors: list[CellError], counts: OrderImportCounts) -> None:
         runs = OrderImportRepository(uow.session)
+        if not runs.record(self.actor.tenant_id, self.run.id, counts, attempt=self.attempt, now=utcnow()):
+            raise RunLost  # the batch's orders roll back with it
         runs.add_errors(self.actor.tenant_id, self.run.id, errors)
-        runs.record(self.actor.tenant_id, self.run.id, counts)
 
     def _store(self, errors: list[CellError], counts: OrderImportCounts) -> None:
         with self.uow as uow:
@@ -169,16 +194,18 @@ class _Importer:
             uow.commit()
 
     def finish(self, status: ImportStatus, failure: DomainError | None) -> None:
-        _finish(self.uow, self.actor, self.run.id, self.counts, status, failure)
+        _finish(self.uow, self.actor, self.run.id, self.counts, status, failure, attempt=self.attempt)
 
 
 def _finish(uow: SqlUnitOfWork, actor: Actor, import_id: int, counts: OrderImportCounts, status: ImportStatus,
-            failure: DomainError | None) -> None:
+            failure: DomainError | None, *, attempt: int | None = None) -> None:
+    """Close the run (with ``attempt``: only while that attempt holds it)."""
     with uow:
+        now = utcnow()
         OrderImportRepository(uow.session).record(
-            actor.tenant_id, import_id, counts, status=status, finished_at=utcnow(),
+            actor.tenant_id, import_id, counts, status=status, finished_at=now,
             message=failure.message if failure else None, message_code=failure.code if failure else None,
-            message_params=dict(failure.params) if failure else None,
+            message_params=dict(failure.params) if failure else None, attempt=attempt, now=now,
         )
         uow.commit()
 

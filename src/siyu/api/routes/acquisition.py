@@ -30,7 +30,7 @@ from siyu.domain.contact_ways import ContactWay, ContactWayDraft, StaffRule
 from siyu.domain.welcome import MaterialDraft, WelcomeDraft
 from siyu.services import contact_ways, welcome
 from siyu.services.material_files import forget_material_files
-from siyu.tasks import queue_welcome_media
+from siyu.task_queueing import queue_welcome_media
 
 router = APIRouter(prefix="/api/v1", tags=["acquisition"])
 Ctx = Annotated[Context, Depends(get_context)]

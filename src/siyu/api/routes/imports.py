@@ -17,7 +17,7 @@ from siyu.bootstrap import Context
 from siyu.services import exports, imports
 from siyu.services.clock import utcnow
 from siyu.services.customers import CustomerFilter
-from siyu.tasks import queue_customer_import
+from siyu.task_queueing import queue_customer_import
 
 router = APIRouter(prefix="/api/v1")
 CHUNK = 1 << 20

@@ -13,7 +13,7 @@ from siyu.api.order_import_schemas import OrderImportOut, OrderImportPage
 from siyu.api.schemas import ErrorOut, page_out
 from siyu.bootstrap import Context
 from siyu.services import order_imports
-from siyu.tasks import queue_order_import
+from siyu.task_queueing import queue_order_import
 
 router = APIRouter(prefix="/api/v1")
 UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -29,7 +29,7 @@ from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import InvalidInput, Unavailable
 from siyu.services import warehouse_sync
 from siyu.services.warehouse_sync import SyncStatus
-from siyu.tasks import queue_warehouse_sync
+from siyu.task_queueing import queue_warehouse_sync
 from siyu.web import dashboards as d
 from siyu.web.console import get_console
 from siyu.web.forms import Paging, filter_choice, filter_id, query_string

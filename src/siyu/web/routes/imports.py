@@ -1,7 +1,7 @@
 """Customer imports in the console: upload a file, watch the worker import it, read the report.
 
 The upload is streamed to the data folder and checked, the run is recorded at once, and the
-worker runs it (``siyu.tasks.queue_customer_import``, shared with the API); the run's page polls
+worker runs it (``siyu.task_queueing.queue_customer_import``, shared with the API); the run's page polls
 its counts while it is running.
 """
 
@@ -16,7 +16,7 @@ from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportStatus
 from siyu.domain.paging import PageRequest
 from siyu.services import actors, imports
-from siyu.tasks import queue_customer_import
+from siyu.task_queueing import queue_customer_import
 from siyu.web.console import get_console
 from siyu.web.forms import Paging, failure
 from siyu.web.render import fragment, is_htmx, language_for, page, redirect

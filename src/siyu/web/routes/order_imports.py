@@ -1,7 +1,7 @@
 """Order imports in the console (导入订单): upload a file, watch the worker import it, read and
 download the report. The same shape as the customer imports (:mod:`siyu.web.routes.imports`):
 the upload is stored and checked, the run recorded at once, the worker runs it
-(``siyu.tasks.queue_order_import``, shared with the API), and the run's page polls its counts."""
+(``siyu.task_queueing.queue_order_import``, shared with the API), and the run's page polls its counts."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from siyu.domain.errors import InvalidInput
 from siyu.domain.imports import ImportStatus
 from siyu.domain.paging import PageRequest
 from siyu.services import actors, order_imports
-from siyu.tasks import queue_order_import
+from siyu.task_queueing import queue_order_import
 from siyu.web.console import get_console
 from siyu.web.forms import Paging, failure
 from siyu.web.render import fragment, is_htmx, language_for, page, redirect

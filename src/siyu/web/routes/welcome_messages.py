@@ -2,7 +2,7 @@
 way's), which one an add through a given way gets (the order tried), and the form: the text
 with placeholder buttons and a live preview filled with sample names (``siyu.domain.contact_ways.fill``,
 the sender's own fill, run on the server), and up to nine attachments from the material library.
-A save queues the upload of its files (``siyu.tasks.queue_welcome_media``)."""
+A save queues the upload of its files (``siyu.task_queueing.queue_welcome_media``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from siyu.domain.contact_ways import fill
 from siyu.domain.errors import Conflict, InvalidInput, NotFound
 from siyu.domain.welcome import MAX_ATTACHMENTS, TEXT_MAX_BYTES, WelcomeDraft, WelcomeMessage, WelcomeScope
 from siyu.services import channels, contact_ways, welcome
-from siyu.tasks import queue_welcome_media
+from siyu.task_queueing import queue_welcome_media
 from siyu.web.console import get_console
 from siyu.web.forms import Paging, failure, filter_id, filter_ids, optional_id
 from siyu.web.i18n import N_, Language

@@ -12,6 +12,7 @@ from sqlalchemy import tuple_ as sa_tuple
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.paging import fetch_page
+from siyu.adapters.db.repositories import run_leases
 from siyu.adapters.db.tables import order_import_errors, order_imports
 from siyu.domain.imports import CellError, ImportStatus
 from siyu.domain.order_imports import OrderImportCounts, OrderImportRun
@@ -39,22 +40,32 @@ class OrderImportRepository:
         self.session = session
 
     def add(self, tenant_id: int, *, filename: str, dry_run: bool, source: str | None, actor: str, now: datetime,
-            rows_expected: int | None) -> int:
+            rows_expected: int | None, upload: str | None = None, encoding: str | None = None) -> int:
         return self.session.execute(  # type: ignore[no-any-return]
             insert(order_imports).values(
                 tenant_id=tenant_id, filename=filename[:200], dry_run=dry_run, source=source, status=ImportStatus.RUNNING.value,
-                actor=actor, created_at=now, rows_expected=rows_expected, **dict.fromkeys(COUNTS, 0),
+                actor=actor, created_at=now, rows_expected=rows_expected, upload=upload, encoding=encoding, attempt=0,
+                **dict.fromkeys(COUNTS, 0),
             )
         ).inserted_primary_key[0]
 
     def record(self, tenant_id: int, import_id: int, counts: OrderImportCounts, *, status: ImportStatus = ImportStatus.RUNNING,
                message: str | None = None, message_code: str | None = None, message_params: dict[str, Any] | None = None,
-               finished_at: datetime | None = None) -> None:
+               finished_at: datetime | None = None, attempt: int | None = None, now: datetime | None = None) -> bool:
+        """Write the run's counts (and status); with ``attempt``, only while that attempt still holds
+        the run, stamping ``now`` as its progress. False when it no longer does (nothing written)."""
         o = order_imports.c
         values: dict[str, Any] = {**asdict(counts), "status": status.value, "finished_at": finished_at}
         if message is not None:
             values.update(message=message, message_code=message_code, message_params=message_params)
-        self.session.execute(update(order_imports).where(o.tenant_id == tenant_id, o.id == import_id).values(**values))
+        query = run_leases.fenced(update(order_imports).where(o.tenant_id == tenant_id, o.id == import_id), order_imports, attempt, now)
+        return self.session.execute(query.values(**values)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    def claim(self, tenant_id: int, import_id: int, *, now: datetime, stale_before: datetime) -> int | None:
+        return run_leases.claim(self.session, order_imports, tenant_id, import_id, now=now, stale_before=stale_before)
+
+    def abandoned(self, stale_before: datetime) -> list[tuple[int, int, str, str | None]]:
+        return run_leases.abandoned(self.session, order_imports, stale_before)
 
     def add_errors(self, tenant_id: int, import_id: int, errors: list[CellError]) -> None:
         if errors:

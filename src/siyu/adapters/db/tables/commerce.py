@@ -180,6 +180,10 @@ order_imports = Table(  # a run over one order file (siyu.domain.order_imports)
     Column("actor", String(80), nullable=False),
     created_column(),
     Column("finished_at", UTCDateTime()),
+    Column("upload", String(500)),  # the stored file the worker reads (None: read in-process, by the CLI)
+    Column("encoding", String(32)),
+    Column("attempt", Integer, nullable=False, default=0, server_default="0"),  # bumped by each worker taking the run
+    Column("progress_at", UTCDateTime()),  # when that worker took it or last committed a batch
     UniqueConstraint("tenant_id", "id"),
 )
 
