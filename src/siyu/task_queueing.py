@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 from typing import IO, TYPE_CHECKING
 
-from siyu.adapters.files.uploads import store_upload
+import structlog
+
+from siyu.adapters.files.uploads import SHEET_SUFFIXES, store_upload
 from siyu.domain.access import Actor, Permission, Role
 from siyu.domain.errors import InvalidInput, Unavailable
 from siyu.domain.imports import ImportRun
@@ -21,7 +23,7 @@ from siyu.services import imports, order_imports
 if TYPE_CHECKING:
     from siyu.bootstrap import Context
 
-IMPORT_SUFFIXES = (".csv", ".xlsx")
+log = structlog.get_logger("siyu.tasks")
 
 
 def queue_customer_import(context: Context, actor: Actor, upload: IO[bytes], *, filename: str, dry_run: bool,
@@ -77,7 +79,7 @@ def _store_sheet(context: Context, upload: IO[bytes], filename: str) -> tuple[st
     """The upload's own name, and where it was stored (streamed, at most ``import_max_mb``)."""
     name = PurePath(filename or "").name
     suffix = PurePath(name).suffix.lower()
-    if suffix not in IMPORT_SUFFIXES:
+    if suffix not in SHEET_SUFFIXES:
         raise InvalidInput("file.not_sheet", "choose a .csv or .xlsx file", field="file")
     return name, store_upload(upload, context.settings.data_dir / "uploads", suffix=suffix,
                               max_bytes=context.settings.import_max_mb << 20)
@@ -96,9 +98,16 @@ def queue_warehouse_sync(context: Context, actor: Actor) -> None:
 
 
 def queue_welcome_media(context: Context, actor: Actor, message: WelcomeMessage) -> None:
-    """After a welcome message is saved (console and API): the worker uploads its files ahead of the first add."""
-    if message.material_ids:
+    """After a welcome message is saved (console and API): the worker uploads its files ahead of the first add.
+    The save has committed already, so a queue that is down is logged, not raised: the hourly
+    ``refresh_welcome_media`` (or the first add) uploads them anyway."""
+    if not message.material_ids:
+        return
+    try:
         context.tasks["warm_welcome_media"](actor.tenant_id, message.id)
+    except Exception as exc:  # noqa: BLE001 - the welcome is saved; its files are uploaded later
+        log.warning("welcome media warm-up could not be queued", tenant_id=actor.tenant_id, message_id=message.id,
+                    error=type(exc).__name__)
 
 
 def actor_fields(actor: Actor) -> dict[str, object]:

@@ -82,6 +82,15 @@ def test_a_welcome_saved_through_the_api_has_its_files_uploaded_so_the_send_uplo
         "scope": "way", "contact_way_id": way.id, "text": "只有文字"})
     assert only_text.status_code == 200 and len(queued) == 2  # no files: nothing queued
 
+    def queue_down(*args: object) -> None:
+        raise ConnectionError("redis is down")
+
+    context.tasks["warm_welcome_media"] = queue_down
+    down = client.put(f"/api/v1/welcome-messages/{saved.json()['id']}", headers=headers, json={
+        "scope": "way", "contact_way_id": way.id, "text": "队列停了也保存", "material_ids": [image.id]})
+    assert down.status_code == 200  # saved; its files are uploaded by the hourly refresh or the first add
+    assert welcome.get_welcome_message(context.uow(), linked.admin, saved.json()["id"]).text == "队列停了也保存"
+
 
 def test_the_hourly_refresh_renews_welcome_files_that_would_lapse_before_the_next_round(context, fake):
     linked = link(context, fake)
