@@ -76,9 +76,14 @@ class ImportRun:
 
     @property
     def progress(self) -> float | None:
-        """Share of the file read so far (0 to 1); 1 once done; None when the size is unknown."""
-        if self.status is not ImportStatus.RUNNING:
-            return 1.0 if self.status is ImportStatus.DONE else None
-        if not self.rows_expected:
-            return None
-        return min(self.rows_total / self.rows_expected, 1.0)
+        return share_read(self.status, self.rows_total, self.rows_expected)
+
+
+def share_read(status: ImportStatus, rows_read: int, rows_expected: int | None) -> float | None:
+    """An import run's progress (customer and order imports): the share of the file read so far
+    (0 to 1); 1 once done; None when the size is unknown or the run failed."""
+    if status is not ImportStatus.RUNNING:
+        return 1.0 if status is ImportStatus.DONE else None
+    if not rows_expected:
+        return None
+    return min(rows_read / rows_expected, 1.0)

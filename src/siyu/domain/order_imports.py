@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from siyu.domain.errors import Param
-from siyu.domain.imports import ImportStatus
+from siyu.domain.imports import ImportStatus, share_read
 
 REPORT_HEADER = ("row", "column", "value", "reason")
 
@@ -52,9 +52,4 @@ class OrderImportRun:
 
     @property
     def progress(self) -> float | None:
-        """Share of the file read so far (0 to 1); 1 once done; None when the size is unknown."""
-        if self.status is not ImportStatus.RUNNING:
-            return 1.0 if self.status is ImportStatus.DONE else None
-        if not self.rows_expected:
-            return None
-        return min(self.counts.rows_total / self.rows_expected, 1.0)
+        return share_read(self.status, self.counts.rows_total, self.rows_expected)

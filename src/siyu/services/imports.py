@@ -45,7 +45,7 @@ from siyu.domain.imports import CellError, ImportCounts, ImportRun, ImportStatus
 from siyu.domain.paging import Page, PageRequest
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
-from siyu.services.import_leases import LEASE, AbandonedRun, RunLost, abandoned_runs
+from siyu.services.import_leases import LEASE, AbandonedRun, RunLost, abandoned_runs, read_to_the_end
 from siyu.domain.identities import IdentitySource
 from siyu.domain.customers import TagSource
 from siyu.domain.tags import Stage
@@ -121,20 +121,12 @@ def run_import(
         return get_import(uow, actor, import_id)
     started = get_import(uow, actor, import_id)  # as the last worker left it
     run = _Importer(uow, actor, started, attempt, batch_size=batch_size, fast=fast, progress=progress)
-    try:
+
+    def read() -> None:
         with open_sheet(path, encoding=encoding) as sheet:
             run.read(sheet)
-    except RunLost:
-        return get_import(uow, actor, import_id)
-    except DomainError as exc:
-        run.finish(ImportStatus.FAILED, exc)
-    except Exception:
-        run.finish(ImportStatus.FAILED, DomainError(
-            "import.internal_error",
-            "the import stopped on an internal error; the batches before it are saved, and running it again is safe"))
-        raise
-    else:
-        run.finish(ImportStatus.DONE, None)
+
+    read_to_the_end(run, read)
     return get_import(uow, actor, import_id)
 
 

@@ -40,7 +40,7 @@ from siyu.domain.orders import OrderOutcome, OrderResult
 from siyu.domain.paging import Page, PageRequest
 from siyu.services.clock import utcnow
 from siyu.services.customers import actor_label
-from siyu.services.import_leases import LEASE, AbandonedRun, RunLost, abandoned_runs
+from siyu.services.import_leases import LEASE, AbandonedRun, RunLost, abandoned_runs, read_to_the_end
 from siyu.services.orders import parse_orders, write_orders
 
 BATCH_SIZE = 1000
@@ -112,20 +112,12 @@ def run_import(uow: SqlUnitOfWork, actor: Actor, import_id: int, path: Path, *, 
     if attempt is None:
         return get_import(uow, actor, import_id)
     importer = _Importer(uow, actor, get_import(uow, actor, import_id), attempt)  # as the last worker left it
-    try:
+
+    def read() -> None:
         with open_sheet(path, encoding=encoding) as sheet:
             importer.read(_columns(sheet.header, run.source), sheet.rows, batch_size)
-    except RunLost:
-        return get_import(uow, actor, import_id)
-    except DomainError as exc:
-        importer.finish(ImportStatus.FAILED, exc)
-    except Exception:
-        importer.finish(ImportStatus.FAILED, DomainError(
-            "import.internal_error",
-            "the import stopped on an internal error; the batches before it are saved, and running it again is safe"))
-        raise
-    else:
-        importer.finish(ImportStatus.DONE, None)
+
+    read_to_the_end(importer, read)
     return get_import(uow, actor, import_id)
 
 
