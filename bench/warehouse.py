@@ -126,6 +126,48 @@ def add_commerce(ctx: Any, tenant_id: int, seed: int) -> dict[str, int]:
     return counts
 
 
+def top_up(ctx: Any, tenant_id: int, *, orders_to: int, events_to: int) -> dict[str, int]:
+    """Bring the orders and events up to the issue's brand (3M orders, 10M events at 1M customers).
+
+    The demo writes about one order and 2.6 events per customer through the ordinary services;
+    the rest are copies of them, made set-based in SQL so the bench does not spend an hour on it:
+    copy ``k`` of an order or event keeps its customer, store, guide, channel, amount and refund
+    and takes a new source id and a time between the customer's add and the original's time
+    (a spread fraction of that span picked from the row id and ``k``), so nothing falls after the
+    demo's day or before the customer existed. Orders and events of nobody keep their time.
+    """
+    from siyu.adapters.db.tables.commerce import events, orders
+
+    def spread(alias: str, column: str, k: int) -> str:
+        frac = f"(({alias}.id * {7919 + 104729 * k}) % 997) / 997.0"
+        return (f"COALESCE(strftime('%Y-%m-%d %H:%M:%S', julianday(c.added_at) + (julianday({alias}.{column}) "
+                f"- julianday(c.added_at)) * {frac}) || '.000000', {alias}.{column})")
+
+    made = {"orders": 0, "events": 0}
+    plans = ((orders, "source_order_id", "ordered_at", ("created_at", "updated_at"), orders_to),
+             (events, "event_id", "occurred_at", ("received_at", "created_at", "updated_at"), events_to))
+    with ctx.engine.begin() as conn:
+        for table, key, at, stamps, target in plans:
+            have = conn.execute(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
+            base = conn.execute(select(func.max(table.c.id)).where(table.c.tenant_id == tenant_id)).scalar_one() or 0
+            k = 0
+            while have < target:
+                k += 1
+                share = min(1.0, (target - have) / base)
+                columns = [c.name for c in table.columns if c.name != "id"]
+                values = [(f"x.{key} || '-x{k}'" if name == key else spread("x", at, k) if name in (at, *stamps)
+                           else f"x.{name}") for name in columns]
+                conn.exec_driver_sql(
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {table.name} x "
+                    f"LEFT JOIN customers c ON c.id = x.customer_id WHERE x.tenant_id = {int(tenant_id)} AND x.id <= {int(base)} "
+                    f"AND (x.id * 7 % 1000) < {int(round(share * 1000))}")
+                now_have = conn.execute(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
+                made[table.name] += now_have - have
+                have = now_have
+                print(f"  top-up {table.name}: copy {k} -> {have:,}", flush=True)
+    return made
+
+
 def _commerce_counts(ctx: Any, tenant_id: int) -> dict[str, int]:
     from siyu.adapters.db.tables.commerce import channel_costs, channels, events, orders
 
@@ -163,6 +205,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=150_000, help="people in the demo brand")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench-warehouse"))
+    parser.add_argument("--orders", type=int, default=0, help="copy the demo's orders up to this many (the issue: 3M at 1M)")
+    parser.add_argument("--events", type=int, default=0, help="copy the demo's events up to this many (the issue: 10M at 1M)")
     args = parser.parse_args()
 
     from siyu.adapters.warehouse import open_warehouse
@@ -185,6 +229,13 @@ def main() -> None:
     commerce = _commerce_counts(ctx, tenant_id)
     if not commerce["orders"]:  # a demo without orders of its own: make them here
         commerce = add_commerce(ctx, tenant_id, args.seed)
+    if args.orders or args.events:
+        print(f"demo brand: {commerce['orders']:,} orders, {commerce['events']:,} events of its own "
+              f"({time.perf_counter() - started:.0f} s)", flush=True)
+        topped = time.perf_counter()
+        top_up(ctx, tenant_id, orders_to=args.orders, events_to=args.events)
+        commerce = _commerce_counts(ctx, tenant_id)
+        print(f"topped up in {time.perf_counter() - topped:.0f} s", flush=True)
     print(f"demo brand: {args.customers:,} people, {demo.customers.customers if demo.customers else 0:,} customers, "
           f"{commerce['orders']:,} orders, {commerce['events']:,} events, {commerce['channel_costs']:,} costs "
           f"({time.perf_counter() - started:.0f} s to build)", flush=True)
