@@ -28,6 +28,7 @@ Peak memory is this process's ru_maxrss. Nothing passes or fails on time: it pri
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import resource
 import sys
@@ -157,15 +158,23 @@ def top_up(ctx: Any, tenant_id: int, *, orders_to: int, events_to: int) -> dict[
                 columns = [c.name for c in table.columns if c.name != "id"]
                 values = [(f"x.{key} || '-x{k}'" if name == key else spread("x", at, k) if name in (at, *stamps)
                            else f"x.{name}") for name in columns]
-                conn.exec_driver_sql(
+                conn.exec_driver_sql(  # the last copy takes a spread share of the rows, exactly as many as are missing
                     f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {table.name} x "
                     f"LEFT JOIN customers c ON c.id = x.customer_id WHERE x.tenant_id = {int(tenant_id)} AND x.id <= {int(base)} "
-                    f"AND (x.id * 7 % 1000) < {int(round(share * 1000))}")
+                    f"AND (x.id * 7 % 1000) < {math.ceil(share * 1000)} ORDER BY x.id LIMIT {int(target - have)}")
                 now_have = conn.execute(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
                 made[table.name] += now_have - have
                 have = now_have
                 print(f"  top-up {table.name}: copy {k} -> {have:,}", flush=True)
     return made
+
+
+def _live_customers(ctx: Any, tenant_id: int) -> int:
+    from siyu.adapters.db.tables import customers
+
+    with ctx.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(customers)
+                            .where(customers.c.tenant_id == tenant_id, customers.c.merged_into_id.is_(None))).scalar_one()
 
 
 def _commerce_counts(ctx: Any, tenant_id: int) -> dict[str, int]:
@@ -187,9 +196,9 @@ def mutate(ctx: Any, tenant_id: int) -> None:
                           "WHERE tenant_id = :t AND id % 1000 = 5"), {"at": later.replace(tzinfo=None), "t": tenant_id})
         conn.execute(text("INSERT INTO orders (tenant_id, source, source_order_id, customer_id, identities, ordered_at, amount, "
                           "refunded_amount, status, digest, created_at, updated_at) "
-                          "SELECT tenant_id, 'store', 'N' || id, customer_id, '{}', ordered_at, amount, 0, 'paid', '-', "
+                          "SELECT tenant_id, 'store', 'N' || id || :run, customer_id, '{}', ordered_at, amount, 0, 'paid', '-', "
                           "created_at, :at FROM orders WHERE tenant_id = :t ORDER BY id LIMIT 1000"),
-                     {"at": later.replace(tzinfo=None), "t": tenant_id})
+                     {"at": later.replace(tzinfo=None), "t": tenant_id, "run": f"-{later:%Y%m%d%H%M%S}"})
 
 
 def _rows(table: Any) -> list[tuple[Any, ...]]:
@@ -205,6 +214,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=150_000, help="people in the demo brand")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench-warehouse"))
+    parser.add_argument("--reuse", action="store_true", help="keep the operational database a run with the same --customers "
+                        "and --seed left in --data-dir (the demo brand at 1M takes ~20 minutes to load)")
     parser.add_argument("--orders", type=int, default=0, help="copy the demo's orders up to this many (the issue: 3M at 1M)")
     parser.add_argument("--events", type=int, default=0, help="copy the demo's events up to this many (the issue: 10M at 1M)")
     args = parser.parse_args()
@@ -222,7 +233,8 @@ def main() -> None:
 
     backend = Backend.named("sqlite", args.data_dir, BENCH_SCHEMA)
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    ctx = backend.fresh_context()
+    reuse = args.reuse and (args.data_dir / "siyu.db").exists()
+    ctx = backend.context() if reuse else backend.fresh_context()
     started = time.perf_counter()
     demo = load_demo_brand(ctx.uow, customers=args.customers, seed=args.seed, today=TODAY)
     tenant_id = demo.tenant_id
@@ -236,7 +248,7 @@ def main() -> None:
         top_up(ctx, tenant_id, orders_to=args.orders, events_to=args.events)
         commerce = _commerce_counts(ctx, tenant_id)
         print(f"topped up in {time.perf_counter() - topped:.0f} s", flush=True)
-    print(f"demo brand: {args.customers:,} people, {demo.customers.customers if demo.customers else 0:,} customers, "
+    print(f"demo brand: {args.customers:,} people, {_live_customers(ctx, tenant_id):,} customers, "
           f"{commerce['orders']:,} orders, {commerce['events']:,} events, {commerce['channel_costs']:,} costs "
           f"({time.perf_counter() - started:.0f} s to build)", flush=True)
 
