@@ -3,6 +3,7 @@ question written by hand in DuckDB SQL, in the same run.
 
     .venv/bin/python bench/warehouse.py                       # 150,000 people
     .venv/bin/python bench/warehouse.py --customers 20000     # a quick run
+    .venv/bin/python bench/warehouse.py --customers 1000000 --orders 3000000 --events 10000000 --reuse   # the issue's brand
 
 Steps, on a fresh SQLite operational database and a fresh DuckDB warehouse under --data-dir:
 1. the demo brand (`siyu demo --customers N`) with its orders, events, channels and costs; when
@@ -127,7 +128,7 @@ def add_commerce(ctx: Any, tenant_id: int, seed: int) -> dict[str, int]:
     return counts
 
 
-def top_up(ctx: Any, tenant_id: int, *, orders_to: int, events_to: int) -> dict[str, int]:
+def top_up(ctx: Any, tenant_id: int, *, orders_to: int, events_to: int) -> None:
     """Bring the orders and events up to the issue's brand (3M orders, 10M events at 1M customers).
 
     The demo writes about one order and 2.6 events per customer through the ordinary services;
@@ -144,29 +145,25 @@ def top_up(ctx: Any, tenant_id: int, *, orders_to: int, events_to: int) -> dict[
         return (f"COALESCE(strftime('%Y-%m-%d %H:%M:%S', julianday(c.added_at) + (julianday({alias}.{column}) "
                 f"- julianday(c.added_at)) * {frac}) || '.000000', {alias}.{column})")
 
-    made = {"orders": 0, "events": 0}
     plans = ((orders, "source_order_id", "ordered_at", ("created_at", "updated_at"), orders_to),
              (events, "event_id", "occurred_at", ("received_at", "created_at", "updated_at"), events_to))
     with ctx.engine.begin() as conn:
         for table, key, at, stamps, target in plans:
             have = conn.execute(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
             base = conn.execute(select(func.max(table.c.id)).where(table.c.tenant_id == tenant_id)).scalar_one() or 0
+            columns = [c.name for c in table.columns if c.name != "id"]
             k = 0
             while have < target:
                 k += 1
                 share = min(1.0, (target - have) / base)
-                columns = [c.name for c in table.columns if c.name != "id"]
                 values = [(f"x.{key} || '-x{k}'" if name == key else spread("x", at, k) if name in (at, *stamps)
                            else f"x.{name}") for name in columns]
                 conn.exec_driver_sql(  # the last copy takes a spread share of the rows, exactly as many as are missing
                     f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {table.name} x "
                     f"LEFT JOIN customers c ON c.id = x.customer_id WHERE x.tenant_id = {int(tenant_id)} AND x.id <= {int(base)} "
                     f"AND (x.id * 7 % 1000) < {math.ceil(share * 1000)} ORDER BY x.id LIMIT {int(target - have)}")
-                now_have = conn.execute(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
-                made[table.name] += now_have - have
-                have = now_have
+                have = conn.execute(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)).scalar_one()
                 print(f"  top-up {table.name}: copy {k} -> {have:,}", flush=True)
-    return made
 
 
 def _live_customers(ctx: Any, tenant_id: int) -> int:
