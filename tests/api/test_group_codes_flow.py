@@ -223,3 +223,13 @@ def test_a_pool_of_only_dismissed_groups_is_refused(context, client, fake):
         _create(context, linked, ["wrA"])
     assert refused.value.code == "group_code.all_dismissed"
     assert _create(context, linked, ["wrA", "wrB"]).live_chat_ids == ("wrB",)
+
+
+def test_a_code_name_past_wecoms_remark_limit_is_cut_for_the_remark(context, fake):
+    linked = link(context, fake)
+    _groups(context, linked, fake, {"wrA": 1})
+    channel = channels.create_channel(context.uow(), linked.admin, ChannelDraft.parse(name=f"渠道{f.uid(4)}", state=f"ch{f.uid(6)}"))
+    name = "双十一会员专享福利群" * 4  # 40 characters: a name Siyu keeps whole
+    code = group_codes.create_group_code(context.uow(), context.secret_box, context.wecom_channel, linked.admin,
+                                         GroupCodeDraft.parse(channel_id=channel.id, name=name, state=f"g{f.uid(8)}", chat_ids=["wrA"]))
+    assert code.name == name and fake.corp.join_ways[code.config_id]["remark"] == name[:30]

@@ -111,3 +111,23 @@ def test_a_full_way_without_room_creation_takes_nobody(fake):
     add_group_chat(fake.corp, "wrFull", owner="zhangsan", members=200)
     fake.corp.join_ways["jw1"] = {"config_id": "jw1", "scene": 2, "chat_id_list": ["wrFull"], "auto_create_room": 0, "state": ""}
     assert simulate_join(fake.corp, random.Random(1), now=1_800_000_000.0) is None
+
+
+def test_a_remark_past_wecoms_30_characters_is_cut_not_refused(fake, channel, chats):
+    assert JoinWayDraft(chat_id_list=chats[:1], remark="备" * 40).remark == "备" * 30
+    config_id = channel.add_join_way(JoinWayDraft(chat_id_list=chats[:1], remark="群" * 31))
+    assert channel.get_join_way(config_id).remark == "群" * 30
+    answer = _raw(fake, f"{GC}/add_join_way", {"scene": 2, "chat_id_list": chats[:1], "remark": "r" * 45})
+    assert answer["errcode"] == 0 and fake.corp.join_ways[answer["config_id"]]["remark"] == "r" * 30
+    assert _raw(fake, f"{GC}/update_join_way", {"config_id": config_id, "chat_id_list": chats[:1], "remark": "u" * 31})["errcode"] == 0
+    assert channel.get_join_way(config_id).remark == "u" * 30
+
+
+def test_a_member_s_join_way_state_is_read_from_groupchat_get(fake, channel):
+    corp = fake.corp
+    add_group_chat(corp, "wrS", owner="zhangsan", members=3)
+    corp.join_ways["jw1"] = {"config_id": "jw1", "scene": 2, "chat_id_list": ["wrS"], "auto_create_room": 0, "state": "gc-live"}
+    simulate_join(corp, random.Random(1), now=1_800_000_000.0)
+    members = channel.get_group_chat("wrS").member_list
+    assert [m.state for m in members] == ["", "", "", "gc-live"]  # the owner and two older customers came in otherwise
+    assert members[-1].join_scene == 3 and members[-1].type == 2

@@ -121,7 +121,7 @@ def _values(draft: GroupCodeDraft) -> dict[str, object]:
 
 
 def _wire(code: GroupCode, live: tuple[str, ...]) -> JoinWayDraft:
-    return JoinWayDraft(scene=2, remark=code.name[:30], auto_create_room=1 if code.auto_create_room else 0,
+    return JoinWayDraft(scene=2, remark=code.name, auto_create_room=1 if code.auto_create_room else 0,
                         room_base_name=code.room_base_name if code.auto_create_room else "",
                         room_base_id=code.room_base_id if code.auto_create_room else None, chat_id_list=list(live), state=code.state)
 

@@ -96,11 +96,12 @@ class GroupMember(_Model):
     userid: str
     type: int  # 1 staff, 2 external
     join_time: int = 0
-    join_scene: int = 0
+    join_scene: int = 0  # 1 invited directly, 2 by an invitation link, 3 by scanning the group's QR code
     invitor: dict[str, str] | None = None
     unionid: str = ""
     name: str = ""
     group_nickname: str = ""
+    state: str = ""  # the join way's state the member came in by (docs 92229/99547, appendix), or ""
 
 
 class GroupChat(_Model):

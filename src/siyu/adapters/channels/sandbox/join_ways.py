@@ -1,7 +1,7 @@
 """The simulated WeCom's customer-group join ways (群活码: ``groupchat/add_join_way`` and kin),
-with the limits Siyu holds WeCom to (:mod:`siyu.adapters.channels.join_ways`): 1-5 groups that
-the corp has, a state of at most 30 characters, an unknown ``config_id`` refused with 40058
-(as the contact-way endpoints do). A lenient (demo) corp adopts a way or a group another
+with WeCom's limits (:mod:`siyu.adapters.channels.join_ways`): 1-5 groups that the corp has
+(else 40050, invalid group id), a state of at most 30 characters (else 40058), a remark cut to
+30 characters, an unknown ``config_id`` refused with 40058 (as the contact-way endpoints do). A lenient (demo) corp adopts a way or a group another
 process's simulation made.
 
 Customers joining through a way: :func:`simulate_join` — the first listed group under the
@@ -38,12 +38,12 @@ def add_group_chat(corp: Corp, chat_id: str, *, owner: str, name: str = "", memb
 def _check(corp: Corp, way: dict[str, Any]) -> None:
     need(way.get("scene") in (1, 2), 40058, "scene: 1 or 2")
     need(way.get("auto_create_room", 1) in (0, 1), 40058, "auto_create_room: 0 or 1")
-    need(len(way.get("remark") or "") <= JOIN_WAY_REMARK_MAX, 40058, "remark: at most 30 characters")
     need(len(way.get("state") or "") <= JOIN_WAY_STATE_MAX, 40058, "state: at most 30 characters")
     need(len(way.get("room_base_name") or "") <= ROOM_BASE_NAME_MAX, 40058, "room_base_name: at most 40 characters")
     chats = way.get("chat_id_list") or []
     need(isinstance(chats, list) and 1 <= len(chats) <= JOIN_WAY_CHATS_MAX, 40058, "chat_id_list: 1-5 groups")
     need(len(set(chats)) == len(chats), 40058, "chat_id_list: a group once")
+    way["remark"] = str(way.get("remark") or "")[:JOIN_WAY_REMARK_MAX]  # WeCom cuts a longer remark, it does not refuse it
     for chat_id in chats:
         if corp.lenient and chat_id not in corp.group_chats:
             add_group_chat(corp, chat_id, owner="sandbox-owner", now=int(corp.clock()))
