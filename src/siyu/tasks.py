@@ -219,7 +219,7 @@ def register_tasks(context: Context) -> dict[str, Callable[..., object]]:
     @huey.task(name="simulate_demo_customer")
     def simulate_demo_customer() -> str:
         done = live.simulate_tick(context.uow, context.secret_box, context.sandbox_corps, slug=DEMO_SLUG, now=time.time(),
-                                  enqueue=refresh_wecom_contact, enqueue_welcome=send_welcome)
+                                  enqueue=refresh_wecom_contact, enqueue_welcome=send_welcome, enqueue_fetch=fetch_wecom_change)
         return done.outcome if done else "nothing to simulate"
 
     @huey.task(name="run_wecom_sync")

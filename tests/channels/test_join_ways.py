@@ -102,9 +102,30 @@ def test_customers_fill_the_listed_groups_in_order_then_a_room_is_made(fake, cha
     assert [second["ChatId"], third["ChatId"]] == ["wrB", "wrB"]
     assert len(corp.group_chats["wrA"]["member_list"]) == 200 and len(corp.group_chats["wrB"]["member_list"]) == 200
     made = simulate_join(corp, rng, now=1_800_000_010.0)
-    assert made["ChangeType"] == "create"
-    assert corp.group_chats[made["ChatId"]]["name"] == "会员群7" and corp.join_ways["jw1"]["room_base_id"] == 8
-    assert corp.join_ways["jw1"]["chat_id_list"] == ["wrA", "wrB", made["ChatId"]]
+    assert made == {"ChatId": made["ChatId"], "ChangeType": "create"}
+    room = corp.group_chats[made["ChatId"]]
+    assert room["name"] == "会员群7" and room["owner"] == "zhangsan"
+    assert [(m["type"], m.get("state", "")) for m in room["member_list"]] == [(1, ""), (2, "gc-1")]
+    assert corp.join_ways["jw1"]["chat_id_list"] == ["wrA", "wrB"] and corp.join_ways["jw1"]["room_base_id"] == 7
+    assert simulate_join(corp, rng, now=1_800_000_011.0)["ChatId"] == made["ChatId"]  # the room it made takes the next one
+
+
+def test_rooms_are_made_when_five_listed_groups_are_full_numbered_on_from_the_base(fake, channel):
+    corp = fake.corp
+    full = [f"wrF{i}" for i in range(5)]
+    for chat_id in full:
+        add_group_chat(corp, chat_id, owner="lisi", members=200)
+    config_id = channel.add_join_way(JoinWayDraft(chat_id_list=full, state="gc-5", auto_create_room=1, room_base_name="福利群",
+                                                  room_base_id=10))
+    rng = random.Random(3)
+    first = simulate_join(corp, rng, now=1_800_000_000.0)
+    assert first["ChangeType"] == "create" and corp.group_chats[first["ChatId"]]["name"] == "福利群10"
+    corp.group_chats[first["ChatId"]]["member_list"] += [{"userid": f"wmX{i}", "type": 2} for i in range(198)]  # 200: full
+    channel.update_join_way(config_id, JoinWayDraft(chat_id_list=full, state="gc-5", auto_create_room=1, room_base_name="福利群",
+                                                    room_base_id=10))  # the same base sent again: numbering goes on
+    second = simulate_join(corp, rng, now=1_800_000_001.0)
+    assert second["ChangeType"] == "create" and corp.group_chats[second["ChatId"]]["name"] == "福利群11"
+    assert channel.get_join_way(config_id).chat_id_list == full
 
 
 def test_a_full_way_without_room_creation_takes_nobody(fake):

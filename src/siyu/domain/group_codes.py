@@ -18,7 +18,12 @@ Rules:
    last groups, so WeCom fills them to the limit and then makes new groups itself
    (``room_base_name`` + ``room_base_id``); without it the console warns and a notification goes
    out, and the code keeps its last groups (better a nearly full group than a dead code).
-4. A *dismissed* group (WeCom's ``dismiss`` callback: the group is gone there) is never open and
+4. A room WeCom made for a code (``auto_create_room``) is *adopted* into the code's pool, last,
+   when its create callback is fetched (:func:`adopters`): the code whose ``state`` a member
+   joined by, else the code whose ``room_base_name`` + a number (not under ``room_base_id``)
+   names it and whose pool has a group of the room's owner. Two codes claiming it, or a full
+   pool (``POOL_MAX``): not adopted (logged); a person adds it to the pool by hand.
+5. A *dismissed* group (WeCom's ``dismiss`` callback: the group is gone there) is never open and
    never listed again, not even by an exhausted pool: it leaves the list at the next re-check.
    A pool whose every group is dismissed lists nothing; WeCom needs 1 to 5 groups on a join
    way, so the service leaves the join way as it was and the console shows the pool exhausted.
@@ -26,6 +31,8 @@ Rules:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,6 +46,7 @@ GROUP_MEMBERS_MAX = 200  # a customer group's limit; an upgraded group: 500 (set
 UPGRADED_GROUP_MEMBERS_MAX = 500
 DEFAULT_THRESHOLD = 190
 ROOM_BASE_NAME_MAX = 40
+_ROOM_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,3 +140,34 @@ class PoolChat:
     live: bool
     full: bool
     dismissed: bool = False  # WeCom said the group was dismissed: never listed again
+
+
+@dataclass(frozen=True, slots=True)
+class NewRoom:
+    """A customer group WeCom just told us of (its create callback), as the adoption sees it."""
+
+    chat_id: str
+    name: str
+    owner: str  # the owner's userid
+    states: frozenset[str]  # the join-way states its members came in by (groupchat/get member_list[].state)
+
+
+def room_number(code: GroupCode, name: str) -> int | None:
+    """The number of a room WeCom would name for this code (``room_base_name`` + n, n from
+    ``room_base_id`` on), or None when the name is not one of them."""
+    base = code.room_base_name
+    if not code.auto_create_room or not base or not name.startswith(base) or not _ROOM_NUMBER.fullmatch(name[len(base):]):
+        return None
+    number = int(name[len(base):])
+    return number if number >= (code.room_base_id or 0) else None
+
+
+def adopters(codes: Iterable[GroupCode], room: NewRoom, pool_owners: Callable[[GroupCode], frozenset[str]]) -> tuple[tuple[GroupCode, ...], str]:
+    """The codes that claim a new room, and by which rule (``state`` or ``name``); one code: adopt
+    it; none: no code's room; several: ambiguous. ``pool_owners(code)`` gives the userids owning a
+    group of the code's pool (asked only of the codes the name matches)."""
+    live = [c for c in codes if c.archived_at is None and c.config_id]
+    by_state = tuple(c for c in live if c.state in room.states)
+    if by_state:
+        return by_state, "state"
+    return tuple(c for c in live if room_number(c, room.name) is not None and room.owner in pool_owners(c)), "name"

@@ -193,6 +193,11 @@ def archive_group_code(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFact
 # ---- rotation ---------------------------------------------------------------------------------
 
 
+def relist_in(uow: SqlUnitOfWork, channel: Channel, tenant_id: int, code_id: int, now: datetime) -> GroupCode:
+    """Inside a unit of work: re-list one code from its pool as it stands now (a pool just grown)."""
+    return _rotate(uow, channel, tenant_id, _get(uow, tenant_id, code_id), now)
+
+
 def _rotate(uow: SqlUnitOfWork, channel: Channel, tenant_id: int, code: GroupCode, now: datetime, *, force: bool = False) -> GroupCode:
     if code.archived_at is not None or not code.config_id:
         return code

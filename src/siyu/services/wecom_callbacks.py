@@ -32,7 +32,7 @@ from siyu.services.wecom_settings import load_secrets
 log = structlog.get_logger("siyu.wecom.callbacks")
 Enqueue = Callable[[int, str], object]  # (tenant_id, external_userid) -> a queued refresh
 EnqueueWelcome = Callable[[int, int, str, str], object]  # (tenant_id, send_id, welcome_code, external_userid)
-EnqueueFetch = Callable[[int, str, str], object]  # (tenant_id, tag | tag_group | chat, WeCom id): services.wecom_events.fetch_change
+EnqueueFetch = Callable[[int, str, str], object]  # (tenant_id, tag | tag_group | chat | chat_create, WeCom id): services.wecom_events.fetch_change
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@
   change_owner, change_name, change_notice): the group is read through the ``Channel`` port
   (``groupchat/get``) after the callback was answered (:func:`fetch_chat_change`, a queued task)
   and our row added or brought up to date: name, owner, member counts.
+- ``create`` only: a group WeCom made for a group code (``auto_create_room``) is adopted into
+  the code's pool in the same unit of work (:func:`siyu.services.group_code_rooms.adopt_in`).
 - ``dismiss``: in the callback's unit of work, the row is marked dismissed at the event's time;
   a dismissed group is not fetched again (WeCom no longer has it).
 
@@ -22,6 +24,7 @@ from siyu.adapters.channels.models import GroupChat
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.secret_box import SecretBox
 from siyu.domain.wecom import WeComEvent
+from siyu.services import group_code_rooms
 from siyu.services.clock import utcnow
 from siyu.services.wecom_settings import ChannelFactory, open_channel
 
@@ -54,13 +57,16 @@ def apply_chat_event_in(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -
     return f"group {existing['id']}: dismissed", None
 
 
-def fetch_chat_change(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, tenant_id: int, chat_id: str) -> str:
-    """After a create or update callback: read the group from WeCom and add or update our row."""
+def fetch_chat_change(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, tenant_id: int, chat_id: str, *,
+                      created: bool = False) -> str:
+    """After a create (``created``) or update callback: read the group from WeCom and add or update
+    our row; a created group may be a room WeCom made for a group code, which adopts it."""
     with uow:
         existing = uow.wecom_sync.group_chat(tenant_id, chat_id)
     if existing is not None and existing["dismissed_at"] is not None:
         return f"group {existing['id']}: dismissed, not fetched"
-    chat = open_channel(uow, box, channels, tenant_id).get_group_chat(chat_id)
+    channel = open_channel(uow, box, channels, tenant_id)
+    chat = channel.get_group_chat(chat_id)
     with uow:
         existing = uow.wecom_sync.group_chat(tenant_id, chat_id)
         owner = uow.staff.find_by_userid(tenant_id, chat.owner) if chat.owner else None
@@ -77,5 +83,8 @@ def fetch_chat_change(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFacto
             outcome = f"group {existing['id']}: updated"
         else:
             outcome = f"group {existing['id']}: unchanged"
+        if created and (existing is None or existing["dismissed_at"] is None):
+            adopted = group_code_rooms.adopt_in(uow, channel, tenant_id, chat, now=stamp["synced_at"])
+            outcome += f"; {adopted}" if adopted else ""
         uow.commit()
     return outcome

@@ -40,6 +40,7 @@ from siyu.services.wecom_settings import ChannelFactory, open_channel
 
 ACTOR = "wecom"
 CHAT = "chat"
+CHAT_CREATE = "chat_create"  # a group WeCom just made: fetched, then maybe adopted by a group code (services.group_code_rooms)
 ADDS = (ContactChange.ADD, ContactChange.ADD_HALF)
 DELETIONS = (ContactChange.DELETE_BY_STAFF, ContactChange.DELETE_BY_CUSTOMER)
 
@@ -49,13 +50,13 @@ class Applied:
     outcome: str  # one line for the callback log
     refresh: bool = False  # queue a contact-details refresh after the commit
     welcome_send_id: int | None = None  # queue the welcome message after the commit (services.welcome)
-    fetch: tuple[str, str] | None = None  # (tag | tag_group | chat, WeCom id): queue :func:`fetch_change` after the commit
+    fetch: tuple[str, str] | None = None  # (tag | tag_group | chat | chat_create, WeCom id): queue :func:`fetch_change` after the commit
 
 
 def fetch_change(uow: SqlUnitOfWork, box: SecretBox, channels: ChannelFactory, tenant_id: int, kind: str, wecom_id: str) -> str:
     """The queued half of a tag or group-chat callback: read it from WeCom and apply it."""
-    if kind == CHAT:
-        return wecom_chat_events.fetch_chat_change(uow, box, channels, tenant_id, wecom_id)
+    if kind in (CHAT, CHAT_CREATE):
+        return wecom_chat_events.fetch_chat_change(uow, box, channels, tenant_id, wecom_id, created=kind == CHAT_CREATE)
     return wecom_tag_events.fetch_tag_change(uow, box, channels, tenant_id, kind, wecom_id)
 
 
@@ -66,7 +67,8 @@ def apply_event(uow: SqlUnitOfWork, tenant_id: int, event: WeComEvent) -> Applie
         return Applied(outcome, fetch=tag)
     if event.event == CallbackEvent.EXTERNAL_CHAT and event.known:
         outcome, chat_id = wecom_chat_events.apply_chat_event_in(uow, tenant_id, event)
-        return Applied(outcome, fetch=(CHAT, chat_id) if chat_id else None)
+        kind = CHAT_CREATE if event.change_type == "create" else CHAT
+        return Applied(outcome, fetch=(kind, chat_id) if chat_id else None)
     if event.event != CallbackEvent.EXTERNAL_CONTACT:
         return Applied("recorded (an event kind Siyu does not act on)")
     userid, external = event.get("UserID"), event.get("ExternalUserID")

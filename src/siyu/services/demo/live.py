@@ -39,7 +39,7 @@ from siyu.services import contact_ways, tenants, welcome, wecom_settings
 from siyu.services.auth import system_actor
 from siyu.services.demo.catalogue import CHANNELS
 from siyu.services.demo.group_codes import CHANNEL_STATE, learn_group_codes, seed_group_code
-from siyu.services.wecom_callbacks import CallbackResult, Enqueue, EnqueueWelcome, receive_callback
+from siyu.services.wecom_callbacks import CallbackResult, Enqueue, EnqueueFetch, EnqueueWelcome, receive_callback
 from siyu.services.wecom_settings import ChannelFactory, load_secrets
 from siyu.testing.fake_wecom.callbacks import event_xml, sealed
 
@@ -114,7 +114,7 @@ def _staff_ids(uow: SqlUnitOfWork, tenant_id: int) -> list[int]:
 
 def simulate_tick(new_uow: Callable[[], SqlUnitOfWork], box: SecretBox, corps: dict[str, Corp], *, slug: str, now: float,
                   seed: int = 7, enqueue: Enqueue | None = None, enqueue_welcome: EnqueueWelcome | None = None,
-                  ) -> CallbackResult | None:
+                  enqueue_fetch: EnqueueFetch | None = None) -> CallbackResult | None:
     """One simulated customer's move, delivered as a sealed callback (see the module doc)."""
     with new_uow() as uow:
         tenant = uow.tenants.find_by_slug(slug)
@@ -141,7 +141,8 @@ def simulate_tick(new_uow: Callable[[], SqlUnitOfWork], box: SecretBox, corps: d
     assert secrets.callback_token and secrets.encoding_aes_key
     crypto = CallbackCrypto(secrets.callback_token, secrets.encoding_aes_key, secrets.corp_id)
     params, body = sealed(crypto, xml, timestamp=str(int(now)), nonce=str(rng.randrange(10**9)))
-    return receive_callback(new_uow(), box, slug, body=body, enqueue=enqueue, enqueue_welcome=enqueue_welcome, **params)
+    return receive_callback(new_uow(), box, slug, body=body, enqueue=enqueue, enqueue_welcome=enqueue_welcome,
+                            enqueue_fetch=enqueue_fetch, **params)
 
 
 def demo_tenant_id(new_uow: Callable[[], SqlUnitOfWork], slug: str) -> int | None:

@@ -6,7 +6,8 @@ process's simulation made.
 
 Customers joining through a way: :func:`simulate_join` — the first listed group under the
 member limit takes them, as WeCom fills a code's groups in order; when all are full and the way
-may create rooms, a new group ``room_base_name`` + ``room_base_id`` is made and listed.
+may create rooms, a new group ``room_base_name`` + n is made (n from ``room_base_id`` on), and
+its create callback lets Siyu adopt it into the code's pool.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def _way(corp: Corp, body: dict[str, Any]) -> dict[str, Any]:
 
 @route(f"{GC}/get_join_way")
 def get_join_way(corp: Corp, params: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-    return {"join_way": dict(_way(corp, body))}
+    way = _way(corp, body)
+    return {"join_way": {k: v for k, v in way.items() if k in ("config_id", "qr_code", *_FIELDS)}}
 
 
 @route(f"{GC}/update_join_way")
@@ -96,24 +98,28 @@ def del_join_way(corp: Corp, params: dict[str, str], body: dict[str, Any]) -> di
 def simulate_join(corp: Corp, rng: random.Random, *, now: float, members_max: int = GROUP_MEMBERS_MAX) -> dict[str, str] | None:
     """One customer scans a join way's code: the ``change_external_chat`` fields WeCom would
     call back with (``ChangeType`` create for a room the way made, else update/add_member),
-    or None when no way can take anyone."""
+    or None when no way can take anyone.
+
+    The first listed group under the member limit takes them, then a room the way made before;
+    when all are full and the way may create rooms, a new one is made, named ``room_base_name``
+    + a number counting up from ``room_base_id`` (1 when unset; a changed base starts again),
+    owned by the first listed group's owner. The room is not added to the way's
+    ``chat_id_list`` (WeCom's docs do not say it is): Siyu adopts it into the pool on the create
+    callback and re-lists the way."""
     with corp.lock:
         ways = sorted((w for w in corp.join_ways.values() if w.get("chat_id_list") or w.get("auto_create_room")),
                       key=lambda w: w["config_id"])
         if not ways:
             return None
         way = rng.choice(ways)
-        chat = next((corp.group_chats[c] for c in way["chat_id_list"]
+        made = [c for c in way.get("rooms_made", []) if c not in way["chat_id_list"]]
+        chat = next((corp.group_chats[c] for c in [*way["chat_id_list"], *made]
                      if c in corp.group_chats and len(corp.group_chats[c]["member_list"]) < members_max), None)
-        created = False
+        created = chat is None
         if chat is None:
-            if not way.get("auto_create_room") or len(way["chat_id_list"]) >= JOIN_WAY_CHATS_MAX:
+            if not way.get("auto_create_room"):
                 return None
-            base = int(way.get("room_base_id") or 1)
-            chat = add_group_chat(corp, corp.new_id("wrsim"), owner=_owner(corp, way), name=f"{way.get('room_base_name') or ''}{base}",
-                                  now=int(now))
-            way["room_base_id"], created = base + 1, True
-            way["chat_id_list"] = [*way["chat_id_list"], chat["chat_id"]]
+            chat = add_group_chat(corp, corp.new_id("wrsim"), owner=_owner(corp, way), name=_room_name(way), now=int(now))
             way.setdefault("rooms_made", []).append(chat["chat_id"])
         external = f"wmsim{int(now * 1000):x}{rng.randrange(16**6):06x}"
         chat["member_list"].append({"userid": external, "type": 2, "join_time": int(now), "join_scene": 3,
@@ -121,6 +127,16 @@ def simulate_join(corp: Corp, rng: random.Random, *, now: float, members_max: in
         if created:
             return {"ChatId": chat["chat_id"], "ChangeType": "create"}
         return {"ChatId": chat["chat_id"], "ChangeType": "update", "UpdateDetail": "add_member", "JoinScene": "3", "MemChangeCnt": "1"}
+
+
+def _room_name(way: dict[str, Any]) -> str:
+    base_name, base_id = str(way.get("room_base_name") or ""), way.get("room_base_id")
+    start = int(base_id) if base_id is not None else 1
+    if way.get("_room_base") != (base_name, start):  # a new (or changed) base: numbering starts again
+        way["_room_base"], way["_next_room"] = (base_name, start), start
+    number = int(way["_next_room"])
+    way["_next_room"] = number + 1
+    return f"{base_name}{number}"
 
 
 def _owner(corp: Corp, way: dict[str, Any]) -> str:
@@ -138,6 +154,5 @@ def learn_join_way(corp: Corp, config_id: str, *, state: str, chats: dict[str, t
             if known is None:
                 add_group_chat(corp, chat_id, owner=owner, members=members, now=int(corp.clock()))
         way = corp.join_ways.setdefault(config_id, {"config_id": config_id, "scene": 2, "qr_code": corp.qr_code_url(config_id)})
-        made = [c for c in way.get("rooms_made", []) if c not in chats]  # rooms the way made itself stay on it
-        way.update({"state": state, "chat_id_list": [*chats, *made], "auto_create_room": int(auto_create_room),
-                    "room_base_name": room_base_name, "room_base_id": way.get("room_base_id") if made else room_base_id})
+        way.update({"state": state, "chat_id_list": list(chats), "auto_create_room": int(auto_create_room),
+                    "room_base_name": room_base_name, "room_base_id": room_base_id})  # rooms it made stay in rooms_made

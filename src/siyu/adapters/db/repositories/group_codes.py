@@ -36,9 +36,12 @@ class GroupCodeRepository:
         c = group_codes.c
         self.session.execute(update(group_codes).where(c.tenant_id == tenant_id, c.id == code_id).values(updated_at=now, **values))
 
-    def get(self, tenant_id: int, code_id: int) -> GroupCode | None:
+    def get(self, tenant_id: int, code_id: int, *, for_update: bool = False) -> GroupCode | None:
+        """The code; ``for_update`` locks its row (PostgreSQL; SQLite's write transaction already holds the database)
+        for a read-modify-write of its pool."""
         c = group_codes.c
-        row = self.session.execute(select(group_codes).where(c.tenant_id == tenant_id, c.id == code_id)).one_or_none()
+        query = select(group_codes).where(c.tenant_id == tenant_id, c.id == code_id)
+        row = self.session.execute(query.with_for_update() if for_update else query).one_or_none()
         return _code(row) if row else None
 
     def find_by_state(self, tenant_id: int, state: str) -> GroupCode | None:
