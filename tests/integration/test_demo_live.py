@@ -101,3 +101,33 @@ def test_the_live_demo_fills_the_group_codes_groups_and_the_recheck_moves_it_on(
     assert [p.full for p in pool] == [True, True, False, False, False, False]  # WeCom fills the listed groups in order
     assert all(190 <= p.members <= 200 for p in pool[:2])  # over the threshold, never over WeCom's limit
     assert code.live_chat_ids == code.chat_ids[2:6]  # the full ones left the code; the sixth group came on
+
+
+def test_the_live_demo_s_full_pool_gets_a_room_from_wecom_adopted_by_the_code(context, monkeypatch):
+    from siyu.services.clock import utcnow
+
+    monkeypatch.setattr(time, "time", lambda: START)
+    tenant, admin, _ = _brand(context)
+    link_sandbox(context.uow, context.secret_box, context.wecom_channel, tenant.id, seed=3)
+    [code] = group_codes.list_group_codes(context.uow(), admin).items
+    [corp] = context.sandbox_corps.values()
+    with context.uow() as uow:  # every fan group fills up to WeCom's 200
+        for chat_id in code.chat_ids:
+            members = corp.group_chats[chat_id]["member_list"]
+            members += [{"userid": f"wmfull{chat_id}{i}", "type": 2, "join_scene": 3} for i in range(200 - len(members))]
+            uow.group_codes.set_members(tenant.id, chat_id, members=200, external_members=199, now=utcnow())
+        uow.commit()
+    group_codes.recheck_tenant(context.uow(), context.secret_box, context.wecom_channel, tenant.id)
+    assert group_codes.get_group_code(context.uow(), admin, code.id).exhausted_at is not None
+    outcomes = []
+    for tick in range(40):
+        done = simulate_tick(context.uow, context.secret_box, context.sandbox_corps, slug=tenant.slug, now=START + 5 * tick, seed=11,
+                             enqueue_fetch=context.tasks["fetch_wecom_change"])
+        outcomes.append(done.outcome if done else "")
+    assert any(": create, fetch queued" in o for o in outcomes)
+    code = group_codes.get_group_code(context.uow(), admin, code.id)
+    [room] = code.chat_ids[6:]
+    assert corp.group_chats[room]["name"] == "直播粉丝福利群7" and code.live_chat_ids == (room,) and code.exhausted_at is None
+    assert corp.join_ways[code.config_id]["chat_id_list"] == [room]
+    pool = {p.chat_id: p for p in group_codes.pool_of(context.uow(), admin, code)}
+    assert pool[room].members == len(corp.group_chats[room]["member_list"]) > 2  # later customers went into the listed room

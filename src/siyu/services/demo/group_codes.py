@@ -1,11 +1,12 @@
 """The demo brand's group live code: the live-stream channel's fan groups, nearly full at the
 start, so ``make demo`` shows the code moving on to the next group as customers join.
 
-- :func:`seed_group_code` (from :func:`siyu.services.demo.live.link_sandbox`): five customer
+- :func:`seed_group_code` (from :func:`siyu.services.demo.live.link_sandbox`): six customer
   groups, owned by a guide, in the sandbox corp and in Siyu's synced rows alike, and a group
   code over them (fill threshold 190 of 200; WeCom creates rooms once all are full).
 - :func:`learn_group_codes`: another process's sandbox corp learns the codes and their groups
-  (with the members the database holds), as contact ways are learnt.
+  (with the members the database holds), as contact ways are learnt. Rooms the sandbox makes once
+  all are full are adopted by the code on their create callback (services.group_code_rooms).
 - Joins are simulated by :func:`siyu.adapters.channels.sandbox.join_ways.simulate_join` and
   delivered as ``change_external_chat`` callbacks by ``simulate_tick``; the worker's re-check
   (every two minutes) reads the groups' members and re-lists the code.
