@@ -162,7 +162,8 @@ def room_number(code: GroupCode, name: str) -> int | None:
     return number if number >= (code.room_base_id or 0) else None
 
 
-def adopters(codes: Iterable[GroupCode], room: NewRoom, pool_owners: Callable[[GroupCode], frozenset[str]]) -> tuple[tuple[GroupCode, ...], str]:
+def adopters(codes: Iterable[GroupCode], room: NewRoom,
+             pool_owners: Callable[[GroupCode], frozenset[str]]) -> tuple[tuple[GroupCode, ...], str]:
     """The codes that claim a new room, and by which rule (``state`` or ``name``); one code: adopt
     it; none: no code's room; several: ambiguous. ``pool_owners(code)`` gives the userids owning a
     group of the code's pool (asked only of the codes the name matches)."""

@@ -1,8 +1,8 @@
 """The simulated WeCom's customer-group join ways (群活码: ``groupchat/add_join_way`` and kin),
 with WeCom's limits (:mod:`siyu.adapters.channels.join_ways`): 1-5 groups that the corp has
 (else 40050, invalid group id), a state of at most 30 characters (else 40058), a remark cut to
-30 characters, an unknown ``config_id`` refused with 40058 (as the contact-way endpoints do). A lenient (demo) corp adopts a way or a group another
-process's simulation made.
+30 characters, an unknown ``config_id`` refused with 40058 (as the contact-way endpoints do).
+A lenient (demo) corp adopts a way or a group another process's simulation made.
 
 Customers joining through a way: :func:`simulate_join` — the first listed group under the
 member limit takes them, as WeCom fills a code's groups in order; when all are full and the way
