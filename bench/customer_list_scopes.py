@@ -1,5 +1,6 @@
 """The customer list's relation filters at 1,000,000 customers on PostgreSQL: a guide's own list
-(customers the guide actively follows) and the store filter, with EXPLAIN ANALYZE of the count.
+(customers the guide actively follows) and the store filter, alone and combined with a tag, a stage,
+an added-date range or a name search, with EXPLAIN ANALYZE of the count.
 
     SIYU_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/customer_list_scopes.py
     ... --keep                  # leave the schema for the next run (reused when it is there)
@@ -9,7 +10,9 @@ The brand is written with SQL (``generate_series``; about a minute, where the de
 hours on PostgreSQL) with the demo brand's shape: 1,094,180 live customers and 32,000 merged
 ones, 10 stores of 3 guides, 82% of the customers followed by one guide and 3% of those by a
 second guide of the same store too (so a store's list must not count them twice). One guide
-follows about 28,900 customers, one store about 92,000. For each case:
+follows about 28,900 customers, one store about 92,000. Six stages (a sixth of the customers
+each), twenty tags (60% of customers carry one, 30% a second; each tag about 4.5% of them) and
+a rare tag on one customer in a thousand. For each case:
 ``services.customers.list_customers`` (page 1 of 50 and its total, counted up to 10,000, with the
 rows' identities, tags, stage and owner), the median of --runs runs after a warm-up, against
 the same page and capped count written by hand (relations first) in the same process. The
@@ -22,6 +25,7 @@ import argparse
 import os
 import sys
 import time
+from datetime import UTC, timedelta
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,6 +47,7 @@ def main() -> None:
     parser.add_argument("--schema", default="siyu_bench_list_scopes")
     parser.add_argument("--keep", action="store_true", help="keep the schema (and reuse it next time)")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the list's queries")
+    parser.add_argument("--only", nargs="*", help="run only the cases whose label holds one of these words")
     args = parser.parse_args()
     if not os.environ.get("SIYU_BENCH_DATABASE_URL"):
         raise SystemExit("set SIYU_BENCH_DATABASE_URL to a PostgreSQL server")
@@ -69,7 +74,35 @@ def _brand(context: Any) -> tuple[int, tuple[int, int], int]:
             print(f"loaded the brand in {time.perf_counter() - started:.0f} s")
         guide = conn.execute(text("SELECT id, store_id FROM staff WHERE tenant_id = :t ORDER BY id LIMIT 1"), {"t": found}).one()
         store = conn.execute(text("SELECT id FROM stores WHERE tenant_id = :t ORDER BY id OFFSET 2 LIMIT 1"), {"t": found}).scalar_one()
+        if conn.execute(text("SELECT count(*) FROM stages WHERE tenant_id = :t"), {"t": found}).scalar_one() == 0:
+            started = time.perf_counter()
+            _tags_and_stages(conn, found)
+            print(f"added tags and stages in {time.perf_counter() - started:.0f} s")
     return found, (guide.id, guide.store_id), store
+
+
+def _tags_and_stages(conn: Any, t: int) -> None:
+    """Six stages, twenty tags and a rare one, on the brand _load wrote (kept brands get them too)."""
+    p = {"t": t}
+    conn.execute(text("INSERT INTO stages (tenant_id, name, position, created_at) "
+                      "SELECT :t, 'stage ' || s, s, now() FROM generate_series(1, 6) s"), p)
+    conn.execute(text("""UPDATE customers c SET stage_id = s.id FROM stages s
+                         WHERE c.tenant_id = :t AND s.tenant_id = :t AND s.position = 1 + abs(hashint4(c.id)) % 6"""), p)
+    g = conn.execute(text("INSERT INTO tag_groups (tenant_id, name, position, created_at) VALUES (:t, 'bench', 0, now()) RETURNING id"), p).scalar_one()
+    conn.execute(text("INSERT INTO tags (tenant_id, group_id, name, position, created_at) "
+                      "SELECT :t, :g, 'tag ' || n, n, now() FROM generate_series(0, 20) n"), {**p, "g": g})
+    for share, step in ((60, 13), (30, 17)):
+        conn.execute(text(f"""
+            INSERT INTO customer_tags (tenant_id, customer_id, tag_id, source, applied_at)
+            SELECT :t, c.id, g.id, 'import', now() FROM customers c JOIN tags g ON g.tenant_id = :t AND g.position = abs(hashint4(c.id + {step})) % 20
+            WHERE c.tenant_id = :t AND c.merged_into_id IS NULL AND abs(hashint4(c.id * {step})) % 100 < {share}
+            ON CONFLICT DO NOTHING"""), p)
+    conn.execute(text("""
+        INSERT INTO customer_tags (tenant_id, customer_id, tag_id, source, applied_at)
+        SELECT :t, c.id, g.id, 'import', now() FROM customers c JOIN tags g ON g.tenant_id = :t AND g.position = 20
+        WHERE c.tenant_id = :t AND c.merged_into_id IS NULL AND abs(hashint4(c.id - 1)) % 1000 = 0"""), p)
+    for table in ("stages", "tags", "customers", "customer_tags"):
+        conn.execute(text(f"ANALYZE {table}"))
 
 
 def _load(conn: Any) -> int:
@@ -110,24 +143,51 @@ def run(context: Any, tenant_id: int, guide: tuple[int, int], store: int, args: 
     from siyu.services import customers
 
     guide_id, guide_store = guide
+    with context.engine.connect() as conn:
+        tag = conn.execute(text("SELECT id FROM tags WHERE tenant_id = :t AND position = 3"), {"t": tenant_id}).scalar_one()
+        rare = conn.execute(text("SELECT id FROM tags WHERE tenant_id = :t AND position = 20"), {"t": tenant_id}).scalar_one()
+        stage = conn.execute(text("SELECT id FROM stages WHERE tenant_id = :t AND position = 2"), {"t": tenant_id}).scalar_one()
+        newest = conn.execute(text("SELECT max(added_at) FROM customers WHERE tenant_id = :t"), {"t": tenant_id}).scalar_one()
+    since = (newest if newest.tzinfo else newest.replace(tzinfo=UTC)) - timedelta(days=30)
     as_guide = Actor(tenant_id=tenant_id, role=Role.GUIDE, staff_id=guide_id, store_id=guide_store)
     as_admin = Actor(tenant_id=tenant_id, role=Role.ADMIN)
+    of_guide = "c.id IN (SELECT r.customer_id FROM staff_relations r WHERE r.tenant_id = :t AND r.state = 'active' AND r.staff_id = :s)"
+    of_store = ("c.id IN (SELECT r.customer_id FROM staff_relations r WHERE r.tenant_id = :t AND r.state = 'active' AND "
+                "r.staff_id IN (SELECT id FROM staff WHERE tenant_id = :t AND store_id = :st))")
+    has_tag = "c.id IN (SELECT g.customer_id FROM customer_tags g WHERE g.tenant_id = :t AND g.tag_id = :tag)"
+    named = "c.name LIKE '%' || :q || '%'"
+    p = {"s": guide_id, "st": store, "tag": tag, "rare": rare, "stage": stage, "since": since, "q": "c12345"}
+
+    def listed(actor: Actor, **flt: Any) -> Callable[[], Any]:
+        return lambda: _shown(customers.list_customers(context.uow(), actor, CustomerFilter(**flt)))
+
+    def by_hand(*conditions: str) -> Callable[[], Any]:
+        return lambda: _by_hand(context, tenant_id, list(conditions), p)
+
     cases: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
-        ("guide's own list (guide signed in)", lambda: _shown(customers.list_customers(context.uow(), as_guide)),
-         lambda: _by_hand(context, tenant_id, "r.staff_id = :s", {"s": guide_id})),
-        ("followed-by filter (the same guide)", lambda: _shown(customers.list_customers(context.uow(), as_admin, CustomerFilter(staff_id=guide_id))),
-         lambda: _by_hand(context, tenant_id, "r.staff_id = :s", {"s": guide_id})),
-        ("store filter", lambda: _shown(customers.list_customers(context.uow(), as_admin, CustomerFilter(store_id=store))),
-         lambda: _by_hand(context, tenant_id, "r.staff_id IN (SELECT id FROM staff WHERE tenant_id = :t AND store_id = :s)", {"s": store})),
-        ("no filter", lambda: _shown(customers.list_customers(context.uow(), as_admin)),
-         lambda: _by_hand(context, tenant_id, None, {})),
+        ("guide's own list (guide signed in)", listed(as_guide), by_hand(of_guide)),
+        ("followed-by filter (the same guide)", listed(as_admin, staff_id=guide_id), by_hand(of_guide)),
+        ("store filter", listed(as_admin, store_id=store), by_hand(of_store)),
+        ("no filter", listed(as_admin), by_hand()),
+        ("tag (4.5% of customers)", listed(as_admin, tag_ids=(tag,)), by_hand(has_tag)),
+        ("rare tag (0.1%)", listed(as_admin, tag_ids=(rare,)), by_hand(has_tag.replace(":tag", ":rare"))),
+        ("store + tag", listed(as_admin, store_id=store, tag_ids=(tag,)), by_hand(of_store, has_tag)),
+        ("store + rare tag", listed(as_admin, store_id=store, tag_ids=(rare,)), by_hand(of_store, has_tag.replace(":tag", ":rare"))),
+        ("store + stage", listed(as_admin, store_id=store, stage_id=stage), by_hand(of_store, "c.stage_id = :stage")),
+        ("guide signed in + tag", listed(as_guide, tag_ids=(tag,)), by_hand(of_guide, has_tag)),
+        ("stage + added in the last 30 days", listed(as_admin, stage_id=stage, added_from=since),
+         by_hand("c.stage_id = :stage", "c.added_at >= :since")),
+        ("store + name search (c12345)", listed(as_admin, store_id=store, q="c12345"), by_hand(of_store, named)),
+        ("guide signed in + name search (c12345)", listed(as_guide, q="c12345"), by_hand(of_guide, named)),
     ]
     print(f"\npostgresql: customer list, page 1 of 50, {LIVE:,} live customers, median of {args.runs} runs")
     print("| case | list_customers shows | list_customers (ms) | by hand: page + capped count (ms) | ratio | under 200 ms |")
     print("|---|---:|---:|---:|---:|---|")
-    for label, service, by_hand in cases:
+    for label, service, hand in cases:
+        if args.only and not any(word in label for word in args.only):
+            continue
         shown, service_ms = _median(service, args.runs)
-        _, hand_ms = _median(by_hand, args.runs)
+        _, hand_ms = _median(hand, args.runs)
         print(f"| {label} | {shown} | {service_ms:,.1f} | {hand_ms:,.1f} | {service_ms / hand_ms:.2f} | "
               f"{'yes' if service_ms < TARGET_MS else '**no**'} |", flush=True)
         if args.explain:
@@ -138,14 +198,12 @@ def _shown(page: Any) -> str:
     return f"{page.total:,}+" if page.total_capped else f"{page.total:,}"
 
 
-def _by_hand(context: Any, tenant_id: int, staff_condition: str | None, params: dict[str, Any]) -> int:
-    followed = ("" if staff_condition is None else
-                f" AND c.id IN (SELECT r.customer_id FROM staff_relations r WHERE r.tenant_id = :t AND r.state = 'active' AND {staff_condition})")
-    live = "c.tenant_id = :t AND c.merged_into_id IS NULL"
+def _by_hand(context: Any, tenant_id: int, conditions: list[str], params: dict[str, Any]) -> int:
+    where = " AND ".join(["c.tenant_id = :t", "c.merged_into_id IS NULL", *conditions])
     with context.engine.connect() as conn:
-        conn.execute(text(f"SELECT * FROM customers c WHERE {live}{followed} ORDER BY c.added_at DESC, c.id DESC LIMIT 51"),
+        conn.execute(text(f"SELECT * FROM customers c WHERE {where} ORDER BY c.added_at DESC, c.id DESC LIMIT 51"),
                      {"t": tenant_id, **params}).all()
-        return int(conn.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM customers c WHERE {live}{followed} LIMIT 10001) x"),
+        return int(conn.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM customers c WHERE {where} LIMIT 10001) x"),
                                 {"t": tenant_id, **params}).scalar_one())
 
 

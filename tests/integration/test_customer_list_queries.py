@@ -92,7 +92,7 @@ class Oracle:
         return sorted(found, key=lambda i: (self.live[i].added_at, i), reverse=True)
 
 
-@pytest.mark.parametrize("shape", ["matches-by-id", "matches-by-id-walked", "matches-by-subquery", "no-search-index"])
+@pytest.mark.parametrize("shape", ["matches-by-id", "matches-by-id-walked", "matches-by-subquery", "no-search-index", "no-ids-kept"])
 def test_every_filter_and_scope_selects_what_a_plain_reading_selects(context, monkeypatch, shape):
     if shape == "no-search-index":  # SQLite without FTS5's trigram tokenizer: the same questions, unindexed
         monkeypatch.setattr(customer_search, "_has_fts", lambda session: False)
@@ -100,6 +100,9 @@ def test_every_filter_and_scope_selects_what_a_plain_reading_selects(context, mo
         monkeypatch.setattr(repository, "SEARCH_IDS_MAX", 0)
     if shape == "matches-by-id-walked":  # the page walks live customers newest first (SQLite's hint)
         monkeypatch.setattr(repository, "WALK_ABOVE", 0)
+    if shape == "no-ids-kept":  # many tagged customers, many counted: the tag filter and the page as subqueries
+        monkeypatch.setattr(repository, "FEW_TAGGED", 0)
+        monkeypatch.setattr(repository, "PAGE_FROM_IDS_MAX", 0)
     loaded = load_demo_brand(context.uow, seed=5, customers=400, slug="demo-q", today=TODAY)
     oracle = Oracle(context, loaded.tenant_id)
     t = loaded.tenant_id
@@ -125,6 +128,10 @@ def test_every_filter_and_scope_selects_what_a_plain_reading_selects(context, mo
         CustomerFilter(stage_id=oracle.stage["复购"]), CustomerFilter(staff_id=guide), CustomerFilter(store_id=store),
         CustomerFilter(added_from=newest - timedelta(days=60), added_to=newest),
         CustomerFilter(q="王", tag_ids=(oracle.tag["拿铁"],), store_id=store),
+        CustomerFilter(tag_ids=(oracle.tag["拿铁"],), store_id=store), CustomerFilter(tag_ids=(oracle.tag["拿铁"],), stage_id=oracle.stage["复购"]),
+        CustomerFilter(store_id=store, stage_id=oracle.stage["复购"]), CustomerFilter(staff_id=guide, tag_ids=(oracle.tag["甜点"],)),
+        CustomerFilter(store_id=store, added_from=newest - timedelta(days=90)),
+        CustomerFilter(q=long_name[:2], tag_ids=(oracle.tag["拿铁"], oracle.tag["甜点"]), stage_id=oracle.stage["复购"]),
     ]
     scopes = [Scope(t), Scope(t, store_id=store), Scope(t, store_id=store, staff_id=guide)]
     with context.uow() as uow:
