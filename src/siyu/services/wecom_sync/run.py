@@ -232,6 +232,13 @@ class Sync:
                 first_added[customer_id] = min(at, first_added.get(customer_id, at))
         for customer_id, at in first_added.items():  # known since the relation's createtime, not since the sync: in the insert
             resolver.update_customer(customer_id, at=now, added_at=at)
+        known_ids = set(before.values())
+        new_owner: dict[int, int] = {}
+        for (_, _, staff_id, _), customer_id in zip(todo, survivors):  # a new customer's first follower owns it (as _relations)
+            if customer_id not in known_ids:
+                new_owner.setdefault(customer_id, staff_id)
+        for customer_id, staff_id in new_owner.items():
+            resolver.update_customer(customer_id, at=now, owner_staff_id=staff_id)
         resolver.flush()
         self._relations(todo, survivors, now)
         return True
