@@ -241,9 +241,10 @@ def test_a_full_sync_writes_by_the_page_not_by_the_customer(context, fake):
         for external, at in (("wm00000", 1_700_000_000), ("wm00399", 1_700_000_399), ("wm00449", 1_600_000_000)):
             customer = uow.customers.get_any(linked.tenant.id, _customer_of(context, linked.tenant.id, external))
             assert int(customer.added_at.timestamp()) == at and customer.owner_staff_id == linked.staff.id
-    # the planner's statistics of what a page writes, refreshed after pages 1, 2 and 4 of 5
+    # PostgreSQL's statistics of what a page writes, refreshed after pages 1, 2 and 4 of 5 (SQLite needs none)
     analyzed = [s for s, _ in first if s.startswith("ANALYZE")]
-    assert len(analyzed) == 3 * 5 and analyzed.count('ANALYZE "customers"') == 3
+    postgresql = context.engine.dialect.name == "postgresql"
+    assert len(analyzed) == (3 * 5 if postgresql else 0) and analyzed.count('ANALYZE "customers"') == (3 if postgresql else 0)
 
     fake.corp.follows["wm00003"][linked.staff.wecom_userid]["remark"] = "改过的备注"
     with _statements(context) as again:

@@ -24,11 +24,10 @@ from siyu.services.oneid_bulk import BatchResolver, Incoming, resolve_all
 ACTOR = "wecom_sync"
 CHUNK = 100  # staff per batch/get_by_user and per groupchat/list (WeCom's limit)
 ENDING_BATCH = 500
-# What a page writes. A new brand's tables are empty when the planner first sees them, and
-# PostgreSQL keeps planning lookups by key (and its foreign-key checks) as scans of a tiny
-# table while they grow; SQLite without statistics reads ``tenant_id = ? AND id IN (...)``
-# through a (tenant_id, ...) index, the whole tenant. ANALYZE after pages 1, 2, 4, 8 ... of
-# a run that writes: ten times for 1,000 pages (bench/README.md, "WeCom sync").
+# What a page writes. A new brand's tables are empty when PostgreSQL first plans the sync's
+# lookups by key (and its foreign-key checks), and those plans stay scans of a tiny table while
+# the tables grow: ANALYZE after pages 1, 2, 4, 8 ... of a run that writes, ten times for 1,000
+# pages (bench/README.md, "WeCom sync"). SQLite plans by index regardless (measured: no gain).
 CUSTOMER_TABLES = ("customers", "customer_identities", "customer_tags", "staff_relations", "timeline_events")
 GROUP_TABLES = ("wecom_group_chats",)
 
@@ -93,13 +92,11 @@ class Sync:
         self.uow.commit()
 
     def _grown(self, tables: tuple[str, ...], wrote: bool) -> None:
-        """After a page: on pages 1, 2, 4, 8 ... that wrote rows, the planner's statistics of
-        ``tables`` are refreshed (see ``CUSTOMER_TABLES``), in a transaction of their own."""
+        """Inside a page's unit of work: on pages 1, 2, 4, 8 ... that wrote rows, PostgreSQL's
+        statistics of ``tables`` are refreshed (see ``CUSTOMER_TABLES``)."""
         self.pages += 1
         if wrote and self.pages & (self.pages - 1) == 0:
-            with self.uow:
-                BulkRepository(self.uow.session).refresh_statistics(tables)
-                self.uow.commit()
+            BulkRepository(self.uow.session).grown(tables)
 
     def _step_done(self, following: SyncStep) -> None:
         with self.uow:
@@ -186,9 +183,8 @@ class Sync:
         while self.position.get("chunk", 0) < len(chunks):
             page = self.channel.contacts_by_user(chunks[self.position["chunk"]], cursor=self.position.get("cursor", ""))
             with self.uow:
-                wrote = self._contacts(page.items)
+                self._grown(CUSTOMER_TABLES, self._contacts(page.items))
                 self._page_done(page.next_cursor)
-            self._grown(CUSTOMER_TABLES, wrote)
         self._step_done(SyncStep.GROUPS)
 
     def _contacts(self, items: list[ContactWithFollow]) -> bool:
@@ -318,8 +314,8 @@ class Sync:
                 created = self.counts["groups_created"]
                 for status, chat in chats:
                     self._group(status, chat)
+                self._grown(GROUP_TABLES, self.counts["groups_created"] > created)
                 self._page_done(page.next_cursor)
-            self._grown(GROUP_TABLES, self.counts["groups_created"] > created)
         self._step_done(SyncStep.ENDING)
 
     def _group(self, status: int, chat: GroupChat) -> None:
