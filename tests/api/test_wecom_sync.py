@@ -3,9 +3,12 @@ mid-way, an incremental run after changes in WeCom, corp tags both ways, and the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event
 
 from siyu.domain.access import Role
 from siyu.domain.customers import CustomerRecord, RelationState
@@ -52,6 +55,21 @@ def _customer_of(context, tenant_id, external):
 def _sync(context, linked, *, full: bool):
     run = wecom_sync.start_sync(context.uow(), linked.admin, full=full)
     return wecom_sync.run_sync(context.uow(), context.secret_box, context.wecom_channel, linked.tenant.id, run.id)
+
+
+@contextmanager
+def _statements(context) -> Iterator[list[tuple[str, bool]]]:
+    """Every statement the engine runs meanwhile, with whether it ran as an executemany."""
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, parameters, ctx, executemany):  # noqa: ANN001
+        seen.append((" ".join(statement.split()), executemany))
+
+    event.listen(context.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(context.engine, "before_cursor_execute", record)
 
 
 def _tags_of(context, linked, customer_id):
@@ -204,3 +222,42 @@ def test_a_sync_needs_wecom_settings(context):
     with pytest.raises(InvalidInput) as error:
         wecom_sync.start_sync(context.uow(), admin, full=False)
     assert error.value.code == "wecom_sync.not_linked"
+
+
+def test_a_full_sync_writes_by_the_page_not_by_the_customer(context, fake):
+    linked = link(context, fake)
+    other = f.member(context, linked.admin, store_id=linked.staff.store_id)
+    fake.corp.add_user(other.wecom_userid)
+    _seed_contacts(fake, linked.staff.wecom_userid, 450)  # 451 relations, 100 a page: 5 pages
+    fake.corp.follow("wm00449", other.wecom_userid, remark="同事的客户", createtime=1_600_000_000)  # on the same page, earlier
+
+    with _statements(context) as first:
+        run = _sync(context, linked, full=True)
+    assert run.status is SyncStatus.DONE and run.count("relations_created") == 451
+    # each new customer is known since its relation's createtime (the earliest of two on its page)
+    # and owned by its first follower: both in the insert, no UPDATE of customers at all
+    assert not [s for s, _ in first if s.startswith("UPDATE customers")]
+    with context.uow() as uow:
+        for external, at in (("wm00000", 1_700_000_000), ("wm00399", 1_700_000_399), ("wm00449", 1_600_000_000)):
+            customer = uow.customers.get_any(linked.tenant.id, _customer_of(context, linked.tenant.id, external))
+            assert int(customer.added_at.timestamp()) == at and customer.owner_staff_id == linked.staff.id
+    # PostgreSQL's statistics of what a page writes, refreshed after pages 1, 2 and 4 of 5 (SQLite needs none)
+    analyzed = [s for s, _ in first if s.startswith("ANALYZE")]
+    postgresql = context.engine.dialect.name == "postgresql"
+    assert len(analyzed) == (3 * 5 if postgresql else 0) and analyzed.count('ANALYZE "customers"') == (3 if postgresql else 0)
+
+    fake.corp.follows["wm00003"][linked.staff.wecom_userid]["remark"] = "改过的备注"
+    with _statements(context) as again:
+        rerun = _sync(context, linked, full=True)
+    assert rerun.count("relations_updated") == 1 and rerun.count("customers_created") == 0
+    # 451 relations stamped, one changed: a statement per page and set of columns (executemany), not one per relation
+    stamped = [s for s, _ in again if s.startswith("UPDATE staff_relations SET")]
+    assert 5 <= len(stamped) <= 2 * 5
+    detail = customers.get_customer(context.uow(), linked.admin, _customer_of(context, linked.tenant.id, "wm00003"))
+    assert detail.relations[0].relation.remark == "改过的备注"
+    with context.uow() as uow:
+        assert not uow.wecom_sync.unseen_active(linked.tenant.id, rerun.id, [linked.staff.id, other.id], limit=10)
+
+    with _statements(context) as quiet:  # an incremental run that writes nothing but the marks: no ANALYZE
+        assert _sync(context, linked, full=False).count("relations_unchanged") == 451
+    assert not [s for s, _ in quiet if s.startswith("ANALYZE")]

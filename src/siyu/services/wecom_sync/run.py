@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 import hashlib
 import json
 from collections import Counter
@@ -12,6 +10,7 @@ from typing import Any
 
 from siyu.adapters.channels.models import ContactWithFollow, GroupChat
 from siyu.adapters.channels.port import Channel
+from siyu.adapters.db.repositories.bulk import BulkRepository
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.domain.customers import CustomerRecord, Profile, RelationState, TagSource
 from siyu.domain.identities import IdentityKey, IdentityKind, IdentitySource
@@ -25,6 +24,12 @@ from siyu.services.oneid_bulk import BatchResolver, Incoming, resolve_all
 ACTOR = "wecom_sync"
 CHUNK = 100  # staff per batch/get_by_user and per groupchat/list (WeCom's limit)
 ENDING_BATCH = 500
+# What a page writes. A new brand's tables are empty when PostgreSQL first plans the sync's
+# lookups by key (and its foreign-key checks), and those plans stay scans of a tiny table while
+# the tables grow: ANALYZE after pages 1, 2, 4, 8 ... of a run that writes, ten times for 1,000
+# pages (bench/README.md, "WeCom sync"). SQLite plans by index regardless (measured: no gain).
+CUSTOMER_TABLES = ("customers", "customer_identities", "customer_tags", "staff_relations", "timeline_events")
+GROUP_TABLES = ("wecom_group_chats",)
 
 
 # ---- the run ----------------------------------------------------------------------------
@@ -63,6 +68,7 @@ class Sync:
         self.staff_ids: dict[str, int] = {}
         self.tag_of: dict[str, int] = {}  # WeCom tag id -> Siyu tag id
         self.wecom_of: dict[int, str] = {}  # Siyu tag id -> WeCom tag id
+        self.pages = 0  # pages written by this process, for _grown
 
     # bookkeeping
     def _save(self, **values: Any) -> None:
@@ -84,6 +90,13 @@ class Sync:
             self.position["chunk"] += 1
         self._save()
         self.uow.commit()
+
+    def _grown(self, tables: tuple[str, ...], wrote: bool) -> None:
+        """Inside a page's unit of work: on pages 1, 2, 4, 8 ... that wrote rows, PostgreSQL's
+        statistics of ``tables`` are refreshed (see ``CUSTOMER_TABLES``)."""
+        self.pages += 1
+        if wrote and self.pages & (self.pages - 1) == 0:
+            BulkRepository(self.uow.session).grown(tables)
 
     def _step_done(self, following: SyncStep) -> None:
         with self.uow:
@@ -166,17 +179,19 @@ class Sync:
     def _customers(self) -> None:
         self._load_tag_links()
         chunks = [self.userids[i : i + CHUNK] for i in range(0, len(self.userids), CHUNK)]
+        self.pages = 0
         while self.position.get("chunk", 0) < len(chunks):
             page = self.channel.contacts_by_user(chunks[self.position["chunk"]], cursor=self.position.get("cursor", ""))
             with self.uow:
-                self._contacts(page.items)
+                self._grown(CUSTOMER_TABLES, self._contacts(page.items))
                 self._page_done(page.next_cursor)
         self._step_done(SyncStep.GROUPS)
 
-    def _contacts(self, items: list[ContactWithFollow]) -> None:
+    def _contacts(self, items: list[ContactWithFollow]) -> bool:
         """One page: skip what is unchanged (incremental), resolve the rest through OneID as a
         batch (:class:`BatchResolver`, the same rule as ``oneid.resolve``), then write the
-        relations, tags and marks with a few statements per page."""
+        relations, tags and marks with a few statements per page. True if it wrote more than
+        the marks of relations seen unchanged."""
         uow, tenant_id, now = self.uow, self.tenant_id, utcnow()
         items = [i for i in items if i.follow_info.userid in self.staff_ids]
         keysets = [_keys(i) for i in items]
@@ -198,12 +213,11 @@ class Sync:
                 todo.append((item, keys, staff_id, same))
         uow.wecom_sync.mark_seen(tenant_id, self.run_id, seen)
         if not todo:
-            return
+            return False
         resolver = BatchResolver(uow, tenant_id, actor=ACTOR)
         resolved = resolve_all(resolver, [Incoming(CustomerRecord(keys=tuple(keys), profile=_profile(item)), IdentitySource.WECOM.value, now)
                                      for item, keys, _, _ in todo])
         survivors = [resolver.survivor_of(c) for c in resolved]
-        resolver.flush()
         first_added: dict[int, datetime] = {}
         for (item, keys, _, same), customer_id in zip(todo, survivors):
             owned = {before[k] for k in keys if k in before}
@@ -212,8 +226,18 @@ class Sync:
             if not owned and item.follow_info.createtime:
                 at = datetime.fromtimestamp(item.follow_info.createtime, UTC)
                 first_added[customer_id] = min(at, first_added.get(customer_id, at))
-        uow.wecom_sync.set_added_at(tenant_id, first_added)
+        for customer_id, at in first_added.items():  # known since the relation's createtime, not since the sync: in the insert
+            resolver.update_customer(customer_id, at=now, added_at=at)
+        known_ids = set(before.values())
+        new_owner: dict[int, int] = {}
+        for (_, _, staff_id, _), customer_id in zip(todo, survivors):  # a new customer's first follower owns it (as _relations)
+            if customer_id not in known_ids:
+                new_owner.setdefault(customer_id, staff_id)
+        for customer_id, staff_id in new_owner.items():
+            resolver.update_customer(customer_id, at=now, owner_staff_id=staff_id)
+        resolver.flush()
         self._relations(todo, survivors, now)
+        return True
 
     def _relations(self, todo: list[tuple[ContactWithFollow, list[IdentityKey], int, bool]], survivors: list[int], now: datetime) -> None:
         uow, tenant_id = self.uow, self.tenant_id
@@ -222,6 +246,7 @@ class Sync:
         sources = uow.wecom_sync.tag_sources(tenant_id, ids)
         owners = uow.wecom_sync.owners_of(tenant_id, ids)
         new_rows: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         pulled: list[tuple[int, int]] = []
         owned_now: dict[int, list[int]] = {}
@@ -262,16 +287,17 @@ class Sync:
                 new_rows.append({"tenant_id": tenant_id, "customer_id": customer_id, "staff_id": staff_id,
                                  "state": RelationState.ACTIVE.value, **wanted, **stamp})
             elif not active:
-                uow.relations.update(tenant_id, mark["id"], state=RelationState.ACTIVE.value, ended_at=None, **wanted, **stamp)
+                updates.append({"id": mark["id"], "state": RelationState.ACTIVE.value, "ended_at": None, **wanted, **stamp})
             else:
                 changes = {k: v for k, v in wanted.items() if mark[k] != v}
                 self.counts["relations_updated"] += int(bool(changes))
-                uow.relations.update(tenant_id, mark["id"], **changes, **stamp)
+                updates.append({"id": mark["id"], **changes, **stamp})
             if not active:
                 self.counts["relations_created"] += 1
                 events.append({"tenant_id": tenant_id, "customer_id": customer_id, "kind": EventKind.RELATION_ADDED.value,
                                "occurred_at": added, "actor": ACTOR, "data": {"staff_id": staff_id, "channel_state": wanted["channel_state"]}})
         uow.wecom_sync.add_relations(new_rows)
+        BulkRepository(uow.session).update_by_id("staff_relations", tenant_id, updates)  # rows setting the same columns: one executemany
         uow.timeline.add_many(events)
         uow.tags.apply(tenant_id, pulled, source=TagSource.WECOM_SYNC.value, applied_by=ACTOR, now=now)
         self.counts["tags_added"] += len(pulled)
@@ -280,12 +306,15 @@ class Sync:
 
     def _groups(self) -> None:
         chunks = [self.userids[i : i + CHUNK] for i in range(0, len(self.userids), CHUNK)]
+        self.pages = 0
         while self.position.get("chunk", 0) < len(chunks):
             page = self.channel.group_chats(owners=chunks[self.position["chunk"]], cursor=self.position.get("cursor", ""), limit=100)
             chats = [(ref.status, self.channel.get_group_chat(ref.chat_id)) for ref in page.items]
             with self.uow:
+                created = self.counts["groups_created"]
                 for status, chat in chats:
                     self._group(status, chat)
+                self._grown(GROUP_TABLES, self.counts["groups_created"] > created)
                 self._page_done(page.next_cursor)
         self._step_done(SyncStep.ENDING)
 

@@ -168,12 +168,6 @@ class WeComSyncRepository:
         self.session.execute(update(customers).where(c.tenant_id == tenant_id, c.id.in_(customer_ids), c.owner_staff_id.is_(None))
                              .values(owner_staff_id=staff_id, updated_at=now))
 
-    def set_added_at(self, tenant_id: int, added: dict[int, datetime]) -> None:
-        """Customers the sync created: known since the relation's createtime, not since the sync."""
-        c = customers.c
-        for customer_id, at in added.items():
-            self.session.execute(update(customers).where(c.tenant_id == tenant_id, c.id == customer_id).values(added_at=at))
-
     def mark_seen(self, tenant_id: int, run_id: int, relation_ids: list[int]) -> None:
         r = staff_relations.c
         for start in range(0, len(relation_ids), 500):
