@@ -234,6 +234,7 @@ def test_a_full_sync_writes_by_the_page_not_by_the_customer(context, fake):
     with _statements(context) as first:
         run = _sync(context, linked, full=True)
     assert run.status is SyncStatus.DONE and run.count("relations_created") == 451
+    assert run.count("customers_created") == 450  # wm00449, followed twice on one page, is one new customer
     # each new customer is known since its relation's createtime (the earliest of two on its page)
     # and owned by its first follower: both in the insert, no UPDATE of customers at all
     assert not [s for s, _ in first if s.startswith("UPDATE customers")]

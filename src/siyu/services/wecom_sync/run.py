@@ -219,9 +219,12 @@ class Sync:
                                      for item, keys, _, _ in todo])
         survivors = [resolver.survivor_of(c) for c in resolved]
         first_added: dict[int, datetime] = {}
+        counted: set[int] = set()  # a new customer two staff follow on this page is created once
         for (item, keys, _, same), customer_id in zip(todo, survivors):
             owned = {before[k] for k in keys if k in before}
-            self.counts["customers_created" if not owned else "customers_unchanged" if same else "customers_updated"] += 1
+            if owned or customer_id not in counted:
+                self.counts["customers_created" if not owned else "customers_unchanged" if same else "customers_updated"] += 1
+            counted.add(customer_id)
             self.counts["customers_merged"] += max(0, len(owned) - 1)
             if not owned and item.follow_info.createtime:
                 at = datetime.fromtimestamp(item.follow_info.createtime, UTC)
