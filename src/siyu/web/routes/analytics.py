@@ -211,7 +211,7 @@ def rfm_csv(request: Request, viewer: CurrentViewer, table: str = "segments", as
     chosen = filter_choice(Segment, segment)
     tables: dict[str, Callable[[Any], d.Table]] = {
         "segments": d.rfm_segments, "grid": d.rfm_grid,
-        "customers": lambda r: d.rfm_customers(c for c in r.customers if chosen is None or c.segment is chosen),
+        "customers": lambda r: d.rfm_customers(r.in_segment(chosen)),
     }
     make = tables.get(table, d.rfm_segments)
     return _csv(request, viewer, _rfm_query(viewer.actor, as_of, scope_of(store, region, channel)),
