@@ -294,7 +294,7 @@ def main() -> None:
             run_s, _ = _best(lambda q=query: q.run(wh), runs=1 if isinstance(query, LtvQuery) else 3)
             kept = QueryCache()
             query.compiled(wh, kept)  # only the compiled SQL is in it: every run below executes
-            kept_s, _ = _best(lambda q=query, c=kept: q.result(wh.compiled_rows(q.compiled(wh, c))),
+            kept_s, _ = _best(lambda q=query, c=kept: q.result_table(wh.compiled_table(q.compiled(wh, c))),
                               runs=1 if isinstance(query, LtvQuery) else 3)
             sql_s, sql_out = _best(lambda s=sql: duck.execute(s).fetch_arrow_table())
             same = _rows(ibis_out.select(sql_out.column_names)) == _rows(sql_out) if set(sql_out.column_names) <= set(
