@@ -27,7 +27,7 @@ from siyu.analytics.rfm import RfmQuery, Segment
 from siyu.analytics.scope import Scope
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import InvalidInput, Unavailable
-from siyu.services import warehouse_sync
+from siyu.services import analytics_scopes, warehouse_sync
 from siyu.services.warehouse_sync import SyncStatus
 from siyu.task_queueing import queue_warehouse_sync
 from siyu.web import dashboards as d
@@ -89,6 +89,8 @@ def _ask(request: Request, actor: Actor, queries: Callable[[], Mapping[str, Anal
     actor.require(Permission.ANALYTICS_VIEW)
     context = get_console(request).context
     chosen = queries()  # bad filters fail here, before the warehouse is opened
+    for scope in {q.scope for q in chosen.values() if isinstance(getattr(q, "scope", None), Scope)}:
+        analytics_scopes.check_scope(context.uow(), actor, scope)  # so does a store, region or channel not the tenant's
     with context.warehouse() as wh:
         status = warehouse_sync.warehouse_status(actor, wh)
         results = {name: q.answer(actor, wh, context.analytics_cache).result for name, q in chosen.items()}
@@ -121,6 +123,8 @@ def _csv(request: Request, viewer: CurrentViewer, queries: Callable[[], Mapping[
         answers = _ask(request, viewer.actor, queries)
     except Unavailable as exc:
         return Response(language.error(exc), status_code=503, media_type="text/plain; charset=utf-8")
+    except InvalidInput as exc:  # a bad date, or a store, region or channel not the tenant's
+        return Response(language.error(exc), status_code=400, media_type="text/plain; charset=utf-8")
     chosen = table(language, answers.results)
     return d.csv_response(language, chosen, chosen.name)
 
