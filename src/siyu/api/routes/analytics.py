@@ -44,7 +44,8 @@ Ctx = Annotated[Context, Depends(get_context)]
 def _scope(ctx: Ctx, actor: CurrentActor, store_id: int | None = None, region_id: int | None = None,
            channel_id: int | None = None) -> Scope:
     """The scope of the query string; an id that is not one of the tenant's is a 422."""
-    return analytics_scopes.check_scope(ctx.uow(), actor, Scope(store_id=store_id, region_id=region_id, channel_id=channel_id))
+    analytics_scopes.check_scope(ctx.uow(), actor, store_id=store_id, region_id=region_id, channel_id=channel_id)
+    return Scope(store_id=store_id, region_id=region_id, channel_id=channel_id)
 
 
 Scoped = Annotated[Scope, Depends(_scope)]

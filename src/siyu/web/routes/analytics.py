@@ -90,7 +90,9 @@ def _ask(request: Request, actor: Actor, queries: Callable[[], Mapping[str, Anal
     context = get_console(request).context
     chosen = queries()  # bad filters fail here, before the warehouse is opened
     for scope in {q.scope for q in chosen.values() if isinstance(getattr(q, "scope", None), Scope)}:
-        analytics_scopes.check_scope(context.uow(), actor, scope)  # so does a store, region or channel not the tenant's
+        # so does a store, region or channel not the tenant's
+        analytics_scopes.check_scope(context.uow(), actor, store_id=scope.store_id, region_id=scope.region_id,
+                                     channel_id=scope.channel_id)
     with context.warehouse() as wh:
         status = warehouse_sync.warehouse_status(actor, wh)
         results = {name: q.answer(actor, wh, context.analytics_cache).result for name, q in chosen.items()}
