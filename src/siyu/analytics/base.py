@@ -22,6 +22,7 @@ from dataclasses import astuple, dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 import ibis
+import pyarrow as pa
 import structlog
 
 from siyu.adapters.warehouse import CompiledQuery, Warehouse
@@ -81,6 +82,14 @@ class AnalyticsQuery(ABC, Generic[R]):
     def result(self, rows: list[dict[str, Any]]) -> R:
         """The expression's rows as the typed answer."""
 
+    def result_table(self, table: pa.Table) -> R:
+        """The expression's answer, as the Arrow table the warehouse returned, as the typed answer.
+
+        Row by row (:meth:`result`) here; a question with one row per customer (RFM, lifetime
+        value) reads the columns instead and builds a row object only when one is asked for
+        (:class:`siyu.analytics.typed_rows.TypedRows`)."""
+        return self.result(table.to_pylist())
+
     def cache_key(self, sync_version: int) -> tuple[Any, ...]:
         # today's date too: parameters left to default ("as of today") roll over at midnight
         return (type(self).__qualname__, astuple(self), sync_version, today_in_shanghai())  # type: ignore[call-overload]
@@ -102,7 +111,7 @@ class AnalyticsQuery(ABC, Generic[R]):
         if cache is not None and (hit := cache.get(key)) is not None:
             timed = Timed(result=hit, seconds=time.perf_counter() - start, cached=True, sync_version=version)
         else:
-            answer = self.result(warehouse.compiled_rows(self.compiled(warehouse, cache)))
+            answer = self.result_table(warehouse.compiled_table(self.compiled(warehouse, cache)))
             if cache is not None:
                 cache.put(key, answer)
             timed = Timed(result=answer, seconds=time.perf_counter() - start, cached=False, sync_version=version)

@@ -168,17 +168,19 @@ class FunnelQuery(AnalyticsQuery[FunnelResult]):
         aware = restrict_customers(aware, "customer", warehouse, tid, self.scope)
         aware = aware.mutate(until=aware.a_at + window)
 
+        # each step is one left join of the step before and one aggregate over it, so every step's
+        # table is used once: joining a step back to its own aggregate made Ibis inline the whole
+        # earlier chain (the events scan with it) again for each use (bench/README.md, the funnel)
         rel = relations(warehouse, tid)
         acts = ev.filter(ev.name.isin(INTEREST_EVENTS)).select(i_customer="live_customer_id", i_at="occurred_at").union(
             rel.select(i_customer="live_customer_id", i_at="added_at"))
-        hit = aware.join(acts, [aware.customer == acts.i_customer, acts.i_at >= aware.a_at, acts.i_at <= aware.until])
-        interest = hit.group_by(f_customer="customer").aggregate(i_at=hit.i_at.min())
-        steps = aware.left_join(interest, aware.customer == interest.f_customer).drop("f_customer")
+        hit = aware.left_join(acts, [aware.customer == acts.i_customer, acts.i_at >= aware.a_at, acts.i_at <= aware.until])
+        steps = hit.group_by("customer").aggregate(a_at=hit.a_at.min(), until=hit.until.min(), i_at=hit.i_at.min())
 
         p = purchases(warehouse, tid).select(p_customer="live_customer_id", p_order="order_id", p_at="ordered_at")
-        bought = steps.join(p, [steps.customer == p.p_customer, p.p_at >= steps.i_at, p.p_at <= steps.until])
-        orders = bought.group_by(b_customer="customer").aggregate(n_orders=bought.p_order.nunique())
-        steps = steps.left_join(orders, steps.customer == orders.b_customer).drop("b_customer")
+        bought = steps.left_join(p, [steps.customer == p.p_customer, p.p_at >= steps.i_at, p.p_at <= steps.until])
+        steps = bought.group_by("customer").aggregate(a_at=bought.a_at.min(), until=bought.until.min(), i_at=bought.i_at.min(),
+                                                      n_orders=bought.p_order.nunique())
         members = loyal_members(warehouse, tid)
         steps = steps.left_join(members, steps.customer == members.loyal_customer)
         bought = steps.n_orders.fill_null(0)

@@ -43,11 +43,14 @@ from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from siyu.adapters.warehouse import Warehouse
 from siyu.analytics.base import AnalyticsQuery
 from siyu.analytics.frame import purchases, today_in_shanghai
 from siyu.analytics.scope import EVERYTHING, Scope, restrict_customers
+from siyu.analytics.typed_rows import TypedRows
 from siyu.domain.paging import Page, PageRequest
 from siyu.domain.rfm import RfmSegment as Segment
 
@@ -95,19 +98,56 @@ class SegmentCount:
     monetary: Decimal
 
 
+#: the columns of a score, in :class:`RfmScore`'s order, as the query's answer types them
+SCORE_SCHEMA = pa.schema([
+    ("customer_id", pa.int64()), ("last_purchase_day", pa.date32()), ("recency_days", pa.int64()), ("frequency", pa.int64()),
+    ("monetary", pa.decimal128(38, 2)), ("r", pa.int64()), ("f", pa.int64()), ("m", pa.int64()), ("segment", pa.string()),
+])
+
+
+def _score(customer_id: int, last_purchase_day: date, recency_days: int, frequency: int, monetary: Decimal,
+           r: int, f: int, m: int, segment: str) -> RfmScore:
+    return RfmScore(customer_id=customer_id, last_purchase_day=last_purchase_day, recency_days=int(recency_days),
+                    frequency=int(frequency), monetary=Decimal(monetary), r=int(r), f=int(f), m=int(m), segment=Segment(segment))
+
+
+def scores(table: pa.Table) -> TypedRows[RfmScore]:
+    """The query's answer as lazy :class:`RfmScore` rows (columns in :data:`SCORE_SCHEMA`'s order)."""
+    return TypedRows(table.select(SCORE_SCHEMA.names), _score)
+
+
 @dataclass(frozen=True)
 class RfmResult:
+    """``customers`` is a sequence of :class:`RfmScore` by customer id whose rows are built only
+    when read (:class:`~siyu.analytics.typed_rows.TypedRows`); its columns answer counts and sums."""
+
     as_of: date
-    customers: tuple[RfmScore, ...]
+    customers: TypedRows[RfmScore]
     segments: tuple[SegmentCount, ...] = field(default=())
 
     def of(self, customer_id: int) -> RfmScore | None:
-        return next((c for c in self.customers if c.customer_id == customer_id), None)
+        return self.customers.find("customer_id", customer_id)
+
+    def in_segment(self, segment: Segment | None) -> TypedRows[RfmScore]:
+        """The customers of one segment (all with None), by customer id."""
+        if segment is None:
+            return self.customers
+        return self.customers.where(pc.equal(self.customers.column("segment"), segment.value))
+
+    def grid(self) -> dict[tuple[int, int], int]:
+        """Customers per (R, F) score pair (pairs nobody holds are absent)."""
+        return {(int(r), int(f)): n for (r, f), n in self.customers.counts("r", "f").items()}
+
+    def segment_of_customer(self) -> dict[int, Segment]:
+        """Every scored customer's segment, by customer id, read by column."""
+        names = {s.value: s for s in Segment}
+        return dict(zip(self.customers.column("customer_id").to_pylist(),
+                        map(names.__getitem__, self.customers.column("segment").to_pylist()), strict=True))
 
     def page(self, request: PageRequest, *, segment: Segment | None = None) -> Page[RfmScore]:
         """Customers (of one segment, or all), by customer id, one page."""
-        chosen = [c for c in self.customers if segment is None or c.segment is segment]
-        return Page(items=chosen[request.offset : request.offset + request.page_size], total=len(chosen),
+        chosen = self.in_segment(segment)
+        return Page(items=tuple(chosen[request.offset : request.offset + request.page_size]), total=len(chosen),
                     page=request.page, page_size=request.page_size)
 
 
@@ -137,17 +177,17 @@ class RfmQuery(AnalyticsQuery[RfmResult]):
         return scored.mutate(segment=_segment_expr(scored.r, scored.f)).order_by("customer_id")
 
     def result(self, rows: list[dict[str, Any]]) -> RfmResult:
-        scores = tuple(
-            RfmScore(
-                customer_id=row["customer_id"], last_purchase_day=row["last_purchase_day"], recency_days=int(row["recency_days"]),
-                frequency=int(row["frequency"]), monetary=Decimal(row["monetary"]), r=int(row["r"]), f=int(row["f"]),
-                m=int(row["m"]), segment=Segment(row["segment"]),
-            )
-            for row in rows
-        )
-        totals: dict[Segment, tuple[int, Decimal]] = {s: (0, Decimal("0.00")) for s in Segment}
-        for score in scores:
-            count, money = totals[score.segment]
-            totals[score.segment] = (count + 1, money + score.monetary)
+        return self.result_table(pa.Table.from_pylist([{c: row[c] for c in SCORE_SCHEMA.names} for row in rows],
+                                                      schema=SCORE_SCHEMA))
+
+    def result_table(self, table: pa.Table) -> RfmResult:
+        """Read by column: the segment totals from Arrow, the scores as lazy rows."""
+        customers = scores(table)
+        totals = {s: (0, Decimal("0.00")) for s in Segment}
+        if table.num_rows:
+            grouped = table.group_by("segment").aggregate([("customer_id", "count"), ("monetary", "sum")])
+            for name, count, money in zip(*(grouped.column(c).to_pylist() for c in ("segment", "customer_id_count", "monetary_sum")),
+                                          strict=True):
+                totals[Segment(name)] = (int(count), Decimal(money))
         segments = tuple(SegmentCount(segment=s, customers=c, monetary=m) for s, (c, m) in totals.items())
-        return RfmResult(as_of=self.day, customers=scores, segments=segments)
+        return RfmResult(as_of=self.day, customers=customers, segments=segments)

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+import pyarrow.compute as pc
 import structlog
 
 from siyu.adapters.warehouse import Warehouse
@@ -48,16 +50,19 @@ RFM_TAGS: dict[Segment, str] = {
 LTV_GROUP = "LTV"
 CHURN_TAG = "流失风险 churn risk"
 CHURN_THRESHOLD = 0.3
+#: the lifetime-value columns a customer's scores are made of (money in fen)
+LTV_SCORE_COLUMNS = ("customer_id", "probability_alive", "purchases_90d", "purchases_365d", "value_90d_fen", "value_365d_fen")
 
 
 def rfm_rule(result: RfmResult) -> RuleTags:
     return RuleTags(group=RFM_GROUP, names=tuple(RFM_TAGS.values()),
-                    wanted={score.customer_id: RFM_TAGS[score.segment] for score in result.customers})
+                    wanted={customer_id: RFM_TAGS[segment] for customer_id, segment in result.segment_of_customer().items()})
 
 
 def churn_rule(result: LtvResult, threshold: float = CHURN_THRESHOLD) -> RuleTags:
     return RuleTags(group=LTV_GROUP, names=(CHURN_TAG,),
-                    wanted={c.customer_id: CHURN_TAG for c in result.customers if c.probability_alive < threshold})
+                    wanted=dict.fromkeys(result.customers.where(pc.less(result.customers.column("probability_alive"), threshold))
+                                         .column("customer_id").to_pylist(), CHURN_TAG))
 
 
 @dataclass(frozen=True)
@@ -94,16 +99,21 @@ def smart_tag_rules(analyses: Analyses, *, churn_threshold: float = CHURN_THRESH
 
 
 def customer_scores(analyses: Analyses) -> dict[int, CustomerScore]:
-    """Every scored customer's scores, by customer id (see the module docstring)."""
-    ltv = {c.customer_id: c for c in analyses.ltv.customers} if analyses.ltv is not None else {}
+    """Every scored customer's scores, by customer id (see the module docstring), read by column."""
+    ltv: dict[int, tuple[Any, ...]] = {}
+    if analyses.ltv is not None:
+        rows = analyses.ltv.customers
+        ids, *values = (rows.column(c).to_pylist() for c in LTV_SCORE_COLUMNS)
+        ltv = dict(zip(ids, zip(*values, strict=True), strict=True))
     out: dict[int, CustomerScore] = {}
-    for score in analyses.rfm.customers:
-        value = ltv.get(score.customer_id)
+    for customer_id, segment in analyses.rfm.segment_of_customer().items():
+        value = ltv.get(customer_id)
         if value is None:
-            out[score.customer_id] = CustomerScore(rfm_segment=score.segment.value)
+            out[customer_id] = CustomerScore(rfm_segment=segment.value)
             continue
-        out[score.customer_id] = CustomerScore(
-            rfm_segment=score.segment.value, p_alive=round(value.probability_alive, 6),
-            predicted_purchases_90=round(value.purchases_90d, 6), predicted_purchases_365=round(value.purchases_365d, 6),
-            predicted_value_90=float(value.value_90d), predicted_value_365=float(value.value_365d))
+        alive, purchases_90, purchases_365, fen_90, fen_365 = value
+        out[customer_id] = CustomerScore(
+            rfm_segment=segment.value, p_alive=round(alive, 6),
+            predicted_purchases_90=round(purchases_90, 6), predicted_purchases_365=round(purchases_365, 6),
+            predicted_value_90=fen_90 / 100, predicted_value_365=fen_365 / 100)  # float(Decimal(fen) / 100), exactly
     return out

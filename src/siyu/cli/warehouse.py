@@ -94,10 +94,14 @@ def _choice(kind: type[E], value: str, option: str) -> E:
 
 
 def _plain(value: Any) -> Any:
+    from siyu.analytics.typed_rows import TypedRows
+
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date | datetime):
         return value.isoformat()
+    if isinstance(value, TypedRows):  # RFM's and LTV's customers: their rows, built as they are written
+        return [dataclasses.asdict(row) for row in value]
     raise TypeError(type(value))
 
 

@@ -127,9 +127,7 @@ def rfm_segments(result: RfmResult) -> Table:
 
 def rfm_grid(result: RfmResult) -> Table:
     """Customers per R (rows, 5 first) and F (columns) score."""
-    counts = {(r, f): 0 for r in range(1, 6) for f in range(1, 6)}
-    for score in result.customers:
-        counts[(score.r, score.f)] += 1
+    counts = {(r, f): 0 for r in range(1, 6) for f in range(1, 6)} | result.grid()  # counted by column: no row objects
     help_text = N_("Customers with this R score (row) and F score (column).")
     columns = (Column("r", N_("R \\ F"), N_("R score: 5 bought most recently, 1 longest ago.")),
                *(Column(f"f{f}", f"F {f}", help_text) for f in range(1, 6)))

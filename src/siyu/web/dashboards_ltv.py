@@ -7,11 +7,16 @@ The definitions are those of ``siyu.analytics.lifetime_value`` (the per-customer
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+import pyarrow.compute as pc
+
 from siyu.analytics.lifetime_value import CustomerLtv, LtvResult
+from siyu.analytics.typed_rows import TypedRows
 from siyu.analytics.smart_tags import CHURN_THRESHOLD
 from siyu.web.dashboards import Column, Table, bar_chart
 from siyu.web.i18n import N_, Language
@@ -58,27 +63,32 @@ SORTS = {
 }
 
 
-def at_risk(customer: CustomerLtv) -> bool:
-    return customer.probability_alive < CHURN_THRESHOLD
-
-
-def chosen_customers(result: LtvResult, only_risk: bool, sort: str) -> tuple[CustomerLtv, ...]:
+def chosen_customers(result: LtvResult, only_risk: bool, sort: str) -> TypedRows[CustomerLtv]:
     """The customers shown: all or those at churn risk, by customer id (as the API pages them),
-    by predicted 365-day value (highest first) or by P(alive) (lowest first)."""
-    shown = [c for c in result.customers if not only_risk or at_risk(c)]
+    by predicted 365-day value (highest first) or by P(alive) (lowest first). Chosen and sorted by
+    column: only the rows read (a page) are built."""
+    shown = result.customers
+    if only_risk:
+        shown = shown.where(pc.less(shown.column("probability_alive"), CHURN_THRESHOLD))
     if sort == "value":
-        shown.sort(key=lambda c: (-c.value_365d, c.customer_id))
+        shown = shown.ordered((("value_365d_fen", "descending"), ("customer_id", "ascending")))
     elif sort == "alive":
-        shown.sort(key=lambda c: (c.probability_alive, c.customer_id))
-    return tuple(shown)
+        shown = shown.ordered((("probability_alive", "ascending"), ("customer_id", "ascending")))
+    return shown
+
+
+def _yuan_total(fen: Any) -> Decimal:
+    return Decimal(int(pc.sum(fen).as_py() or 0)).scaleb(-2)
 
 
 def headline_values(result: LtvResult) -> tuple[Any, ...]:
+    """Counted and summed by column (money exactly, in fen)."""
     people = result.customers
-    return (len(people), sum(1 for c in people if c.frequency > 0), sum(c.purchases_90d for c in people),
-            sum(c.purchases_365d for c in people), sum((c.value_90d for c in people), Decimal("0.00")),
-            sum((c.value_365d for c in people), Decimal("0.00")),
-            sum(c.probability_alive for c in people) / len(people) if people else None, sum(1 for c in people if at_risk(c)))
+    alive = people.column("probability_alive").to_numpy()
+    return (len(people), int(pc.sum(pc.greater(people.column("frequency"), 0)).as_py() or 0),
+            math.fsum(people.column("purchases_90d").to_numpy()), math.fsum(people.column("purchases_365d").to_numpy()),
+            _yuan_total(people.column("value_90d_fen")), _yuan_total(people.column("value_365d_fen")),
+            math.fsum(alive) / len(people) if len(people) else None, int(np.count_nonzero(alive < CHURN_THRESHOLD)))
 
 
 def headline_table(language: Language, result: LtvResult) -> Table:
@@ -97,13 +107,14 @@ def fit_table(result: LtvResult) -> Table:
 
 
 def alive_table(result: LtvResult) -> Table:
-    """Customers per tenth of P(alive): 0-10 %, ..., 90-100 %."""
-    counts, values = [0] * 10, [Decimal("0.00")] * 10
-    for c in result.customers:
-        at = min(int(c.probability_alive * 10), 9)
-        counts[at] += 1
-        values[at] += c.value_365d
-    return Table("ltv-alive", ALIVE_COLUMNS, tuple((f"{10 * i}–{10 * (i + 1)}%", counts[i], values[i]) for i in range(10)))
+    """Customers per tenth of P(alive): 0-10 %, ..., 90-100 % (by column: no row objects)."""
+    alive = result.customers.column("probability_alive").to_numpy()
+    tenth = np.minimum((alive * 10).astype(np.int64), 9)
+    counts = np.bincount(tenth, minlength=10)
+    fen = np.zeros(10, dtype=np.int64)
+    np.add.at(fen, tenth, result.customers.column("value_365d_fen").to_numpy())
+    return Table("ltv-alive", ALIVE_COLUMNS, tuple((f"{10 * i}–{10 * (i + 1)}%", int(counts[i]), Decimal(int(fen[i])).scaleb(-2))
+                                                   for i in range(10)))
 
 
 def customer_table(customers: Iterable[CustomerLtv]) -> Table:

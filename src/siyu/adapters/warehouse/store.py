@@ -163,16 +163,21 @@ class Warehouse:
     def compile(self, expr: ibis.Table) -> CompiledQuery:
         return CompiledQuery(sql=str(self.backend.compile(expr)), schema=expr.schema())
 
-    def compiled_rows(self, query: CompiledQuery) -> list[dict[str, Any]]:
-        """The rows of a compiled query, typed as ``expr.to_pyarrow()`` would type them."""
+    def compiled_table(self, query: CompiledQuery) -> pa.Table:
+        """The answer of a compiled query as one Arrow table, typed as ``expr.to_pyarrow()`` would
+        type it: what an analysis with one row per customer reads column by column."""
         if self.backend.name == "duckdb":
             # what Ibis's DuckDB backend does after compiling (Backend.to_pyarrow), minus the compile
             from ibis.backends.duckdb.converter import DuckDBPyArrowData
 
             table = self.backend.con.sql(query.sql).to_arrow_table()  # type: ignore[attr-defined]
-            return DuckDBPyArrowData.convert_table(table, query.schema).to_pylist()  # type: ignore[no-any-return]
+            return DuckDBPyArrowData.convert_table(table, query.schema)
         # other engines: Ibis's own path for ready SQL, with the schema given so nothing is inferred
-        return self.backend.sql(query.sql, schema=query.schema).to_pyarrow().to_pylist()  # type: ignore[no-any-return]
+        return self.backend.sql(query.sql, schema=query.schema).to_pyarrow()
+
+    def compiled_rows(self, query: CompiledQuery) -> list[dict[str, Any]]:
+        """The rows of a compiled query, typed as ``expr.to_pyarrow()`` would type them."""
+        return self.compiled_table(query).to_pylist()  # type: ignore[no-any-return]
 
     def last_run(self, tenant_id: int) -> dict[str, Any] | None:
         """The tenant's latest sync (version, started_at, finished_at, rows_changed), or None."""

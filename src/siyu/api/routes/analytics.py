@@ -35,13 +35,16 @@ from siyu.api.analytics_schemas import (
 from siyu.api.deps import CurrentActor, Paging, get_context
 from siyu.api.schemas import page_out
 from siyu.bootstrap import Context
-from siyu.services import warehouse_sync
+from siyu.services import analytics_scopes, warehouse_sync
 
 router = APIRouter(prefix="/api/v1")
 Ctx = Annotated[Context, Depends(get_context)]
 
 
-def _scope(store_id: int | None = None, region_id: int | None = None, channel_id: int | None = None) -> Scope:
+def _scope(ctx: Ctx, actor: CurrentActor, store_id: int | None = None, region_id: int | None = None,
+           channel_id: int | None = None) -> Scope:
+    """The scope of the query string; an id that is not one of the tenant's is a 422."""
+    analytics_scopes.check_scope(ctx.uow(), actor, store_id=store_id, region_id=region_id, channel_id=channel_id)
     return Scope(store_id=store_id, region_id=region_id, channel_id=channel_id)
 
 

@@ -27,7 +27,7 @@ from siyu.analytics.rfm import RfmQuery, Segment
 from siyu.analytics.scope import Scope
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import InvalidInput, Unavailable
-from siyu.services import warehouse_sync
+from siyu.services import analytics_scopes, warehouse_sync
 from siyu.services.warehouse_sync import SyncStatus
 from siyu.task_queueing import queue_warehouse_sync
 from siyu.web import dashboards as d
@@ -89,6 +89,10 @@ def _ask(request: Request, actor: Actor, queries: Callable[[], Mapping[str, Anal
     actor.require(Permission.ANALYTICS_VIEW)
     context = get_console(request).context
     chosen = queries()  # bad filters fail here, before the warehouse is opened
+    for scope in {q.scope for q in chosen.values() if isinstance(getattr(q, "scope", None), Scope)}:
+        # so does a store, region or channel not the tenant's
+        analytics_scopes.check_scope(context.uow(), actor, store_id=scope.store_id, region_id=scope.region_id,
+                                     channel_id=scope.channel_id)
     with context.warehouse() as wh:
         status = warehouse_sync.warehouse_status(actor, wh)
         results = {name: q.answer(actor, wh, context.analytics_cache).result for name, q in chosen.items()}
@@ -121,6 +125,8 @@ def _csv(request: Request, viewer: CurrentViewer, queries: Callable[[], Mapping[
         answers = _ask(request, viewer.actor, queries)
     except Unavailable as exc:
         return Response(language.error(exc), status_code=503, media_type="text/plain; charset=utf-8")
+    except InvalidInput as exc:  # a bad date, or a store, region or channel not the tenant's
+        return Response(language.error(exc), status_code=400, media_type="text/plain; charset=utf-8")
     chosen = table(language, answers.results)
     return d.csv_response(language, chosen, chosen.name)
 
@@ -211,7 +217,7 @@ def rfm_csv(request: Request, viewer: CurrentViewer, table: str = "segments", as
     chosen = filter_choice(Segment, segment)
     tables: dict[str, Callable[[Any], d.Table]] = {
         "segments": d.rfm_segments, "grid": d.rfm_grid,
-        "customers": lambda r: d.rfm_customers(c for c in r.customers if chosen is None or c.segment is chosen),
+        "customers": lambda r: d.rfm_customers(r.in_segment(chosen)),
     }
     make = tables.get(table, d.rfm_segments)
     return _csv(request, viewer, _rfm_query(viewer.actor, as_of, scope_of(store, region, channel)),

@@ -141,7 +141,7 @@ def lifetime_value(request: Request, viewer: CurrentViewer, paging: Paging, as_o
     def view(language: Language, results: dict[str, Any]) -> dict[str, Any]:
         result = results["ltv"]
         shown = dl.chosen_customers(result, only_risk, order)
-        listed = Page(items=shown[paging.offset: paging.offset + paging.page_size], total=len(shown), page=paging.page,
+        listed = Page(items=tuple(shown[paging.offset: paging.offset + paging.page_size]), total=len(shown), page=paging.page,
                         page_size=paging.page_size)
         alive = dl.alive_table(result)
         return {"result": result, "headlines": list(zip(dl.HEADLINES, dl.headline_values(result), strict=True)),
