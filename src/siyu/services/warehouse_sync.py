@@ -369,8 +369,8 @@ def _consume(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, sources: 
              whole: tuple[str, ...], checked: dict[str, tuple[int, datetime]], started: datetime) -> None:
     """The warehouse has the marked blocks: forget the marks read and hand both sides a new token
     (a crash between the two leaves the tokens different: the next sync re-checks whole)."""
-    if not sources:
-        return
+    if not sources or not (marks or whole):
+        return  # nothing consumed, nothing re-checked: both sides keep their token
     token = secrets.randbits(63)
     with uow:
         WarehouseChanges(uow.session).consume(tenant_id, marks, sources, token)
