@@ -150,9 +150,9 @@ def upgrade() -> None:
     sa.Column('block', sa.BigInteger(), nullable=False),
     sa.Column('writer', sa.BigInteger(), nullable=False),
     sa.Column('writes', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_warehouse_changes_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_changes')),
-    sa.UniqueConstraint('tenant_id', 'source', 'block', 'writer', name=op.f('uq_warehouse_changes_tenant_id_source_block_writer'))
+    sa.UniqueConstraint('tenant_id', 'source', 'block', 'writer', name=op.f('uq_warehouse_changes_tenant_id_source_block_writer')),
+    sqlite_autoincrement=True,
     )
     op.create_table('warehouse_sync_tokens',
     sa.Column('tenant_id', sa.Integer(), nullable=False),

@@ -28,12 +28,14 @@ warehouse_changes = Table(
     "warehouse_changes",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    tenant_column(),
+    # no foreign key: the triggers write here inside every write (a cascade from a tenant included)
+    Column("tenant_id", Integer, nullable=False),
     Column("source", String(32), nullable=False),  # the sync's source name (``relations``, ``customer_tags`` ...)
     Column("block", BigInteger, nullable=False),  # key // 256
     Column("writer", BigInteger, nullable=False),  # PostgreSQL: the writing transaction; SQLite: 0
     Column("writes", Integer, nullable=False),  # SQLite: later writes to the block while the row waited
     UniqueConstraint("tenant_id", "source", "block", "writer"),
+    sqlite_autoincrement=True,  # an id is never handed out twice: a sync deletes by (id, writes)
 )
 
 warehouse_sync_tokens = Table(
