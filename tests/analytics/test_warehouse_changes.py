@@ -1,7 +1,8 @@
 """The sync's change capture (migration 0031): triggers mark the blocks each write touches, an
 incremental sync fingerprints and copies only those, and the full pass is the fallback.
 
-- a sync with nothing new reads no block row (``read_by_source``);
+- a sync with nothing new reads no block row (``read_by_source``), and no order or event once
+  the lookback has passed;
 - a deleted tag row, a merge and its undo reach the warehouse through marks alone;
 - a write that lands while a sync reads is copied by the next sync (on a database of its own,
   so the write really commits from another connection while the sync's read is open);
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 import structlog
-from sqlalchemy import delete, text
+from sqlalchemy import delete, text, update
 from sqlalchemy.orm import sessionmaker
 
 from siyu import bootstrap
@@ -26,6 +27,7 @@ from siyu.adapters.db import migrate
 from siyu.adapters.db.engine import make_engine
 from siyu.adapters.db.repositories.warehouse_feed import WarehouseFeed
 from siyu.adapters.db.tables import customer_tags
+from siyu.adapters.db.tables.commerce import orders
 from siyu.adapters.db.tables.warehouse import warehouse_changes
 from siyu.adapters.queue import make_huey
 from siyu.adapters.warehouse import Warehouse, open_warehouse
@@ -72,6 +74,27 @@ def test_a_sync_with_nothing_new_reads_no_block_rows(context: Context, warehouse
     assert again.full_sources == ()
     assert _block_reads(again) == {}
     assert (again.rows_written, again.blocks_changed, again.version) == (0, 0, first.version)
+    assert_mirrors(context, warehouse, tenant.id)
+
+
+def test_with_nothing_new_the_watermarks_read_only_the_lookback(context: Context, warehouse: Warehouse,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    tenant, _, people, _ = _brand(context)
+    h.event(context, tenant.id, people[0].id, h.sh(2026, 3, 5))
+    warehouse_sync.sync_tenant(context.uow(), warehouse, tenant.id)
+    soon = warehouse_sync.sync_tenant(context.uow(), warehouse, tenant.id)  # inside the lookback: re-read, not written
+    assert soon.read_by_source.get("orders") == 1 and soon.rows_written == 0
+    later = clock.utcnow() + warehouse_sync.LOOKBACK + timedelta(minutes=1)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    warehouse_sync.sync_tenant(context.uow(), warehouse, tenant.id)
+    quiet = warehouse_sync.sync_tenant(context.uow(), warehouse, tenant.id)  # the mark is when the last read began
+    assert quiet.rows_read == 0 and quiet.read_by_source == {}
+    order = h.order(context, tenant.id, people[0].id, h.sh(2026, 3, 9), "20.00")
+    with context.uow() as uow:  # written with the writers' clock
+        uow.session.execute(update(orders).where(orders.c.id == order).values(updated_at=later))
+        uow.commit()
+    new = warehouse_sync.sync_tenant(context.uow(), warehouse, tenant.id)
+    assert new.read_by_source.get("orders") == 1 and new.by_source.get("orders") == 1
     assert_mirrors(context, warehouse, tenant.id)
 
 

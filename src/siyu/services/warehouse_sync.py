@@ -4,8 +4,10 @@ Two ways of finding what changed, chosen per table by what the operational store
 
 - **Watermarks** (``orders.updated_at``, ``events.updated_at``): the big, append-mostly
   tables. Rows at or after the last mark *minus a lookback* (:data:`LOOKBACK`, which covers
-  transactions that committed after a later one was already read) are re-read and replaced by
-  id, so reading a row twice is harmless.
+  transactions that committed after the read began: their rows were written at most that long
+  before) are re-read and replaced by id, so reading a row twice is harmless. The mark is when
+  the last read began (the writers stamp ``updated_at`` with the same clock), so with nothing
+  new a sync reads only what was written in the lookback before its previous one.
 - **Block fingerprints** (customers, relations, customer tags, channels, channel costs,
   group-code joins, member levels, regions, stores, staff): tables
   that change without a trustworthy watermark column — a relation ends or moves to a survivor
@@ -179,19 +181,17 @@ class _Run:
         rows = self.wh.fetch(f"SELECT mark FROM sync_marks WHERE tenant_id = {self.tenant_id} AND source = '{name}'")
         return rows[0][0] if rows else None
 
-    def follow(self, name: str) -> None:
+    def follow(self, name: str, read_from: datetime) -> None:
+        """Rows written since the last read of ``name`` began, minus :data:`LOOKBACK`; the mark kept
+        is when this read began (``read_from``), not the newest row's time: rows written in one
+        burst long ago (a load, an import) are not re-read by every sync after."""
         mark = self._mark(name)
         since = None if mark is None else _aware(mark - LOOKBACK)
         table, key = SOURCES[name].table, _key_column(name)
-        mark_column = "updated_at"
-        mark_at = TABLES[table].names.index(mark_column)
-        window = None if since is None else (mark_column, since)
-        newest = mark
+        window = None if since is None else ("updated_at", since)
         batch: list[tuple[Any, ...]] = []
         for row in self.feed.changed_since(self.tenant_id, name, since):
             batch.append(row)
-            if newest is None or row[mark_at] > newest:
-                newest = row[mark_at]
             if len(batch) >= FLUSH_ROWS:
                 self._replace(name, table, key, batch, compare=window)
                 batch = []
@@ -200,9 +200,9 @@ class _Run:
             moved_rows = self.feed.of_customers(self.tenant_id, name, self.moved)
             self.wh.delete_keys(table, self.tenant_id, "customer_id", self.moved)
             self._replace(name, table, key, moved_rows)
-        if newest is not None and newest != mark:
+        if mark != naive_utc(read_from):
             self.wh.delete_tenant("sync_marks", self.tenant_id, f"source = '{name}'")
-            self.wh.insert("sync_marks", [(self.tenant_id, name, newest)])
+            self.wh.insert("sync_marks", [(self.tenant_id, name, naive_utc(read_from))])
 
     def _replace(
         self, name: str, table: str, key: str, rows: list[tuple[Any, ...]], *, compare: tuple[str, datetime] | None = None
@@ -344,7 +344,7 @@ def _sync(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, block_source
         if run.customers_changed:
             run.relink()
         for name in mark_sources:
-            run.follow(name)
+            run.follow(name, started)  # `started` is before the read began
     if summarise:
         touched = None if run.touched is None else run.touched | run.moved
         recomputed = order_summary.refresh(warehouse, tenant_id, touched)
