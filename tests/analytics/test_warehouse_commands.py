@@ -37,6 +37,10 @@ def test_sync_then_ask_from_the_command_line(context, cli) -> None:
     assert "version 1" in synced.output
     status = json.loads(cli.invoke(app, ["warehouse", "status", "--tenant", tenant.slug]).stdout)
     assert status["version"] == 1 and status["tenant_id"] == tenant.id
+    again = cli.invoke(app, ["warehouse", "sync", "--tenant", tenant.slug])  # only the marked blocks: none
+    assert again.exit_code == 0 and "0 written" in again.output and "checked whole" not in again.output, again.output
+    checked = cli.invoke(app, ["warehouse", "sync", "--tenant", tenant.slug, "--full"])  # every block, as asked
+    assert checked.exit_code == 0 and "checked whole: regions" in checked.output and "version 1" in checked.output, checked.output
 
     rfm = json.loads(cli.invoke(app, ["analytics", "rfm", "--tenant", tenant.slug, "--as-of", "2026-03-31"]).stdout)
     # one buyer: n = 1, every score 1 + floor(5 * 0 / 1) = 1 -> hibernating

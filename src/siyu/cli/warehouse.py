@@ -111,16 +111,20 @@ def _print(value: Any) -> None:
 
 
 @warehouse_app.command("sync")
-def sync(tenant: Tenant) -> None:
+def sync(
+    tenant: Tenant,
+    full: Annotated[bool, typer.Option("--full", help="Fingerprint every block, not only those the change capture marked")] = False,
+) -> None:
     """Copy what changed in the operational store into the warehouse (incremental)."""
     from siyu.services import warehouse_sync
 
     context = _context()
     actor = _actor(context, tenant)
     with context.warehouse() as wh:
-        report = warehouse_sync.sync_tenant(context.uow(), wh, actor.tenant_id)
+        report = warehouse_sync.sync_tenant(context.uow(), wh, actor.tenant_id, full=full)
+    checked = f", checked whole: {', '.join(report.full_sources)}" if report.full_sources else ""
     typer.echo(f"synced {tenant}: {report.rows_read} rows read, {report.rows_written} written, "
-               f"{report.blocks_changed} blocks changed, version {report.version}, {report.seconds:.2f} s")
+               f"{report.blocks_changed} blocks changed, version {report.version}, {report.seconds:.2f} s{checked}")
 
 
 @warehouse_app.command("status")

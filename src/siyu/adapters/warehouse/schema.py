@@ -162,6 +162,9 @@ TABLES: dict[str, ibis.Schema] = {
     # The sync's own bookkeeping.
     "sync_blocks": ibis.schema({"tenant_id": "int64", "source": "string", "block": "int64", "fingerprint": "int64"}),
     "sync_marks": ibis.schema({"tenant_id": "int64", "source": "string", "mark": "timestamp"}),
+    # per block-fingerprinted source: the token of the sync that last consumed the operational
+    # store's change marks (the store keeps the same one), and when every block was last re-checked
+    "sync_tokens": ibis.schema({"tenant_id": "int64", "source": "string", "token": "int64", "checked_at": "timestamp"}),
     "sync_runs": ibis.schema(
         {
             "tenant_id": "int64",

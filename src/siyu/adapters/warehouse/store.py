@@ -110,6 +110,8 @@ class Warehouse:
                 existing.discard(name)
                 if "sync_blocks" in existing:
                     self.execute(f"DELETE FROM sync_blocks WHERE source = '{name}'")
+                if "sync_tokens" in existing:  # ... and its change marks no longer trusted: re-checked whole
+                    self.execute(f"DELETE FROM sync_tokens WHERE source = '{name}'")
                 if "sync_marks" in existing:  # a table copied by watermark (or derived) is read again from the start
                     self.execute(f"DELETE FROM sync_marks WHERE source = '{name}'")
             if name not in existing:

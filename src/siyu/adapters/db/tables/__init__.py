@@ -33,6 +33,7 @@ from siyu.adapters.db.tables.moments import moment_senders, moments
 from siyu.adapters.db.tables.organisation import api_tokens, regions, sessions, staff, stores, tenants, users
 from siyu.adapters.db.tables.segments import customer_scores, segments
 from siyu.adapters.db.tables.transfers import transfer_items, transfers
+from siyu.adapters.db.tables.warehouse import warehouse_changes, warehouse_sync_tokens
 from siyu.adapters.db.tables.wecom import (wecom_callbacks, wecom_group_chats, wecom_media, wecom_settings,
                                          wecom_sign_in_states, wecom_sync_runs)
 
@@ -99,6 +100,8 @@ __all__ = [
     "users",
     "transfer_items",
     "transfers",
+    "warehouse_changes",
+    "warehouse_sync_tokens",
     "wecom_callbacks",
     "wecom_media",
     "wecom_group_chats",

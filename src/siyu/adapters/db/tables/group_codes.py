@@ -48,4 +48,5 @@ group_code_joins = Table(
     UniqueConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "group_code_id"], ["group_codes.tenant_id", "group_codes.id"], ondelete="CASCADE"),
     Index("ix_group_code_joins_code_time", "tenant_id", "group_code_id", "occurred_at"),
+    Index("ix_group_code_joins_chat", "tenant_id", "chat_id"),  # the warehouse's change capture: a group's owner changed (0031)
 )
