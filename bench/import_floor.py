@@ -14,6 +14,9 @@ timed apart. Variants drop what a customer costs on top of its bare rows:
 
 - ``full``: as above;
 - ``notes-only``: the search-index triggers note the rows, but no FTS row is written;
+- ``direct``: the insert triggers skip while the loader holds a row in a (new) table
+  ``customer_search_paused`` (``WHEN NOT EXISTS (...)``), and the loader writes the batch's FTS
+  rows itself, one ``INSERT ... SELECT`` per FTS table over the batch's id range;
 - ``no-search``: without the search-index triggers and refresh;
 - ``no-search-no-fk``: and ``PRAGMA foreign_keys = OFF``;
 - ``bare``: and only the primary keys and unique constraints (every other index dropped).
@@ -34,7 +37,7 @@ from pathlib import Path
 
 BATCH = 5_000
 MAX_PARAMETERS = 999
-VARIANTS = ("full", "notes-only", "no-search", "no-search-no-fk", "bare")
+VARIANTS = ("full", "notes-only", "direct", "no-search", "no-search-no-fk", "bare")
 
 
 def _prepare(path: Path) -> tuple[int, int, int, int]:
@@ -62,6 +65,14 @@ def _prepare(path: Path) -> tuple[int, int, int, int]:
 
 
 def _strip(db: sqlite3.Connection, variant: str) -> None:
+    if variant == "direct":  # insert triggers skip while a loader says so; the loader writes the FTS rows
+        db.execute("CREATE TABLE customer_search_paused (x INTEGER)")
+        for (name, sql) in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'customer_search_%_insert'").fetchall():
+            db.execute(f'DROP TRIGGER "{name}"')
+            head, _, body = sql.partition(" BEGIN ")
+            condition = " AND " if " WHEN " in head else " WHEN "
+            db.execute(f"{head}{condition}NOT EXISTS (SELECT 1 FROM customer_search_paused) BEGIN {body}")
+        return
     if variant in ("full", "notes-only"):
         return
     for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'customer_search_%'").fetchall():
@@ -110,6 +121,8 @@ def run(variant: str, customers: int) -> dict[str, object]:
         }
         built = time.process_time()
         db.execute("BEGIN IMMEDIATE")
+        if variant == "direct":
+            db.execute("INSERT INTO customer_search_paused VALUES (1)")
         _insert(db, "customers", ("id", "tenant_id", "name", "gender", "avatar", "birthday", "region", "stage_id", "owner_staff_id",
                                   "fields", "added_at", "merged_into_id", "created_at", "updated_at", "member_level"), rows["customers"])
         _insert(db, "customer_identities", ("id", "tenant_id", "customer_id", "kind", "value", "source", "created_at"),
@@ -127,6 +140,12 @@ def run(variant: str, customers: int) -> dict[str, object]:
                 db.execute(f"INSERT INTO {fts} (rowid, body) SELECT id, {column} FROM {table} WHERE id IN ({noted}) AND {which} ORDER BY id")
         if variant in ("full", "notes-only"):
             db.execute("DELETE FROM customer_search_pending")
+        if variant == "direct":
+            lo, hi = ids[0], ids[-1]
+            db.execute(f"INSERT INTO customer_search_names (rowid, body) SELECT id, name FROM customers WHERE id BETWEEN {lo} AND {hi}")
+            db.execute("INSERT INTO customer_search_identities (rowid, body) SELECT id, value FROM customer_identities "
+                       f"WHERE id BETWEEN {2 * lo} AND {2 * hi + 1} AND kind IN ('phone', 'email', 'member_no', 'pos_id')")
+            db.execute("DELETE FROM customer_search_paused")
         db.execute("COMMIT")
         build += built - started
         write += time.process_time() - built
