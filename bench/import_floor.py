@@ -95,7 +95,13 @@ def _insert(db: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: 
 def run(variant: str, customers: int) -> dict[str, object]:
     from siyu.adapters.db.repositories.customer_search import FTS_TABLES
 
-    path = Path(tempfile.mkdtemp(prefix="siyu-floor-")) / "floor.db"
+    with tempfile.TemporaryDirectory(prefix="siyu-floor-") as folder:
+        return _run(variant, customers, Path(folder) / "floor.db")
+
+
+def _run(variant: str, customers: int, path: Path) -> dict[str, object]:
+    from siyu.adapters.db.repositories.customer_search import FTS_TABLES
+
     tenant, tag, stage, member = _prepare(path)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
