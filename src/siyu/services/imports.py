@@ -11,9 +11,6 @@
 - The file is read as a stream and written ``batch_size`` rows per transaction, each batch
   with its errors and the run's running counts, so memory stays flat and a run that stops
   half way leaves a consistent, resumable state (run it again: done rows change nothing).
-- While a batch is written, the next one's rows are parsed in a thread (SQLite and PostgreSQL's
-  driver let go of the GIL while they execute, so parsing overlaps the writes on a second core);
-  the next rows are read from the file before the batch's transaction begins.
 - A dry run does the same work and rolls every batch back; its errors and counts are kept.
   Each batch is rolled back before the next one starts, so a customer touched by rows in two
   different batches is counted in both.
@@ -31,7 +28,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from itertools import islice
@@ -44,7 +40,7 @@ from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.files.sheets import Sheet, open_sheet
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import DomainError, InvalidInput, NotFound
-from siyu.domain.import_columns import IDENTITIES, Column, ColumnMap, ImportRow, Lookups, RowParser
+from siyu.domain.import_columns import IDENTITIES, ColumnMap, ImportRow, Lookups, RowParser
 from siyu.domain.imports import CellError, ImportCounts, ImportRun, ImportStatus
 from siyu.domain.paging import Page, PageRequest
 from siyu.services.clock import utcnow
@@ -173,48 +169,25 @@ class _Importer:
         parser = RowParser(columns, lookups)
         owner = columns.column_for("owner")
         self._refresh_statistics()
-        chunks = _chunks(self._resumed(parser, sheet.rows, resume_after), self.batch_size)
-        chunk = next(chunks, None)
-        if chunk is None:
-            return
-        with self.uow as uow:
-            self._find_staff(uow, lookups, owner, chunk)
-        # The next batch's rows are parsed in a thread while this one is written: SQLite lets go
-        # of the GIL while it executes, so the two overlap on a second core. One thread uses the
-        # parser at a time (a batch's rows are parsed before the next are read).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-parse") as parsing:
-            parsed = parsing.submit(self._parse, parser, chunk)
-            number = 0
-            while chunk is not None:
-                good, errors, tally = parsed.result()
-                unreadable: BaseException | None = None
-                try:  # the next rows are read before this batch's transaction, which holds the write lock
-                    following = next(chunks, None)
-                except Exception as exc:  # a row the file cannot give (bad CSV): raised after this batch is written
-                    following, unreadable = None, exc
-                with self.uow as uow, without_cycle_collector():
-                    bulk = BulkRepository(uow.session)
-                    bulk.lock_for_writing("customers")  # first: new ids continue from what this transaction reads (SQLite)
-                    if following is not None:
-                        self._find_staff(uow, lookups, owner, following)
-                        parsed = parsing.submit(self._parse, parser, following)
-                    counts = replace(self.counts, rows_total=self.counts.rows_total + tally[0],
-                                     rows_good=self.counts.rows_good + tally[1], rows_bad=self.counts.rows_bad + tally[2],
-                                     rows_done=chunk[-1][0])
-                    self._write(uow, bulk, good, counts, stages, tag_labels)
-                    if not self.dry_run:
-                        self._write_progress(uow, errors, counts)
-                        uow.commit()
-                if self.dry_run:
-                    self._store(errors, counts)
-                elif number in _ANALYZE_AFTER:
-                    self._refresh_statistics()
-                self.counts = counts
-                if self.progress is not None:
-                    self.progress(chunk[-1][0] - 1, sheet.total)
-                if unreadable is not None:
-                    raise unreadable
-                chunk, number = following, number + 1
+        for number, chunk in enumerate(_chunks(self._resumed(parser, sheet.rows, resume_after), self.batch_size)):
+            with self.uow as uow, without_cycle_collector():
+                bulk = BulkRepository(uow.session)
+                bulk.lock_for_writing("customers")  # first: new ids continue from what this transaction reads (SQLite)
+                if owner is not None:
+                    self._find_staff(uow, lookups, {c[owner.index].strip().lower() for _, c in chunk if owner.index < len(c)})
+                good, errors, counts = self._parse(parser, chunk)
+                counts.rows_done = chunk[-1][0]
+                self._write(uow, bulk, good, counts, stages, tag_labels)
+                if not self.dry_run:
+                    self._write_progress(uow, errors, counts)
+                    uow.commit()
+            if self.dry_run:
+                self._store(errors, counts)
+            elif number in _ANALYZE_AFTER:
+                self._refresh_statistics()
+            self.counts = counts
+            if self.progress is not None:
+                self.progress(chunk[-1][0] - 1, sheet.total)
 
     def _write(self, uow: SqlUnitOfWork, bulk: BulkRepository, rows: list[ImportRow], counts: ImportCounts,
                stages: dict[int, Stage], tag_labels: dict[int, str]) -> None:
@@ -246,31 +219,26 @@ class _Importer:
             BulkRepository(uow.session).refresh_statistics(_WRITTEN)
             uow.commit()
 
-    @staticmethod
-    def _parse(parser: RowParser, chunk: list[tuple[int, list[str]]]) -> tuple[list[ImportRow], list[CellError], tuple[int, int, int]]:
-        """The chunk's good rows, its errors, and how many rows it had (total, good, bad)."""
+    def _parse(self, parser: RowParser, chunk: list[tuple[int, list[str]]]) -> tuple[list[ImportRow], list[CellError], ImportCounts]:
+        counts = replace(self.counts)
         good: list[ImportRow] = []
         errors: list[CellError] = []
-        total = bad = 0
         for number, cells in chunk:
             parsed = parser.parse(number, cells)
             if parsed is None:
                 continue
-            total += 1
+            counts.rows_total += 1
             if isinstance(parsed, list):
-                bad += 1
+                counts.rows_bad += 1
                 errors.extend(parsed)
             else:
+                counts.rows_good += 1
                 good.append(parsed)
         errors[:0] = parser.column_errors
         parser.column_errors.clear()
-        return good, errors, (total, len(good), bad)
+        return good, errors, counts
 
-    def _find_staff(self, uow: SqlUnitOfWork, lookups: Lookups, owner: Column | None, chunk: list[tuple[int, list[str]]]) -> None:
-        """The owners a chunk names, looked up before its rows are parsed."""
-        if owner is None:
-            return
-        userids = {cells[owner.index].strip().lower() for _, cells in chunk if owner.index < len(cells)}
+    def _find_staff(self, uow: SqlUnitOfWork, lookups: Lookups, userids: set[str]) -> None:
         for userid in sorted(userids - lookups.staff.keys() - {""}):
             lookups.staff[userid] = uow.staff.find_by_userid(self.tenant_id, userid)
 
