@@ -22,7 +22,7 @@ from siyu.domain.errors import InvalidInput
 from siyu.domain.fields import CustomField
 from siyu.domain.identities import IdentityKey, IdentityKind, normalise_identity
 from siyu.domain.imports import CellError
-from siyu.domain.organisation import Staff, StaffStatus
+from siyu.domain.organisation import Staff, StaffStatus, clean_name
 
 DEFAULT_TAG_GROUP = "导入"
 PROFILE = ("name", "gender", "birthday", "region", "avatar", "member_level")
@@ -47,6 +47,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 _IGNORED_IN_HEADERS = re.compile(r"[\s_\-*]")
 _TAG_SEPARATORS = re.compile(r"\s*[;,，、|；]\s*")
+_UNSEEN = object()
+_UNREPEATED = frozenset({"avatar"})  # profile cells that differ on every row: not remembered
+_MEMO_SIZE = 50_000  # distinct values remembered per kind of cell
 
 
 def normal_header(header: str) -> str:
@@ -145,6 +148,9 @@ class RowParser:
         self.column_errors: list[CellError] = []  # column-level problems found while reading rows
         self._seen: dict[str, int] = {}
         self._unnamed_reported: set[int] = set()
+        self._cleaned: dict[tuple[str, str], Any] = {}  # (field key, cell) -> cleaned value
+        self._profiled: dict[tuple[str, str], Any] = {}  # (profile column, cell) -> parsed value
+        self._tagged: dict[str, tuple[int, ...]] = {}  # tags cell -> tag ids
         self._positions = {c.header: c.index for c in columns.columns}
         by_kind: dict[str, list[Column]] = {}
         for column in columns.columns:
@@ -179,20 +185,23 @@ class RowParser:
         for column, definition in self._fields:
             raw = cells[column.index].strip() if column.index < width else ""
             given_fields[definition.key] = raw
-            try:
-                value = definition.clean(raw)
-            except InvalidInput as exc:
-                errors.append(CellError.of(number, column.header, raw, exc))
-                continue
-            if value is not None:
-                fields[definition.key] = value
+            cleaned = self._cleaned.get((definition.key, raw), _UNSEEN)
+            if cleaned is _UNSEEN:
+                try:
+                    cleaned = definition.clean(raw)
+                except InvalidInput as exc:
+                    errors.append(CellError.of(number, column.header, raw, exc))
+                    continue
+                self._remember(self._cleaned, (definition.key, raw), cleaned)
+            if cleaned is not None:
+                fields[definition.key] = list(cleaned) if isinstance(cleaned, list) else cleaned
         profile = {c.target: raw for c in self._profiles if c.index < width and (raw := cells[c.index].strip())}
         found: dict[str, Any] = {"tags": (), "stage": None, "owner": None}
         for column, look_up in self._references:
             raw = cells[column.index].strip() if column.index < width else ""
             if raw:
                 try:
-                    found[column.target] = look_up(raw)
+                    found[column.target] = self._tag_ids(raw) if column.target == "tags" else look_up(raw)
                 except InvalidInput as exc:
                     errors.append(CellError.of(number, column.header, raw, exc))
         parsed_profile = self._profile(number, profile, errors)
@@ -218,11 +227,27 @@ class RowParser:
         )
 
     def _profile(self, number: int, raw: dict[str, str], errors: list[CellError]) -> Profile:
-        """All profile cells at once; cell by cell only when one is bad, to report each bad one."""
-        try:
-            return Profile.parse(**raw)
-        except InvalidInput:
-            pass
+        """What ``Profile.parse(**raw)`` gives, cell by cell; a value seen before (a gender, a
+        date, a level: most cells repeat down a file) is not parsed again. Each bad cell is reported."""
+        values: dict[str, Any] = {}
+        for target, value in raw.items():
+            if target == "name":  # Profile.parse's rule for a given name, without building a Profile per row
+                try:
+                    values["name"] = clean_name(value)
+                except InvalidInput:
+                    break
+                continue
+            parsed = self._profiled.get((target, value), _UNSEEN)
+            if parsed is _UNSEEN:
+                try:
+                    parsed = getattr(Profile.parse(**{target: value}), target)
+                except InvalidInput:
+                    break
+                if target not in _UNREPEATED:
+                    self._remember(self._profiled, (target, value), parsed)
+            values[target] = parsed
+        else:
+            return Profile(**values)
         for target, value in raw.items():
             try:
                 Profile.parse(**{target: value})
@@ -231,6 +256,15 @@ class RowParser:
                 assert column is not None
                 errors.append(CellError.of(number, column.header, value, exc))
         return Profile()
+
+    @staticmethod
+    def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+        """Good values only (a bad one is parsed again, to raise its error); bounded, so a file of
+        all-different values costs no memory: past the bound the memo starts over."""
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = value
+        return value
 
     def _duplicate(self, number: int, cells: list[str], keys: list[IdentityKey]) -> CellError | None:
         names = [f"{k.kind.value}\x1f{k.value}" for k in keys]
@@ -256,7 +290,14 @@ class RowParser:
                         letter=letter))
                 )
 
-    def _tag_ids(self, raw: str) -> list[int]:
+    def _tag_ids(self, raw: str) -> tuple[int, ...]:
+        """The tags a cell names (remembered per cell text: a file repeats a few combinations)."""
+        found = self._tagged.get(raw)
+        if found is None:
+            found = self._remember(self._tagged, raw, tuple(self._look_up_tags(raw)))
+        return found
+
+    def _look_up_tags(self, raw: str) -> list[int]:
         found: list[int] = []
         unknown: list[str] = []
         for part in _TAG_SEPARATORS.split(raw.replace("／", "/")):

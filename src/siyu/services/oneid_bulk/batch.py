@@ -126,6 +126,7 @@ class BatchResolver:
         if self._definitions is None:
             self._definitions = self.uow.fields.all(self.tenant_id)
         self._load_known([k for item in batch for k in item.record.keys])
+        self._read_history(self._merging(batch))
 
     def resolve_one(self, item: Incoming) -> oneid.Resolution:
         return self._resolve(item)
@@ -259,16 +260,40 @@ class BatchResolver:
 
     def _full(self, state: _Customer) -> _Customer:
         """Load what a merge moves, for a customer from the database."""
-        self._links(state)
-        if not state.history_loaded:
-            t, c = self.tenant_id, state.id
-            state.identities = self.bulk.identities_of(t, [c]).get(c, []) + state.identities
-            state.events = sorted(self.uow.timeline.ids_for(t, c)) + state.events
-            state.stage_changes = self.uow.stages.history_ids(t, c) + state.stage_changes
-            state.orders = self.uow.orders.ids_for_customer(t, c) + state.orders
-            state.tracked = self.uow.events.ids_for_customer(t, c) + state.tracked
-            state.history_loaded = True
+        self._read_history([state])
         return state
+
+    def _read_history(self, states: list[_Customer]) -> None:
+        """What a merge moves (identities, relations, tags, timeline, stage history, orders,
+        tracked events) for customers from the database, a few queries for all of them."""
+        self._read_links([s for s in states if s.relations is None])
+        states = [s for s in states if not s.history_loaded]
+        if not states:
+            return
+        t, ids = self.tenant_id, [s.id for s in states]
+        identities = self.bulk.identities_of(t, ids)
+        events, stage_changes, orders, tracked = (self.bulk.ids_by_customer(table, t, ids)
+                                                  for table in ("timeline_events", "stage_changes", "orders", "events"))
+        for state in states:
+            c = state.id
+            state.identities = identities.get(c, []) + state.identities
+            state.events = events.get(c, []) + state.events
+            state.stage_changes = stage_changes.get(c, []) + state.stage_changes
+            state.orders = orders.get(c, []) + state.orders
+            state.tracked = tracked.get(c, []) + state.tracked
+            state.history_loaded = True
+
+    def _merging(self, batch: Sequence[Incoming]) -> list[_Customer]:
+        """Customers from the database that a record of the batch merges for sure (its keys
+        belong to two or more of them): their history is read for all of them at once."""
+        found: dict[int, _Customer] = {}
+        for item in batch:
+            keys = item.record.keys
+            if len(keys) > 1:
+                owners = {self._owner[k] for k in keys if k in self._owner}
+                if len(owners) > 1:
+                    found.update((i, c) for i in owners if (c := self._customers.get(i)) is not None and not c.new)
+        return list(found.values())
 
     # the rule, as oneid.resolve applies it
     def _resolve(self, item: Incoming) -> oneid.Resolution:

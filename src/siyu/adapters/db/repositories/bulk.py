@@ -139,6 +139,20 @@ class BulkRepository:
                 found.setdefault(customer_id, []).append(tuple(relation))  # type: ignore[arg-type]
         return found
 
+    def ids_by_customer(self, table: str, tenant_id: int, customer_ids: list[int]) -> dict[int, list[int]]:
+        """The ids of each customer's rows in ``table`` (a table with ``customer_id``), ascending."""
+        target = metadata.tables[table]
+        found: dict[int, list[int]] = {}
+        for start in range(0, len(customer_ids), LOOKUP_CHUNK):
+            rows = self.session.execute(
+                select(target.c.customer_id, target.c.id)
+                .where(target.c.tenant_id == tenant_id, target.c.customer_id.in_(customer_ids[start : start + LOOKUP_CHUNK]))
+                .order_by(target.c.customer_id, target.c.id)
+            )
+            for customer_id, row_id in rows:
+                found.setdefault(customer_id, []).append(row_id)
+        return found
+
     # writes
     def insert(self, table: str | Table, rows: list[dict[str, Any]]) -> int:
         """Insert rows that all give the same columns (every column with a default included)."""
@@ -295,9 +309,7 @@ class _InsertPlan:
             for index, convert in self.converters:
                 column = columns[index]
                 if self.json[index]:
-                    ids = tuple(map(id, column))
-                    by_id = {key: None if v is None else convert(v) for key, v in dict(zip(ids, column)).items()}
-                    columns[index] = tuple(map(by_id.__getitem__, ids))
+                    columns[index] = _json_column(column, convert)
                 else:
                     memo = {v: None if v is None else convert(v) for v in set(column)}
                     columns[index] = tuple(map(memo.__getitem__, column))
@@ -317,6 +329,29 @@ def _converter(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | Non
         return _json_text
     processor: Callable[[Any], Any] | None = column_type._cached_bind_processor(dialect)
     return processor
+
+
+def _json_column(column: tuple[Any, ...], convert: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """A JSON column's documents, each distinct one serialised once: by object (loaders share
+    one dict between rows whose data is the same) and, for small flat dicts (a customer's
+    extended fields: a few repeated choices), by content too."""
+    ids = tuple(map(id, column))
+    by_content: dict[tuple[Any, ...], Any] = {}
+    by_id: dict[int, Any] = {}
+    for key, value in dict(zip(ids, column)).items():
+        if value is None:
+            by_id[key] = None
+        elif type(value) is dict and len(value) <= _FLAT_KEYS and all(type(v) in _FLAT for v in value.values()):
+            content = (*value.items(),)
+            found = by_content.get(content)
+            by_id[key] = found if found is not None else by_content.setdefault(content, convert(value))
+        else:
+            by_id[key] = convert(value)
+    return tuple(map(by_id.__getitem__, ids))
+
+
+_FLAT = frozenset({str, int, type(None)})  # no bool or float: True == 1 == 1.0 would share a key
+_FLAT_KEYS = 8
 
 
 def _json_text(value: Any) -> str:

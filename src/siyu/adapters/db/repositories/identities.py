@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.tables import customer_identities
@@ -22,6 +22,14 @@ def _identity(row: Any) -> Identity:
     )
 
 
+_i = customer_identities.c
+# One statement for every call (an expanding IN): building ``value.in_(list)`` anew coerces
+# each of the 500 values into a bound parameter, a quarter of a batch's key lookup.
+_OWNERS = select(_i.value, _i.customer_id).where(
+    _i.tenant_id == bindparam("tenant_id"), _i.kind == bindparam("kind"), _i.value.in_(bindparam("values", expanding=True))
+)
+
+
 class IdentityRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -32,19 +40,14 @@ class IdentityRepository:
         One ``kind = ? AND value IN (...)`` query per kind: SQLite answers a row-value
         ``(kind, value) IN (...)`` with a full scan, this with the unique index.
         """
-        i = customer_identities.c
         by_kind: dict[IdentityKind, list[str]] = {}
         for key in keys:
             by_kind.setdefault(key.kind, []).append(key.value)
         found: dict[IdentityKey, int] = {}
         for kind, values in by_kind.items():
             for start in range(0, len(values), 500):
-                rows = self.session.execute(
-                    select(i.value, i.customer_id).where(
-                        i.tenant_id == tenant_id, i.kind == kind.value, i.value.in_(values[start : start + 500])
-                    )
-                ).all()
-                found.update({IdentityKey(kind, r.value): r.customer_id for r in rows})
+                rows = self.session.execute(_OWNERS, {"tenant_id": tenant_id, "kind": kind.value, "values": values[start : start + 500]})
+                found.update({IdentityKey(kind, value): customer_id for value, customer_id in rows})
         return found
 
     def add(self, tenant_id: int, customer_id: int, keys: list[IdentityKey], *, source: str, now: datetime) -> None:
