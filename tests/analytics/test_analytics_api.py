@@ -9,7 +9,7 @@ import pytest
 from siyu.analytics.rfm import RfmQuery
 from siyu.domain.access import Role
 from siyu.domain.errors import PermissionDenied
-from siyu.services import warehouse_sync
+from siyu.services import warehouse_freshness, warehouse_sync
 from tests import factories as f
 from tests.analytics import history as h
 from tests.api.conftest import api_tenant, client  # noqa: F401  (the client fixture)
@@ -75,6 +75,6 @@ def test_analytics_need_the_analytics_permission(context) -> None:
         with pytest.raises(PermissionDenied):
             RfmQuery(tenant_id=admin.tenant_id, as_of=date(2026, 3, 31)).answer(guide, wh)
         with pytest.raises(PermissionDenied):
-            warehouse_sync.warehouse_status(guide, wh)
+            warehouse_freshness.warehouse_status(guide, wh)
         operator = f.user_actor(context, admin, role=Role.OPERATOR)
         assert RfmQuery(tenant_id=admin.tenant_id, as_of=date(2026, 3, 31)).answer(operator, wh).result.customers == ()

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from siyu.cli import warehouse as warehouse_cli
 from siyu.cli.main import app
-from siyu.services import warehouse_sync
+from siyu.services import warehouse_freshness
 from tests import factories as f
 from tests.analytics import history as h
 
@@ -72,5 +72,5 @@ def test_the_worker_task_syncs_every_tenant(context) -> None:
     f.customers_of(context, admin, 2)
     assert context.tasks["sync_warehouse"].call_local() > 0
     with context.warehouse() as wh:
-        assert warehouse_sync.sync_status(wh, first.id).version == 1
+        assert warehouse_freshness.sync_status(wh, first.id).version == 1
     assert context.tasks["sync_warehouse"].call_local() == 0  # nothing new

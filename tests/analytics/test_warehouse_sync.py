@@ -14,7 +14,7 @@ from siyu.adapters.db.tables.commerce import events, orders
 from siyu.adapters.warehouse import Warehouse
 from siyu.adapters.warehouse.schema import TABLES
 from siyu.bootstrap import Context
-from siyu.services import merging, tags, warehouse_sync
+from siyu.services import merging, tags, warehouse_freshness, warehouse_sync
 from tests import factories
 from tests.analytics import history as h
 
@@ -121,9 +121,9 @@ def test_sync_mirrors_every_kind_of_change(context: Context, warehouse: Warehous
     assert_mirrors(context, warehouse, tenant.id)
     assert _links(warehouse, tenant.id) == {merged: survivor}
 
-    status = warehouse_sync.sync_status(warehouse, tenant.id)
+    status = warehouse_freshness.sync_status(warehouse, tenant.id)
     assert status.version >= 4 and status.last_synced_at is not None
-    assert warehouse_sync.sync_status(warehouse, other.id).version == 0
+    assert warehouse_freshness.sync_status(warehouse, other.id).version == 0
 
 
 def test_group_joins_follow_their_code_channel_and_group_owner(context: Context, warehouse: Warehouse) -> None:

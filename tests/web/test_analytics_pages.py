@@ -16,7 +16,7 @@ from siyu.analytics.cohorts import CohortQuery
 from siyu.analytics.rfm import RfmQuery, Segment
 from siyu.domain.access import Role
 from siyu.domain.errors import Unavailable
-from siyu.services import warehouse_sync
+from siyu.services import warehouse_freshness, warehouse_sync
 from siyu.services.clock import utcnow
 from siyu.web import dashboards as d
 from tests.analytics import history as h
@@ -157,7 +157,7 @@ def test_sync_now_runs_a_sync_for_those_allowed(signed_in: Browser, org: Org) ->
     response = signed_in.post("/analytics/sync")
     assert response.status_code == 303 and response.headers["location"] == "/analytics"
     with org.context.warehouse() as wh:
-        assert warehouse_sync.sync_status(wh, org.tenant.id).version == 1  # the test queue runs the task at once
+        assert warehouse_freshness.sync_status(wh, org.tenant.id).version == 1  # the test queue runs the task at once
     assert "尚未同步" not in signed_in.get("/analytics").text
 
 

@@ -130,12 +130,12 @@ def sync(
 @warehouse_app.command("status")
 def status(tenant: Tenant) -> None:
     """When the tenant was last synced."""
-    from siyu.services import warehouse_sync
+    from siyu.services import warehouse_freshness
 
     context = _context()
     actor = _actor(context, tenant)
     with context.warehouse() as wh:
-        _print(warehouse_sync.warehouse_status(actor, wh))
+        _print(warehouse_freshness.warehouse_status(actor, wh))
 
 
 def _answer(make_query: Callable[[], Any], actor: Actor, context: Context) -> Any:

@@ -60,9 +60,8 @@ from siyu.adapters.db.repositories.warehouse_feed import SOURCES, WarehouseFeed,
 from siyu.adapters.db.unit_of_work import SqlUnitOfWork
 from siyu.adapters.warehouse import Warehouse, naive_utc
 from siyu.adapters.warehouse.schema import TABLES
-from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import NotFound
-from siyu.services import clock, order_summary
+from siyu.services import clock, order_summary, warehouse_freshness
 
 BLOCK = 256  # the triggers of migration 0031 mark blocks of 256 keys too
 RECHECK = timedelta(days=1)  # every block of a source is fingerprinted at least this often
@@ -88,14 +87,6 @@ class SyncReport:
     by_source: dict[str, int] = field(default_factory=dict)  # rows written
     read_by_source: dict[str, int] = field(default_factory=dict)  # rows hashed or fetched
     full_sources: tuple[str, ...] = ()  # the block sources fingerprinted whole this time
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    tenant_id: int
-    version: int
-    last_synced_at: datetime | None
-    rows_changed: int
 
 
 def _key_column(name: str) -> str:
@@ -353,7 +344,7 @@ def _sync(uow: SqlUnitOfWork, warehouse: Warehouse, tenant_id: int, block_source
         if recomputed:
             run.by_source[order_summary.MARK] = recomputed
     _consume(uow, warehouse, tenant_id, block_sources, marks, whole, checked, started)
-    previous = sync_status(warehouse, tenant_id)
+    previous = warehouse_freshness.sync_status(warehouse, tenant_id)
     version = previous.version + 1 if run.rows_written or previous.version == 0 else previous.version
     finished = clock.utcnow()
     warehouse.insert("sync_runs", [(tenant_id, version, naive_utc(started), naive_utc(finished), run.rows_written)])
@@ -398,24 +389,3 @@ def sync_tenant_by_slug(uow: SqlUnitOfWork, warehouse: Warehouse, slug: str, *, 
     if tenant is None:
         raise NotFound("tenant.not_found", "no such tenant")
     return sync_tenant(uow, warehouse, tenant.id, full=full)
-
-
-def warehouse_status(actor: Actor, warehouse: Warehouse) -> SyncStatus:
-    """When the actor's tenant was last synced, for the console and the API."""
-    actor.require(Permission.ANALYTICS_VIEW)
-    return sync_status(warehouse, actor.tenant_id)
-
-
-def data_as_of(actor: Actor, warehouse: Warehouse) -> SyncStatus:
-    """How fresh the warehouse's customer lists (segments) are, for anyone who may see customers."""
-    actor.require(Permission.CUSTOMERS_VIEW)
-    return sync_status(warehouse, actor.tenant_id)
-
-
-def sync_status(warehouse: Warehouse, tenant_id: int) -> SyncStatus:
-    """The tenant's sync version and when it was last synced (version 0: never)."""
-    row = warehouse.last_run(tenant_id)
-    if row is None:
-        return SyncStatus(tenant_id=tenant_id, version=0, last_synced_at=None, rows_changed=0)
-    return SyncStatus(tenant_id=tenant_id, version=row["version"], last_synced_at=_aware(row["finished_at"]),
-                      rows_changed=row["rows_changed"])

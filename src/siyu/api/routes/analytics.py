@@ -35,7 +35,7 @@ from siyu.api.analytics_schemas import (
 from siyu.api.deps import CurrentActor, Paging, get_context
 from siyu.api.schemas import page_out
 from siyu.bootstrap import Context
-from siyu.services import analytics_scopes, warehouse_sync
+from siyu.services import analytics_scopes, warehouse_freshness
 
 router = APIRouter(prefix="/api/v1")
 Ctx = Annotated[Context, Depends(get_context)]
@@ -108,7 +108,7 @@ def private_domain(ctx: Ctx, actor: CurrentActor, scope: Scoped, since: date | N
 def warehouse_status(ctx: Ctx, actor: CurrentActor) -> WarehouseStatusOut:
     """When the analytics warehouse last synced this tenant (and its sync version)."""
     with ctx.warehouse() as wh:
-        return WarehouseStatusOut.model_validate(warehouse_sync.warehouse_status(actor, wh))
+        return WarehouseStatusOut.model_validate(warehouse_freshness.warehouse_status(actor, wh))
 
 
 @router.get("/analytics/funnel", response_model=FunnelOut, tags=["analytics"])

@@ -36,7 +36,7 @@ from siyu.api.segment_schemas import (
 from siyu.bootstrap import Context
 from siyu.domain.access import Actor
 from siyu.domain.segments import Segment
-from siyu.services import customers, exports, segments, warehouse_sync
+from siyu.services import customers, exports, segments, warehouse_freshness
 from siyu.services.clock import utcnow
 from siyu.services.segments import Evaluable
 
@@ -55,7 +55,7 @@ def _out(segment: Segment) -> SegmentOut:
 def _count(ctx: Context, actor: Actor, ready: Evaluable) -> CountOut:
     query = SegmentCountQuery(tenant_id=actor.tenant_id, rule=ready.rule, fields=ready.fields, saved=ready.saved)
     with ctx.warehouse() as wh:
-        status = warehouse_sync.data_as_of(actor, wh)
+        status = warehouse_freshness.data_as_of(actor, wh)
         timed = query.answer(actor, wh, ctx.analytics_cache)
     return CountOut(customers=timed.result, last_synced_at=status.last_synced_at, sync_version=timed.sync_version,
                     scoped=not actor.scope.whole_tenant)
@@ -116,7 +116,7 @@ def segment_members(segment_id: int, ctx: Ctx, actor: CurrentActor, paging: Pagi
     query = SegmentMembersQuery(tenant_id=actor.tenant_id, rule=ready.rule, fields=ready.fields, saved=ready.saved,
                                 page=paging.page, page_size=paging.page_size)
     with ctx.warehouse() as wh:
-        status = warehouse_sync.data_as_of(actor, wh)
+        status = warehouse_freshness.data_as_of(actor, wh)
         timed = query.answer(actor, wh, ctx.analytics_cache)
     page = timed.result
     items = [MemberOut(customer_id=r.customer.id, name=r.customer.name, owner_staff_id=r.customer.owner_staff_id,

@@ -27,8 +27,8 @@ from siyu.analytics.rfm import RfmQuery, Segment
 from siyu.analytics.scope import Scope
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import InvalidInput, Unavailable
-from siyu.services import analytics_scopes, warehouse_sync
-from siyu.services.warehouse_sync import SyncStatus
+from siyu.services import analytics_scopes, warehouse_freshness
+from siyu.services.warehouse_freshness import SyncStatus
 from siyu.task_queueing import queue_warehouse_sync
 from siyu.web import dashboards as d
 from siyu.web.console import get_console
@@ -94,7 +94,7 @@ def _ask(request: Request, actor: Actor, queries: Callable[[], Mapping[str, Anal
         analytics_scopes.check_scope(context.uow(), actor, store_id=scope.store_id, region_id=scope.region_id,
                                      channel_id=scope.channel_id)
     with context.warehouse() as wh:
-        status = warehouse_sync.warehouse_status(actor, wh)
+        status = warehouse_freshness.warehouse_status(actor, wh)
         results = {name: q.answer(actor, wh, context.analytics_cache).result for name, q in chosen.items()}
     return Answers(status=status, results=results)
 

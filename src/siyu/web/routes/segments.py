@@ -25,10 +25,10 @@ from siyu.bootstrap import Context
 from siyu.domain.access import Actor, Permission
 from siyu.domain.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
 from siyu.domain.segments import RuleProblems, Segment
-from siyu.services import customers, exports, segments, tags, warehouse_sync
+from siyu.services import customers, exports, segments, tags, warehouse_freshness
 from siyu.services.clock import utcnow
 from siyu.services.segments import Evaluable
-from siyu.services.warehouse_sync import SyncStatus
+from siyu.services.warehouse_freshness import SyncStatus
 from siyu.web import segment_editor as ed
 from siyu.web.console import get_console
 from siyu.web.dashboards import SEGMENT_LABELS
@@ -81,7 +81,7 @@ def _problems(language: Language, exc: DomainError) -> dict[str, str]:
 def _count(context: Context, actor: Actor, ready: Evaluable) -> tuple[int, SyncStatus]:
     query = SegmentCountQuery(tenant_id=actor.tenant_id, rule=ready.rule, fields=ready.fields, saved=ready.saved)
     with context.warehouse() as wh:
-        status = warehouse_sync.data_as_of(actor, wh)
+        status = warehouse_freshness.data_as_of(actor, wh)
         return query.answer(actor, wh, context.analytics_cache).result, status
 
 
@@ -245,7 +245,7 @@ def show_segment(request: Request, viewer: CurrentViewer, segment_id: int, pagin
     view: dict[str, Any] = {"segment": ready.segment, "scoped": not viewer.actor.scope.whole_tenant}
     try:
         with context.warehouse() as wh:
-            status = warehouse_sync.data_as_of(viewer.actor, wh)
+            status = warehouse_freshness.data_as_of(viewer.actor, wh)
             listed = query.answer(viewer.actor, wh, context.analytics_cache).result
     except Unavailable:
         return page(request, "segments/show.html", {**view, "busy": True}, status_code=503)
