@@ -11,7 +11,6 @@ incremental sync fingerprints and copies only those, and the full pass is the fa
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,16 +19,12 @@ from typing import Any
 import pytest
 import structlog
 from sqlalchemy import delete, text, update
-from sqlalchemy.orm import sessionmaker
 
 from siyu import bootstrap
-from siyu.adapters.db import migrate
-from siyu.adapters.db.engine import make_engine
 from siyu.adapters.db.repositories.warehouse_feed import WarehouseFeed
 from siyu.adapters.db.tables import customer_tags
 from siyu.adapters.db.tables.commerce import orders
 from siyu.adapters.db.tables.warehouse import warehouse_changes
-from siyu.adapters.queue import make_huey
 from siyu.adapters.warehouse import Warehouse, open_warehouse
 from siyu.bootstrap import Context
 from siyu.services import clock, merging, tags, warehouse_sync
@@ -37,7 +32,8 @@ from siyu.services.warehouse_sync import BLOCK_SOURCES
 from tests import factories
 from tests.analytics import history as h
 from tests.analytics.test_warehouse_sync import _links, _warehouse_rows, assert_mirrors
-from tests.conftest import BACKENDS, PG_URL, settings_for
+from tests.conftest import BACKENDS
+from tests.own_database import own_database
 
 
 def _block_reads(report: warehouse_sync.SyncReport) -> dict[str, int]:
@@ -169,28 +165,8 @@ def test_the_full_pass_finds_what_no_trigger_marked(context: Context, warehouse:
 @pytest.fixture(params=BACKENDS)
 def own_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[bootstrap.Context]:
     """A database of its own (not the rolled-back test transaction): writes really commit."""
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'changes.db'}"
-    else:
-        schema = f"siyu_changes_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    ctx = bootstrap.build(settings_for(tmp_path), engine=engine, session_factory=sessionmaker(bind=engine, expire_on_commit=False),
-                          huey=make_huey("memory://"))
-    try:
+    with own_database(request.param, tmp_path, "changes") as ctx:
         yield ctx
-    finally:
-        ctx.close_channels()
-        engine.dispose()
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def test_a_write_during_a_sync_is_not_lost(own_db: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,51 +7,27 @@ connection): a migrated SQLite file, or a fresh PostgreSQL schema.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import func, select
 
 from siyu import bootstrap
-from siyu.adapters.db import migrate
-from siyu.adapters.db.engine import make_engine
 from siyu.adapters.db.repositories.journeys import JourneyRepository
 from siyu.adapters.db.tables import journey_step_runs
-from siyu.adapters.queue import make_huey
 from siyu.services import clock, journey_runner, journeys, tags
-from tests.conftest import BACKENDS, PG_URL, settings_for
+from tests.conftest import BACKENDS
+from tests.own_database import own_database
 from tests import factories
 from tests.integration.journey_setup import T0, reachable_customers, tag
 
 
 @pytest.fixture(params=BACKENDS)
 def own_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[bootstrap.Context]:
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'workers.db'}"
-    else:
-        schema = f"siyu_workers_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    ctx = bootstrap.build(settings_for(tmp_path), engine=engine, session_factory=sessionmaker(bind=engine, expire_on_commit=False),
-                          huey=make_huey("memory://"))
-    try:
+    with own_database(request.param, tmp_path, "workers") as ctx:
         yield ctx
-    finally:
-        ctx.close_channels()
-        engine.dispose()
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 class CountingPorts:
