@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from siyu.adapters.db.tables import customer_identities
@@ -44,10 +44,20 @@ class IdentityRepository:
         for key in keys:
             by_kind.setdefault(key.kind, []).append(key.value)
         found: dict[IdentityKey, int] = {}
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        if postgresql and by_kind:
+            # PostgreSQL may answer ``value IN (...)`` of a phone, email, member number or POS id
+            # through the search box's pg_trgm GIN index (it serves "=" too), costed far below the
+            # unique B-tree while the table is young: 0.3-4 s a call for 500 phones, against under
+            # a millisecond (a 20,000-row import: 107.8 of its 112.9 s). GIN is read only through
+            # bitmap scans, so the lookups go without them.
+            self.session.execute(text("SET LOCAL enable_bitmapscan = off"))
         for kind, values in by_kind.items():
             for start in range(0, len(values), 500):
                 rows = self.session.execute(_OWNERS, {"tenant_id": tenant_id, "kind": kind.value, "values": values[start : start + 500]})
                 found.update({IdentityKey(kind, value): customer_id for value, customer_id in rows})
+        if postgresql and by_kind:
+            self.session.execute(text("RESET enable_bitmapscan"))
         return found
 
     def add(self, tenant_id: int, customer_id: int, keys: list[IdentityKey], *, source: str, now: datetime) -> None:
