@@ -68,20 +68,19 @@ def _day(value: str | None, option: str) -> date | None:
 
 
 def _scope(context: Context, actor: Actor, slug: str, store: int | None, region: int | None, channel: int | None) -> Scope:
-    """The scope of ``--store``, ``--region`` and ``--channel``, each looked up in the tenant."""
+    """The scope of ``--store``, ``--region`` and ``--channel``, each looked up in the tenant (the
+    check the API and the console make: ``services.analytics_scopes``)."""
     from siyu.analytics.scope import Scope
-    from siyu.domain.errors import NotFound
-    from siyu.services import channels, regions, stores
+    from siyu.domain.errors import InvalidInput
+    from siyu.services import analytics_scopes
 
-    lookups = (("store", store, stores.get_store), ("region", region, regions.get_region), ("channel", channel, channels.get_channel))
-    for option, chosen, get in lookups:
-        if chosen is None:
-            continue
-        try:
-            get(context.uow(), actor, chosen)
-        except NotFound:
-            typer.secho(f"error (--{option}): tenant “{slug}” has no {option} {chosen}", fg="red", err=True)
-            raise typer.Exit(2) from None
+    try:
+        analytics_scopes.check_scope(context.uow(), actor, store_id=store, region_id=region, channel_id=channel)
+    except InvalidInput as refused:
+        option = (refused.field or "").removesuffix("_id")
+        chosen = {"store": store, "region": region, "channel": channel}.get(option)
+        typer.secho(f"error (--{option}): tenant “{slug}” has no {option} {chosen}", fg="red", err=True)
+        raise typer.Exit(2) from None
     return Scope(store_id=store, region_id=region, channel_id=channel)
 
 

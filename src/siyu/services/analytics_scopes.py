@@ -2,9 +2,8 @@
 be the tenant's (those the actor's pickers offer), else the question is refused with a coded error
 rather than answered for a place that does not exist (an empty answer that looks like a real one).
 
-The API (``store_id`` / ``region_id`` / ``channel_id``) and the console's pickers ask this
-function; the command line checks ``--store`` / ``--region`` / ``--channel`` the same way, one
-option at a time (``siyu.cli.warehouse``).
+The API (``store_id`` / ``region_id`` / ``channel_id``), the console's pickers and the command
+line's ``--store`` / ``--region`` / ``--channel`` (``siyu.cli.warehouse``) all ask this function.
 """
 
 from __future__ import annotations
