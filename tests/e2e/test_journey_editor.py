@@ -18,9 +18,16 @@ pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("SIYU_SCREENSHOT_DIR", "")) if os.environ.get("SIYU_SCREENSHOT_DIR") else None
 
 
+def _settled(page) -> None:  # type: ignore[no-untyped-def]
+    """htmx has finished its swap: the new content's hx- attributes are live (htmx processes it
+    while settling, after the new nodes are already in the page); a change before that is lost."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def _add(page, kind: str, index: int) -> None:  # type: ignore[no-untyped-def]
     page.click(f"button[data-add={kind}]")
     page.wait_for_selector(f"fieldset[data-step='{index}'][data-kind={kind}]")
+    _settled(page)
 
 
 def test_a_journey_is_built_in_the_editor_and_saved_in_chinese(demo_server, page, tmp_path):  # noqa: F811
@@ -33,6 +40,7 @@ def test_a_journey_is_built_in_the_editor_and_saved_in_chinese(demo_server, page
     # the trigger: a tag is applied, the first of the brand's tags
     page.select_option("select[name=trigger_kind]", "tag_applied")
     page.wait_for_selector("input[name=trigger_tag_ids]", state="attached")
+    _settled(page)
     first_tag = page.locator("fieldset[data-trigger] .chip-check").first
     tag_name = first_tag.inner_text().strip()
     first_tag.click()
@@ -45,14 +53,17 @@ def test_a_journey_is_built_in_the_editor_and_saved_in_chinese(demo_server, page
     _add(page, "branch", 2)
     page.select_option("select[name=s2g0c0_kind]", "orders")
     page.wait_for_selector("select[name=s2g0c0_attribute]")
+    _settled(page)
     page.select_option("select[name=s2g0c0_op]", "gte")
     page.wait_for_selector("select[name=s2g0c0_op] option[value=gte][selected]", state="attached")
+    _settled(page)
     page.fill("input[name=s2g0c0_value]", "1")
     _add(page, "guide_task", 3)
     _add(page, "tag", 4)
     page.locator("fieldset[data-step='4'] .chip-check").first.click()
     page.click("fieldset[data-step='4'] button[value='up:4']")
     page.wait_for_selector("fieldset[data-step='3'][data-kind=tag]")
+    _settled(page)
     page.select_option("select[name=s2_else]", "guide_task1")
     assert page.locator("textarea[name=s1_text]").input_value().startswith("欢迎关注")  # typed text kept through the swaps
 
